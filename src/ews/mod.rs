@@ -1,0 +1,1 @@
+//! `ews`: see ARCHITECTURE.md.

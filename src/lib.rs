@@ -1,0 +1,18 @@
+//! ews-connector: calendar delegation and push for on-premises Exchange over EWS.
+//!
+//! # Layout
+//! - `ews`: EWS as data (SOAP envelope, operations, responses); no I/O.
+//! - `transport`: bytes to one EWS endpoint over HTTP/1.1 + rustls, with NTLM or Basic.
+//! - `exchange`: the one call path that combines `ews` and `transport`.
+//! - `sim`: an offline EWS simulator that answers from `fixtures/`.
+//! - `config`: the operator's TOML file and environment overrides, validated at load.
+//! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
+//!
+//! The binary (`src/main.rs`) only parses the command line and wires these together.
+
+pub mod config;
+pub mod ews;
+pub mod exchange;
+pub mod secret;
+pub mod sim;
+pub mod transport;

@@ -1,0 +1,3 @@
+fn main() {
+    println!("ews-connector {}", env!("CARGO_PKG_VERSION"));
+}
