@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests. Each test binary uses only some of them.
+#![allow(dead_code)]
+
+pub mod ntlm_peer;
+pub mod schema;
+pub mod sim;

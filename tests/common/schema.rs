@@ -1,0 +1,1 @@
+//! See tests/common/mod.rs.
