@@ -10,7 +10,9 @@
 //!
 //! The binary (`src/main.rs`) only parses the command line and wires these together.
 
+pub mod api;
 pub mod config;
+pub mod delegation;
 pub mod ews;
 pub mod exchange;
 pub mod secret;

@@ -1,1 +1,939 @@
-//! `config`: see ARCHITECTURE.md.
+//! `config`: the operator's TOML file plus `EWSC__SECTION__KEY` environment overrides, loaded once
+//! and validated into a [`Config`].
+//!
+//! Invariants:
+//! - no other module reads environment variables or configuration files;
+//! - every problem is reported with the key it concerns (`exchange.accounts[0].password_file`);
+//! - unknown keys are errors, so a typo never falls back to a default silently;
+//! - passwords are read from `password_file` or `password_env` here and held only as [`Secret`].
+//!
+//! Entry points: [`Config::load`], [`Config::from_sources`], [`Config::render_effective`].
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The environment variable prefix: `EWSC__EXCHANGE__URL` overrides `exchange.url`.
+pub const ENV_PREFIX: &str = "EWSC";
+
+/// The scopes an API client may hold (see API.md).
+pub const KNOWN_SCOPES: &[&str] = &["calendar:check", "calendar:delegate", "calendar:push"];
+
+/// Calendar permission levels that may be requested (API.md: `Custom` is only ever read).
+pub const GRANTABLE_LEVELS: &[&str] = &[
+    "None",
+    "FreeBusyTimeOnly",
+    "FreeBusyTimeAndSubjectAndLocation",
+    "Reviewer",
+    "Contributor",
+    "Author",
+    "NoneditingAuthor",
+    "PublishingAuthor",
+    "Editor",
+    "PublishingEditor",
+    "Owner",
+];
+
+/// A configuration problem, naming the key it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read configuration file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("configuration is not valid: {message}")]
+    Parse { message: String },
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+impl Error {
+    fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How the service reaches a user's calendar for checks and pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessMode {
+    /// As the service account itself, through a folder permission on the user's calendar.
+    Delegate,
+    /// As the mailbox owner, through Exchange impersonation (ApplicationImpersonation role).
+    Impersonation,
+}
+
+impl AccessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::Delegate => "delegate",
+            AccessMode::Impersonation => "impersonation",
+        }
+    }
+}
+
+/// The HTTP authentication scheme towards Exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    Ntlm,
+    Basic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub exchange: ExchangeConfig,
+    pub tls: TlsConfig,
+    pub delegation: DelegationConfig,
+    pub api: ApiConfig,
+    pub audit: AuditConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExchangeConfig {
+    /// The EWS endpoint, `https://host/EWS/Exchange.asmx`.
+    pub url: url::Url,
+    /// `RequestServerVersion` sent with every request.
+    pub version: String,
+    pub auth: AuthKind,
+    pub access: AccessMode,
+    /// Whether the accounts hold the ApplicationImpersonation role (needed to read and write
+    /// permission sets).
+    pub impersonation: bool,
+    /// Per EWS request, in seconds.
+    pub timeout_secs: u64,
+    /// TCP and TLS connect, in seconds.
+    pub connect_timeout_secs: u64,
+    /// Requests in flight per service account; never exceeded.
+    pub max_concurrency_per_account: usize,
+    /// Total time one call may spend waiting on throttling and retries, in seconds.
+    pub retry_budget_secs: u64,
+    /// Lab only: allow Basic authentication over plain http.
+    pub danger_allow_basic_over_http: bool,
+    pub accounts: Vec<Account>,
+}
+
+/// One service account, with its password already read from its file or variable.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// `DOMAIN\user` or `user@upn.example`.
+    pub username: String,
+    /// The account's primary SMTP address.
+    pub smtp: String,
+    pub password: Secret,
+    /// Where the password came from, for `config check` and for re-reading on SIGHUP.
+    pub password_source: PasswordSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    File(PathBuf),
+    Env(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub ca_file: Option<PathBuf>,
+    pub channel_binding: bool,
+    pub danger_accept_invalid_certs: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DelegationConfig {
+    /// The user or mail-enabled group that gets the calendar permission.
+    pub principal: String,
+    /// The required level, one of [`GRANTABLE_LEVELS`].
+    pub level: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    /// Lower-case domains; empty means any domain.
+    pub allowed_domains: Vec<String>,
+    pub clients: Vec<ApiClient>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    pub name: String,
+    /// SHA-256 of the bearer token (32 bytes); the token itself is never stored.
+    pub token_sha256: [u8; 32],
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+// The file as written by the operator. Every struct refuses unknown keys.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    exchange: RawExchange,
+    #[serde(default)]
+    tls: RawTls,
+    #[serde(default)]
+    delegation: RawDelegation,
+    #[serde(default)]
+    api: RawApi,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExchange {
+    url: Option<String>,
+    #[serde(default)]
+    autodiscover: bool,
+    #[serde(default = "default_version")]
+    version: String,
+    #[serde(default = "default_auth")]
+    auth: AuthKind,
+    #[serde(default = "default_access")]
+    access: AccessMode,
+    #[serde(default = "default_true")]
+    impersonation: bool,
+    #[serde(default = "default_timeout_secs")]
+    timeout_secs: u64,
+    #[serde(default = "default_connect_timeout_secs")]
+    connect_timeout_secs: u64,
+    #[serde(default = "default_max_concurrency")]
+    max_concurrency_per_account: usize,
+    #[serde(default = "default_retry_budget_secs")]
+    retry_budget_secs: u64,
+    #[serde(default)]
+    danger_allow_basic_over_http: bool,
+    #[serde(default)]
+    accounts: Vec<RawAccount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    username: String,
+    smtp: String,
+    password_file: Option<PathBuf>,
+    password_env: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    ca_file: Option<PathBuf>,
+    #[serde(default = "default_true")]
+    channel_binding: bool,
+    #[serde(default)]
+    danger_accept_invalid_certs: bool,
+}
+
+impl Default for RawTls {
+    fn default() -> Self {
+        RawTls {
+            ca_file: None,
+            channel_binding: true,
+            danger_accept_invalid_certs: false,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDelegation {
+    principal: Option<String>,
+    level: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<String>,
+    #[serde(default)]
+    allowed_domains: Vec<String>,
+    #[serde(default)]
+    clients: Vec<RawClient>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    name: String,
+    token_sha256: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    path: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    #[serde(default = "default_log_format")]
+    format: LogFormat,
+    #[serde(default = "default_log_level")]
+    level: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            format: LogFormat::Text,
+            level: default_log_level(),
+        }
+    }
+}
+
+fn default_version() -> String {
+    "Exchange2013_SP1".to_owned()
+}
+fn default_auth() -> AuthKind {
+    AuthKind::Ntlm
+}
+fn default_access() -> AccessMode {
+    AccessMode::Delegate
+}
+fn default_true() -> bool {
+    true
+}
+fn default_timeout_secs() -> u64 {
+    30
+}
+fn default_connect_timeout_secs() -> u64 {
+    10
+}
+fn default_max_concurrency() -> usize {
+    10
+}
+fn default_retry_budget_secs() -> u64 {
+    60
+}
+fn default_log_format() -> LogFormat {
+    LogFormat::Text
+}
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+/// Where secrets named by the file are looked up; the process environment in production, a map
+/// in tests.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Environment for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Config {
+    /// Loads `path` with the process environment's `EWSC__…` overrides.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, a syntax error, an unknown key or an invalid value; the
+    /// error names the key.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let overrides: HashMap<String, String> = std::env::vars()
+            .filter(|(name, _)| name.starts_with(&format!("{ENV_PREFIX}__")))
+            .collect();
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        Config::from_sources(&text, &overrides, &ProcessEnvironment, base_dir)
+    }
+
+    /// Builds the configuration from TOML text, a map of `EWSC__…` overrides and an environment
+    /// for `password_env`; relative paths are taken from `base_dir`.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn from_sources(
+        toml_text: &str,
+        overrides: &HashMap<String, String>,
+        environment: &dyn Environment,
+        base_dir: &Path,
+    ) -> Result<Config, Error> {
+        let env_source = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("api.allowed_domains")
+            .source(Some(overrides.clone().into_iter().collect()));
+        let merged = config::Config::builder()
+            .add_source(config::File::from_str(toml_text, config::FileFormat::Toml))
+            .add_source(env_source)
+            .build()
+            .map_err(|error| Error::Parse {
+                message: error.to_string(),
+            })?;
+        let raw: RawConfig = merged.try_deserialize().map_err(|error| Error::Parse {
+            message: error.to_string(),
+        })?;
+        validate(raw, environment, base_dir)
+    }
+
+    /// The effective configuration as TOML, with every secret shown as `***`.
+    pub fn render_effective(&self) -> String {
+        let mut out = String::new();
+        let exchange = &self.exchange;
+        let _ = writeln!(out, "[exchange]");
+        let _ = writeln!(out, "url = {}", quote(exchange.url.as_str()));
+        let _ = writeln!(out, "version = {}", quote(&exchange.version));
+        let auth = match exchange.auth {
+            AuthKind::Ntlm => "ntlm",
+            AuthKind::Basic => "basic",
+        };
+        let _ = writeln!(out, "auth = {}", quote(auth));
+        let _ = writeln!(out, "access = {}", quote(exchange.access.as_str()));
+        let _ = writeln!(out, "impersonation = {}", exchange.impersonation);
+        let _ = writeln!(out, "timeout_secs = {}", exchange.timeout_secs);
+        let _ = writeln!(out, "connect_timeout_secs = {}", exchange.connect_timeout_secs);
+        let _ = writeln!(
+            out,
+            "max_concurrency_per_account = {}",
+            exchange.max_concurrency_per_account
+        );
+        let _ = writeln!(out, "retry_budget_secs = {}", exchange.retry_budget_secs);
+        let _ = writeln!(
+            out,
+            "danger_allow_basic_over_http = {}",
+            exchange.danger_allow_basic_over_http
+        );
+        for account in &exchange.accounts {
+            let _ = writeln!(out, "\n[[exchange.accounts]]");
+            let _ = writeln!(out, "username = {}", quote(&account.username));
+            let _ = writeln!(out, "smtp = {}", quote(&account.smtp));
+            match &account.password_source {
+                PasswordSource::File(path) => {
+                    let _ = writeln!(out, "password_file = {}", quote(&path.display().to_string()));
+                }
+                PasswordSource::Env(name) => {
+                    let _ = writeln!(out, "password_env = {}", quote(name));
+                }
+            }
+            let _ = writeln!(out, "password = \"{}\"", account.password);
+        }
+        let _ = writeln!(out, "\n[tls]");
+        if let Some(ca_file) = &self.tls.ca_file {
+            let _ = writeln!(out, "ca_file = {}", quote(&ca_file.display().to_string()));
+        }
+        let _ = writeln!(out, "channel_binding = {}", self.tls.channel_binding);
+        let _ = writeln!(
+            out,
+            "danger_accept_invalid_certs = {}",
+            self.tls.danger_accept_invalid_certs
+        );
+        let _ = writeln!(out, "\n[delegation]");
+        let _ = writeln!(out, "principal = {}", quote(&self.delegation.principal));
+        let _ = writeln!(out, "level = {}", quote(&self.delegation.level));
+        let _ = writeln!(out, "\n[api]");
+        let _ = writeln!(out, "listen = {}", quote(&self.api.listen.to_string()));
+        let domains: Vec<String> = self.api.allowed_domains.iter().map(|d| quote(d)).collect();
+        let _ = writeln!(out, "allowed_domains = [{}]", domains.join(", "));
+        for client in &self.api.clients {
+            let _ = writeln!(out, "\n[[api.clients]]");
+            let _ = writeln!(out, "name = {}", quote(&client.name));
+            let _ = writeln!(out, "token_sha256 = \"***\"");
+            let scopes: Vec<String> = client.scopes.iter().map(|s| quote(s)).collect();
+            let _ = writeln!(out, "scopes = [{}]", scopes.join(", "));
+        }
+        let _ = writeln!(out, "\n[audit]");
+        let _ = writeln!(out, "path = {}", quote(&self.audit.path.display().to_string()));
+        let _ = writeln!(out, "\n[log]");
+        let format = match self.log.format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        };
+        let _ = writeln!(out, "format = {}", quote(format));
+        let _ = writeln!(out, "level = {}", quote(&self.log.level));
+        out
+    }
+}
+
+impl Config {
+    /// The settings of the `exchange` room (and its transport).
+    pub fn exchange_settings(&self) -> crate::exchange::Settings {
+        let exchange = &self.exchange;
+        crate::exchange::Settings {
+            transport: crate::transport::Settings {
+                url: exchange.url.clone(),
+                auth: match exchange.auth {
+                    AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
+                    AuthKind::Basic => crate::transport::AuthScheme::Basic,
+                },
+                ca_file: self.tls.ca_file.clone(),
+                channel_binding: self.tls.channel_binding,
+                danger_accept_invalid_certs: self.tls.danger_accept_invalid_certs,
+                danger_allow_basic_over_http: exchange.danger_allow_basic_over_http,
+                connect_timeout: std::time::Duration::from_secs(exchange.connect_timeout_secs),
+                request_timeout: std::time::Duration::from_secs(exchange.timeout_secs),
+                max_connections_per_account: exchange.max_concurrency_per_account,
+                user_agent: format!("ews-connector/{}", env!("CARGO_PKG_VERSION")),
+            },
+            version: exchange.version.clone(),
+            accounts: exchange
+                .accounts
+                .iter()
+                .map(|account| crate::exchange::Account {
+                    username: account.username.clone(),
+                    smtp: account.smtp.clone(),
+                    password: account.password.clone(),
+                })
+                .collect(),
+            capture_dir: None,
+        }
+    }
+
+    /// The settings of the `delegation` room.
+    pub fn delegation_settings(&self) -> crate::delegation::Settings {
+        crate::delegation::Settings {
+            access: match self.exchange.access {
+                AccessMode::Delegate => crate::delegation::AccessMode::Delegate,
+                AccessMode::Impersonation => crate::delegation::AccessMode::Impersonation,
+            },
+            impersonation: self.exchange.impersonation,
+            principal: self.delegation.principal.clone(),
+            required: self
+                .delegation
+                .level
+                .parse()
+                .expect("delegation.level is validated at load"),
+        }
+    }
+}
+
+fn quote(value: &str) -> String {
+    toml::Value::String(value.to_owned()).to_string()
+}
+
+fn validate(raw: RawConfig, environment: &dyn Environment, base_dir: &Path) -> Result<Config, Error> {
+    let exchange = validate_exchange(raw.exchange, environment, base_dir)?;
+
+    let ca_file = raw.tls.ca_file.map(|path| resolve(base_dir, &path));
+    if let Some(ca_file) = &ca_file {
+        if !ca_file.is_file() {
+            return Err(Error::invalid(
+                "tls.ca_file",
+                format!("{} does not exist or is not a file", ca_file.display()),
+            ));
+        }
+    }
+    let tls = TlsConfig {
+        ca_file,
+        channel_binding: raw.tls.channel_binding,
+        danger_accept_invalid_certs: raw.tls.danger_accept_invalid_certs,
+    };
+
+    let principal = match raw.delegation.principal {
+        Some(principal) => {
+            check_smtp("delegation.principal", &principal)?;
+            principal
+        }
+        None => exchange.accounts[0].smtp.clone(),
+    };
+    let level = raw.delegation.level.unwrap_or_else(|| "Editor".to_owned());
+    if !GRANTABLE_LEVELS.contains(&level.as_str()) {
+        return Err(Error::invalid(
+            "delegation.level",
+            format!("`{level}` is not a calendar permission level that can be granted (one of {})", GRANTABLE_LEVELS.join(", ")),
+        ));
+    }
+
+    let listen_text = raw.api.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        Error::invalid("api.listen", format!("`{listen_text}` is not an address:port"))
+    })?;
+    let mut allowed_domains = Vec::new();
+    for (index, domain) in raw.api.allowed_domains.iter().enumerate() {
+        let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+        if domain.is_empty() || domain.contains(['@', ' ', '/', ',']) {
+            return Err(Error::invalid(
+                format!("api.allowed_domains[{index}]"),
+                "not a mail domain",
+            ));
+        }
+        allowed_domains.push(domain);
+    }
+    let mut clients = Vec::new();
+    for (index, client) in raw.api.clients.into_iter().enumerate() {
+        let key = format!("api.clients[{index}]");
+        if client.name.trim().is_empty() {
+            return Err(Error::invalid(format!("{key}.name"), "must not be empty"));
+        }
+        let digest = hex::decode(client.token_sha256.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        let Some(token_sha256) = digest else {
+            return Err(Error::invalid(
+                format!("{key}.token_sha256"),
+                "must be 64 hex digits (the SHA-256 of the token; `ews-connector token new` prints one)",
+            ));
+        };
+        for scope in &client.scopes {
+            if !KNOWN_SCOPES.contains(&scope.as_str()) {
+                return Err(Error::invalid(
+                    format!("{key}.scopes"),
+                    format!("unknown scope `{scope}` (known: {})", KNOWN_SCOPES.join(", ")),
+                ));
+            }
+        }
+        clients.push(ApiClient {
+            name: client.name,
+            token_sha256,
+            scopes: client.scopes,
+        });
+    }
+
+    let audit_path = raw
+        .audit
+        .path
+        .map(|path| resolve(base_dir, &path))
+        .unwrap_or_else(|| PathBuf::from("audit.jsonl"));
+
+    if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
+        return Err(Error::invalid(
+            "log.level",
+            format!("`{}` is not a log level or filter", raw.log.level),
+        ));
+    }
+
+    Ok(Config {
+        exchange,
+        tls,
+        delegation: DelegationConfig { principal, level },
+        api: ApiConfig {
+            listen,
+            allowed_domains,
+            clients,
+        },
+        audit: AuditConfig { path: audit_path },
+        log: LogConfig {
+            format: raw.log.format,
+            level: raw.log.level,
+        },
+    })
+}
+
+fn validate_exchange(
+    raw: RawExchange,
+    environment: &dyn Environment,
+    base_dir: &Path,
+) -> Result<ExchangeConfig, Error> {
+    let url_text = match (raw.url, raw.autodiscover) {
+        (Some(url), _) => url,
+        (None, true) => {
+            return Err(Error::invalid(
+                "exchange.autodiscover",
+                "autodiscover is not supported yet; set exchange.url to https://<server>/EWS/Exchange.asmx",
+            ));
+        }
+        (None, false) => return Err(Error::invalid("exchange.url", "missing (https://<server>/EWS/Exchange.asmx)")),
+    };
+    let url = url::Url::parse(&url_text)
+        .map_err(|error| Error::invalid("exchange.url", format!("`{url_text}` is not a URL: {error}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(Error::invalid("exchange.url", "must start with https:// (or http:// in a lab)"));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::invalid("exchange.url", "has no host"));
+    }
+    if !crate::ews::is_known_version(&raw.version) {
+        return Err(Error::invalid(
+            "exchange.version",
+            format!(
+                "`{}` is not a RequestServerVersion value (use Exchange2013_SP1 for 2013/2016/2019, or Exchange2016; there is no Exchange2019)",
+                raw.version
+            ),
+        ));
+    }
+    if raw.access == AccessMode::Impersonation && !raw.impersonation {
+        return Err(Error::invalid(
+            "exchange.access",
+            "is `impersonation` but exchange.impersonation is false",
+        ));
+    }
+    if raw.auth == AuthKind::Basic && url.scheme() == "http" && !raw.danger_allow_basic_over_http {
+        return Err(Error::invalid(
+            "exchange.auth",
+            "Basic sends the password in every request: it needs an https:// url (lab only: danger_allow_basic_over_http = true)",
+        ));
+    }
+    if raw.timeout_secs == 0 {
+        return Err(Error::invalid("exchange.timeout_secs", "must be at least 1"));
+    }
+    if raw.connect_timeout_secs == 0 {
+        return Err(Error::invalid("exchange.connect_timeout_secs", "must be at least 1"));
+    }
+    if raw.max_concurrency_per_account == 0 || raw.max_concurrency_per_account > 256 {
+        return Err(Error::invalid(
+            "exchange.max_concurrency_per_account",
+            "must be between 1 and 256 (Microsoft advises 10; Exchange's default EWSMaxConcurrency is 27)",
+        ));
+    }
+    if raw.accounts.is_empty() {
+        return Err(Error::invalid(
+            "exchange.accounts",
+            "at least one [[exchange.accounts]] entry is needed",
+        ));
+    }
+    let mut accounts: Vec<Account> = Vec::new();
+    for (index, account) in raw.accounts.into_iter().enumerate() {
+        let key = format!("exchange.accounts[{index}]");
+        check_username(&format!("{key}.username"), &account.username)?;
+        check_smtp(&format!("{key}.smtp"), &account.smtp)?;
+        if accounts.iter().any(|other| other.username.eq_ignore_ascii_case(&account.username)) {
+            return Err(Error::invalid(format!("{key}.username"), "appears twice"));
+        }
+        let (password, password_source) = match (account.password_file, account.password_env) {
+            (Some(path), None) => {
+                let path = resolve(base_dir, &path);
+                let password = read_password_file(&path)
+                    .map_err(|reason| Error::invalid(format!("{key}.password_file"), reason))?;
+                (password, PasswordSource::File(path))
+            }
+            (None, Some(name)) => {
+                let Some(value) = environment.var(&name) else {
+                    return Err(Error::invalid(
+                        format!("{key}.password_env"),
+                        format!("the environment variable {name} is not set"),
+                    ));
+                };
+                if value.is_empty() {
+                    return Err(Error::invalid(
+                        format!("{key}.password_env"),
+                        format!("the environment variable {name} is empty"),
+                    ));
+                }
+                (Secret::new(value), PasswordSource::Env(name))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    key,
+                    "needs exactly one of password_file or password_env (passwords are never written in the file itself)",
+                ));
+            }
+        };
+        accounts.push(Account {
+            username: account.username,
+            smtp: account.smtp,
+            password,
+            password_source,
+        });
+    }
+    Ok(ExchangeConfig {
+        url,
+        version: raw.version,
+        auth: raw.auth,
+        access: raw.access,
+        impersonation: raw.impersonation,
+        timeout_secs: raw.timeout_secs,
+        connect_timeout_secs: raw.connect_timeout_secs,
+        max_concurrency_per_account: raw.max_concurrency_per_account,
+        retry_budget_secs: raw.retry_budget_secs,
+        danger_allow_basic_over_http: raw.danger_allow_basic_over_http,
+        accounts,
+    })
+}
+
+/// Reads the first line of a password file, without its line ending.
+///
+/// # Errors
+/// The reason, in words, when the file cannot be read or holds no password.
+pub fn read_password_file(path: &Path) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let first_line = text.lines().next().unwrap_or("");
+    let first_line = first_line.strip_suffix('\r').unwrap_or(first_line);
+    if first_line.is_empty() {
+        return Err(format!("{} is empty (the password is its first line)", path.display()));
+    }
+    Ok(Secret::new(first_line))
+}
+
+fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base_dir.join(path)
+    }
+}
+
+fn check_username(key: &str, username: &str) -> Result<(), Error> {
+    if username.trim().is_empty() || username.chars().any(char::is_control) {
+        return Err(Error::invalid(key, "must be DOMAIN\\user or user@upn.example"));
+    }
+    if let Some((domain, user)) = username.split_once('\\') {
+        if domain.is_empty() || user.is_empty() || user.contains('\\') {
+            return Err(Error::invalid(key, "must be DOMAIN\\user or user@upn.example"));
+        }
+    }
+    Ok(())
+}
+
+fn check_smtp(key: &str, address: &str) -> Result<(), Error> {
+    let valid = address.len() <= 254
+        && address.matches('@').count() == 1
+        && !address.starts_with('@')
+        && !address.ends_with('@')
+        && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\";,".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(key, format!("`{address}` is not an SMTP address")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::{AccessMode, Config, Error};
+
+    fn load(toml_text: &str, overrides: &[(&str, &str)]) -> Result<Config, Error> {
+        let overrides: HashMap<String, String> =
+            overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let environment: HashMap<String, String> =
+            [("SA1_PASSWORD".to_owned(), "env-secret".to_owned())].into_iter().collect();
+        Config::from_sources(toml_text, &overrides, &environment, Path::new("."))
+    }
+
+    const MINIMAL: &str = r#"
+[exchange]
+url = "https://mail.uni.example/EWS/Exchange.asmx"
+
+[[exchange.accounts]]
+username = 'UNI\sa-mytt-exch-1'
+smtp = "sa-mytt-exch-1@uni.example"
+password_env = "SA1_PASSWORD"
+"#;
+
+    fn invalid_key(result: Result<Config, Error>) -> String {
+        match result {
+            Err(Error::Invalid { key, .. }) => key,
+            Err(other) => panic!("expected an invalid key, got {other}"),
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn minimal_file_gets_safe_defaults() {
+        let config = load(MINIMAL, &[]).unwrap();
+        assert_eq!(config.exchange.version, "Exchange2013_SP1");
+        assert_eq!(config.exchange.access, AccessMode::Delegate);
+        assert!(config.tls.channel_binding);
+        assert!(!config.tls.danger_accept_invalid_certs);
+        assert_eq!(config.exchange.max_concurrency_per_account, 10);
+        assert_eq!(config.delegation.principal, "sa-mytt-exch-1@uni.example");
+        assert_eq!(config.delegation.level, "Editor");
+        assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.exchange.accounts[0].password.expose(), "env-secret");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = load(
+            MINIMAL,
+            &[
+                ("EWSC__EXCHANGE__URL", "https://other.uni.example/EWS/Exchange.asmx"),
+                ("EWSC__EXCHANGE__TIMEOUT_SECS", "5"),
+                ("EWSC__TLS__CHANNEL_BINDING", "false"),
+                ("EWSC__API__ALLOWED_DOMAINS", "uni.example,staff.uni.example"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.exchange.url.host_str(), Some("other.uni.example"));
+        assert_eq!(config.exchange.timeout_secs, 5);
+        assert!(!config.tls.channel_binding);
+        assert_eq!(config.api.allowed_domains, vec!["uni.example", "staff.uni.example"]);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_that_names_it() {
+        let text = MINIMAL.replace("[exchange]", "[exchange]\ntimeout_sec = 5");
+        let error = load(&text, &[]).unwrap_err().to_string();
+        assert!(error.contains("timeout_sec"), "{error}");
+        let text = format!("{MINIMAL}\n[tls]\nchanel_binding = false\n");
+        let error = load(&text, &[]).unwrap_err().to_string();
+        assert!(error.contains("chanel_binding"), "{error}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        assert_eq!(invalid_key(load(&MINIMAL.replace("Exchange.asmx\"", "Exchange.asmx\"\nversion = \"Exchange2019\""), &[])), "exchange.version");
+        assert_eq!(invalid_key(load(&format!("{MINIMAL}\n[delegation]\nlevel = \"Custom\"\n"), &[])), "delegation.level");
+        assert_eq!(
+            invalid_key(load(&MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_env = \"NOPE\""), &[])),
+            "exchange.accounts[0].password_env"
+        );
+        assert_eq!(
+            invalid_key(load(&MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_file = \"/nonexistent/pw\""), &[])),
+            "exchange.accounts[0].password_file"
+        );
+        assert_eq!(
+            invalid_key(load(&format!("{MINIMAL}\n[[api.clients]]\nname = \"x\"\ntoken_sha256 = \"abc\"\n"), &[])),
+            "api.clients[0].token_sha256"
+        );
+        assert_eq!(
+            invalid_key(load(&MINIMAL.replace("https://mail", "http://mail").replace("[exchange]", "[exchange]\nauth = \"basic\""), &[])),
+            "exchange.auth"
+        );
+        assert_eq!(invalid_key(load(&MINIMAL.replace("smtp = \"sa-mytt-exch-1@uni.example\"", "smtp = \"nope\""), &[])), "exchange.accounts[0].smtp");
+    }
+
+    #[test]
+    fn password_file_first_line_without_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "S3cret pass\r\nsecond line\n").unwrap();
+        let text = MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_file = \"pw\"");
+        let config = Config::from_sources(&text, &HashMap::new(), &HashMap::new(), dir.path()).unwrap();
+        assert_eq!(config.exchange.accounts[0].password.expose(), "S3cret pass");
+        let rendered = config.render_effective();
+        assert!(!rendered.contains("S3cret"), "{rendered}");
+        assert!(rendered.contains("password = \"***\""), "{rendered}");
+        assert!(!format!("{config:?}").contains("S3cret"));
+    }
+}

@@ -1,0 +1,157 @@
+//! `application/problem+json` bodies (RFC 9457) with the stable codes of API.md.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::delegation;
+use crate::ews::ErrorKind;
+use crate::exchange::FailureKind;
+
+/// One problem, as API.md's error table describes it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ews_response_code: Option<String>,
+    /// Sent as the `Retry-After` header, not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+}
+
+impl Problem {
+    /// A problem with `code`, its status and title from the table.
+    pub fn new(code: &'static str, detail: impl Into<String>) -> Problem {
+        let (status, title) = match code {
+            "invalid_request" => (400, "The request is not valid"),
+            "invalid_mailbox" => (400, "The mailbox address is not valid"),
+            "invalid_level" => (400, "The permission level is not valid"),
+            "unauthorized" => (401, "No or unknown API token"),
+            "forbidden" => (403, "The token lacks the scope for this route"),
+            "mailbox_not_allowed" => (403, "The mailbox is outside the allowed domains"),
+            "mailbox_not_found" => (404, "Exchange has no such mailbox"),
+            "event_not_found" => (404, "No such event"),
+            "impersonation_denied" => (422, "The service account may not impersonate this mailbox"),
+            "access_denied" => (422, "Exchange refused the operation"),
+            "conflict" => (409, "A concurrent change kept winning"),
+            "mailbox_unavailable" => (503, "The mailbox is unavailable"),
+            "throttled" => (503, "Exchange is throttling the connector"),
+            "exchange_auth_failed" => (502, "Exchange refused the service account's credentials"),
+            "exchange_unreachable" => (502, "Exchange cannot be reached"),
+            "exchange_timeout" => (504, "Exchange did not answer in time"),
+            _ => (502, "Exchange answered something the connector cannot use"),
+        };
+        let code = if status == 502 && !matches!(code, "exchange_auth_failed" | "exchange_unreachable") {
+            "exchange_error"
+        } else {
+            code
+        };
+        Problem {
+            problem_type: format!("https://ews-connector.invalid/problems/{}", code.replace('_', "-")),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            code,
+            request_id: None,
+            mailbox: None,
+            ews_response_code: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_mailbox(mut self, mailbox: impl Into<String>) -> Problem {
+        self.mailbox = Some(mailbox.into());
+        self
+    }
+
+    /// Whether the problem concerns the mailbox (exit status 1) rather than the connector's
+    /// configuration or Exchange as a whole (exit status 2).
+    pub fn is_about_the_mailbox(&self) -> bool {
+        matches!(
+            self.code,
+            "invalid_mailbox"
+                | "mailbox_not_allowed"
+                | "mailbox_not_found"
+                | "event_not_found"
+                | "impersonation_denied"
+                | "access_denied"
+                | "conflict"
+                | "mailbox_unavailable"
+                | "invalid_level"
+                | "invalid_request"
+        )
+    }
+}
+
+/// The problem code for an Exchange response-code class.
+fn code_for_kind(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::MailboxNotFound => "mailbox_not_found",
+        ErrorKind::ImpersonationDenied => "impersonation_denied",
+        ErrorKind::AccessDenied | ErrorKind::NotFound => "access_denied",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::MailboxUnavailable => "mailbox_unavailable",
+        ErrorKind::Throttled | ErrorKind::Transient => "throttled",
+        _ => "exchange_error",
+    }
+}
+
+impl From<&delegation::Error> for Problem {
+    fn from(error: &delegation::Error) -> Self {
+        match error {
+            delegation::Error::Exchange(error) => {
+                let code = match error.kind() {
+                    FailureKind::Code(kind) => code_for_kind(kind),
+                    FailureKind::AuthFailed => "exchange_auth_failed",
+                    FailureKind::Unreachable => "exchange_unreachable",
+                    FailureKind::Timeout => "exchange_timeout",
+                    FailureKind::Throttled => "throttled",
+                    FailureKind::Unusable => "exchange_error",
+                    FailureKind::InvalidInput => "invalid_request",
+                };
+                let mut problem = Problem::new(code, error_chain(error));
+                problem.ews_response_code = error.response_code().map(|code| code.as_str().to_owned());
+                problem.retry_after = error.retry_after();
+                if matches!(code, "throttled" | "mailbox_unavailable") && problem.retry_after.is_none() {
+                    problem.retry_after = Some(Duration::from_secs(30));
+                }
+                problem
+            }
+            delegation::Error::Refused { kind, code, message } => {
+                let mut problem = Problem::new(
+                    code_for_kind(*kind),
+                    message.clone().unwrap_or_else(|| format!("Exchange answered {code}")),
+                );
+                problem.ews_response_code = Some(code.clone());
+                if matches!(problem.code, "throttled" | "mailbox_unavailable") {
+                    problem.retry_after = Some(Duration::from_secs(30));
+                }
+                problem
+            }
+            delegation::Error::Incomplete(_) => Problem::new("exchange_error", error.to_string()),
+        }
+    }
+}
+
+/// The error and its sources, joined: for the `detail` of a problem. Secrets never reach an
+/// error's `Display`, so this is safe to show.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

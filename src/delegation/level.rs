@@ -1,0 +1,188 @@
+//! Calendar permission levels in our own words, and what each level lets its holder do.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Exchange's calendar permission levels. `Custom` is read, never requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PermissionLevel {
+    None,
+    FreeBusyTimeOnly,
+    FreeBusyTimeAndSubjectAndLocation,
+    Reviewer,
+    Contributor,
+    Author,
+    NoneditingAuthor,
+    PublishingAuthor,
+    Editor,
+    PublishingEditor,
+    Owner,
+    Custom,
+}
+
+impl PermissionLevel {
+    pub const ALL: [PermissionLevel; 12] = [
+        PermissionLevel::None,
+        PermissionLevel::FreeBusyTimeOnly,
+        PermissionLevel::FreeBusyTimeAndSubjectAndLocation,
+        PermissionLevel::Reviewer,
+        PermissionLevel::Contributor,
+        PermissionLevel::Author,
+        PermissionLevel::NoneditingAuthor,
+        PermissionLevel::PublishingAuthor,
+        PermissionLevel::Editor,
+        PermissionLevel::PublishingEditor,
+        PermissionLevel::Owner,
+        PermissionLevel::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionLevel::None => "None",
+            PermissionLevel::FreeBusyTimeOnly => "FreeBusyTimeOnly",
+            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => "FreeBusyTimeAndSubjectAndLocation",
+            PermissionLevel::Reviewer => "Reviewer",
+            PermissionLevel::Contributor => "Contributor",
+            PermissionLevel::Author => "Author",
+            PermissionLevel::NoneditingAuthor => "NoneditingAuthor",
+            PermissionLevel::PublishingAuthor => "PublishingAuthor",
+            PermissionLevel::Editor => "Editor",
+            PermissionLevel::PublishingEditor => "PublishingEditor",
+            PermissionLevel::Owner => "Owner",
+            PermissionLevel::Custom => "Custom",
+        }
+    }
+
+    /// The rights a named level stands for (PROTOCOL.md §3.3); `None` for `Custom`, whose rights
+    /// are in its flags.
+    pub fn rights(self) -> Option<Rights> {
+        use Scope::{All, Nothing, Owned};
+        let (create_items, create_subfolders, folder_owner, folder_visible, folder_contact, edit, delete, read) =
+            match self {
+                PermissionLevel::None => (false, false, false, false, false, Nothing, Nothing, ReadScope::None),
+                PermissionLevel::FreeBusyTimeOnly => {
+                    (false, false, false, false, false, Nothing, Nothing, ReadScope::TimeOnly)
+                }
+                PermissionLevel::FreeBusyTimeAndSubjectAndLocation => (
+                    false,
+                    false,
+                    false,
+                    false,
+                    false,
+                    Nothing,
+                    Nothing,
+                    ReadScope::TimeAndSubjectAndLocation,
+                ),
+                PermissionLevel::Contributor => (true, false, false, true, false, Nothing, Nothing, ReadScope::None),
+                PermissionLevel::Reviewer => (false, false, false, true, false, Nothing, Nothing, ReadScope::FullDetails),
+                PermissionLevel::NoneditingAuthor => {
+                    (true, false, false, true, false, Nothing, Owned, ReadScope::FullDetails)
+                }
+                PermissionLevel::Author => (true, false, false, true, false, Owned, Owned, ReadScope::FullDetails),
+                PermissionLevel::PublishingAuthor => (true, true, false, true, false, Owned, Owned, ReadScope::FullDetails),
+                PermissionLevel::Editor => (true, false, false, true, false, All, All, ReadScope::FullDetails),
+                PermissionLevel::PublishingEditor => (true, true, false, true, false, All, All, ReadScope::FullDetails),
+                PermissionLevel::Owner => (true, true, true, true, true, All, All, ReadScope::FullDetails),
+                PermissionLevel::Custom => return None,
+            };
+        Some(Rights {
+            create_items,
+            create_subfolders,
+            folder_owner,
+            folder_visible,
+            folder_contact,
+            edit_items: edit,
+            delete_items: delete,
+            read_items: read,
+        })
+    }
+}
+
+impl fmt::Display for PermissionLevel {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PermissionLevel {
+    type Err = UnknownLevel;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        PermissionLevel::ALL
+            .into_iter()
+            .find(|level| level.as_str() == text)
+            .ok_or_else(|| UnknownLevel(text.to_owned()))
+    }
+}
+
+/// A level name that Exchange does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a calendar permission level")]
+pub struct UnknownLevel(pub String);
+
+/// Which items an edit or delete right covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Nothing,
+    Owned,
+    All,
+}
+
+/// How much of an item a read right shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadScope {
+    None,
+    TimeOnly,
+    TimeAndSubjectAndLocation,
+    FullDetails,
+}
+
+/// The individual rights of one permission entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rights {
+    pub create_items: bool,
+    pub create_subfolders: bool,
+    pub folder_owner: bool,
+    pub folder_visible: bool,
+    pub folder_contact: bool,
+    pub edit_items: Scope,
+    pub delete_items: Scope,
+    pub read_items: ReadScope,
+}
+
+impl Rights {
+    /// Whether these rights include every right of `required`.
+    pub fn covers(&self, required: &Rights) -> bool {
+        (self.create_items || !required.create_items)
+            && (self.create_subfolders || !required.create_subfolders)
+            && (self.folder_owner || !required.folder_owner)
+            && (self.folder_visible || !required.folder_visible)
+            && (self.folder_contact || !required.folder_contact)
+            && self.edit_items >= required.edit_items
+            && self.delete_items >= required.delete_items
+            && self.read_items >= required.read_items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PermissionLevel;
+
+    #[test]
+    fn names_round_trip() {
+        for level in PermissionLevel::ALL {
+            assert_eq!(level.as_str().parse::<PermissionLevel>(), Ok(level));
+        }
+        assert!("editor".parse::<PermissionLevel>().is_err());
+    }
+
+    #[test]
+    fn owner_covers_editor_but_reviewer_does_not() {
+        let editor = PermissionLevel::Editor.rights().unwrap();
+        assert!(PermissionLevel::Owner.rights().unwrap().covers(&editor));
+        assert!(PermissionLevel::PublishingEditor.rights().unwrap().covers(&editor));
+        assert!(!PermissionLevel::Reviewer.rights().unwrap().covers(&editor));
+        assert!(!PermissionLevel::Author.rights().unwrap().covers(&editor));
+        assert!(PermissionLevel::Editor.rights().unwrap().covers(&PermissionLevel::Reviewer.rights().unwrap()));
+    }
+}
