@@ -136,6 +136,13 @@ pub(crate) fn describe_tls_error(error: &rustls::Error) -> String {
                 "server certificate is not trusted (unknown issuer): add its CA to ca_file"
                     .to_owned()
             }
+            // Seen when a trusted root shares the issuer's name but not its key (a self-signed
+            // "CN=localhost" server certificate on a machine that trusts another one).
+            CertificateError::BadSignature => {
+                "server certificate is not trusted (its signature does not \
+                 verify against the trusted issuer of that name): add its CA to ca_file"
+                    .to_owned()
+            }
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 format!(
                     "server certificate does not match the host name of the url ({certificate_error})"
