@@ -835,3 +835,36 @@ async fn an_expired_certificate_is_a_tls_error_that_says_so() {
     let reason = tls_error_for(params).await;
     assert!(reason.contains("expired"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_503_to_the_negotiate_leg_is_handed_up_and_the_connection_not_pooled() {
+    let busy_once = Arc::new(AtomicUsize::new(0));
+    let lenient = lenient_ntlm("NTLM", |_| false, |_| false);
+    let server = TestServer::start(
+        Duration::ZERO,
+        Arc::new(move |request: &Recorded, state: &mut ConnectionState| {
+            if busy_once.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Reply::Send(http_response(503, &[("Retry-After", "5")], "queue full"));
+            }
+            lenient(request, state)
+        }),
+    )
+    .await;
+    let transport = Transport::new(ntlm_settings(server.url())).unwrap();
+    let busy = transport.post(&credentials(), envelope()).await.unwrap();
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.retry_after, Some(Duration::from_secs(5)));
+    assert_eq!(transport.stats().handshakes, 0);
+    let response = transport.post(&credentials(), envelope()).await.unwrap();
+    assert_eq!(response.body, Bytes::from_static(b"<authenticated/>"));
+    let connections: Vec<usize> = server
+        .recorded()
+        .iter()
+        .map(|request| request.connection)
+        .collect();
+    assert_eq!(
+        connections,
+        vec![1, 2, 2],
+        "the unauthenticated connection is not reused"
+    );
+}

@@ -326,8 +326,18 @@ impl Inner {
                 response
             }
             AuthScheme::Ntlm => {
-                self.ntlm_handshake(&mut connection, credentials, &headers)
+                match self
+                    .ntlm_handshake(&mut connection, credentials, &headers)
                     .await?
+                {
+                    Handshake::Authenticated(response) => response,
+                    Handshake::Unauthenticated(response) => {
+                        // The connection never got authenticated (a 503 to the negotiate leg,
+                        // say): it is dropped, not pooled, so the pool holds only
+                        // authenticated connections.
+                        return Ok(response.into_response());
+                    }
+                }
             }
         };
         Ok(self.finish(account, connection, response))
@@ -397,7 +407,7 @@ impl Inner {
         connection: &mut Connection,
         credentials: &Credentials,
         headers: &PostHeaders<'_>,
-    ) -> Result<RawResponse, Error> {
+    ) -> Result<Handshake, Error> {
         tracing::debug!(connection = connection.id, account = %credentials.username, "ntlm handshake started");
         let negotiate = ntlm::negotiate_message();
         let mut scheme = self.remembered_scheme();
@@ -415,7 +425,7 @@ impl Inner {
                     )));
                 }
                 // A 503 from a busy IIS, a 5xx from a proxy: the caller decides what to do.
-                return Ok(answer);
+                return Ok(Handshake::Unauthenticated(answer));
             }
             let offered = answer.www_authenticate();
             if let Some(token) = scheme.token(offered.iter().copied()) {
@@ -485,7 +495,7 @@ impl Inner {
             return Err(self.rejected(credentials, detail));
         }
         tracing::debug!(connection = connection.id, account = %credentials.username, "ntlm handshake succeeded");
-        Ok(answer)
+        Ok(Handshake::Authenticated(answer))
     }
 
     fn rejected(&self, credentials: &Credentials, detail: &str) -> Error {
@@ -517,6 +527,15 @@ impl Inner {
         };
         self.scheme.store(value, Ordering::Relaxed);
     }
+}
+
+/// How an NTLM handshake ended when it did not fail.
+enum Handshake {
+    /// The authenticate leg was accepted; its response is the EWS answer.
+    Authenticated(RawResponse),
+    /// The server answered the negotiate leg with something other than a challenge (a 503 from
+    /// a busy IIS, a 5xx from a proxy); the caller gets it as is.
+    Unauthenticated(RawResponse),
 }
 
 /// An `Authorization` value marked sensitive, so hyper's and our `Debug` never show it.
