@@ -5,7 +5,7 @@
 //! `spnego`, or openssl (for TLS) is missing; under `CI=true` it panics instead, so CI cannot
 //! silently skip the interoperability tests. The process is killed when the `NtlmPeer` drops.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -61,7 +61,11 @@ fn skip_or_fail(reason: &str) -> Option<NtlmPeer> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("ntlm peer unavailable under CI=true: {reason}");
     }
-    eprintln!("SKIPPED: ntlm peer test not run: {reason}");
+    // Written to the real stderr, not through eprintln!, so libtest's capture does not hide it.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: ntlm peer test not run: {reason}"
+    );
     None
 }
 
