@@ -349,6 +349,115 @@ mod tests {
         assert_eq!(binding, sha2::Sha256::digest(&sha1).to_vec());
     }
 
+    /// Splits a DER SEQUENCE into its raw child TLVs.
+    fn der_children(sequence: &[u8]) -> Vec<Vec<u8>> {
+        let (header, length) = der_header(sequence);
+        let mut content = &sequence[header..header + length];
+        let mut children = Vec::new();
+        while !content.is_empty() {
+            let (child_header, child_length) = der_header(content);
+            children.push(content[..child_header + child_length].to_vec());
+            content = &content[child_header + child_length..];
+        }
+        children
+    }
+
+    /// (header length, content length) of the TLV at the start of `bytes`.
+    fn der_header(bytes: &[u8]) -> (usize, usize) {
+        match bytes[1] {
+            short if short < 0x80 => (2, short as usize),
+            0x81 => (3, bytes[2] as usize),
+            0x82 => (4, u16::from_be_bytes([bytes[2], bytes[3]]) as usize),
+            other => panic!("unexpected DER length form {other:#x}"),
+        }
+    }
+
+    fn der_sequence(children: &[Vec<u8>]) -> Vec<u8> {
+        let content: Vec<u8> = children.concat();
+        let mut out = vec![0x30];
+        match content.len() {
+            length if length < 0x80 => out.push(length as u8),
+            length if length < 0x100 => out.extend_from_slice(&[0x81, length as u8]),
+            length => out.extend_from_slice(&[0x82, (length >> 8) as u8, length as u8]),
+        }
+        out.extend_from_slice(&content);
+        out
+    }
+
+    /// The certificate with its signature algorithm (in tbsCertificate and outside) replaced.
+    fn with_signature_algorithm(der: &[u8], algorithm_identifier: &[u8]) -> Vec<u8> {
+        let mut certificate = der_children(der);
+        let mut tbs = der_children(&certificate[0]);
+        // tbsCertificate: [0] version, serialNumber, signature, ...
+        tbs[2] = algorithm_identifier.to_vec();
+        certificate[0] = der_sequence(&tbs);
+        certificate[1] = algorithm_identifier.to_vec();
+        der_sequence(&certificate)
+    }
+
+    /// AlgorithmIdentifier for RSASSA-PSS with the given hash OID (DER content bytes); `None`
+    /// gives empty parameters, meaning the RFC 4055 defaults (SHA-1).
+    fn pss_algorithm(hash_oid: Option<&[u8]>) -> Vec<u8> {
+        const PSS: &[u8] = &[
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+        ];
+        const MGF1: &[u8] = &[
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08,
+        ];
+        let params = match hash_oid {
+            None => der_sequence(&[]),
+            Some(oid) => {
+                let mut oid_tlv = vec![0x06, oid.len() as u8];
+                oid_tlv.extend_from_slice(oid);
+                let hash_algorithm = der_sequence(&[oid_tlv, vec![0x05, 0x00]]);
+                let mut explicit_hash = vec![0xa0, hash_algorithm.len() as u8];
+                explicit_hash.extend_from_slice(&hash_algorithm);
+                let mask = der_sequence(&[MGF1.to_vec(), hash_algorithm.clone()]);
+                let mut explicit_mask = vec![0xa1, mask.len() as u8];
+                explicit_mask.extend_from_slice(&mask);
+                der_sequence(&[
+                    explicit_hash,
+                    explicit_mask,
+                    vec![0xa2, 0x03, 0x02, 0x01, 0x30],
+                ])
+            }
+        };
+        der_sequence(&[PSS.to_vec(), params])
+    }
+
+    const SHA384_OID: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
+    const SHA512_OID: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+
+    #[test]
+    fn rsa_pss_certificates_use_the_hash_of_their_parameters() {
+        let sha256 = certificate_with(&FakeRsaKey(&rcgen::PKCS_RSA_SHA256));
+        // The rewriting helper itself keeps a parseable certificate.
+        assert_eq!(
+            end_point_hash_for(&with_signature_algorithm(
+                &sha256,
+                &der_children(&sha256)[1]
+            ))
+            .unwrap(),
+            EndPointHash::Sha256
+        );
+        let pss_sha384 = with_signature_algorithm(&sha256, &pss_algorithm(Some(SHA384_OID)));
+        let pss_sha512 = with_signature_algorithm(&sha256, &pss_algorithm(Some(SHA512_OID)));
+        let pss_default = with_signature_algorithm(&sha256, &pss_algorithm(None));
+        assert_eq!(
+            end_point_hash_for(&pss_sha384).unwrap(),
+            EndPointHash::Sha384
+        );
+        assert_eq!(
+            end_point_hash_for(&pss_sha512).unwrap(),
+            EndPointHash::Sha512
+        );
+        assert_eq!(
+            end_point_hash_for(&pss_default).unwrap(),
+            EndPointHash::Sha256,
+            "default SHA-1 maps to SHA-256"
+        );
+    }
+
     #[test]
     fn garbage_is_not_a_certificate() {
         assert!(tls_server_end_point(b"not a certificate").is_err());
