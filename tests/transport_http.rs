@@ -519,6 +519,26 @@ async fn debug_and_errors_never_show_the_password() {
     );
     assert!(!printed.contains(PASSWORD), "{printed}");
     assert!(format!("{credentials:?}").contains("***"));
+    let mut with_userinfo = Settings::new(
+        url::Url::parse(&format!(
+            "https://svc:{PASSWORD}@mail.contoso.example/EWS/Exchange.asmx"
+        ))
+        .unwrap(),
+        AuthScheme::Basic,
+    );
+    assert!(!format!("{with_userinfo:?}").contains(PASSWORD));
+    assert!(matches!(
+        Transport::new(with_userinfo.clone()),
+        Err(Error::InvalidSettings { .. })
+    ));
+    with_userinfo.url.set_password(None).unwrap();
+    assert!(
+        matches!(
+            Transport::new(with_userinfo),
+            Err(Error::InvalidSettings { .. })
+        ),
+        "a username alone is refused too"
+    );
 
     // The rejection error names the account but not the password.
     let server = TestServer::start(

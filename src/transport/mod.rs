@@ -48,7 +48,9 @@ pub enum AuthScheme {
 }
 
 /// Everything the transport needs to reach one EWS endpoint. Filled in by `config`.
-#[derive(Clone, Debug)]
+///
+/// `Debug` masks a password embedded in the URL (which `Transport::new` refuses anyway).
+#[derive(Clone)]
 pub struct Settings {
     /// The EWS endpoint, `http` or `https`, for example `https://mail.contoso.example/EWS/Exchange.asmx`.
     pub url: url::Url,
@@ -92,6 +94,37 @@ impl Settings {
             max_connections_per_account: 10,
             user_agent: format!("ews-connector/{}", env!("CARGO_PKG_VERSION")),
         }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
+        }
+        formatter
+            .debug_struct("Settings")
+            .field("url", &url.as_str())
+            .field("auth", &self.auth)
+            .field("ca_file", &self.ca_file)
+            .field("channel_binding", &self.channel_binding)
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
+            .field(
+                "danger_allow_basic_over_http",
+                &self.danger_allow_basic_over_http,
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field(
+                "max_connections_per_account",
+                &self.max_connections_per_account,
+            )
+            .field("user_agent", &self.user_agent)
+            .finish()
     }
 }
 
@@ -178,6 +211,11 @@ impl Transport {
     pub fn new(settings: Settings) -> Result<Transport, Error> {
         if settings.auth == AuthScheme::Basic {
             basic::ensure_allowed(&settings.url, settings.danger_allow_basic_over_http)?;
+        }
+        if !settings.url.username().is_empty() || settings.url.password().is_some() {
+            return Err(Error::InvalidSettings {
+                detail: "the url must not carry credentials: use Credentials".to_owned(),
+            });
         }
         if settings.max_connections_per_account == 0 {
             return Err(Error::InvalidSettings {
