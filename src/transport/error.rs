@@ -1,0 +1,61 @@
+//! The transport's error type.
+//!
+//! Invariant: no variant carries a password, an `Authorization` header value or an NTLM token;
+//! usernames and endpoints are fine (operators need them to act).
+//!
+//! Entry type: [`Error`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What can go wrong moving one request to the EWS endpoint and its response back.
+///
+/// HTTP statuses other than 401 are not errors here: they come back as a `Response`.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server refused the credentials of `username` (HTTP 401 after the NTLM authenticate
+    /// message or with Basic credentials). Never retried: repeated failures lock AD accounts.
+    #[error("exchange rejected the credentials of {username}: {detail}")]
+    AuthRejected { username: String, detail: String },
+
+    /// The TCP connection could not be made, or the server closed or reset it mid-exchange.
+    #[error("connection to {endpoint} failed: {detail}")]
+    Connect {
+        endpoint: String,
+        detail: String,
+        #[source]
+        source: Option<std::io::Error>,
+    },
+
+    /// The TLS handshake failed; `reason` says whether the certificate is untrusted, for another
+    /// name, expired, or what else went wrong.
+    #[error("tls with {endpoint} failed: {reason}")]
+    Tls { endpoint: String, reason: String },
+
+    /// `phase` ("connect" or "request") took longer than `after`.
+    #[error("{phase} to {endpoint} timed out after {after:?}")]
+    Timeout {
+        endpoint: String,
+        phase: &'static str,
+        after: Duration,
+    },
+
+    /// Basic authentication was configured for a plain `http` URL without the lab flag.
+    #[error(
+        "basic authentication over plain http is refused (danger_allow_basic_over_http is off)"
+    )]
+    InsecureBasic,
+
+    /// The server spoke HTTP or NTLM in a way we cannot follow.
+    #[error("protocol error with {endpoint}: {detail}")]
+    Protocol { endpoint: String, detail: String },
+
+    /// The settings cannot work (bad URL scheme, zero connections, no trust anchors).
+    #[error("invalid transport settings: {detail}")]
+    InvalidSettings { detail: String },
+
+    /// The operator's `ca_file` cannot be used as trust anchors.
+    #[error("cannot use ca_file {}: {detail}", path.display())]
+    CaFile { path: PathBuf, detail: String },
+}
