@@ -665,10 +665,7 @@ fn rewrites() -> Vec<Rewrite> {
                 "<t:CalendarFolder>",
                 &format!("<t:CalendarFolder>{EXTENSION}"),
             )
-            .replace(
-                "<s:Body",
-                &format!("<s:Body xmlns:y=\"urn:fabrikam\" y:trace=\"1\""),
-            )
+            .replace("<s:Body", "<s:Body xmlns:y=\"urn:fabrikam\" y:trace=\"1\"")
             .replace(
                 "<t:UserId>",
                 "<t:UserId xmlns:z=\"urn:fabrikam:z\" z:hint=\"a&amp;b\" other=\"1\">",
