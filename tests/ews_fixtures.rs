@@ -736,3 +736,28 @@ fn truncated_and_foreign_bodies_are_typed_errors() {
         "{operations_mixed_up}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Damaged responses (bytes cut out, overwritten or inserted) give a value or a typed error,
+    /// never a panic, for every decoder.
+    #[test]
+    fn damaged_fixtures_never_panic(fixture_index in 0usize..64, position in 0.0f64..1.0, length in 0usize..40, byte in proptest::prelude::any::<u8>(), mode in 0u8..3) {
+        let fixtures = response_fixtures();
+        let (_, _, path) = &fixtures[fixture_index % fixtures.len()];
+        let mut bytes = std::fs::read(path).unwrap();
+        let at = ((bytes.len() as f64) * position) as usize;
+        let end = (at + length).min(bytes.len());
+        match mode {
+            0 => { bytes.drain(at..end); }
+            1 => bytes[at..end].iter_mut().for_each(|slot| *slot = byte),
+            _ => bytes.splice(at..at, std::iter::repeat_n(byte, length)).for_each(drop),
+        }
+        for operation in ["get_folder", "update_folder", "get_delegate", "add_delegate", "update_delegate", "remove_delegate"] {
+            let rendered = decode_for(operation, &bytes);
+            proptest::prop_assert!(rendered.starts_with("Ok(") || rendered.starts_with("Err("));
+        }
+        let _ = decode_fault(&bytes);
+    }
+}

@@ -818,3 +818,26 @@ fn golden_requests_equal_what_encode_produces() {
         golden("remove_delegate/success.request.xml")
     );
 }
+
+proptest::proptest! {
+    /// Any string either comes back unchanged from the request text (read namespace-aware) or is
+    /// refused as invalid input naming the field; it never changes the document's structure.
+    #[test]
+    fn any_mailbox_round_trips_or_is_refused(mailbox in "\\PC{0,24}|[\\x00-\\x7f]{0,24}|[<>&\"'\\r\\n\\t \\u{fffe}\\u{ffff}a]{0,12}") {
+        let header = RequestHeader { version: "Exchange2013_SP1".to_owned(), impersonation: None };
+        let request = RemoveDelegate { mailbox: mailbox.clone(), user_ids: vec![smtp_user("bob@contoso.example")] };
+        match encode(&header, &request) {
+            Ok(bytes) => {
+                let root = parse(&bytes).expect("our own request parses");
+                let mut found = Vec::new();
+                texts_of(&root, TYPES_NS, "EmailAddress", &mut found);
+                proptest::prop_assert_eq!(found, vec![mailbox.as_str()]);
+                let mut users = Vec::new();
+                texts_of(&root, TYPES_NS, "PrimarySmtpAddress", &mut users);
+                proptest::prop_assert_eq!(users, vec!["bob@contoso.example"]);
+            }
+            Err(Error::InvalidInput { field, .. }) => proptest::prop_assert_eq!(field, "mailbox"),
+            Err(other) => proptest::prop_assert!(false, "unexpected error {other}"),
+        }
+    }
+}

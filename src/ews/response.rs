@@ -382,6 +382,34 @@ mod tests {
     }
 
     #[test]
+    fn warning_is_an_error_item_and_unknown_class_is_refused() {
+        let warning = parse(
+            br#"<M xmlns="http://schemas.microsoft.com/exchange/services/2006/messages" ResponseClass="Warning"><ResponseCode>ErrorBatchProcessingStopped</ResponseCode></M>"#,
+        )
+        .unwrap();
+        let item = parse_response_message(&warning, |_| Ok(())).unwrap();
+        assert_eq!(
+            item,
+            Err(ResponseError {
+                class: ResponseClass::Warning,
+                response_code: ResponseCode::ErrorBatchProcessingStopped,
+                message_text: None,
+                message_xml: MessageXml::default(),
+            })
+        );
+        let odd = parse(br#"<M ResponseClass="Maybe"/>"#).unwrap();
+        assert!(matches!(
+            parse_response_message(&odd, |_| Ok(())),
+            Err(Error::InvalidValue { .. })
+        ));
+        let unclassified = parse(br#"<M/>"#).unwrap();
+        assert!(matches!(
+            parse_response_message(&unclassified, |_| Ok(())),
+            Err(Error::MissingElement { .. })
+        ));
+    }
+
+    #[test]
     fn unknown_codes_parse_to_other_and_print_back() {
         let code = ResponseCode::parse("ErrorFromTheFuture");
         assert_eq!(code, ResponseCode::Other("ErrorFromTheFuture".to_owned()));

@@ -263,7 +263,7 @@ impl Element {
         parse_value(&self.name, self.trimmed_text())
     }
 
-    /// The child `{TYPES_NS}name` parsed with `FromStr`, if present.
+    /// The child `{namespace}name` parsed with `FromStr`, if present.
     ///
     /// # Errors
     /// [`Error::InvalidValue`] when the child is present but its text does not parse.
@@ -279,8 +279,8 @@ impl Element {
     }
 }
 
-/// Parses `value` with `FromStr`; XML booleans (`true`, `false`, `1`, `0`) go through
-/// [`parse_bool`] when `T` is `bool`-like through its own `FromStr`.
+/// Parses `value` with `FromStr` (numbers, EWS enums; booleans use [`parse_bool`] instead,
+/// because `xs:boolean` also allows `1` and `0`).
 ///
 /// # Errors
 /// [`Error::InvalidValue`] naming `element`.

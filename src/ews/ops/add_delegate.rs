@@ -144,6 +144,21 @@ mod tests {
     }
 
     #[test]
+    fn decodes_an_outer_failure_without_inner_messages() {
+        let decoded = crate::ews::decode::<AddDelegate>(
+            crate::ews::test_util::response_envelope(
+                r#"<m:AddDelegateResponse ResponseClass="Error"><m:MessageText>Failed.</m:MessageText><m:ResponseCode>ErrorAddDelegatesFailed</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:AddDelegateResponse>"#,
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let error = decoded.response.result.unwrap_err();
+        assert_eq!(error.response_code, ResponseCode::ErrorAddDelegatesFailed);
+        assert_eq!(error.message_text.as_deref(), Some("Failed."));
+        assert!(decoded.response.delegates.is_empty());
+    }
+
+    #[test]
     fn decodes_success_and_per_delegate_errors() {
         let decoded =
             crate::ews::decode::<AddDelegate>(fixture!("add_delegate/success.xml").as_bytes())
