@@ -86,6 +86,8 @@ ews_enum! {
 }
 
 /// One folder to read: a well-known folder (optionally of another mailbox) or a folder id.
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/folderids>.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FolderIdRef {
     /// `t:DistinguishedFolderId`.
