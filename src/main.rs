@@ -67,7 +67,10 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("ews-connector: cannot start the runtime: {error}");
@@ -110,7 +113,11 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
-        Command::Check { mailbox, config, json } => {
+        Command::Check {
+            mailbox,
+            config,
+            json,
+        } => {
             let config = match Config::load(&config) {
                 Ok(config) => config,
                 Err(error) => return fail_config(&error),
@@ -125,13 +132,22 @@ async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
     let mailbox = match Mailbox::parse(mailbox) {
         Ok(mailbox) => mailbox,
         Err(error) => {
-            return report_problem(Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox), json);
+            return report_problem(
+                Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox),
+                json,
+            );
         }
     };
-    if !config.api.allowed_domains.is_empty() && !config.api.allowed_domains.contains(&mailbox.domain()) {
+    if !config.api.allowed_domains.is_empty()
+        && !config.api.allowed_domains.contains(&mailbox.domain())
+    {
         let problem = Problem::new(
             "mailbox_not_allowed",
-            format!("{} is outside the allowed domains ({})", mailbox.domain(), config.api.allowed_domains.join(", ")),
+            format!(
+                "{} is outside the allowed domains ({})",
+                mailbox.domain(),
+                config.api.allowed_domains.join(", ")
+            ),
         )
         .with_mailbox(mailbox.as_str());
         return report_problem(problem, json);
@@ -148,7 +164,10 @@ async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
         Ok(report) => {
             let body = AccessBody::from(&report);
             if json {
-                println!("{}", serde_json::to_string_pretty(&body).expect("serializable"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&body).expect("serializable")
+                );
             } else {
                 print_access_table(&body);
             }
@@ -171,14 +190,28 @@ fn print_access_table(body: &AccessBody) {
         ("status", body.status.to_owned()),
         ("access mode", body.access_mode.to_owned()),
         ("principal", body.delegation.principal.clone()),
-        ("level", body.delegation.level.unwrap_or("unknown").to_owned()),
+        (
+            "level",
+            body.delegation.level.unwrap_or("unknown").to_owned(),
+        ),
         ("required", body.delegation.required.to_owned()),
         ("sufficient", body.delegation.sufficient.to_string()),
-        ("effective rights", rights.unwrap_or_else(|| "unknown".to_owned())),
+        (
+            "effective rights",
+            rights.unwrap_or_else(|| "unknown".to_owned()),
+        ),
         ("impersonation", body.impersonation.to_owned()),
         ("service account", body.service_account.clone()),
-        ("exchange code", body.ews_response_code.clone().unwrap_or_else(|| "-".to_owned())),
-        ("detail", body.detail.clone().unwrap_or_else(|| "-".to_owned())),
+        (
+            "exchange code",
+            body.ews_response_code
+                .clone()
+                .unwrap_or_else(|| "-".to_owned()),
+        ),
+        (
+            "detail",
+            body.detail.clone().unwrap_or_else(|| "-".to_owned()),
+        ),
         ("checked at", body.checked_at.clone()),
     ];
     for (name, value) in rows {
@@ -190,7 +223,10 @@ fn print_access_table(body: &AccessBody) {
 /// exit status of CONFIG.md: 1 for a refusal about the mailbox, 2 otherwise.
 fn report_problem(problem: Problem, json: bool) -> ExitCode {
     if json {
-        println!("{}", serde_json::to_string_pretty(&problem).expect("serializable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&problem).expect("serializable")
+        );
     }
     eprintln!("ews-connector: {}: {}", problem.code, problem.detail);
     if problem.is_about_the_mailbox() {
@@ -224,13 +260,14 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

@@ -63,7 +63,10 @@ impl From<&CheckReport> for AccessBody {
                 required: report.delegation.required.as_str(),
                 sufficient: report.delegation.sufficient,
             },
-            effective_rights: report.effective_rights.as_ref().map(EffectiveRightsBody::from),
+            effective_rights: report
+                .effective_rights
+                .as_ref()
+                .map(EffectiveRightsBody::from),
             impersonation: report.impersonation.as_str(),
             service_account: report.service_account.clone(),
             ews_response_code: report.ews_response_code.clone(),

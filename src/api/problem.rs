@@ -51,13 +51,17 @@ impl Problem {
             "exchange_timeout" => (504, "Exchange did not answer in time"),
             _ => (502, "Exchange answered something the connector cannot use"),
         };
-        let code = if status == 502 && !matches!(code, "exchange_auth_failed" | "exchange_unreachable") {
-            "exchange_error"
-        } else {
-            code
-        };
+        let code =
+            if status == 502 && !matches!(code, "exchange_auth_failed" | "exchange_unreachable") {
+                "exchange_error"
+            } else {
+                code
+            };
         Problem {
-            problem_type: format!("https://ews-connector.invalid/problems/{}", code.replace('_', "-")),
+            problem_type: format!(
+                "https://ews-connector.invalid/problems/{}",
+                code.replace('_', "-")
+            ),
             title: title.to_owned(),
             status,
             detail: detail.into(),
@@ -120,17 +124,26 @@ impl From<&delegation::Error> for Problem {
                     FailureKind::InvalidInput => "invalid_request",
                 };
                 let mut problem = Problem::new(code, error_chain(error));
-                problem.ews_response_code = error.response_code().map(|code| code.as_str().to_owned());
+                problem.ews_response_code =
+                    error.response_code().map(|code| code.as_str().to_owned());
                 problem.retry_after = error.retry_after();
-                if matches!(code, "throttled" | "mailbox_unavailable") && problem.retry_after.is_none() {
+                if matches!(code, "throttled" | "mailbox_unavailable")
+                    && problem.retry_after.is_none()
+                {
                     problem.retry_after = Some(Duration::from_secs(30));
                 }
                 problem
             }
-            delegation::Error::Refused { kind, code, message } => {
+            delegation::Error::Refused {
+                kind,
+                code,
+                message,
+            } => {
                 let mut problem = Problem::new(
                     code_for_kind(*kind),
-                    message.clone().unwrap_or_else(|| format!("Exchange answered {code}")),
+                    message
+                        .clone()
+                        .unwrap_or_else(|| format!("Exchange answered {code}")),
                 );
                 problem.ews_response_code = Some(code.clone());
                 if matches!(problem.code, "throttled" | "mailbox_unavailable") {

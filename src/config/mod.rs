@@ -433,7 +433,11 @@ impl Config {
         let _ = writeln!(out, "access = {}", quote(exchange.access.as_str()));
         let _ = writeln!(out, "impersonation = {}", exchange.impersonation);
         let _ = writeln!(out, "timeout_secs = {}", exchange.timeout_secs);
-        let _ = writeln!(out, "connect_timeout_secs = {}", exchange.connect_timeout_secs);
+        let _ = writeln!(
+            out,
+            "connect_timeout_secs = {}",
+            exchange.connect_timeout_secs
+        );
         let _ = writeln!(
             out,
             "max_concurrency_per_account = {}",
@@ -451,7 +455,11 @@ impl Config {
             let _ = writeln!(out, "smtp = {}", quote(&account.smtp));
             match &account.password_source {
                 PasswordSource::File(path) => {
-                    let _ = writeln!(out, "password_file = {}", quote(&path.display().to_string()));
+                    let _ = writeln!(
+                        out,
+                        "password_file = {}",
+                        quote(&path.display().to_string())
+                    );
                 }
                 PasswordSource::Env(name) => {
                     let _ = writeln!(out, "password_env = {}", quote(name));
@@ -484,7 +492,11 @@ impl Config {
             let _ = writeln!(out, "scopes = [{}]", scopes.join(", "));
         }
         let _ = writeln!(out, "\n[audit]");
-        let _ = writeln!(out, "path = {}", quote(&self.audit.path.display().to_string()));
+        let _ = writeln!(
+            out,
+            "path = {}",
+            quote(&self.audit.path.display().to_string())
+        );
         let _ = writeln!(out, "\n[log]");
         let format = match self.log.format {
             LogFormat::Text => "text",
@@ -552,7 +564,11 @@ fn quote(value: &str) -> String {
     toml::Value::String(value.to_owned()).to_string()
 }
 
-fn validate(raw: RawConfig, environment: &dyn Environment, base_dir: &Path) -> Result<Config, Error> {
+fn validate(
+    raw: RawConfig,
+    environment: &dyn Environment,
+    base_dir: &Path,
+) -> Result<Config, Error> {
     let exchange = validate_exchange(raw.exchange, environment, base_dir)?;
 
     let ca_file = raw.tls.ca_file.map(|path| resolve(base_dir, &path));
@@ -581,13 +597,22 @@ fn validate(raw: RawConfig, environment: &dyn Environment, base_dir: &Path) -> R
     if !GRANTABLE_LEVELS.contains(&level.as_str()) {
         return Err(Error::invalid(
             "delegation.level",
-            format!("`{level}` is not a calendar permission level that can be granted (one of {})", GRANTABLE_LEVELS.join(", ")),
+            format!(
+                "`{level}` is not a calendar permission level that can be granted (one of {})",
+                GRANTABLE_LEVELS.join(", ")
+            ),
         ));
     }
 
-    let listen_text = raw.api.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listen_text = raw
+        .api
+        .listen
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let listen: SocketAddr = listen_text.parse().map_err(|_| {
-        Error::invalid("api.listen", format!("`{listen_text}` is not an address:port"))
+        Error::invalid(
+            "api.listen",
+            format!("`{listen_text}` is not an address:port"),
+        )
     })?;
     let mut allowed_domains = Vec::new();
     for (index, domain) in raw.api.allowed_domains.iter().enumerate() {
@@ -606,7 +631,9 @@ fn validate(raw: RawConfig, environment: &dyn Environment, base_dir: &Path) -> R
         if client.name.trim().is_empty() {
             return Err(Error::invalid(format!("{key}.name"), "must not be empty"));
         }
-        let digest = hex::decode(client.token_sha256.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        let digest = hex::decode(client.token_sha256.trim())
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
         let Some(token_sha256) = digest else {
             return Err(Error::invalid(
                 format!("{key}.token_sha256"),
@@ -617,7 +644,10 @@ fn validate(raw: RawConfig, environment: &dyn Environment, base_dir: &Path) -> R
             if !KNOWN_SCOPES.contains(&scope.as_str()) {
                 return Err(Error::invalid(
                     format!("{key}.scopes"),
-                    format!("unknown scope `{scope}` (known: {})", KNOWN_SCOPES.join(", ")),
+                    format!(
+                        "unknown scope `{scope}` (known: {})",
+                        KNOWN_SCOPES.join(", ")
+                    ),
                 ));
             }
         }
@@ -671,12 +701,24 @@ fn validate_exchange(
                 "autodiscover is not supported yet; set exchange.url to https://<server>/EWS/Exchange.asmx",
             ));
         }
-        (None, false) => return Err(Error::invalid("exchange.url", "missing (https://<server>/EWS/Exchange.asmx)")),
+        (None, false) => {
+            return Err(Error::invalid(
+                "exchange.url",
+                "missing (https://<server>/EWS/Exchange.asmx)",
+            ));
+        }
     };
-    let url = url::Url::parse(&url_text)
-        .map_err(|error| Error::invalid("exchange.url", format!("`{url_text}` is not a URL: {error}")))?;
+    let url = url::Url::parse(&url_text).map_err(|error| {
+        Error::invalid(
+            "exchange.url",
+            format!("`{url_text}` is not a URL: {error}"),
+        )
+    })?;
     if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(Error::invalid("exchange.url", "must start with https:// (or http:// in a lab)"));
+        return Err(Error::invalid(
+            "exchange.url",
+            "must start with https:// (or http:// in a lab)",
+        ));
     }
     if url.host_str().is_none() {
         return Err(Error::invalid("exchange.url", "has no host"));
@@ -703,10 +745,16 @@ fn validate_exchange(
         ));
     }
     if raw.timeout_secs == 0 {
-        return Err(Error::invalid("exchange.timeout_secs", "must be at least 1"));
+        return Err(Error::invalid(
+            "exchange.timeout_secs",
+            "must be at least 1",
+        ));
     }
     if raw.connect_timeout_secs == 0 {
-        return Err(Error::invalid("exchange.connect_timeout_secs", "must be at least 1"));
+        return Err(Error::invalid(
+            "exchange.connect_timeout_secs",
+            "must be at least 1",
+        ));
     }
     if raw.max_concurrency_per_account == 0 || raw.max_concurrency_per_account > 256 {
         return Err(Error::invalid(
@@ -725,7 +773,10 @@ fn validate_exchange(
         let key = format!("exchange.accounts[{index}]");
         check_username(&format!("{key}.username"), &account.username)?;
         check_smtp(&format!("{key}.smtp"), &account.smtp)?;
-        if accounts.iter().any(|other| other.username.eq_ignore_ascii_case(&account.username)) {
+        if accounts
+            .iter()
+            .any(|other| other.username.eq_ignore_ascii_case(&account.username))
+        {
             return Err(Error::invalid(format!("{key}.username"), "appears twice"));
         }
         let (password, password_source) = match (account.password_file, account.password_env) {
@@ -784,11 +835,15 @@ fn validate_exchange(
 /// # Errors
 /// The reason, in words, when the file cannot be read or holds no password.
 pub fn read_password_file(path: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let first_line = text.lines().next().unwrap_or("");
     let first_line = first_line.strip_suffix('\r').unwrap_or(first_line);
     if first_line.is_empty() {
-        return Err(format!("{} is empty (the password is its first line)", path.display()));
+        return Err(format!(
+            "{} is empty (the password is its first line)",
+            path.display()
+        ));
     }
     Ok(Secret::new(first_line))
 }
@@ -803,11 +858,17 @@ fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
 
 fn check_username(key: &str, username: &str) -> Result<(), Error> {
     if username.trim().is_empty() || username.chars().any(char::is_control) {
-        return Err(Error::invalid(key, "must be DOMAIN\\user or user@upn.example"));
+        return Err(Error::invalid(
+            key,
+            "must be DOMAIN\\user or user@upn.example",
+        ));
     }
     if let Some((domain, user)) = username.split_once('\\') {
         if domain.is_empty() || user.is_empty() || user.contains('\\') {
-            return Err(Error::invalid(key, "must be DOMAIN\\user or user@upn.example"));
+            return Err(Error::invalid(
+                key,
+                "must be DOMAIN\\user or user@upn.example",
+            ));
         }
     }
     Ok(())
@@ -818,11 +879,16 @@ fn check_smtp(key: &str, address: &str) -> Result<(), Error> {
         && address.matches('@').count() == 1
         && !address.starts_with('@')
         && !address.ends_with('@')
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\";,".contains(c));
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\";,".contains(c));
     if valid {
         Ok(())
     } else {
-        Err(Error::invalid(key, format!("`{address}` is not an SMTP address")))
+        Err(Error::invalid(
+            key,
+            format!("`{address}` is not an SMTP address"),
+        ))
     }
 }
 
@@ -834,10 +900,14 @@ mod tests {
     use super::{AccessMode, Config, Error};
 
     fn load(toml_text: &str, overrides: &[(&str, &str)]) -> Result<Config, Error> {
-        let overrides: HashMap<String, String> =
-            overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let overrides: HashMap<String, String> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let environment: HashMap<String, String> =
-            [("SA1_PASSWORD".to_owned(), "env-secret".to_owned())].into_iter().collect();
+            [("SA1_PASSWORD".to_owned(), "env-secret".to_owned())]
+                .into_iter()
+                .collect();
         Config::from_sources(toml_text, &overrides, &environment, Path::new("."))
     }
 
@@ -878,17 +948,26 @@ password_env = "SA1_PASSWORD"
         let config = load(
             MINIMAL,
             &[
-                ("EWSC__EXCHANGE__URL", "https://other.uni.example/EWS/Exchange.asmx"),
+                (
+                    "EWSC__EXCHANGE__URL",
+                    "https://other.uni.example/EWS/Exchange.asmx",
+                ),
                 ("EWSC__EXCHANGE__TIMEOUT_SECS", "5"),
                 ("EWSC__TLS__CHANNEL_BINDING", "false"),
-                ("EWSC__API__ALLOWED_DOMAINS", "uni.example,staff.uni.example"),
+                (
+                    "EWSC__API__ALLOWED_DOMAINS",
+                    "uni.example,staff.uni.example",
+                ),
             ],
         )
         .unwrap();
         assert_eq!(config.exchange.url.host_str(), Some("other.uni.example"));
         assert_eq!(config.exchange.timeout_secs, 5);
         assert!(!config.tls.channel_binding);
-        assert_eq!(config.api.allowed_domains, vec!["uni.example", "staff.uni.example"]);
+        assert_eq!(
+            config.api.allowed_domains,
+            vec!["uni.example", "staff.uni.example"]
+        );
     }
 
     #[test]
@@ -903,25 +982,63 @@ password_env = "SA1_PASSWORD"
 
     #[test]
     fn invalid_values_name_their_key() {
-        assert_eq!(invalid_key(load(&MINIMAL.replace("Exchange.asmx\"", "Exchange.asmx\"\nversion = \"Exchange2019\""), &[])), "exchange.version");
-        assert_eq!(invalid_key(load(&format!("{MINIMAL}\n[delegation]\nlevel = \"Custom\"\n"), &[])), "delegation.level");
         assert_eq!(
-            invalid_key(load(&MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_env = \"NOPE\""), &[])),
+            invalid_key(load(
+                &MINIMAL.replace(
+                    "Exchange.asmx\"",
+                    "Exchange.asmx\"\nversion = \"Exchange2019\""
+                ),
+                &[]
+            )),
+            "exchange.version"
+        );
+        assert_eq!(
+            invalid_key(load(
+                &format!("{MINIMAL}\n[delegation]\nlevel = \"Custom\"\n"),
+                &[]
+            )),
+            "delegation.level"
+        );
+        assert_eq!(
+            invalid_key(load(
+                &MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_env = \"NOPE\""),
+                &[]
+            )),
             "exchange.accounts[0].password_env"
         );
         assert_eq!(
-            invalid_key(load(&MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_file = \"/nonexistent/pw\""), &[])),
+            invalid_key(load(
+                &MINIMAL.replace(
+                    "password_env = \"SA1_PASSWORD\"",
+                    "password_file = \"/nonexistent/pw\""
+                ),
+                &[]
+            )),
             "exchange.accounts[0].password_file"
         );
         assert_eq!(
-            invalid_key(load(&format!("{MINIMAL}\n[[api.clients]]\nname = \"x\"\ntoken_sha256 = \"abc\"\n"), &[])),
+            invalid_key(load(
+                &format!("{MINIMAL}\n[[api.clients]]\nname = \"x\"\ntoken_sha256 = \"abc\"\n"),
+                &[]
+            )),
             "api.clients[0].token_sha256"
         );
         assert_eq!(
-            invalid_key(load(&MINIMAL.replace("https://mail", "http://mail").replace("[exchange]", "[exchange]\nauth = \"basic\""), &[])),
+            invalid_key(load(
+                &MINIMAL
+                    .replace("https://mail", "http://mail")
+                    .replace("[exchange]", "[exchange]\nauth = \"basic\""),
+                &[]
+            )),
             "exchange.auth"
         );
-        assert_eq!(invalid_key(load(&MINIMAL.replace("smtp = \"sa-mytt-exch-1@uni.example\"", "smtp = \"nope\""), &[])), "exchange.accounts[0].smtp");
+        assert_eq!(
+            invalid_key(load(
+                &MINIMAL.replace("smtp = \"sa-mytt-exch-1@uni.example\"", "smtp = \"nope\""),
+                &[]
+            )),
+            "exchange.accounts[0].smtp"
+        );
     }
 
     #[test]
@@ -929,7 +1046,8 @@ password_env = "SA1_PASSWORD"
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pw"), "S3cret pass\r\nsecond line\n").unwrap();
         let text = MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_file = \"pw\"");
-        let config = Config::from_sources(&text, &HashMap::new(), &HashMap::new(), dir.path()).unwrap();
+        let config =
+            Config::from_sources(&text, &HashMap::new(), &HashMap::new(), dir.path()).unwrap();
         assert_eq!(config.exchange.accounts[0].password.expose(), "S3cret pass");
         let rendered = config.render_effective();
         assert!(!rendered.contains("S3cret"), "{rendered}");

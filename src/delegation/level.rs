@@ -40,7 +40,9 @@ impl PermissionLevel {
         match self {
             PermissionLevel::None => "None",
             PermissionLevel::FreeBusyTimeOnly => "FreeBusyTimeOnly",
-            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => "FreeBusyTimeAndSubjectAndLocation",
+            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => {
+                "FreeBusyTimeAndSubjectAndLocation"
+            }
             PermissionLevel::Reviewer => "Reviewer",
             PermissionLevel::Contributor => "Contributor",
             PermissionLevel::Author => "Author",
@@ -57,34 +59,128 @@ impl PermissionLevel {
     /// are in its flags.
     pub fn rights(self) -> Option<Rights> {
         use Scope::{All, Nothing, Owned};
-        let (create_items, create_subfolders, folder_owner, folder_visible, folder_contact, edit, delete, read) =
-            match self {
-                PermissionLevel::None => (false, false, false, false, false, Nothing, Nothing, ReadScope::None),
-                PermissionLevel::FreeBusyTimeOnly => {
-                    (false, false, false, false, false, Nothing, Nothing, ReadScope::TimeOnly)
-                }
-                PermissionLevel::FreeBusyTimeAndSubjectAndLocation => (
-                    false,
-                    false,
-                    false,
-                    false,
-                    false,
-                    Nothing,
-                    Nothing,
-                    ReadScope::TimeAndSubjectAndLocation,
-                ),
-                PermissionLevel::Contributor => (true, false, false, true, false, Nothing, Nothing, ReadScope::None),
-                PermissionLevel::Reviewer => (false, false, false, true, false, Nothing, Nothing, ReadScope::FullDetails),
-                PermissionLevel::NoneditingAuthor => {
-                    (true, false, false, true, false, Nothing, Owned, ReadScope::FullDetails)
-                }
-                PermissionLevel::Author => (true, false, false, true, false, Owned, Owned, ReadScope::FullDetails),
-                PermissionLevel::PublishingAuthor => (true, true, false, true, false, Owned, Owned, ReadScope::FullDetails),
-                PermissionLevel::Editor => (true, false, false, true, false, All, All, ReadScope::FullDetails),
-                PermissionLevel::PublishingEditor => (true, true, false, true, false, All, All, ReadScope::FullDetails),
-                PermissionLevel::Owner => (true, true, true, true, true, All, All, ReadScope::FullDetails),
-                PermissionLevel::Custom => return None,
-            };
+        let (
+            create_items,
+            create_subfolders,
+            folder_owner,
+            folder_visible,
+            folder_contact,
+            edit,
+            delete,
+            read,
+        ) = match self {
+            PermissionLevel::None => (
+                false,
+                false,
+                false,
+                false,
+                false,
+                Nothing,
+                Nothing,
+                ReadScope::None,
+            ),
+            PermissionLevel::FreeBusyTimeOnly => (
+                false,
+                false,
+                false,
+                false,
+                false,
+                Nothing,
+                Nothing,
+                ReadScope::TimeOnly,
+            ),
+            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => (
+                false,
+                false,
+                false,
+                false,
+                false,
+                Nothing,
+                Nothing,
+                ReadScope::TimeAndSubjectAndLocation,
+            ),
+            PermissionLevel::Contributor => (
+                true,
+                false,
+                false,
+                true,
+                false,
+                Nothing,
+                Nothing,
+                ReadScope::None,
+            ),
+            PermissionLevel::Reviewer => (
+                false,
+                false,
+                false,
+                true,
+                false,
+                Nothing,
+                Nothing,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::NoneditingAuthor => (
+                true,
+                false,
+                false,
+                true,
+                false,
+                Nothing,
+                Owned,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::Author => (
+                true,
+                false,
+                false,
+                true,
+                false,
+                Owned,
+                Owned,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::PublishingAuthor => (
+                true,
+                true,
+                false,
+                true,
+                false,
+                Owned,
+                Owned,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::Editor => (
+                true,
+                false,
+                false,
+                true,
+                false,
+                All,
+                All,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::PublishingEditor => (
+                true,
+                true,
+                false,
+                true,
+                false,
+                All,
+                All,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::Owner => (
+                true,
+                true,
+                true,
+                true,
+                true,
+                All,
+                All,
+                ReadScope::FullDetails,
+            ),
+            PermissionLevel::Custom => return None,
+        };
         Some(Rights {
             create_items,
             create_subfolders,
@@ -180,9 +276,19 @@ mod tests {
     fn owner_covers_editor_but_reviewer_does_not() {
         let editor = PermissionLevel::Editor.rights().unwrap();
         assert!(PermissionLevel::Owner.rights().unwrap().covers(&editor));
-        assert!(PermissionLevel::PublishingEditor.rights().unwrap().covers(&editor));
+        assert!(
+            PermissionLevel::PublishingEditor
+                .rights()
+                .unwrap()
+                .covers(&editor)
+        );
         assert!(!PermissionLevel::Reviewer.rights().unwrap().covers(&editor));
         assert!(!PermissionLevel::Author.rights().unwrap().covers(&editor));
-        assert!(PermissionLevel::Editor.rights().unwrap().covers(&PermissionLevel::Reviewer.rights().unwrap()));
+        assert!(
+            PermissionLevel::Editor
+                .rights()
+                .unwrap()
+                .covers(&PermissionLevel::Reviewer.rights().unwrap())
+        );
     }
 }

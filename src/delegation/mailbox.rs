@@ -34,10 +34,9 @@ impl Mailbox {
         if text.matches('@').count() != 1 {
             return refuse("it must contain exactly one @");
         }
-        if text
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ';' | ','))
-        {
+        if text.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ';' | ',')
+        }) {
             return refuse("it contains whitespace, a control character or one of < > \" ; ,");
         }
         let (local, domain) = text.split_once('@').expect("one @");

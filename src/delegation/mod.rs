@@ -19,7 +19,11 @@ use chrono::{DateTime, Utc};
 
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};
-use crate::ews::{self, ErrorKind, ResponseCode};
+use crate::ews::ops::get_folder::{
+    BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
+};
+use crate::ews::types::{CalendarPermission, CalendarPermissionReadAccess, PermissionAction};
+use crate::ews::{ErrorKind, ResponseCode};
 use crate::exchange::{self, ActAs, Exchange};
 
 /// How calendars are reached for checks and pushes.
@@ -240,7 +244,10 @@ impl Delegation {
         } else if settings.access == AccessMode::Impersonation {
             Some(opened.clone())
         } else {
-            Some(self.get_calendar(ActAs::Owner(mailbox.as_str()), true).await?)
+            Some(
+                self.get_calendar(ActAs::Owner(mailbox.as_str()), true)
+                    .await?,
+            )
         };
         report = self.finish(report, opened, permissions);
         Ok(report)
@@ -249,8 +256,8 @@ impl Delegation {
     fn finish(
         &self,
         mut report: CheckReport,
-        opened: Result<ews::Folder, Refusal>,
-        permissions: Option<Result<ews::Folder, Refusal>>,
+        opened: Result<Folder, Refusal>,
+        permissions: Option<Result<Folder, Refusal>>,
     ) -> CheckReport {
         let required_rights = self.settings.required.rights().unwrap_or(Rights {
             create_items: true,
@@ -278,7 +285,8 @@ impl Delegation {
                         None => (PermissionLevel::None, PermissionLevel::None.rights()),
                     };
                     report.delegation.level = Some(level);
-                    report.delegation.sufficient = rights.is_some_and(|rights| rights.covers(&required_rights));
+                    report.delegation.sufficient =
+                        rights.is_some_and(|rights| rights.covers(&required_rights));
                 }
                 Err(refusal) => {
                     if refusal.kind == ErrorKind::ImpersonationDenied {
@@ -366,22 +374,26 @@ impl Delegation {
     }
 
     /// Opens the calendar; a refusal about the mailbox is returned as a value.
-    async fn get_calendar(&self, act_as: ActAs<'_>, with_permissions: bool) -> Result<Result<ews::Folder, Refusal>, Error> {
-        let mut additional_properties = vec![ews::FolderField::EffectiveRights];
+    async fn get_calendar(
+        &self,
+        act_as: ActAs<'_>,
+        with_permissions: bool,
+    ) -> Result<Result<Folder, Refusal>, Error> {
+        let mut additional_properties = vec![FolderField::EffectiveRights];
         if with_permissions {
-            additional_properties.push(ews::FolderField::PermissionSet);
+            additional_properties.push(FolderField::PermissionSet);
         }
         let mailbox_in_id = match act_as {
             ActAs::Owner(_) => None,
             ActAs::ServiceAccount(mailbox) => Some(mailbox.to_owned()),
         };
-        let operation = ews::GetFolder {
-            folder_shape: ews::FolderShape {
-                base_shape: ews::BaseShape::IdOnly,
+        let operation = GetFolder {
+            folder_shape: FolderShape {
+                base_shape: BaseShape::IdOnly,
                 additional_properties,
             },
-            folder_ids: vec![ews::FolderIdRef::Distinguished {
-                id: ews::DistinguishedFolderName::Calendar,
+            folder_ids: vec![FolderIdRef::Distinguished {
+                id: DistinguishedFolderName::Calendar,
                 mailbox: mailbox_in_id,
             }],
         };
@@ -407,7 +419,9 @@ impl Delegation {
                 }
                 None => Err(Error::Incomplete("a GetFolder response message")),
             },
-            Err(exchange::Error::Fault(fault)) if Refusal::is_about_the_mailbox(fault.response_code.kind()) => {
+            Err(exchange::Error::Fault(fault))
+                if Refusal::is_about_the_mailbox(fault.response_code.kind()) =>
+            {
                 Ok(Err(Refusal {
                     kind: fault.response_code.kind(),
                     code: fault.response_code.clone(),
@@ -421,7 +435,7 @@ impl Delegation {
 
 /// Whether a permission entry belongs to `principal` (a user or a mail-enabled group), by primary
 /// SMTP address, case-insensitively.
-fn entry_matches(entry: &ews::CalendarPermission, principal: &str) -> bool {
+fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
     entry
         .user_id
         .primary_smtp_address
@@ -429,7 +443,7 @@ fn entry_matches(entry: &ews::CalendarPermission, principal: &str) -> bool {
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
 }
 
-fn level_of(entry: &ews::CalendarPermission) -> PermissionLevel {
+fn level_of(entry: &CalendarPermission) -> PermissionLevel {
     entry
         .calendar_permission_level
         .as_str()
@@ -439,20 +453,22 @@ fn level_of(entry: &ews::CalendarPermission) -> PermissionLevel {
 
 /// The rights of an entry: its named level's, or for `Custom` its flags (absent flags count as
 /// not granted).
-fn rights_of(entry: &ews::CalendarPermission) -> Option<Rights> {
+fn rights_of(entry: &CalendarPermission) -> Option<Rights> {
     let level = level_of(entry);
     if let Some(rights) = level.rights() {
         return Some(rights);
     }
-    let scope = |action: Option<ews::PermissionAction>| match action {
-        Some(ews::PermissionAction::All) => Scope::All,
-        Some(ews::PermissionAction::Owned) => Scope::Owned,
+    let scope = |action: Option<PermissionAction>| match action {
+        Some(PermissionAction::All) => Scope::All,
+        Some(PermissionAction::Owned) => Scope::Owned,
         _ => Scope::Nothing,
     };
     let read = match entry.read_items {
-        Some(ews::CalendarPermissionReadAccess::FullDetails) => ReadScope::FullDetails,
-        Some(ews::CalendarPermissionReadAccess::TimeAndSubjectAndLocation) => ReadScope::TimeAndSubjectAndLocation,
-        Some(ews::CalendarPermissionReadAccess::TimeOnly) => ReadScope::TimeOnly,
+        Some(CalendarPermissionReadAccess::FullDetails) => ReadScope::FullDetails,
+        Some(CalendarPermissionReadAccess::TimeAndSubjectAndLocation) => {
+            ReadScope::TimeAndSubjectAndLocation
+        }
+        Some(CalendarPermissionReadAccess::TimeOnly) => ReadScope::TimeOnly,
         _ => ReadScope::None,
     };
     Some(Rights {

@@ -124,7 +124,9 @@ impl Error {
             Error::Transport(error) => match error {
                 transport::Error::AuthRejected { .. } => FailureKind::AuthFailed,
                 transport::Error::Timeout { .. } => FailureKind::Timeout,
-                transport::Error::Connect { .. } | transport::Error::Tls { .. } => FailureKind::Unreachable,
+                transport::Error::Connect { .. } | transport::Error::Tls { .. } => {
+                    FailureKind::Unreachable
+                }
                 _ => FailureKind::Unusable,
             },
             Error::Fault(fault) => FailureKind::Code(fault.response_code.kind()),
@@ -168,7 +170,10 @@ impl Exchange {
     /// # Panics
     /// When `settings.accounts` is empty; `config` guarantees at least one.
     pub fn new(settings: Settings) -> Result<Exchange, Error> {
-        assert!(!settings.accounts.is_empty(), "exchange needs at least one account");
+        assert!(
+            !settings.accounts.is_empty(),
+            "exchange needs at least one account"
+        );
         let transport = Transport::new(settings.transport)?;
         Ok(Exchange {
             transport,
@@ -212,10 +217,16 @@ impl Exchange {
     /// # Errors
     /// See [`Error`]; item-level errors are inside the returned answer.
     #[tracing::instrument(skip(self, operation), fields(operation = O::NAME, mailbox = act_as.mailbox()))]
-    pub async fn call<O: Operation>(&self, act_as: ActAs<'_>, operation: &O) -> Result<Answer<O::Response>, Error> {
+    pub async fn call<O: Operation>(
+        &self,
+        act_as: ActAs<'_>,
+        operation: &O,
+    ) -> Result<Answer<O::Response>, Error> {
         let account = self.account_for(act_as.mailbox());
         let impersonation = match act_as {
-            ActAs::Owner(mailbox) => Some(ews::Impersonation::PrimarySmtpAddress(mailbox.to_owned())),
+            ActAs::Owner(mailbox) => {
+                Some(ews::Impersonation::PrimarySmtpAddress(mailbox.to_owned()))
+            }
             ActAs::ServiceAccount(_) => None,
         };
         let header = ews::RequestHeader {
