@@ -334,10 +334,19 @@ impl Delegation {
                     _ => match report.delegation.level {
                         Some(PermissionLevel::None) => CheckStatus::NotDelegated,
                         Some(_) if !report.delegation.sufficient => CheckStatus::Insufficient,
+                        // The calendar is closed to the service account and only impersonation
+                        // could tell (and fix) why: that refusal is the actionable one.
+                        None if report.impersonation == Impersonation::Denied => {
+                            CheckStatus::ImpersonationDenied
+                        }
                         _ => CheckStatus::NoAccess,
                     },
                 };
-                report.ews_response_code = Some(refusal.code.as_str().to_owned());
+                let code = match (&report.status, &permission_refusal) {
+                    (CheckStatus::ImpersonationDenied, Some(permission_refusal)) => &permission_refusal.code,
+                    _ => &refusal.code,
+                };
+                report.ews_response_code = Some(code.as_str().to_owned());
                 report.detail = Some(match report.status {
                     CheckStatus::MailboxNotFound => "Exchange has no mailbox with this address".to_owned(),
                     CheckStatus::ImpersonationDenied => {
