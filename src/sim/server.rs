@@ -685,6 +685,9 @@ impl Body for SimBody {
             Some(chunk) => {
                 if let Some(delay) = this.delay.filter(|_| !this.chunks.is_empty()) {
                     this.sleep = Some(Box::pin(tokio::time::sleep(delay)));
+                } else if this.fail_at_end && this.chunks.is_empty() {
+                    // Pause so hyper flushes the partial response before the connection breaks.
+                    this.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
                 }
                 Poll::Ready(Some(Ok(Frame::data(chunk))))
             }
