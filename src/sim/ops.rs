@@ -29,6 +29,29 @@ pub(crate) const OPERATIONS: [&str; 6] = [
     "RemoveDelegate",
 ];
 
+/// The values of `t:ExchangeVersionType` in the schema.
+const SERVER_VERSIONS: [&str; 19] = [
+    "Exchange2007",
+    "Exchange2007_SP1",
+    "Exchange2009",
+    "Exchange2010",
+    "Exchange2010_SP1",
+    "Exchange2010_SP2",
+    "Exchange2012",
+    "Exchange2013",
+    "Exchange2013_SP1",
+    "Exchange2015",
+    "Exchange2016",
+    "V2015_10_05",
+    "V2016_01_06",
+    "V2016_04_13",
+    "V2016_07_13",
+    "V2016_10_10",
+    "V2017_01_07",
+    "V2017_04_14",
+    "V2017_07_11",
+];
+
 /// An HTTP status and SOAP body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Answer {
@@ -91,6 +114,15 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
     }
     if !OPERATIONS.contains(&operation.name.as_str()) {
         return Answer::fault("ErrorInvalidRequest");
+    }
+    // A version outside the schema's enumeration fails schema validation (PROTOCOL §1.2:
+    // there is no `Exchange2019`).
+    if request
+        .server_version
+        .as_deref()
+        .is_some_and(|version| !SERVER_VERSIONS.contains(&version))
+    {
+        return Answer::fault("ErrorSchemaValidation");
     }
     if request.impersonation_empty {
         return Answer::fault("ErrorInvalidExchangeImpersonationHeaderData");
@@ -334,6 +366,9 @@ fn update_folder(state: &mut SimState, actor: &Actor, operation: &Element) -> An
     let Some(changes) = operation.child(MESSAGES_NS, "FolderChanges") else {
         return Answer::fault("ErrorSchemaValidation");
     };
+    if !permission_sets_are_schema_valid(changes) {
+        return Answer::fault("ErrorSchemaValidation");
+    }
     let mut messages = Vec::new();
     for change in changes.children_named(TYPES_NS, "FolderChange") {
         match update_one_folder(state, actor, change) {
@@ -437,6 +472,33 @@ fn parse_permission_set(
         entries.push(PermissionEntry::from_flags(principal, flags));
     }
     Ok(entries)
+}
+
+/// The structural checks the schema would make on every calendar permission set in the request:
+/// `CalendarPermissions`/`UnknownEntries` only, and each `CalendarPermission`'s children known
+/// and in schema order.
+fn permission_sets_are_schema_valid(element: &Element) -> bool {
+    if element.is(TYPES_NS, "CalendarFolder") {
+        if let Some(permission_set) = element.child(TYPES_NS, "PermissionSet") {
+            let known = permission_set.children.iter().all(|child| {
+                child.is(TYPES_NS, "CalendarPermissions") || child.is(TYPES_NS, "UnknownEntries")
+            });
+            if !known
+                || permission_set
+                    .child(TYPES_NS, "CalendarPermissions")
+                    .is_none()
+            {
+                return false;
+            }
+        }
+    }
+    if element.is(TYPES_NS, "CalendarPermission") && check_child_order(element).is_err() {
+        return false;
+    }
+    element
+        .children
+        .iter()
+        .all(permission_sets_are_schema_valid)
 }
 
 fn check_child_order(permission: &Element) -> Result<(), Refusal> {

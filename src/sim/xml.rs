@@ -200,6 +200,8 @@ pub(crate) struct SoapRequest {
     pub impersonation: Option<ConnectingSid>,
     /// The header had an `ExchangeImpersonation` without a usable value.
     pub impersonation_empty: bool,
+    /// `t:RequestServerVersion/@Version`, when sent.
+    pub server_version: Option<String>,
     /// The first child of `soap:Body`.
     pub operation: Element,
 }
@@ -214,6 +216,11 @@ impl SoapRequest {
         let operation = body.children.first().cloned().ok_or(XmlError::EmptyBody)?;
         let mut impersonation = None;
         let mut impersonation_empty = false;
+        let server_version = root
+            .child(SOAP_NS, "Header")
+            .and_then(|header| header.child(TYPES_NS, "RequestServerVersion"))
+            .and_then(|version| version.attribute("Version"))
+            .map(str::to_string);
         if let Some(header) = root
             .child(SOAP_NS, "Header")
             .and_then(|header| header.child(TYPES_NS, "ExchangeImpersonation"))
@@ -238,6 +245,7 @@ impl SoapRequest {
         Ok(SoapRequest {
             impersonation,
             impersonation_empty,
+            server_version,
             operation,
         })
     }
