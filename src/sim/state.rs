@@ -498,8 +498,17 @@ impl SimState {
     /// # Errors
     /// [`Error::InvalidState`] as for [`SimState::load`].
     pub fn from_toml_str(text: &str) -> Result<SimState, Error> {
-        let file: StateFile =
-            toml::from_str(text).map_err(|error| Error::InvalidState(error.to_string()))?;
+        let file: StateFile = toml::from_str(text).map_err(|error: toml::de::Error| {
+            // Only the message and line: toml's Display quotes the source line, which may
+            // hold a password.
+            let line = error
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            Error::InvalidState(match line {
+                Some(line) => format!("line {line}: {}", error.message()),
+                None => error.message().to_string(),
+            })
+        })?;
         build_state(file)
     }
 
