@@ -573,3 +573,81 @@ async fn permissions_are_inspectable_over_http() {
         .unwrap();
     assert_eq!(missing.status, 404);
 }
+
+fn ews_fixture(path: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/fixtures/ews/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn static_errors_are_the_ews_fixture_bytes() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let calendar = sim.calendar(ALICE).unwrap();
+    let stale = call(
+        &mut client,
+        &envelope(
+            Some(ALICE),
+            &update_folder(
+                &calendar.folder_id,
+                "stale",
+                &entry(DEFAULT, &level("None")),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        stale.body,
+        ews_fixture("update_folder/error_irresolvable_conflict.xml")
+    );
+    let denied = call(
+        &mut client,
+        &get_folder_impersonating("ceo@contoso.example"),
+    )
+    .await;
+    assert_eq!(
+        denied.body,
+        ews_fixture("soap_fault/error_impersonate_user_denied.xml")
+    );
+    let moving = call(
+        &mut client,
+        &get_folder_impersonating("moving@contoso.example"),
+    )
+    .await;
+    assert_eq!(
+        moving.body,
+        ews_fixture("get_folder/error_mailbox_move_in_progress.xml")
+    );
+    let missing = call(
+        &mut client,
+        &envelope(None, &get_folder_of("nobody@contoso.example", false)),
+    )
+    .await;
+    assert_eq!(
+        missing.body,
+        ews_fixture("get_folder/error_non_existent_mailbox.xml")
+    );
+    let remove = format!(
+        "<m:RemoveDelegate>{}<m:UserIds><t:UserId>{}</t:UserId></m:UserIds></m:RemoveDelegate>",
+        mailbox_element(ALICE),
+        smtp("carol@contoso.example"),
+    );
+    let not_delegate = call(&mut client, &envelope(Some(ALICE), &remove)).await;
+    assert_eq!(
+        not_delegate.body,
+        ews_fixture("remove_delegate/error_not_delegate.xml")
+    );
+
+    sim.push_fault(ews_connector::sim::ScriptedFault::once(
+        ews_connector::sim::FaultKind::ServerBusy { back_off_ms: 777 },
+    ));
+    let busy = call(&mut client, &get_folder_impersonating(ALICE)).await;
+    let expected = ews_fixture("soap_fault/error_server_busy.xml").replace(
+        "<t:Value Name=\"BackOffMilliseconds\">45000</t:Value>",
+        "<t:Value Name=\"BackOffMilliseconds\">777</t:Value>",
+    );
+    assert_eq!(busy.body, expected);
+}

@@ -180,17 +180,30 @@ fn get_folder(state: &SimState, actor: &Actor, operation: &Element) -> Answer {
     };
     let mut messages = Vec::new();
     for folder_id in &folder_ids.children {
-        let message = match locate_folder(state, actor, folder_id) {
-            Err(code) => render::error_message("GetFolder", code),
-            Ok(mailbox) => get_folder_message(state, actor, mailbox, wants_permissions)
-                .unwrap_or_else(|code| render::error_message("GetFolder", code)),
-        };
-        messages.push(message);
+        messages.push(
+            locate_folder(state, actor, folder_id)
+                .and_then(|mailbox| get_folder_message(state, actor, mailbox, wants_permissions)),
+        );
     }
     if messages.is_empty() {
         return Answer::fault("ErrorSchemaValidation");
     }
-    Answer::ok(render::folder_response("GetFolder", &messages))
+    folder_answer("GetFolder", messages)
+}
+
+/// A GetFolder/UpdateFolder answer; a lone error message is served from `fixtures/ews` when a
+/// file exists for it.
+fn folder_answer(operation: &str, messages: Vec<Result<String, &'static str>>) -> Answer {
+    if let [Err(code)] = messages.as_slice() {
+        if let Some(fixture) = render::static_message_error(operation, code) {
+            return Answer::ok(fixture.to_string());
+        }
+    }
+    let rendered: Vec<String> = messages
+        .into_iter()
+        .map(|message| message.unwrap_or_else(|code| render::error_message(operation, code)))
+        .collect();
+    Answer::ok(render::folder_response(operation, &rendered))
 }
 
 /// Finds the calendar a `t:DistinguishedFolderId` or `t:FolderId` names.
@@ -372,17 +385,15 @@ fn update_folder(state: &mut SimState, actor: &Actor, operation: &Element) -> An
     let mut messages = Vec::new();
     for change in changes.children_named(TYPES_NS, "FolderChange") {
         match update_one_folder(state, actor, change) {
-            Ok(message) => messages.push(message),
-            Err(Refusal::Message(code)) => {
-                messages.push(render::error_message("UpdateFolder", code))
-            }
+            Ok(message) => messages.push(Ok(message)),
+            Err(Refusal::Message(code)) => messages.push(Err(code)),
             Err(Refusal::Fault(code)) => return Answer::fault(code),
         }
     }
     if messages.is_empty() {
         return Answer::fault("ErrorSchemaValidation");
     }
-    Answer::ok(render::folder_response("UpdateFolder", &messages))
+    folder_answer("UpdateFolder", messages)
 }
 
 fn update_one_folder(
@@ -973,6 +984,11 @@ fn remove_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answ
         };
         messages_codes.push(code);
     }
+    if let [Some(code)] = messages_codes.as_slice() {
+        if let Some(fixture) = render::static_message_error("RemoveDelegate", code) {
+            return Answer::ok(fixture.to_string());
+        }
+    }
     let messages: Vec<DelegateMessage<'_>> = messages_codes
         .into_iter()
         .map(|code| match code {
@@ -990,6 +1006,11 @@ fn delegate_results(
     results: &[Result<String, &'static str>],
     with_levels: bool,
 ) -> Answer {
+    if let [Err(code)] = results {
+        if let Some(fixture) = render::static_message_error(operation_name, code) {
+            return Answer::ok(fixture.to_string());
+        }
+    }
     let mailbox = &state.mailboxes[key];
     let messages: Vec<DelegateMessage<'_>> = results
         .iter()

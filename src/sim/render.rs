@@ -4,6 +4,9 @@
 //! Invariants: every response body is a template's bytes with `{{NAME}}` placeholders replaced;
 //! every substituted value is XML-escaped unless it is itself a rendered template fragment
 //! ([`Fill::Xml`]); nothing here uses the `ews` module's serializer.
+//! Static error answers (one per-message error, or a SOAP fault) are the bytes of the
+//! `fixtures/ews/<operation>/<case>.xml` files where one exists ([`static_message_error`],
+//! [`soap_fault`]); the templates cover every other case.
 //! Entry types: [`Fill`], [`RenderedUser`], [`RenderedPermission`], [`DelegateMessage`].
 
 use crate::sim::state::{ItemScope, PermissionFlags, ReadScope};
@@ -19,6 +22,84 @@ macro_rules! template {
 }
 
 const FOLDER_RESPONSE: &str = template!("folder_response.xml");
+macro_rules! ews_fixture {
+    ($name:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ews/", $name))
+    };
+}
+
+/// The `fixtures/ews` answer for an operation whose only response message is the error `code`.
+///
+/// GetDelegate is absent on purpose: its answer carries the mailbox's own
+/// `DeliverMeetingRequests`, which a static file cannot know.
+pub(crate) fn static_message_error(operation: &str, code: &str) -> Option<&'static str> {
+    Some(match (operation, code) {
+        ("GetFolder", "ErrorAccessDenied") => ews_fixture!("get_folder/error_access_denied.xml"),
+        ("GetFolder", "ErrorFolderNotFound") => {
+            ews_fixture!("get_folder/error_folder_not_found.xml")
+        }
+        ("GetFolder", "ErrorMailboxMoveInProgress") => {
+            ews_fixture!("get_folder/error_mailbox_move_in_progress.xml")
+        }
+        ("GetFolder", "ErrorMailboxStoreUnavailable") => {
+            ews_fixture!("get_folder/error_mailbox_store_unavailable.xml")
+        }
+        ("GetFolder", "ErrorNonExistentMailbox") => {
+            ews_fixture!("get_folder/error_non_existent_mailbox.xml")
+        }
+        ("UpdateFolder", "ErrorAccessDenied") => {
+            ews_fixture!("update_folder/error_access_denied.xml")
+        }
+        ("UpdateFolder", "ErrorInvalidPermissionSettings") => {
+            ews_fixture!("update_folder/error_invalid_permission_settings.xml")
+        }
+        ("UpdateFolder", "ErrorIrresolvableConflict") => {
+            ews_fixture!("update_folder/error_irresolvable_conflict.xml")
+        }
+        ("AddDelegate", "ErrorDelegateAlreadyExists") => {
+            ews_fixture!("add_delegate/error_delegate_already_exists.xml")
+        }
+        ("AddDelegate", "ErrorDelegateNoUser") => {
+            ews_fixture!("add_delegate/error_delegate_no_user.xml")
+        }
+        ("UpdateDelegate", "ErrorNotDelegate") => {
+            ews_fixture!("update_delegate/error_not_delegate.xml")
+        }
+        ("RemoveDelegate", "ErrorNotDelegate") => {
+            ews_fixture!("remove_delegate/error_not_delegate.xml")
+        }
+        _ => return None,
+    })
+}
+
+/// The `fixtures/ews/soap_fault` file for a fault code, if one exists.
+fn static_fault(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "ErrorImpersonateUserDenied" => {
+            ews_fixture!("soap_fault/error_impersonate_user_denied.xml")
+        }
+        "ErrorImpersonationDenied" => ews_fixture!("soap_fault/error_impersonation_denied.xml"),
+        "ErrorInternalServerError" => ews_fixture!("soap_fault/error_internal_server_error.xml"),
+        "ErrorInvalidServerVersion" => ews_fixture!("soap_fault/error_invalid_server_version.xml"),
+        "ErrorNonExistentMailbox" => ews_fixture!("soap_fault/error_non_existent_mailbox.xml"),
+        "ErrorSchemaValidation" => ews_fixture!("soap_fault/error_schema_validation.xml"),
+        "ErrorServerBusy" => ews_fixture!("soap_fault/error_server_busy.xml"),
+        _ => return None,
+    })
+}
+
+/// Replaces the text of `<t:Value Name="BackOffMilliseconds">` in a fixture.
+fn with_back_off(fixture: &str, back_off_ms: u64) -> Option<String> {
+    const OPEN: &str = "<t:Value Name=\"BackOffMilliseconds\">";
+    let start = fixture.find(OPEN)? + OPEN.len();
+    let end = start + fixture[start..].find('<')?;
+    Some(format!(
+        "{}{back_off_ms}{}",
+        &fixture[..start],
+        &fixture[end..]
+    ))
+}
+
 const GET_FOLDER_MESSAGE: &str = template!("get_folder_message.xml");
 const UPDATE_FOLDER_MESSAGE: &str = template!("update_folder_message.xml");
 const ERROR_MESSAGE: &str = template!("error_message.xml");
@@ -306,8 +387,20 @@ pub(crate) fn error_message(operation: &str, code: &str) -> String {
     )
 }
 
-/// A SOAP fault (sent with HTTP 500); `back_off_ms` adds the `BackOffMilliseconds` value.
+/// A SOAP fault (sent with HTTP 500): the `fixtures/ews/soap_fault` file when one exists (for
+/// ErrorServerBusy with `back_off_ms` substituted), else the template; `back_off_ms` adds the
+/// `BackOffMilliseconds` value.
 pub(crate) fn soap_fault(code: &str, back_off_ms: Option<u64>) -> String {
+    if let Some(fixture) = static_fault(code) {
+        match back_off_ms {
+            None => return fixture.to_string(),
+            Some(back_off) => {
+                if let Some(substituted) = with_back_off(fixture, back_off) {
+                    return substituted;
+                }
+            }
+        }
+    }
     let message_xml = back_off_ms
         .map(|back_off| {
             fill(
