@@ -261,3 +261,27 @@ impl std::fmt::Debug for SimHandle {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The simulator must not reuse the client's code (STYLE.md §2, `sim` row).
+    #[test]
+    fn depends_on_no_other_module_but_secret() {
+        // Built with concat! so this test's own source does not match.
+        let forbidden = [
+            concat!("crate", "::ews"),
+            concat!("crate", "::transport"),
+            concat!("crate", "::exchange"),
+            concat!("crate", "::config"),
+            concat!("super", "::super"),
+        ];
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim");
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for name in forbidden {
+                assert!(!text.contains(name), "{} uses {name}", path.display());
+            }
+        }
+    }
+}

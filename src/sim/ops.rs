@@ -83,7 +83,9 @@ pub(crate) fn target_mailbox(request: &SoapRequest) -> Option<String> {
         _ => {}
     }
     fn find(element: &Element) -> Option<String> {
-        if element.name == "Mailbox" {
+        if element.name == "Mailbox"
+            && (element.namespace == MESSAGES_NS || element.namespace == TYPES_NS)
+        {
             if let Some(address) = element.child(TYPES_NS, "EmailAddress") {
                 return Some(address.trimmed_text().to_ascii_lowercase());
             }

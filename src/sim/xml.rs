@@ -195,10 +195,10 @@ pub(crate) enum ConnectingSid {
 /// A SOAP request split into what the simulator routes on.
 #[derive(Debug)]
 pub(crate) struct SoapRequest {
-    /// `Some` when the header carries `ExchangeImpersonation`; `Some(None)`-like emptiness is
-    /// reported as `Err` by [`SoapRequest::parse`]'s caller through `impersonation_empty`.
+    /// The mailbox named by `ExchangeImpersonation`, when the header carries a usable one.
     pub impersonation: Option<ConnectingSid>,
-    /// The header had an `ExchangeImpersonation` without a usable value.
+    /// The header had an `ExchangeImpersonation` without a usable value (answered with the
+    /// `ErrorInvalidExchangeImpersonationHeaderData` fault).
     pub impersonation_empty: bool,
     /// `t:RequestServerVersion/@Version`, when sent.
     pub server_version: Option<String>,
