@@ -312,3 +312,50 @@ async fn basic_is_per_request_and_checks_the_password() {
         .unwrap();
     assert_eq!(refused.status, 401);
 }
+
+#[tokio::test]
+async fn anchor_mailbox_mismatches_are_counted_and_request_ids_echoed() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    // The login request carried no X-AnchorMailbox.
+    assert_eq!(sim.stats().anchor_mailbox_mismatches, 1);
+    let headers = [
+        ("Content-Type", "text/xml; charset=utf-8".to_string()),
+        ("X-AnchorMailbox", "Alice@contoso.example".to_string()),
+        (
+            "client-request-id",
+            "0f8fad5b-d9cb-469f-a165-70867728950e".to_string(),
+        ),
+        ("return-client-request-id", "true".to_string()),
+    ];
+    let response = client
+        .request(
+            "POST",
+            "/EWS/Exchange.asmx",
+            &headers,
+            &get_folder_impersonating("alice@contoso.example"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("client-request-id"),
+        Some("0f8fad5b-d9cb-469f-a165-70867728950e")
+    );
+    assert_eq!(
+        sim.stats().anchor_mailbox_mismatches,
+        1,
+        "a matching anchor is not counted"
+    );
+    let wrong = [("X-AnchorMailbox", "svc-mytt@contoso.example".to_string())];
+    client
+        .request(
+            "POST",
+            "/EWS/Exchange.asmx",
+            &wrong,
+            &get_folder_impersonating("alice@contoso.example"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim.stats().anchor_mailbox_mismatches, 2);
+}

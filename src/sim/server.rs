@@ -36,7 +36,7 @@ use crate::sim::ntlm::{self, Challenge, NtlmMessage};
 use crate::sim::ops::{self, Answer};
 use crate::sim::render;
 use crate::sim::state::SimState;
-use crate::sim::xml::SoapRequest;
+use crate::sim::xml::{ConnectingSid, SoapRequest};
 
 /// The EWS endpoint path.
 pub(crate) const EWS_PATH: &str = "/EWS/Exchange.asmx";
@@ -71,6 +71,9 @@ pub struct SimStats {
     pub busy_answers: u64,
     /// Scripted faults applied.
     pub faults_applied: u64,
+    /// Impersonated requests whose `X-AnchorMailbox` header is missing or names another
+    /// mailbox than the impersonation header (real Exchange then proxies and slows down).
+    pub anchor_mailbox_mismatches: u64,
 }
 
 impl SimStats {
@@ -278,6 +281,32 @@ async fn ews(
     connection: &Mutex<ConnectionState>,
     request: Request<Incoming>,
 ) -> Response<SimBody> {
+    // Exchange echoes `client-request-id` when asked with `return-client-request-id: true`.
+    let echo = request
+        .headers()
+        .get("return-client-request-id")
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"))
+        .then(|| request.headers().get("client-request-id").cloned())
+        .flatten();
+    let mut response = ews_answer(shared, connection, request).await;
+    if let Some(client_request_id) = echo {
+        response
+            .headers_mut()
+            .insert("client-request-id", client_request_id);
+    }
+    response
+}
+
+async fn ews_answer(
+    shared: &Shared,
+    connection: &Mutex<ConnectionState>,
+    request: Request<Incoming>,
+) -> Response<SimBody> {
+    let anchor_mailbox = request
+        .headers()
+        .get("x-anchormailbox")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_ascii_lowercase);
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -328,6 +357,14 @@ async fn ews(
         }
     };
     let mailbox = ops::target_mailbox(&request);
+    // Impersonated calls should carry the same mailbox in X-AnchorMailbox (PROTOCOL §2.3).
+    let by_smtp = matches!(
+        request.impersonation,
+        Some(ConnectingSid::PrimarySmtpAddress(_) | ConnectingSid::SmtpAddress(_))
+    );
+    if by_smtp && anchor_mailbox != mailbox {
+        lock(&shared.stats).anchor_mailbox_mismatches += 1;
+    }
     let fault = lock(&shared.faults).take(&operation_name, mailbox.as_deref());
     if fault.is_some() {
         lock(&shared.stats).faults_applied += 1;
