@@ -45,13 +45,21 @@ pub enum ReadScope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct PermissionFlags {
+    /// `t:CanCreateItems`.
     pub can_create_items: bool,
+    /// `t:CanCreateSubFolders` (capital F on the wire).
     pub can_create_subfolders: bool,
+    /// `t:IsFolderOwner`: may change the folder's permissions.
     pub is_folder_owner: bool,
+    /// `t:IsFolderVisible`: without it, delegate access sees `ErrorFolderNotFound`.
     pub is_folder_visible: bool,
+    /// `t:IsFolderContact`.
     pub is_folder_contact: bool,
+    /// `t:EditItems`.
     pub edit_items: ItemScope,
+    /// `t:DeleteItems`.
     pub delete_items: ItemScope,
+    /// `t:ReadItems`.
     pub read_items: ReadScope,
 }
 
@@ -289,7 +297,9 @@ pub struct PermissionView {
     pub user: String,
     /// The SID, when the entry is a user or group (or a bare SID).
     pub sid: Option<String>,
+    /// The level Exchange reports (computed from the flags).
     pub level: PermissionLevel,
+    /// The eight flags.
     pub flags: PermissionFlags,
 }
 
@@ -297,9 +307,13 @@ pub struct PermissionView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CalendarView {
+    /// `t:FolderId/@Id`.
     pub folder_id: String,
+    /// `t:FolderId/@ChangeKey`: changes on every permission change.
     pub change_key: String,
+    /// The entries in ACL order.
     pub permissions: Vec<PermissionView>,
+    /// Strings shown under `t:UnknownEntries`; dropped by any rewrite.
     pub unknown_entries: Vec<String>,
 }
 
@@ -383,6 +397,7 @@ pub(crate) struct DirectoryEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DelegatePermissions {
+    /// `CalendarFolderPermissionLevel` (None/Editor/Reviewer/Author; Custom when read).
     pub calendar: Option<String>,
     pub tasks: Option<String>,
     pub inbox: Option<String>,
