@@ -1,1 +1,287 @@
-//! `sim`: see ARCHITECTURE.md.
+//! `sim`: an offline, stateful EWS simulator (`ews-connector sim`) that serves
+//! `POST /EWS/Exchange.asmx` on loopback, logs clients on with its own NTLMv2 verifier (or Basic,
+//! when the state enables it), and answers GetFolder, UpdateFolder and the delegate operations
+//! from response templates under `fixtures/sim/templates/`.
+//!
+//! Invariants:
+//! - it depends on no other module of the crate except `crate::secret` (not `ews`, not
+//!   `transport`), so a bug there cannot be mirrored here;
+//! - every response body is template bytes with escaped values, never produced by a serializer;
+//! - NTLM logon is bound to one TCP connection; a wrong password, NTLMv1, or an AUTHENTICATE
+//!   without a challenge on the same connection gets 401;
+//! - it binds loopback only ([`run`] refuses any other address).
+//!
+//! Layout: `state` (the world, from TOML), `ntlm` (acceptor), `xml` (request reader), `ops` (the
+//! operations), `render` (templates), `faults` (scripted misbehaviour), `server` (HTTP).
+//! Entry types: [`SimState`], [`serve`], [`start`] / [`SimHandle`], [`run`] / [`SimOptions`],
+//! [`ScriptedFault`], [`SimStats`].
+//! The state file format is documented in `fixtures/sim/README.md`.
+
+mod faults;
+mod ntlm;
+mod ops;
+mod render;
+mod server;
+mod state;
+mod xml;
+
+use std::future::Future;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use crate::sim::faults::{FaultKind, ScriptedFault};
+pub use crate::sim::server::SimStats;
+pub use crate::sim::state::{
+    CalendarView, DelegatePermissions, ItemScope, PermissionFlags, PermissionLevel, PermissionView,
+    ReadScope, SimState,
+};
+
+use crate::sim::server::{EWS_PATH, Shared, lock};
+use crate::sim::state::{PermissionEntry, Principal};
+
+/// Errors of the simulator's setup and inspection API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read sim state file {path}")]
+    ReadState {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid sim state: {0}")]
+    InvalidState(String),
+    #[error("the simulator listens on loopback only, not on {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("simulator stopped")]
+    Serve(#[source] std::io::Error),
+    #[error("no mailbox {0} in the sim state")]
+    UnknownMailbox(String),
+    #[error("no user or group {0} in the sim directory")]
+    UnknownUser(String),
+}
+
+/// Command-line options of `ews-connector sim`.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// The TOML state file.
+    pub state: PathBuf,
+    /// Where to listen; must be a loopback address (port 0 picks one).
+    pub listen: SocketAddr,
+    /// Overrides the state's `server.latency_ms`.
+    pub latency_ms: Option<u64>,
+    /// Overrides the state's `server.max_concurrency` (per account).
+    pub max_concurrency: Option<usize>,
+}
+
+/// Serves the simulator on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// Never in practice: accept failures are logged and retried with back-off.
+pub async fn serve(
+    listener: TcpListener,
+    state: SimState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    server::serve_shared(listener, Arc::new(Shared::new(state)), shutdown).await
+}
+
+/// Starts the simulator on `127.0.0.1:0` in a background task.
+///
+/// # Errors
+/// When the loopback socket cannot be bound.
+pub async fn start(state: SimState) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(state));
+    let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve_shared(
+        listener,
+        Arc::clone(&shared),
+        async move {
+            let _ = shutdown_receiver.await;
+        },
+    ));
+    Ok(SimHandle {
+        addr,
+        url: format!("http://{addr}{EWS_PATH}"),
+        shared,
+        shutdown: Some(shutdown_sender),
+        task: Some(task),
+    })
+}
+
+/// Runs `ews-connector sim`: loads the state, applies the overrides, listens, prints
+/// `listening on http://ADDR/EWS/Exchange.asmx` on stdout, and serves until `shutdown`.
+///
+/// # Errors
+/// [`Error::ReadState`] / [`Error::InvalidState`] for the state file, [`Error::NotLoopback`]
+/// for a non-loopback address, [`Error::Bind`] when the socket cannot be bound.
+pub async fn run(options: SimOptions, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let mut state = SimState::load(&options.state)?;
+    if let Some(latency_ms) = options.latency_ms {
+        state.set_latency_ms(latency_ms);
+    }
+    if let Some(max_concurrency) = options.max_concurrency {
+        state.set_max_concurrency(max_concurrency);
+    }
+    if !options.listen.ip().is_loopback() {
+        return Err(Error::NotLoopback(options.listen));
+    }
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: options.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(Error::Serve)?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on http://{addr}{EWS_PATH}");
+    let _ = stdout.flush();
+    serve(listener, state, shutdown).await.map_err(Error::Serve)
+}
+
+/// A running simulator (from [`start`]); stops the server when dropped.
+pub struct SimHandle {
+    /// The loopback address it listens on.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT/EWS/Exchange.asmx`.
+    pub url: String,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl SimHandle {
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> SimStats {
+        lock(&self.shared.stats).clone()
+    }
+
+    /// The current permission set of a mailbox's calendar; `None` for an unknown mailbox.
+    pub fn permissions(&self, mailbox: &str) -> Option<Vec<PermissionView>> {
+        self.calendar(mailbox).map(|calendar| calendar.permissions)
+    }
+
+    /// The calendar of a mailbox (id, ChangeKey, permissions, unknown entries).
+    pub fn calendar(&self, mailbox: &str) -> Option<CalendarView> {
+        lock(&self.shared.state).calendar(mailbox)
+    }
+
+    /// Acts like another writer (Outlook, an admin): sets `user`'s entry on `mailbox`'s
+    /// calendar to `level` (adding it if absent; `user` is `Default`, `Anonymous` or a directory
+    /// SMTP address) and bumps the ChangeKey. Returns the new ChangeKey.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`], [`Error::UnknownUser`]; `Custom` is refused as
+    /// [`Error::InvalidState`] (use a named level).
+    pub fn mutate_permissions(
+        &self,
+        mailbox: &str,
+        user: &str,
+        level: PermissionLevel,
+    ) -> Result<String, Error> {
+        let mut state = lock(&self.shared.state);
+        let principal = match user {
+            "Default" => Principal::Default,
+            "Anonymous" => Principal::Anonymous,
+            smtp => {
+                let key = smtp.to_ascii_lowercase();
+                if !state.directory.contains_key(&key) {
+                    return Err(Error::UnknownUser(smtp.to_string()));
+                }
+                Principal::Smtp(key)
+            }
+        };
+        let flags = level
+            .flags()
+            .ok_or_else(|| Error::InvalidState("mutate_permissions needs a named level".into()))?;
+        let mailbox_state = state
+            .mailboxes
+            .get_mut(&mailbox.to_ascii_lowercase())
+            .ok_or_else(|| Error::UnknownMailbox(mailbox.to_string()))?;
+        let entry = PermissionEntry::from_flags(principal.clone(), flags);
+        match mailbox_state
+            .permissions
+            .iter_mut()
+            .find(|existing| existing.principal == principal)
+        {
+            Some(existing) => *existing = entry,
+            None => mailbox_state.permissions.push(entry),
+        }
+        mailbox_state.bump_change_key();
+        Ok(mailbox_state.change_key.clone())
+    }
+
+    /// Queues a scripted fault.
+    pub fn push_fault(&self, fault: ScriptedFault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(sender) = self.shutdown.take() {
+            let _ = sender.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(sender) = self.shutdown.take() {
+            let _ = sender.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The simulator must not reuse the client's code (STYLE.md §2, `sim` row).
+    #[test]
+    fn depends_on_no_other_module_but_secret() {
+        // Built with concat! so this test's own source does not match.
+        let forbidden = [
+            concat!("crate", "::ews"),
+            concat!("crate", "::transport"),
+            concat!("crate", "::exchange"),
+            concat!("crate", "::config"),
+            concat!("super", "::super"),
+        ];
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim");
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for name in forbidden {
+                assert!(!text.contains(name), "{} uses {name}", path.display());
+            }
+        }
+    }
+}
