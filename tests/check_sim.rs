@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ews_connector::delegation::{
-    AccessMode, CheckReport, CheckStatus, Delegation, Impersonation, Mailbox, PermissionLevel, Settings,
+    AccessMode, CheckReport, CheckStatus, Delegation, Impersonation, Mailbox, PermissionLevel,
+    Settings,
 };
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
@@ -18,7 +19,11 @@ use common::sim::{SVC_PASSWORD, sample_state, start_sim};
 
 const PRINCIPAL: &str = "mytimetable-push@contoso.example";
 
-fn exchange_for(url: &str, password: &str, capture_dir: Option<std::path::PathBuf>) -> Arc<Exchange> {
+fn exchange_for(
+    url: &str,
+    password: &str,
+    capture_dir: Option<std::path::PathBuf>,
+) -> Arc<Exchange> {
     let mut transport = TransportSettings::new(url.parse().unwrap(), AuthScheme::Ntlm);
     transport.request_timeout = Duration::from_secs(10);
     Arc::new(
@@ -49,7 +54,10 @@ fn delegation(exchange: Arc<Exchange>, access: AccessMode, impersonation: bool) 
 }
 
 async fn check(delegation: &Delegation, mailbox: &str) -> CheckReport {
-    delegation.check(&Mailbox::parse(mailbox).unwrap()).await.unwrap()
+    delegation
+        .check(&Mailbox::parse(mailbox).unwrap())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -73,7 +81,10 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
     assert_eq!(plain.status, CheckStatus::NotDelegated);
     assert!(!plain.ready);
     assert_eq!(plain.delegation.level, Some(PermissionLevel::None));
-    assert!(plain.ews_response_code.is_some(), "the refusal's code is reported");
+    assert!(
+        plain.ews_response_code.is_some(),
+        "the refusal's code is reported"
+    );
 
     let reviewer = check(&delegation, "reviewer@contoso.example").await;
     assert_eq!(reviewer.status, CheckStatus::Insufficient);
@@ -85,15 +96,24 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
     assert_eq!(ceo.status, CheckStatus::ImpersonationDenied);
     assert_eq!(ceo.impersonation, Impersonation::Denied);
     assert_eq!(ceo.delegation.level, None);
-    assert_eq!(ceo.ews_response_code.as_deref(), Some("ErrorImpersonateUserDenied"));
+    assert_eq!(
+        ceo.ews_response_code.as_deref(),
+        Some("ErrorImpersonateUserDenied")
+    );
 
     let moving = check(&delegation, "moving@contoso.example").await;
     assert_eq!(moving.status, CheckStatus::MailboxUnavailable);
-    assert_eq!(moving.ews_response_code.as_deref(), Some("ErrorMailboxMoveInProgress"));
+    assert_eq!(
+        moving.ews_response_code.as_deref(),
+        Some("ErrorMailboxMoveInProgress")
+    );
 
     let nobody = check(&delegation, "nobody@contoso.example").await;
     assert_eq!(nobody.status, CheckStatus::MailboxNotFound);
-    assert_eq!(nobody.ews_response_code.as_deref(), Some("ErrorNonExistentMailbox"));
+    assert_eq!(
+        nobody.ews_response_code.as_deref(),
+        Some("ErrorNonExistentMailbox")
+    );
 
     let alice = check(&delegation, "alice@contoso.example").await;
     assert_eq!(alice.status, CheckStatus::NotDelegated);
@@ -105,7 +125,11 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .collect();
-    assert!(captured.len() >= 12, "captured {} request bodies", captured.len());
+    assert!(
+        captured.len() >= 12,
+        "captured {} request bodies",
+        captured.len()
+    );
     if common::schema::require_or_skip("schema validation of the check's requests") {
         common::schema::validate_all(&captured).unwrap();
     }
@@ -132,14 +156,22 @@ async fn impersonation_mode_opens_the_calendar_as_the_owner() {
 #[tokio::test]
 async fn without_impersonation_the_level_is_unknown() {
     let sim = start_sim(&sample_state()).await;
-    let delegation = delegation(exchange_for(&sim.url, SVC_PASSWORD, None), AccessMode::Delegate, false);
+    let delegation = delegation(
+        exchange_for(&sim.url, SVC_PASSWORD, None),
+        AccessMode::Delegate,
+        false,
+    );
     let granted = check(&delegation, "granted@contoso.example").await;
     assert_eq!(granted.status, CheckStatus::Ok);
     assert_eq!(granted.impersonation, Impersonation::NotConfigured);
     assert_eq!(granted.delegation.level, None);
     let plain = check(&delegation, "plain@contoso.example").await;
     assert_eq!(plain.status, CheckStatus::NoAccess);
-    assert_eq!(sim.stats().requests("GetFolder"), 2, "one GetFolder per check, none as the owner");
+    assert_eq!(
+        sim.stats().requests("GetFolder"),
+        2,
+        "one GetFolder per check, none as the owner"
+    );
 }
 
 #[tokio::test]

@@ -65,14 +65,18 @@ fn text(output: &Output) -> String {
 
 /// Everything that would let a reader of the output log on as the service account.
 fn assert_no_secret(output: &str, password: &str) {
-    let basic = base64::engine::general_purpose::STANDARD.format(format!(r"CONTOSO\svc-mytt:{password}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!(r"CONTOSO\svc-mytt:{password}"));
     for forbidden in [password, basic.as_str(), "TlRMTVNT", "Basic Q09OVE9TT1"] {
         assert!(
             !output.contains(forbidden),
             "output contains {forbidden:?}:\n{output}"
         );
     }
-    assert!(!output.to_ascii_lowercase().contains("authorization:"), "{output}");
+    assert!(
+        !output.to_ascii_lowercase().contains("authorization:"),
+        "{output}"
+    );
 }
 
 #[tokio::test]
@@ -81,21 +85,41 @@ async fn check_at_debug_level_never_prints_the_password_or_an_authorization_valu
     let dir = tempfile::tempdir().unwrap();
     for (auth_lines, label) in [
         ("auth = \"ntlm\"", "ntlm"),
-        ("auth = \"basic\"\ndanger_allow_basic_over_http = true", "basic"),
+        (
+            "auth = \"basic\"\ndanger_allow_basic_over_http = true",
+            "basic",
+        ),
     ] {
         let config = write_config(dir.path(), &sim.url, SVC_PASSWORD, auth_lines);
-        let output = run(&["check", "granted@contoso.example", "--config", config.to_str().unwrap(), "--json"]).await;
+        let output = run(&[
+            "check",
+            "granted@contoso.example",
+            "--config",
+            config.to_str().unwrap(),
+            "--json",
+        ])
+        .await;
         let all = text(&output);
         assert!(output.status.success(), "{label}: {all}");
         let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(body["status"], "ok", "{label}: {all}");
         assert_eq!(body["ready"], true);
-        assert!(all.contains("DEBUG"), "{label}: debug logging was not on:\n{all}");
+        assert!(
+            all.contains("DEBUG"),
+            "{label}: debug logging was not on:\n{all}"
+        );
         assert_no_secret(&all, SVC_PASSWORD);
     }
     // The wrong password is a secret too, and the refusal says what failed.
     let config = write_config(dir.path(), &sim.url, "Wr0ng-Secret!", "auth = \"ntlm\"");
-    let output = run(&["check", "granted@contoso.example", "--config", config.to_str().unwrap(), "--json"]).await;
+    let output = run(&[
+        "check",
+        "granted@contoso.example",
+        "--config",
+        config.to_str().unwrap(),
+        "--json",
+    ])
+    .await;
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
     let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -109,7 +133,13 @@ async fn check_prints_a_table_and_answers_not_ready_with_status_zero() {
     let sim = start_sim(&sample_state()).await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sim.url, SVC_PASSWORD, "");
-    let output = run(&["check", "reviewer@contoso.example", "--config", config.to_str().unwrap()]).await;
+    let output = run(&[
+        "check",
+        "reviewer@contoso.example",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", text(&output));
     assert!(stdout.contains("insufficient"), "{stdout}");
@@ -128,31 +158,59 @@ async fn refusals_about_the_mailbox_exit_with_one_before_any_exchange_call() {
     let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(problem["code"], "invalid_mailbox");
 
-    let output = run(&["check", "someone@fabrikam.example", "--config", config, "--json"]).await;
+    let output = run(&[
+        "check",
+        "someone@fabrikam.example",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(problem["code"], "mailbox_not_allowed");
 
-    assert_eq!(sim.stats().requests("GetFolder"), 0, "nothing reached Exchange");
+    assert_eq!(
+        sim.stats().requests("GetFolder"),
+        0,
+        "nothing reached Exchange"
+    );
 }
 
 #[tokio::test]
 async fn config_check_masks_secrets_and_names_bad_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), "https://mail.contoso.example/EWS/Exchange.asmx", SVC_PASSWORD, "");
+    let config = write_config(
+        dir.path(),
+        "https://mail.contoso.example/EWS/Exchange.asmx",
+        SVC_PASSWORD,
+        "",
+    );
     let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
     let all = text(&output);
     assert!(output.status.success(), "{all}");
     assert!(all.contains("password = \"***\""), "{all}");
     assert_no_secret(&all, SVC_PASSWORD);
 
-    let text_with_typo = std::fs::read_to_string(&config).unwrap().replace("[exchange]", "[exchange]\nchanel_binding = true");
+    let text_with_typo = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[exchange]", "[exchange]\nchanel_binding = true");
     std::fs::write(&config, text_with_typo).unwrap();
     let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("chanel_binding"), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("chanel_binding"),
+        "{}",
+        text(&output)
+    );
 
-    let output = run(&["config", "check", "--config", "/nonexistent/ews-connector.toml"]).await;
+    let output = run(&[
+        "config",
+        "check",
+        "--config",
+        "/nonexistent/ews-connector.toml",
+    ])
+    .await;
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -160,7 +218,11 @@ async fn config_check_masks_secrets_and_names_bad_keys() {
 fn the_sample_configuration_in_deploy_uses_valid_keys() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pw"), "x\n").unwrap();
-    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config.example.toml")).unwrap();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/config.example.toml"
+    ))
+    .unwrap();
     let sample = sample.replace("/etc/ews-connector/sa-mytt-exch-1.password", "pw");
     let config = ews_connector::config::Config::from_sources(
         &sample,

@@ -343,7 +343,9 @@ impl Delegation {
                     },
                 };
                 let code = match (&report.status, &permission_refusal) {
-                    (CheckStatus::ImpersonationDenied, Some(permission_refusal)) => &permission_refusal.code,
+                    (CheckStatus::ImpersonationDenied, Some(permission_refusal)) => {
+                        &permission_refusal.code
+                    }
                     _ => &refusal.code,
                 };
                 report.ews_response_code = Some(code.as_str().to_owned());
