@@ -49,6 +49,7 @@ impl Problem {
             "exchange_auth_failed" => (502, "Exchange refused the service account's credentials"),
             "exchange_unreachable" => (502, "Exchange cannot be reached"),
             "exchange_timeout" => (504, "Exchange did not answer in time"),
+            "audit_unavailable" => (503, "The audit trail cannot be written"),
             _ => (502, "Exchange answered something the connector cannot use"),
         };
         let code =
@@ -151,7 +152,21 @@ impl From<&delegation::Error> for Problem {
                 }
                 problem
             }
-            delegation::Error::Incomplete(_) => Problem::new("exchange_error", error.to_string()),
+            delegation::Error::Incomplete(_) | delegation::Error::NotConfirmed => {
+                Problem::new("exchange_error", error.to_string())
+            }
+            delegation::Error::InvalidLevel(detail) => {
+                Problem::new("invalid_level", detail.clone())
+            }
+            delegation::Error::InvalidPrincipal(detail) => {
+                Problem::new("invalid_request", detail.clone())
+            }
+            delegation::Error::Conflict { .. } => {
+                let mut problem = Problem::new("conflict", error.to_string());
+                problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
+                problem
+            }
+            delegation::Error::Audit(_) => Problem::new("audit_unavailable", error_chain(error)),
         }
     }
 }

@@ -10,6 +10,7 @@
 //!
 //! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`Error`].
 
+mod change;
 mod level;
 mod mailbox;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};
 use crate::ews::ops::get_folder::{
@@ -158,6 +160,21 @@ pub enum Error {
     },
     #[error("exchange's answer lacks {0}")]
     Incomplete(&'static str),
+    /// The caller asked for something this service never does (a `Custom` level).
+    #[error("{0}")]
+    InvalidLevel(String),
+    /// The principal is not an SMTP address.
+    #[error("{0}")]
+    InvalidPrincipal(String),
+    /// A concurrent writer kept changing the permission set between our read and our write.
+    #[error("the calendar's permissions kept changing under us ({attempts} attempts)")]
+    Conflict { attempts: u32 },
+    /// The write succeeded but the re-read does not show it.
+    #[error("exchange accepted the change but the re-read does not show it")]
+    NotConfirmed,
+    /// The audit record could not be written; for a change, Exchange was not written either.
+    #[error("the audit trail cannot be written")]
+    Audit(#[source] std::io::Error),
 }
 
 /// Check, grant and revoke calendar delegation.

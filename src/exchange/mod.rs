@@ -12,7 +12,9 @@
 //!
 //! Entry types: [`Exchange`], [`ActAs`], [`Answer`], [`Error`], [`FailureKind`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -160,8 +162,14 @@ pub struct Exchange {
     version: String,
     accounts: Vec<Account>,
     capture_dir: Option<PathBuf>,
-    capture_sequence: AtomicU64,
+    /// Calls by (operation, outcome): the response code of the answer, or the transport failure.
+    /// A std `Mutex`: it is held for one map update, never across an `.await`.
+    call_counts: Mutex<BTreeMap<(&'static str, String), u64>>,
 }
+
+/// Numbers every captured request body, across all `Exchange` instances of the process, so two
+/// clients capturing into one directory never overwrite each other's files.
+static CAPTURE_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 impl Exchange {
     /// # Errors
@@ -180,7 +188,7 @@ impl Exchange {
             version: settings.version,
             accounts: settings.accounts,
             capture_dir: settings.capture_dir,
-            capture_sequence: AtomicU64::new(0),
+            call_counts: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -191,6 +199,48 @@ impl Exchange {
     /// Transport counters (handshakes, connections).
     pub fn transport_stats(&self) -> transport::Stats {
         self.transport.stats()
+    }
+
+    /// Calls made so far, by operation and outcome (a response code such as `NoError` or
+    /// `ErrorServerBusy`, or `transport_error`, `http_<status>`, `malformed`).
+    pub fn call_counts(&self) -> Vec<(&'static str, String, u64)> {
+        let counts = self
+            .call_counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts
+            .iter()
+            .map(|((operation, outcome), count)| (*operation, outcome.clone(), *count))
+            .collect()
+    }
+
+    /// Asks Exchange whether it accepts `account`'s credentials, with one cheap read of the
+    /// account's own calendar folder id. Any SOAP answer, even an error about the folder, means
+    /// the credentials were accepted.
+    ///
+    /// # Errors
+    /// The failure, when Exchange could not be reached or refused the credentials.
+    pub async fn probe(&self, account: &Account) -> Result<(), Error> {
+        use crate::ews::ops::get_folder::{
+            BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
+        };
+        let operation = GetFolder {
+            folder_shape: FolderShape {
+                base_shape: BaseShape::IdOnly,
+                additional_properties: Vec::new(),
+            },
+            folder_ids: vec![FolderIdRef::Distinguished {
+                id: DistinguishedFolderName::Calendar,
+                mailbox: None,
+            }],
+        };
+        match self
+            .send(account, ActAs::ServiceAccount(&account.smtp), &operation)
+            .await
+        {
+            Ok(_) | Err(Error::Fault(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// The account that serves `mailbox`: the highest SHA-256(username, mailbox) wins
@@ -223,6 +273,40 @@ impl Exchange {
         operation: &O,
     ) -> Result<Answer<O::Response>, Error> {
         let account = self.account_for(act_as.mailbox());
+        self.send(account, act_as, operation).await
+    }
+
+    /// One attempt of `operation` as `account`; the retry loop will wrap this.
+    async fn send<O: Operation>(
+        &self,
+        account: &Account,
+        act_as: ActAs<'_>,
+        operation: &O,
+    ) -> Result<Answer<O::Response>, Error> {
+        let result = self.send_once(account, act_as, operation).await;
+        let outcome = match &result {
+            Ok(_) => "answered".to_owned(),
+            Err(Error::Fault(fault)) => fault.response_code.as_str().to_owned(),
+            Err(Error::Transport(_)) => "transport_error".to_owned(),
+            Err(Error::HttpStatus { status, .. }) => format!("http_{status}"),
+            Err(Error::Malformed(_)) => "malformed".to_owned(),
+            Err(Error::Encode(_)) => "not_sent".to_owned(),
+        };
+        let mut counts = self
+            .call_counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts.entry((O::NAME, outcome)).or_insert(0) += 1;
+        drop(counts);
+        result
+    }
+
+    async fn send_once<O: Operation>(
+        &self,
+        account: &Account,
+        act_as: ActAs<'_>,
+        operation: &O,
+    ) -> Result<Answer<O::Response>, Error> {
         let impersonation = match act_as {
             ActAs::Owner(mailbox) => {
                 Some(ews::Impersonation::PrimarySmtpAddress(mailbox.to_owned()))
@@ -277,7 +361,7 @@ impl Exchange {
 
     fn capture(&self, operation: &str, body: &[u8]) {
         let Some(dir) = &self.capture_dir else { return };
-        let sequence = self.capture_sequence.fetch_add(1, Ordering::Relaxed);
+        let sequence = CAPTURE_SEQUENCE.fetch_add(1, Ordering::Relaxed);
         let path = dir.join(format!("{sequence:06}-{operation}.xml"));
         if let Err(error) = std::fs::write(&path, body) {
             tracing::warn!(%error, path = %path.display(), "cannot capture request");
