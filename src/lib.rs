@@ -5,12 +5,16 @@
 //! - `transport`: bytes to one EWS endpoint over HTTP/1.1 + rustls, with NTLM or Basic.
 //! - `exchange`: the one call path that combines `ews` and `transport`.
 //! - `sim`: an offline EWS simulator that answers from `fixtures/`.
+//! - `delegation`: check, grant and revoke calendar delegation, in our own words.
+//! - `audit`: the append-only JSON Lines trail of grants and revokes.
+//! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //!
 //! The binary (`src/main.rs`) only parses the command line and wires these together.
 
 pub mod api;
+pub mod audit;
 pub mod config;
 pub mod delegation;
 pub mod ews;

@@ -159,7 +159,7 @@ async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let delegation = Delegation::new(exchange, config.delegation_settings());
+    let delegation = Delegation::new(exchange, config.delegation_settings(), None);
     match delegation.check(&mailbox).await {
         Ok(report) => {
             let body = AccessBody::from(&report);

@@ -50,6 +50,7 @@ fn delegation(exchange: Arc<Exchange>, access: AccessMode, impersonation: bool) 
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
         },
+        None,
     )
 }
 

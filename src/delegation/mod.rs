@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};
+use crate::audit::AuditLog;
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
@@ -181,6 +182,10 @@ pub enum Error {
 pub struct Delegation {
     exchange: Arc<Exchange>,
     settings: Settings,
+    /// Where grants and revokes are recorded; `None` for a read-only user such as `check`, for
+    /// which any change is refused.
+    #[allow(dead_code)] // SCAFFOLD: read by grant and revoke on branch `grant`.
+    audit: Option<Arc<AuditLog>>,
 }
 
 /// An Exchange refusal that says something definite about the mailbox.
@@ -205,8 +210,16 @@ impl Refusal {
 }
 
 impl Delegation {
-    pub fn new(exchange: Arc<Exchange>, settings: Settings) -> Delegation {
-        Delegation { exchange, settings }
+    pub fn new(
+        exchange: Arc<Exchange>,
+        settings: Settings,
+        audit: Option<Arc<AuditLog>>,
+    ) -> Delegation {
+        Delegation {
+            exchange,
+            settings,
+            audit,
+        }
     }
 
     pub fn settings(&self) -> &Settings {
