@@ -728,3 +728,71 @@ async fn an_audit_file_that_cannot_be_written_refuses_the_change() {
         "no unaudited change"
     );
 }
+
+#[tokio::test]
+async fn a_write_the_re_read_does_not_show_is_not_confirmed() {
+    let setup = Setup::new().await;
+    // Another writer sets the principal to Reviewer just before each of our two reads: the
+    // first read sees Reviewer, we write Editor, and the confirming read sees Reviewer again.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("GetFolder".to_owned()),
+        mailbox: Some("plain@contoso.example".to_owned()),
+        count: 2,
+        kind: FaultKind::ConcurrentWrite {
+            user: PRINCIPAL.to_owned(),
+            level: sim::PermissionLevel::Reviewer,
+        },
+    });
+    let error = setup
+        .grant(
+            "plain@contoso.example",
+            PRINCIPAL,
+            PermissionLevel::Editor,
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::NotConfirmed), "{error:?}");
+    assert_eq!(setup.update_folders(), 1);
+    let records = setup.records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["result"], "intent");
+    assert_eq!(records[1]["result"], "failed");
+    assert_eq!(records[1]["levelBefore"], "Reviewer");
+    assert_eq!(
+        records[1]["levelAfter"], "Reviewer",
+        "what the re-read showed"
+    );
+    assert_eq!(records[1]["intentId"], records[0]["id"]);
+}
+
+#[tokio::test]
+async fn an_exchange_failure_on_the_write_is_an_error_and_audited() {
+    let setup = Setup::new().await;
+    // A fault of kind Invalid: never retried, so exactly one UpdateFolder fails.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("UpdateFolder".to_owned()),
+        mailbox: None,
+        count: 1,
+        kind: FaultKind::SoapFault {
+            code: "ErrorSchemaValidation".to_owned(),
+        },
+    });
+    let before = setup.sim.calendar(ALICE).unwrap();
+    let error = setup
+        .revoke(ALICE, "bob@contoso.example", false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Exchange(_)), "{error:?}");
+    assert_eq!(
+        setup.sim.calendar(ALICE).unwrap(),
+        before,
+        "nothing changed"
+    );
+    let finals = setup.final_records();
+    assert_eq!(finals.len(), 1);
+    assert_eq!(finals[0]["result"], "failed");
+    assert_eq!(finals[0]["action"], "revoke");
+    assert_eq!(finals[0]["levelBefore"], "Editor");
+    assert_eq!(finals[0]["ewsResponseCode"], "ErrorSchemaValidation");
+}
