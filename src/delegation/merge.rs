@@ -25,7 +25,7 @@ use crate::ews::types::{
 
 /// What to do to the principal's entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
+pub enum Change {
     /// Set the entry to this named level (never `Custom`; the caller refuses it first).
     Grant(PermissionLevel),
     /// Remove the entry.
@@ -34,7 +34,7 @@ pub(crate) enum Change {
 
 /// The set to write and what the change means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Merged {
+pub struct Merged {
     /// The complete new set (equal to the input when `changed` is false).
     pub permission_set: CalendarPermissionSet,
     /// The principal's level as read: `PermissionLevel::None` when it had no entry.
@@ -52,7 +52,7 @@ pub(crate) struct Merged {
 ///
 /// # Panics
 /// When asked to grant `Custom`: callers validate the level first.
-pub(crate) fn merge(current: &CalendarPermissionSet, principal: &str, change: Change) -> Merged {
+pub fn merge(current: &CalendarPermissionSet, principal: &str, change: Change) -> Merged {
     let found = current
         .calendar_permissions
         .iter()

@@ -17,7 +17,7 @@
 mod change;
 mod level;
 mod mailbox;
-mod merge;
+pub mod merge;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
