@@ -1,0 +1,103 @@
+//! The one route table: every served route is registered here through utoipa-axum's
+//! `OpenApiRouter`, so the router and the OpenAPI document are split from the same value and
+//! cannot drift. The layers that every route shares are put on here too.
+//!
+//! Invariant: `/v1` routes sit behind [`auth::authorize`] (401/403); only the operations routes
+//! of [`PUBLIC_PATHS`] are served without a token.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{AppState, auth, handlers, middleware};
+
+/// The paths served without a token: health, readiness, metrics and the OpenAPI document.
+pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+
+/// Request bodies above this many bytes get 413 (API.md, Conventions).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The name of the bearer security scheme in the OpenAPI document; its scopes per operation are
+/// what [`auth::authorize`] enforces. The `security(("bearer" = [..]))` entries of the
+/// handlers must spell the same name (utoipa needs a literal there).
+pub(crate) const BEARER: &str = "bearer";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "ews-connector",
+        description = "Calendar delegation for on-premises Exchange over EWS (API.md)"
+    ),
+    modifiers(&BearerScheme),
+    components(schemas(crate::api::problem::Problem))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The authenticated `/v1` routes and the public operations routes, each with its document.
+fn tables() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(handlers::check_access))
+        .routes(routes!(handlers::grant, handlers::revoke));
+    let public = OpenApiRouter::new()
+        .routes(routes!(handlers::healthz))
+        .routes(routes!(handlers::readyz))
+        .routes(routes!(handlers::metrics))
+        .routes(routes!(handlers::openapi_json));
+    (v1, public)
+}
+
+/// The OpenAPI 3.1 document of exactly the routes [`router`] serves.
+pub fn openapi() -> OpenApi {
+    static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            let (v1, public) = tables();
+            OpenApiRouter::with_openapi(ApiDoc::openapi())
+                .merge(v1)
+                .merge(public)
+                .split_for_parts()
+                .1
+        })
+        .clone()
+}
+
+/// Everything the API serves, with its layers: request ids, problems, timeouts, panics, the
+/// body limit, metrics and the per-request span.
+pub fn router(state: AppState) -> Router {
+    let (v1, public) = tables();
+    let (v1, _) = v1.split_for_parts();
+    let (public, _) = public.split_for_parts();
+    let v1 = v1.route_layer(from_fn_with_state(state.clone(), auth::authorize));
+    Router::new()
+        .merge(v1)
+        .merge(public)
+        .fallback(handlers::not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), middleware::observe))
+                .layer(CatchPanicLayer::custom(middleware::PanicProblem))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
+        .with_state(state)
+}
