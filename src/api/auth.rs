@@ -60,6 +60,17 @@ pub(crate) fn required_scopes(method: &str, path: &str) -> Option<&'static [Stri
         .map(Vec::as_slice)
 }
 
+/// The upper-case methods the document lists for the route template `path`.
+fn documented_methods(path: &str) -> Vec<String> {
+    let mut methods: Vec<String> = scope_table()
+        .keys()
+        .filter(|(_, documented)| documented == path)
+        .map(|(method, _)| method.to_ascii_uppercase())
+        .collect();
+    methods.sort();
+    methods
+}
+
 /// The bearer token of the `Authorization` header, if it has one.
 fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
     let value = headers.get(header::AUTHORIZATION)?.as_bytes();
@@ -102,15 +113,31 @@ pub(crate) async fn authorize(
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
         .unwrap_or_default();
-    let allowed = required_scopes(request.method().as_str(), &route)
-        .is_some_and(|needed| needed.iter().all(|scope| client.scopes.contains(scope)));
-    if !allowed {
-        let needed = required_scopes(request.method().as_str(), &route)
-            .map(|needed| needed.join(" "))
-            .unwrap_or_else(|| "a scope no client has".to_owned());
+    let Some(needed) = required_scopes(request.method().as_str(), &route) else {
+        let documented = documented_methods(&route);
+        if documented.is_empty() {
+            // A route outside the document: refused to everybody (deny by default).
+            return Problem::new("forbidden", "this route has no documented scope").into_response();
+        }
+        // Another method of a documented path: what axum would answer, without running it.
+        let mut response = Problem::new(
+            "method_not_allowed",
+            format!("{} is not served here", request.method()),
+        )
+        .into_response();
+        if let Ok(allow) = documented.join(", ").parse() {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+        return response;
+    };
+    if !needed.iter().all(|scope| client.scopes.contains(scope)) {
         return Problem::new(
             "forbidden",
-            format!("the client `{}` lacks the scope {needed}", client.name),
+            format!(
+                "the client `{}` lacks the scope {}",
+                client.name,
+                needed.join(" ")
+            ),
         )
         .into_response();
     }
