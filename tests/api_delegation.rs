@@ -755,3 +755,40 @@ async fn shutdown_drains_in_flight_requests_and_refuses_new_connections() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
+    let sim = start_sim(&sample_state()).await;
+    let mut settings = settings();
+    settings.shutdown_grace = Duration::from_millis(300);
+    let mut api = start_api(state(settings, &Backend::new(&sim.url, SVC_PASSWORD))).await;
+    sim.push_fault(ScriptedFault::once(FaultKind::LatencyMs { ms: 5000 }));
+    let url = api.url(&access("granted@contoso.example"));
+    let stuck = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(CHECK_TOKEN)
+            .send()
+            .await
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while sim.stats().requests("GetFolder") == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the request never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = tokio::time::Instant::now();
+    let served = api.begin_shutdown();
+    tokio::time::timeout(Duration::from_secs(3), served)
+        .await
+        .expect("serve returns once the grace period is over")
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "serve waited for the grace period"
+    );
+    stuck.abort();
+}

@@ -89,9 +89,12 @@ pub fn router(state: AppState) -> Router {
     let (v1, _) = v1.split_for_parts();
     let (public, _) = public.split_for_parts();
     let v1 = v1.route_layer(from_fn_with_state(state.clone(), auth::authorize));
-    Router::new()
-        .merge(v1)
-        .merge(public)
+    with_layers(Router::new().merge(v1).merge(public), state)
+}
+
+/// The layers every route shares, and the 404 fallback.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()
@@ -100,4 +103,93 @@ pub fn router(state: AppState) -> Router {
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::api::Settings;
+    use crate::delegation::{self, AccessMode, Delegation, PermissionLevel};
+    use crate::exchange::{self, Account, Exchange};
+    use crate::secret::Secret;
+    use crate::transport::{self, AuthScheme};
+
+    fn offline_state() -> AppState {
+        let url = "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap();
+        let exchange = Arc::new(
+            Exchange::new(exchange::Settings {
+                transport: transport::Settings::new(url, AuthScheme::Ntlm),
+                version: "Exchange2013_SP1".to_owned(),
+                accounts: vec![Account {
+                    username: "svc".to_owned(),
+                    smtp: "svc@contoso.example".to_owned(),
+                    password: Secret::new("unused"),
+                }],
+                capture_dir: None,
+            })
+            .unwrap(),
+        );
+        let delegation = Arc::new(Delegation::new(
+            exchange.clone(),
+            delegation::Settings {
+                access: AccessMode::Delegate,
+                impersonation: true,
+                principal: "p@contoso.example".to_owned(),
+                required: PermissionLevel::Editor,
+            },
+            None,
+        ));
+        let settings = Settings {
+            allowed_domains: Vec::new(),
+            clients: Vec::new(),
+            shutdown_grace: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(5),
+            readiness_interval: std::time::Duration::from_secs(20),
+        };
+        AppState::new(settings, delegation, exchange, None)
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_without_its_message() {
+        let state = offline_state();
+        let routes = Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("secret internal detail");
+                }
+                "unreachable"
+            }),
+        );
+        let response = with_layers(routes, state)
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert_eq!(body["requestId"], request_id.as_str());
+        assert!(
+            !body.to_string().contains("secret internal detail"),
+            "{body}"
+        );
+    }
 }
