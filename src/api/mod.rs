@@ -89,6 +89,9 @@ struct Inner {
 }
 
 impl AppState {
+    /// The state of one API instance. `audit` is the same log `delegation` writes to; [`serve`]
+    /// flushes it at shutdown. Readiness starts "not probed yet" until [`spawn_readiness`]
+    /// runs its first probe.
     pub fn new(
         settings: Settings,
         delegation: Arc<Delegation>,
