@@ -156,7 +156,8 @@ impl Delegation {
         dry_run: bool,
     ) -> Result<ChangeOutcome, Error> {
         // A dry run reads only, so it need not wait for writers.
-        let write_lock = if dry_run {
+        // Held until the final audit record is written, so one mailbox's records stay in order.
+        let _write_lock = if dry_run {
             None
         } else {
             Some(self.write_lock(mailbox).lock_owned().await)
@@ -266,7 +267,6 @@ impl Delegation {
             let seen_level = seen.unwrap_or(PermissionLevel::None);
             return Err(self.failed(&trail, Some(seen_level), Error::NotConfirmed));
         }
-        drop(write_lock);
 
         let audit_id = match self.append(&trail, "changed", Some(requested_level), None, None) {
             Ok(id) => id,

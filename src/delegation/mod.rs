@@ -6,9 +6,13 @@
 //!   `CheckReport`, and reaches Exchange only through `exchange`;
 //! - a definite answer about the mailbox (no such mailbox, impersonation denied, no access,
 //!   being moved) is a report, not an error; an [`Error`] means the connector or Exchange as a
-//!   whole failed.
+//!   whole failed;
+//! - grant and revoke (`change`) change only the principal's permission entry and keep every
+//!   other entry exactly as read (the pure rule is in `merge`); they write with the `ChangeKey`
+//!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
-//! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`Error`].
+//! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
+//! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
 mod change;
 mod level;
