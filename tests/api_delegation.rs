@@ -336,13 +336,15 @@ async fn exchange_refusals_and_failures_are_problems_with_their_codes() {
     )
     .await;
 
-    // Another writer wins every time: after the retries, 409.
+    // Another writer changes the permission set before every one of our writes: after the
+    // retries, 409.
     sim.push_fault(ScriptedFault {
         operation: Some("UpdateFolder".to_owned()),
         mailbox: Some("reviewer@contoso.example".to_owned()),
         count: 10,
-        kind: FaultKind::SoapFault {
-            code: "ErrorIrresolvableConflict".to_owned(),
+        kind: FaultKind::ConcurrentWrite {
+            user: "Default".to_owned(),
+            level: ews_connector::sim::PermissionLevel::Reviewer,
         },
     });
     problem(
