@@ -62,7 +62,7 @@ impl IntoResponse for ApiError {
 }
 
 impl IntoResponse for Problem {
-    /// A provisional response: [`observe`] writes the body with the request id. The problem
+    /// A provisional response: the `observe` layer writes the body with the request id. The problem
     /// travels in the extensions so nothing is serialized twice.
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -7,10 +7,10 @@
 //!   here ([`problem::Problem`]);
 //! - **API boundary:** the `/v1` JSON shapes are a promise: fields are added, never renamed or
 //!   removed;
-//! - the served routes and the OpenAPI document come from one table ([`routes`]), so they
+//! - the served routes and the OpenAPI document come from one table (`routes.rs`), so they
 //!   cannot drift; the scope a `/v1` route needs is read from that same document;
 //! - every response carries `X-Request-Id`, and every error is `application/problem+json`,
-//!   including axum's own rejections, panics and timeouts ([`middleware`]);
+//!   including axum's own rejections, panics and timeouts (`middleware.rs`);
 //! - tokens are compared by SHA-256 digest in constant time and never logged.
 //!
 //! Entry types: [`Settings`], [`AppState`], [`router`], [`serve`], [`spawn_readiness`],
