@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::delegation::{CheckReport, EffectiveRights};
+use crate::delegation::{ChangeOutcome, CheckReport, EffectiveRights};
 
 /// `GET /v1/mailboxes/{mailbox}/calendar/access`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessBody {
     pub mailbox: String,
@@ -21,7 +21,7 @@ pub struct AccessBody {
     pub checked_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegationBody {
     pub principal: String,
@@ -30,7 +30,7 @@ pub struct DelegationBody {
     pub sufficient: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EffectiveRightsBody {
     pub read: bool,
@@ -74,6 +74,51 @@ impl From<&CheckReport> for AccessBody {
             checked_at: rfc3339(&report.checked_at),
         }
     }
+}
+
+/// The 200 body of `PUT` and `DELETE .../calendar/delegation`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeBody {
+    pub mailbox: String,
+    pub principal: String,
+    /// The principal's level afterwards; `None` after a revoke.
+    pub level: &'static str,
+    pub previous_level: &'static str,
+    pub changed: bool,
+    pub dry_run: bool,
+    /// The audit record's id; `null` when nothing was recorded (no change, or a dry run).
+    pub audit_id: Option<String>,
+    pub applied_at: String,
+}
+
+impl From<&ChangeOutcome> for ChangeBody {
+    fn from(outcome: &ChangeOutcome) -> Self {
+        ChangeBody {
+            mailbox: outcome.mailbox.to_string(),
+            principal: outcome.principal.clone(),
+            level: outcome.level.as_str(),
+            previous_level: outcome.previous_level.as_str(),
+            changed: outcome.changed,
+            dry_run: outcome.dry_run,
+            audit_id: outcome.audit_id.clone(),
+            applied_at: rfc3339(&outcome.applied_at),
+        }
+    }
+}
+
+/// The optional body of `PUT .../calendar/delegation`, for the OpenAPI document; the handler
+/// reads the JSON itself so that a wrong type is reported with the field's name.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used.
+pub struct GrantBody {
+    /// A calendar permission level other than `Custom`; the configured level when absent.
+    pub level: Option<String>,
+    /// The delegate's primary SMTP address; the configured principal when absent.
+    pub principal: Option<String>,
+    /// When true, nothing is written and the answer says what would change.
+    pub dry_run: Option<bool>,
 }
 
 /// RFC 3339 in UTC with whole seconds, as API.md writes timestamps.

@@ -1,13 +1,161 @@
-//! `api`: the internal JSON HTTP API of `../shared/API.md` (`/v1/...`), and the JSON shapes that
-//! the command line prints with `--json`.
+//! `api`: the internal JSON HTTP API of `../shared/API.md` (`/v1/...`, `/healthz`, `/readyz`,
+//! `/metrics`, `/openapi.json`), and the JSON shapes that the command line prints with `--json`.
 //!
 //! Invariants:
 //! - only this room derives serde for JSON; it maps `delegation` types to DTOs and back;
-//! - it never touches XML or EWS types;
+//! - it never touches XML or EWS types; the HTTP status of a failure is decided here and only
+//!   here ([`problem::Problem`]);
 //! - **API boundary:** the `/v1` JSON shapes are a promise: fields are added, never renamed or
-//!   removed.
+//!   removed;
+//! - the served routes and the OpenAPI document come from one table (`routes.rs`), so they
+//!   cannot drift; the scope a `/v1` route needs is read from that same document;
+//! - every response carries `X-Request-Id`, and every error is `application/problem+json`,
+//!   including axum's own rejections, panics and timeouts (`middleware.rs`);
+//! - tokens are compared by SHA-256 digest in constant time and never logged.
 //!
-//! Entry types: [`dto::AccessBody`], [`problem::Problem`].
+//! Entry types: [`Settings`], [`AppState`], [`router`], [`serve`], [`spawn_readiness`],
+//! [`openapi`], [`dto::AccessBody`], [`problem::Problem`].
 
+mod auth;
 pub mod dto;
+mod handlers;
+mod metrics;
+mod middleware;
 pub mod problem;
+mod readiness;
+mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::AuditLog;
+use crate::delegation::Delegation;
+use crate::exchange::Exchange;
+
+pub use self::readiness::spawn_readiness;
+pub use self::routes::{PUBLIC_PATHS, openapi, router};
+
+/// What the API needs to run; filled by `config`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Lower-case mail domains the API may act on; empty means any domain.
+    pub allowed_domains: Vec<String>,
+    /// The API clients and their tokens.
+    pub clients: Vec<ClientSettings>,
+    /// How long [`serve`] waits for in-flight requests after the shutdown signal.
+    pub shutdown_grace: Duration,
+    /// The longest a request may take; past it the client gets 504 `exchange_timeout`.
+    pub request_timeout: Duration,
+    /// How often the background readiness probe asks Exchange about each service account.
+    pub readiness_interval: Duration,
+}
+
+/// One API client.
+#[derive(Clone)]
+pub struct ClientSettings {
+    /// The client's name, for logs and the audit trail (never secret).
+    pub name: String,
+    /// SHA-256 of the client's bearer token; the token itself is never stored.
+    pub token_sha256: [u8; 32],
+    /// Scopes such as `calendar:check` and `calendar:delegate`.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ClientSettings")
+            .field("name", &self.name)
+            .field("token_sha256", &"***")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// The state every handler shares: cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    delegation: Arc<Delegation>,
+    exchange: Arc<Exchange>,
+    audit: Option<Arc<AuditLog>>,
+    metrics: metrics::Metrics,
+    readiness: readiness::Readiness,
+}
+
+impl AppState {
+    /// The state of one API instance. `audit` is the same log `delegation` writes to; [`serve`]
+    /// flushes it at shutdown. Readiness starts "not probed yet" until [`spawn_readiness`]
+    /// runs its first probe.
+    pub fn new(
+        settings: Settings,
+        delegation: Arc<Delegation>,
+        exchange: Arc<Exchange>,
+        audit: Option<Arc<AuditLog>>,
+    ) -> AppState {
+        let readiness = readiness::Readiness::new(exchange.accounts().len());
+        AppState {
+            inner: Arc::new(Inner {
+                settings,
+                delegation,
+                exchange,
+                audit,
+                metrics: metrics::Metrics::default(),
+                readiness,
+            }),
+        }
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes; then stops accepting, lets in-flight
+/// requests finish for at most `settings.shutdown_grace`, and flushes the audit trail.
+///
+/// Requests still running when the grace period ends are abandoned (their tasks end with the
+/// process), and `serve` returns anyway, so a stuck Exchange call cannot hold up a shutdown.
+///
+/// # Errors
+/// When accepting fails for good, or the audit trail cannot be flushed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = state.settings().shutdown_grace;
+    let app = router(state.clone());
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: no new connections, draining in-flight requests");
+        let _ = signalled_tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let server = std::future::IntoFuture::into_future(server);
+    tokio::pin!(server);
+    let grace_elapsed = async move {
+        if signalled_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = &mut server => result?,
+        () = grace_elapsed => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace elapsed with requests in flight; abandoning them");
+        }
+    }
+    if let Some(audit) = &state.inner.audit {
+        audit.flush()?;
+    }
+    tracing::info!("api stopped");
+    Ok(())
+}

@@ -9,7 +9,7 @@ use crate::ews::ErrorKind;
 use crate::exchange::FailureKind;
 
 /// One problem, as API.md's error table describes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -26,6 +26,7 @@ pub struct Problem {
     pub ews_response_code: Option<String>,
     /// Sent as the `Retry-After` header, not in the body.
     #[serde(skip)]
+    #[schema(ignore)]
     pub retry_after: Option<Duration>,
 }
 
@@ -50,6 +51,11 @@ impl Problem {
             "exchange_unreachable" => (502, "Exchange cannot be reached"),
             "exchange_timeout" => (504, "Exchange did not answer in time"),
             "audit_unavailable" => (503, "The audit trail cannot be written"),
+            "not_found" => (404, "No such resource"),
+            "method_not_allowed" => (405, "The method is not allowed on this resource"),
+            "payload_too_large" => (413, "The request body is too large"),
+            "not_ready" => (503, "The connector is not ready"),
+            "internal_error" => (500, "The connector failed unexpectedly"),
             _ => (502, "Exchange answered something the connector cannot use"),
         };
         let code =

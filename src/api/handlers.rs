@@ -1,0 +1,288 @@
+//! The handlers, each with its `#[utoipa::path]`: the OpenAPI operation is written next to the
+//! code that serves it. Handlers validate before anything reaches Exchange: the mailbox address
+//! (400 `invalid_mailbox`), the allowed domains (403 `mailbox_not_allowed`), the body.
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::api::dto::{AccessBody, ChangeBody, GrantBody};
+use crate::api::middleware::{ApiError, ClientName, RequestId};
+use crate::api::problem::Problem;
+use crate::api::{AppState, metrics, routes};
+use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, RevokeRequest};
+
+/// Parses the path's mailbox and applies `allowed_domains`.
+fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
+    let mailbox = Mailbox::parse(raw)
+        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(raw))?;
+    let allowed = &state.settings().allowed_domains;
+    if !allowed.is_empty() && !allowed.iter().any(|domain| *domain == mailbox.domain()) {
+        return Err(Problem::new(
+            "mailbox_not_allowed",
+            format!(
+                "the domain `{}` is not one of the allowed domains",
+                mailbox.domain()
+            ),
+        )
+        .with_mailbox(mailbox.as_str())
+        .into());
+    }
+    Ok(mailbox)
+}
+
+fn failed(error: &delegation::Error, mailbox: &Mailbox) -> Problem {
+    tracing::warn!(error = %crate::api::problem::error_chain(error), "delegation failed");
+    Problem::from(error).with_mailbox(mailbox.as_str())
+}
+
+fn actor(request_id: &RequestId, client: &ClientName) -> Actor {
+    Actor {
+        request_id: request_id.0.clone(),
+        client: client.0.clone(),
+    }
+}
+
+/// Tells whether MyTimetable can push to the mailbox's calendar now, and why not.
+#[utoipa::path(
+    get,
+    path = "/v1/mailboxes/{mailbox}/calendar/access",
+    params(("mailbox" = String, Path, description = "The mailbox's primary SMTP address")),
+    security(("bearer" = ["calendar:check"])),
+    responses(
+        (status = 200, description = "A definite answer about the mailbox", body = AccessBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn check_access(
+    State(state): State<AppState>,
+    Path(mailbox): Path<String>,
+) -> Result<Json<AccessBody>, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let report = state
+        .inner
+        .delegation
+        .check(&mailbox)
+        .await
+        .map_err(|error| failed(&error, &mailbox))?;
+    Ok(Json(AccessBody::from(&report)))
+}
+
+/// Reads the optional grant body: every field optional, unknown fields ignored.
+fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
+    let mut request = GrantRequest {
+        principal: None,
+        level: None,
+        dry_run: false,
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(request);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
+    })?;
+    let fields = match value {
+        Value::Null => return Ok(request),
+        Value::Object(fields) => fields,
+        _ => {
+            return Err(Problem::new("invalid_request", "the body must be a JSON object").into());
+        }
+    };
+    let wrong = |field: &str, wanted: &str| {
+        Problem::new(
+            "invalid_request",
+            format!("the field `{field}` must be {wanted}"),
+        )
+    };
+    match fields.get("level") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => {
+            let level: PermissionLevel =
+                name.parse().map_err(|error: delegation::UnknownLevel| {
+                    Problem::new("invalid_level", format!("the field `level`: {error}"))
+                })?;
+            if level == PermissionLevel::Custom {
+                return Err(Problem::new(
+                    "invalid_level",
+                    "the field `level` cannot be `Custom`: custom permissions are only ever read",
+                )
+                .into());
+            }
+            request.level = Some(level);
+        }
+        Some(_) => {
+            return Err(ApiError::from(wrong(
+                "level",
+                "a permission level name (a string)",
+            )));
+        }
+    }
+    match fields.get("principal") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(principal)) => request.principal = Some(principal.clone()),
+        Some(_) => {
+            return Err(ApiError::from(wrong(
+                "principal",
+                "an SMTP address (a string)",
+            )));
+        }
+    }
+    match fields.get("dryRun") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(dry_run)) => request.dry_run = *dry_run,
+        Some(_) => return Err(ApiError::from(wrong("dryRun", "a boolean"))),
+    }
+    Ok(request)
+}
+
+/// Grants the principal the level on the mailbox's calendar; idempotent.
+#[utoipa::path(
+    put,
+    path = "/v1/mailboxes/{mailbox}/calendar/delegation",
+    params(("mailbox" = String, Path, description = "The mailbox's primary SMTP address")),
+    request_body(content = Option<GrantBody>, description = "Every field optional", content_type = "application/json"),
+    security(("bearer" = ["calendar:delegate"])),
+    responses(
+        (status = 200, description = "The principal holds the level (or would, on a dry run)", body = ChangeBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn grant(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Extension(client): Extension<ClientName>,
+    Path(mailbox): Path<String>,
+    body: Bytes,
+) -> Result<Json<ChangeBody>, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let request = grant_request(&body).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
+    let outcome = state
+        .inner
+        .delegation
+        .grant(&actor(&request_id, &client), &mailbox, request)
+        .await
+        .map_err(|error| failed(&error, &mailbox))?;
+    Ok(Json(ChangeBody::from(&outcome)))
+}
+
+/// Reads `principal` and `dryRun` from the query; other parameters are ignored.
+fn revoke_request(query: Option<&str>) -> Result<RevokeRequest, ApiError> {
+    let mut request = RevokeRequest {
+        principal: None,
+        dry_run: false,
+    };
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match name.as_ref() {
+            "principal" if !value.is_empty() => request.principal = Some(value.into_owned()),
+            "dryRun" => {
+                request.dry_run = match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(Problem::new(
+                            "invalid_request",
+                            "the parameter `dryRun` must be `true` or `false`",
+                        )
+                        .into());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(request)
+}
+
+/// Removes the principal's entry from the mailbox's calendar.
+#[utoipa::path(
+    delete,
+    path = "/v1/mailboxes/{mailbox}/calendar/delegation",
+    params(
+        ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
+        ("principal" = Option<String>, Query, description = "The delegate; the configured principal when absent"),
+        ("dryRun" = Option<bool>, Query, description = "When true, nothing is written"),
+    ),
+    security(("bearer" = ["calendar:delegate"])),
+    responses(
+        (status = 200, description = "The principal has no entry (or would not, on a dry run)", body = ChangeBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Extension(client): Extension<ClientName>,
+    Path(mailbox): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ChangeBody>, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let request = revoke_request(query.as_deref())
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
+    let outcome = state
+        .inner
+        .delegation
+        .revoke(&actor(&request_id, &client), &mailbox, request)
+        .await
+        .map_err(|error| failed(&error, &mailbox))?;
+    Ok(Json(ChangeBody::from(&outcome)))
+}
+
+/// 200 while the process serves.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Serving", body = String, content_type = "text/plain")))]
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// 200 when every service account was accepted by Exchange within the last 60 s, according to
+/// the background probe; else 503 with a problem saying why.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    responses(
+        (status = 200, description = "Ready", body = String, content_type = "text/plain"),
+        (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.inner.readiness.verdict()?;
+    Ok("ready\n")
+}
+
+/// Prometheus text.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus/OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let text = metrics::render(&state);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub(crate) async fn openapi_json() -> Response {
+    match routes::openapi().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(error) => Problem::new(
+            "internal_error",
+            format!("the document cannot be written: {error}"),
+        )
+        .into_response(),
+    }
+}
+
+/// Unknown paths: a 404 problem.
+pub(crate) async fn not_found() -> Problem {
+    Problem::new("not_found", "no such resource")
+}

@@ -1,0 +1,195 @@
+//! The one route table: every served route is registered here through utoipa-axum's
+//! `OpenApiRouter`, so the router and the OpenAPI document are split from the same value and
+//! cannot drift. The layers that every route shares are put on here too.
+//!
+//! Invariant: `/v1` routes sit behind [`auth::authorize`] (401/403); only the operations routes
+//! of [`PUBLIC_PATHS`] are served without a token.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{AppState, auth, handlers, middleware};
+
+/// The paths served without a token: health, readiness, metrics and the OpenAPI document.
+pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+
+/// Request bodies above this many bytes get 413 (API.md, Conventions).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The name of the bearer security scheme in the OpenAPI document; its scopes per operation are
+/// what [`auth::authorize`] enforces. The `security(("bearer" = [..]))` entries of the
+/// handlers must spell the same name (utoipa needs a literal there).
+pub(crate) const BEARER: &str = "bearer";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "ews-connector",
+        description = "Calendar delegation for on-premises Exchange over EWS (API.md)"
+    ),
+    modifiers(&BearerScheme),
+    components(schemas(crate::api::problem::Problem))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The authenticated `/v1` routes and the public operations routes, each with its document.
+fn tables() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(handlers::check_access))
+        .routes(routes!(handlers::grant, handlers::revoke));
+    let public = OpenApiRouter::new()
+        .routes(routes!(handlers::healthz))
+        .routes(routes!(handlers::readyz))
+        .routes(routes!(handlers::metrics))
+        .routes(routes!(handlers::openapi_json));
+    (v1, public)
+}
+
+/// The OpenAPI 3.1 document of exactly the routes [`router`] serves.
+pub fn openapi() -> OpenApi {
+    static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            let (v1, public) = tables();
+            OpenApiRouter::with_openapi(ApiDoc::openapi())
+                .merge(v1)
+                .merge(public)
+                .split_for_parts()
+                .1
+        })
+        .clone()
+}
+
+/// Everything the API serves, with its layers: request ids, problems, timeouts, panics, the
+/// body limit, metrics and the per-request span.
+pub fn router(state: AppState) -> Router {
+    let (v1, public) = tables();
+    let (v1, _) = v1.split_for_parts();
+    let (public, _) = public.split_for_parts();
+    let v1 = v1.route_layer(from_fn_with_state(state.clone(), auth::authorize));
+    with_layers(Router::new().merge(v1).merge(public), state)
+}
+
+/// The layers every route shares, and the 404 fallback.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(handlers::not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), middleware::observe))
+                .layer(CatchPanicLayer::custom(middleware::PanicProblem))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::api::Settings;
+    use crate::delegation::{self, AccessMode, Delegation, PermissionLevel};
+    use crate::exchange::{self, Account, Exchange};
+    use crate::secret::Secret;
+    use crate::transport::{self, AuthScheme};
+
+    fn offline_state() -> AppState {
+        let url = "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap();
+        let exchange = Arc::new(
+            Exchange::new(exchange::Settings {
+                transport: transport::Settings::new(url, AuthScheme::Ntlm),
+                version: "Exchange2013_SP1".to_owned(),
+                accounts: vec![Account {
+                    username: "svc".to_owned(),
+                    smtp: "svc@contoso.example".to_owned(),
+                    password: Secret::new("unused"),
+                }],
+                capture_dir: None,
+            })
+            .unwrap(),
+        );
+        let delegation = Arc::new(Delegation::new(
+            exchange.clone(),
+            delegation::Settings {
+                access: AccessMode::Delegate,
+                impersonation: true,
+                principal: "p@contoso.example".to_owned(),
+                required: PermissionLevel::Editor,
+            },
+            None,
+        ));
+        let settings = Settings {
+            allowed_domains: Vec::new(),
+            clients: Vec::new(),
+            shutdown_grace: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(5),
+            readiness_interval: std::time::Duration::from_secs(20),
+        };
+        AppState::new(settings, delegation, exchange, None)
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_without_its_message() {
+        let state = offline_state();
+        let routes = Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("secret internal detail");
+                }
+                "unreachable"
+            }),
+        );
+        let response = with_layers(routes, state)
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert_eq!(body["requestId"], request_id.as_str());
+        assert!(
+            !body.to_string().contains("secret internal detail"),
+            "{body}"
+        );
+    }
+}
