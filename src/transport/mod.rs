@@ -424,6 +424,7 @@ impl Inner {
             Err(SendError::NotSent) => Err(Error::Connect {
                 endpoint: self.endpoint.display.clone(),
                 detail: "the server closed a new connection before the request was sent".to_owned(),
+                request_sent: false,
                 source: None,
             }),
         }
