@@ -275,6 +275,10 @@ struct Counters {
     budget_exhausted: AtomicU64,
 }
 
+/// The least time a retry is given, even at the very end of the budget, so that it is a real
+/// attempt and not an immediate timeout.
+const MIN_RETRY_TIME: Duration = Duration::from_millis(250);
+
 /// Numbers every captured request body, across all `Exchange` instances of the process, so two
 /// clients capturing into one directory never overwrite each other's files.
 static CAPTURE_SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -500,8 +504,13 @@ impl Exchange {
                 }
             }
             attempts += 1;
-            // Retries never run past the budget; the first attempt has the transport's limit.
-            let limit = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
+            // Retries do not run past the budget (give or take `MIN_RETRY_TIME`); the first
+            // attempt has the transport's own limit.
+            let limit = (attempts > 1).then(|| {
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(MIN_RETRY_TIME)
+            });
             let result = self.attempt::<O>(slot, act_as, body.clone(), limit).await;
             drop(gate);
             match retry::verdict::<O>(&result) {
