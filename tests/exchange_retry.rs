@@ -189,8 +189,9 @@ async fn a_read_slower_than_the_timeout_is_retried_until_the_budget_then_times_o
         .await
         .expect_err("always too slow");
     let elapsed = started.elapsed();
+    // A last retry gets at least 250 ms even at the very end of the budget.
     assert!(
-        elapsed <= budget + Duration::from_millis(300),
+        elapsed <= budget + Duration::from_millis(400),
         "{elapsed:?}"
     );
     assert_eq!(error.kind(), FailureKind::Timeout, "{error}");
