@@ -1,11 +1,42 @@
-//! Grant and revoke: the read-merge-write of a calendar's permission set.
+//! Grant and revoke: the read-merge-write of a calendar's permission set (PROTOCOL §4.1).
 //!
-//! SCAFFOLD: the signatures are the contract between `delegation` and `api`; the bodies are
-//! being written on branch `grant`.
+//! Invariants:
+//! - the input is validated before anything reaches Exchange (`Custom` level, principal that is
+//!   not an SMTP address);
+//! - only the principal's entry changes; the merge itself is the pure function in `merge`;
+//! - nothing is written when the change is in place already, or for a dry run;
+//! - every write carries the `ChangeKey` of the read it was computed from; a stale key
+//!   (`ErrorIrresolvableConflict`) starts again from a fresh read, at most [`MAX_ATTEMPTS`] reads
+//!   and writes in total;
+//! - within this process, one write at a time per mailbox (a per-mailbox async lock), so two
+//!   changes to one calendar never interleave their read-merge-write;
+//! - a write is confirmed by a re-read;
+//! - nothing is written to Exchange unless an `intent` audit record was appended first; every
+//!   attempt that wrote or failed ends with one final record (`changed` or `failed`), appended
+//!   and synced before the call returns. An unchanged result or a dry run writes no record: it
+//!   changed nothing. Input validation errors write none either: nothing reached Exchange.
+//!
+//! Why an intent record: if the process dies between Exchange's acknowledgement and the final
+//! record, the trail still shows that a change to this mailbox was about to be sent, by whom and
+//! what; without it the change would be invisible. It also proves the trail is writable before
+//! Exchange is touched, so a full disk refuses the change instead of making an unaudited one.
+//!
+//! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`].
+
+use std::sync::{Arc, Weak};
 
 use chrono::{DateTime, Utc};
 
-use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel};
+use crate::audit::AuditRecord;
+use crate::delegation::merge::{Change, level_in, merge};
+use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal};
+use crate::ews::ErrorKind;
+use crate::ews::ops::get_folder::{
+    BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
+};
+use crate::ews::ops::update_folder::{FolderChange, UpdateFolder};
+use crate::ews::types::{CalendarPermissionSet, FolderId};
+use crate::exchange::{self, ActAs};
 
 /// Who asked for a change, for the audit trail.
 #[derive(Debug, Clone)]
@@ -43,39 +74,524 @@ pub struct ChangeOutcome {
     pub level: PermissionLevel,
     /// The principal's level before (`PermissionLevel::None` when it had no entry).
     pub previous_level: PermissionLevel,
+    /// Whether the set was changed (for a dry run: whether it would be).
     pub changed: bool,
     pub dry_run: bool,
-    /// The audit record's id, when one was written.
+    /// The audit record's id, when one was written (the `changed` record).
     pub audit_id: Option<String>,
     pub applied_at: DateTime<Utc>,
 }
 
+/// Reads and writes in total before a run of stale `ChangeKey`s is given up as
+/// [`Error::Conflict`].
+pub const MAX_ATTEMPTS: u32 = 5;
+
 impl Delegation {
-    /// Grants `request.level` to `request.principal` on `mailbox`'s calendar.
+    /// Grants `request.level` (default: the configured level) to `request.principal` (default:
+    /// the configured principal) on `mailbox`'s calendar, acting as its owner. A level lower
+    /// than the current one lowers it; a `Custom` entry is replaced by the named level.
     ///
     /// # Errors
-    /// See [`Error`].
+    /// [`Error::InvalidLevel`] for `Custom`; [`Error::InvalidPrincipal`]; [`Error::Refused`]
+    /// when Exchange refuses about this mailbox; [`Error::Conflict`] after [`MAX_ATTEMPTS`]
+    /// stale `ChangeKey`s; [`Error::NotConfirmed`]; [`Error::Audit`] when there is no audit log
+    /// or it cannot be written (before the change, nothing was written to Exchange; after it,
+    /// the change stands and is logged at error level); [`Error::Exchange`] otherwise.
+    #[tracing::instrument(skip(self, actor, request), fields(mailbox = %mailbox, request_id = %actor.request_id))]
     pub async fn grant(
         &self,
         actor: &Actor,
         mailbox: &Mailbox,
         request: GrantRequest,
     ) -> Result<ChangeOutcome, Error> {
-        let _ = (actor, mailbox, request);
-        unimplemented!("being written on branch grant")
+        let level = request.level.unwrap_or(self.settings.required);
+        if level == PermissionLevel::Custom {
+            return Err(Error::InvalidLevel(
+                "the Custom level cannot be requested; ask for a named level such as Editor"
+                    .to_owned(),
+            ));
+        }
+        let principal = self.principal_of(request.principal)?;
+        self.change(
+            actor,
+            mailbox,
+            principal,
+            Change::Grant(level),
+            request.dry_run,
+        )
+        .await
     }
 
-    /// Removes `request.principal`'s entry from `mailbox`'s calendar.
+    /// Removes `request.principal`'s entry (default: the configured principal) from `mailbox`'s
+    /// calendar, acting as its owner.
     ///
     /// # Errors
-    /// See [`Error`].
+    /// As [`Delegation::grant`], without `InvalidLevel`.
+    #[tracing::instrument(skip(self, actor, request), fields(mailbox = %mailbox, request_id = %actor.request_id))]
     pub async fn revoke(
         &self,
         actor: &Actor,
         mailbox: &Mailbox,
         request: RevokeRequest,
     ) -> Result<ChangeOutcome, Error> {
-        let _ = (actor, mailbox, request);
-        unimplemented!("being written on branch grant")
+        let principal = self.principal_of(request.principal)?;
+        self.change(actor, mailbox, principal, Change::Revoke, request.dry_run)
+            .await
+    }
+
+    fn principal_of(&self, requested: Option<String>) -> Result<String, Error> {
+        let principal = requested.unwrap_or_else(|| self.settings.principal.clone());
+        Mailbox::parse(&principal)
+            .map(|parsed| parsed.as_str().to_owned())
+            .map_err(|error| Error::InvalidPrincipal(format!("the principal {error}")))
+    }
+
+    /// The read-merge-write loop shared by grant and revoke.
+    async fn change(
+        &self,
+        actor: &Actor,
+        mailbox: &Mailbox,
+        principal: String,
+        change: Change,
+        dry_run: bool,
+    ) -> Result<ChangeOutcome, Error> {
+        // A dry run reads only, so it need not wait for writers.
+        // Held until the final audit record is written, so one mailbox's records stay in order.
+        let _write_lock = if dry_run {
+            None
+        } else {
+            Some(self.write_lock(mailbox).lock_owned().await)
+        };
+        let requested_level = match change {
+            Change::Grant(level) => level,
+            Change::Revoke => PermissionLevel::None,
+        };
+        let mut trail = Trail {
+            actor,
+            mailbox,
+            principal: &principal,
+            action: match change {
+                Change::Grant(_) => "grant",
+                Change::Revoke => "revoke",
+            },
+            level_before: None,
+            intent_id: None,
+        };
+
+        let mut written = false;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let folder = match self.read_calendar(mailbox).await {
+                Ok(folder) => folder,
+                Err(error) => return Err(self.failed(&trail, trail.level_before, error)),
+            };
+            let Some(permission_set) = folder.permission_set else {
+                let error = Error::Incomplete("the calendar's permission set");
+                return Err(self.failed(&trail, trail.level_before, error));
+            };
+            let merged = merge(&permission_set, &principal, change);
+            trail.level_before = Some(merged.previous_level);
+
+            if !merged.changed || dry_run {
+                let audit_id = if trail.intent_id.is_some() {
+                    // A retry found our change already made by the other writer: close the
+                    // intent. An audit failure here changes nothing in Exchange, so it is
+                    // logged and not returned.
+                    self.append(&trail, "unchanged", Some(requested_level), None, None)
+                        .map_err(|error| {
+                            tracing::error!(%error, "cannot close an audit intent record");
+                        })
+                        .ok()
+                } else {
+                    None
+                };
+                return Ok(ChangeOutcome {
+                    mailbox: mailbox.clone(),
+                    principal: principal.clone(),
+                    level: requested_level,
+                    previous_level: merged.previous_level,
+                    changed: merged.changed,
+                    dry_run,
+                    audit_id,
+                    applied_at: Utc::now(),
+                });
+            }
+
+            if trail.intent_id.is_none() {
+                let intent = self
+                    .append(&trail, "intent", Some(requested_level), None, None)
+                    .map_err(Error::Audit)?;
+                trail.intent_id = Some(intent);
+            }
+
+            match self
+                .write_calendar(mailbox, folder.folder_id, merged.permission_set)
+                .await
+            {
+                Ok(Written::Yes) => {
+                    written = true;
+                    break;
+                }
+                Ok(Written::StaleChangeKey) => {
+                    tracing::info!(
+                        attempt,
+                        "the calendar changed since it was read; reading it again"
+                    );
+                }
+                Err(error) => return Err(self.failed(&trail, trail.level_before, error)),
+            }
+        }
+        if !written {
+            let error = Error::Conflict {
+                attempts: MAX_ATTEMPTS,
+            };
+            return Err(self.failed(&trail, trail.level_before, error));
+        }
+
+        // Confirm: the principal's entry must now read as requested (absent after a revoke).
+        let seen = match self.read_calendar(mailbox).await {
+            Ok(Folder {
+                permission_set: Some(set),
+                ..
+            }) => level_in(&set, &principal),
+            Ok(_) => {
+                let error = Error::Incomplete("the calendar's permission set");
+                return Err(self.failed(&trail, None, error));
+            }
+            Err(error) => return Err(self.failed(&trail, None, error)),
+        };
+        let expected = match change {
+            Change::Grant(level) => Some(level),
+            Change::Revoke => None,
+        };
+        if seen != expected {
+            let seen_level = seen.unwrap_or(PermissionLevel::None);
+            return Err(self.failed(&trail, Some(seen_level), Error::NotConfirmed));
+        }
+
+        let audit_id = match self.append(&trail, "changed", Some(requested_level), None, None) {
+            Ok(id) => id,
+            Err(error) => {
+                tracing::error!(
+                    mailbox = %mailbox,
+                    principal = %principal,
+                    action = trail.action,
+                    level_before = trail.level_before.map(PermissionLevel::as_str),
+                    level_after = requested_level.as_str(),
+                    request_id = %actor.request_id,
+                    client = %actor.client,
+                    intent_id = trail.intent_id.as_deref(),
+                    %error,
+                    "the change was applied in Exchange but its audit record cannot be written"
+                );
+                return Err(Error::Audit(error));
+            }
+        };
+        Ok(ChangeOutcome {
+            mailbox: mailbox.clone(),
+            principal: principal.clone(),
+            level: requested_level,
+            previous_level: trail.level_before.unwrap_or(PermissionLevel::None),
+            changed: true,
+            dry_run: false,
+            audit_id: Some(audit_id),
+            applied_at: Utc::now(),
+        })
+    }
+
+    /// Records a failed attempt (where there is an audit log) and gives the error back. An audit
+    /// failure here is logged, not returned: the caller must learn the original error.
+    fn failed(
+        &self,
+        trail: &Trail<'_>,
+        level_after: Option<PermissionLevel>,
+        error: Error,
+    ) -> Error {
+        if self.audit.is_none() {
+            return error;
+        }
+        let code = match &error {
+            Error::Refused { code, .. } => Some(code.clone()),
+            Error::Exchange(error) => error.response_code().map(|code| code.as_str().to_owned()),
+            Error::Conflict { .. } => Some("ErrorIrresolvableConflict".to_owned()),
+            _ => None,
+        };
+        let detail = sentence_of(&error);
+        if let Err(audit_error) = self.append(trail, "failed", level_after, code, Some(detail)) {
+            tracing::error!(
+                mailbox = %trail.mailbox,
+                principal = %trail.principal,
+                action = trail.action,
+                %error,
+                %audit_error,
+                "a failed change cannot be recorded in the audit trail"
+            );
+        }
+        error
+    }
+
+    /// Appends one record.
+    fn append(
+        &self,
+        trail: &Trail<'_>,
+        result: &'static str,
+        level_after: Option<PermissionLevel>,
+        ews_response_code: Option<String>,
+        detail: Option<String>,
+    ) -> std::io::Result<String> {
+        let Some(audit) = &self.audit else {
+            return Err(std::io::Error::other(
+                "no audit log is configured, so changes are refused",
+            ));
+        };
+        audit.append(&AuditRecord {
+            time: Utc::now(),
+            request_id: trail.actor.request_id.clone(),
+            client: trail.actor.client.clone(),
+            mailbox: trail.mailbox.as_str().to_owned(),
+            principal: trail.principal.to_owned(),
+            action: trail.action,
+            level_before: trail.level_before.map(|level| level.as_str().to_owned()),
+            level_after: level_after.map(|level| level.as_str().to_owned()),
+            result,
+            ews_response_code,
+            intent_id: if result == "intent" {
+                None
+            } else {
+                trail.intent_id.clone()
+            },
+            detail,
+        })
+    }
+
+    /// The lock that serializes changes to one mailbox's calendar in this process.
+    pub(crate) fn write_lock(&self, mailbox: &Mailbox) -> Arc<tokio::sync::Mutex<()>> {
+        let key = mailbox.as_str().to_ascii_lowercase();
+        let mut locks = self
+            .write_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key, Arc::downgrade(&lock));
+        lock
+    }
+
+    /// Reads the calendar's id, `ChangeKey` and whole permission set, as the owner.
+    async fn read_calendar(&self, mailbox: &Mailbox) -> Result<Folder, Error> {
+        let operation = GetFolder {
+            folder_shape: FolderShape {
+                base_shape: BaseShape::IdOnly,
+                additional_properties: vec![FolderField::PermissionSet],
+            },
+            folder_ids: vec![FolderIdRef::Distinguished {
+                id: DistinguishedFolderName::Calendar,
+                mailbox: None,
+            }],
+        };
+        match self
+            .exchange
+            .call(ActAs::Owner(mailbox.as_str()), &operation)
+            .await
+        {
+            Ok(answer) => match answer.response.into_iter().next() {
+                Some(Ok(folder)) => Ok(folder),
+                Some(Err(error)) => Err(Error::Refused {
+                    kind: error.kind(),
+                    code: error.effective_code().as_str().to_owned(),
+                    message: error.message_text,
+                }),
+                None => Err(Error::Incomplete("a GetFolder response message")),
+            },
+            Err(error) => Err(refusal_or_exchange_error(error)),
+        }
+    }
+
+    /// Writes the whole set with the `ChangeKey` it was computed from.
+    async fn write_calendar(
+        &self,
+        mailbox: &Mailbox,
+        folder_id: FolderId,
+        permission_set: CalendarPermissionSet,
+    ) -> Result<Written, Error> {
+        let operation = UpdateFolder {
+            folder_changes: vec![FolderChange {
+                folder_id,
+                permission_set,
+            }],
+        };
+        match self
+            .exchange
+            .call(ActAs::Owner(mailbox.as_str()), &operation)
+            .await
+        {
+            Ok(answer) => match answer.response.into_iter().next() {
+                Some(Ok(_new_folder_id)) => Ok(Written::Yes),
+                Some(Err(error)) if error.kind() == ErrorKind::Conflict => {
+                    Ok(Written::StaleChangeKey)
+                }
+                Some(Err(error)) => Err(Error::Refused {
+                    kind: error.kind(),
+                    code: error.effective_code().as_str().to_owned(),
+                    message: error.message_text,
+                }),
+                None => Err(Error::Incomplete("an UpdateFolder response message")),
+            },
+            Err(exchange::Error::Fault(fault))
+                if fault.response_code.kind() == ErrorKind::Conflict =>
+            {
+                Ok(Written::StaleChangeKey)
+            }
+            Err(error) => Err(refusal_or_exchange_error(error)),
+        }
+    }
+}
+
+/// The audit context of one grant or revoke.
+struct Trail<'a> {
+    actor: &'a Actor,
+    mailbox: &'a Mailbox,
+    principal: &'a str,
+    action: &'static str,
+    /// The principal's level in the latest read; `None` before the first read succeeded.
+    level_before: Option<PermissionLevel>,
+    /// The `intent` record written before the first UpdateFolder.
+    intent_id: Option<String>,
+}
+
+/// How an UpdateFolder ended, short of an error.
+enum Written {
+    Yes,
+    /// `ErrorIrresolvableConflict`: someone changed the folder after our read.
+    StaleChangeKey,
+}
+
+/// The error and its causes in one line, for the audit `detail`; no error of ours carries a
+/// secret or XML in its `Display`.
+fn sentence_of(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A SOAP fault about the mailbox (no such mailbox, impersonation denied, being moved, no
+/// access) is a refusal; any other failure is the connector's or Exchange's as a whole.
+fn refusal_or_exchange_error(error: exchange::Error) -> Error {
+    match error {
+        exchange::Error::Fault(fault)
+            if Refusal::is_about_the_mailbox(fault.response_code.kind()) =>
+        {
+            Error::Refused {
+                kind: fault.response_code.kind(),
+                code: fault.response_code.as_str().to_owned(),
+                message: Some(fault.message.clone()),
+            }
+        }
+        error => Error::Exchange(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::delegation::{AccessMode, Settings};
+    use crate::exchange::{Account, Exchange};
+    use crate::secret::Secret;
+    use crate::transport::{AuthScheme, Settings as TransportSettings};
+
+    fn delegation() -> Delegation {
+        let mut transport = TransportSettings::new(
+            "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap(),
+            AuthScheme::Ntlm,
+        );
+        transport.request_timeout = Duration::from_secs(1);
+        let exchange = Exchange::new(crate::exchange::Settings {
+            transport,
+            version: "Exchange2013_SP1".to_owned(),
+            accounts: vec![Account {
+                username: "CONTOSO\\svc".to_owned(),
+                smtp: "svc@contoso.example".to_owned(),
+                password: Secret::new("unused"),
+            }],
+            capture_dir: None,
+            retry_budget: Duration::from_secs(2),
+            auth_failure_cooldown: Duration::from_secs(900),
+        })
+        .unwrap();
+        Delegation::new(
+            Arc::new(exchange),
+            Settings {
+                access: AccessMode::Delegate,
+                impersonation: true,
+                principal: "push@contoso.example".to_owned(),
+                required: PermissionLevel::Editor,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn one_lock_per_mailbox_case_insensitively_and_the_map_does_not_grow() {
+        let delegation = delegation();
+        let alice = Mailbox::parse("alice@contoso.example").unwrap();
+        let first = delegation.write_lock(&alice);
+        let second = delegation.write_lock(&Mailbox::parse("ALICE@Contoso.example").unwrap());
+        assert!(Arc::ptr_eq(&first, &second));
+        drop((first, second));
+        for index in 0..1000 {
+            let mailbox = Mailbox::parse(&format!("user{index}@contoso.example")).unwrap();
+            drop(delegation.write_lock(&mailbox));
+        }
+        let held = delegation.write_lock(&alice);
+        assert!(
+            delegation.write_locks.lock().unwrap().len() <= 2,
+            "dead lock handles are swept"
+        );
+        drop(held);
+    }
+
+    #[tokio::test]
+    async fn invalid_input_is_refused_before_exchange_is_asked() {
+        let delegation = delegation();
+        let actor = Actor {
+            request_id: "r".to_owned(),
+            client: "test".to_owned(),
+        };
+        let mailbox = Mailbox::parse("alice@contoso.example").unwrap();
+        let error = delegation
+            .grant(
+                &actor,
+                &mailbox,
+                GrantRequest {
+                    principal: None,
+                    level: Some(PermissionLevel::Custom),
+                    dry_run: false,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidLevel(_)), "{error:?}");
+        let error = delegation
+            .revoke(
+                &actor,
+                &mailbox,
+                RevokeRequest {
+                    principal: Some("not an address".to_owned()),
+                    dry_run: true,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidPrincipal(_)), "{error:?}");
+        assert!(delegation.exchange.call_counts().is_empty());
     }
 }

@@ -6,15 +6,21 @@
 //!   `CheckReport`, and reaches Exchange only through `exchange`;
 //! - a definite answer about the mailbox (no such mailbox, impersonation denied, no access,
 //!   being moved) is a report, not an error; an [`Error`] means the connector or Exchange as a
-//!   whole failed.
+//!   whole failed;
+//! - grant and revoke (`change`) change only the principal's permission entry and keep every
+//!   other entry exactly as read (the pure rule is in `merge`); they write with the `ChangeKey`
+//!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
-//! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`Error`].
+//! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
+//! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
 mod change;
 mod level;
 mod mailbox;
+mod merge;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{DateTime, Utc};
 
@@ -184,8 +190,13 @@ pub struct Delegation {
     settings: Settings,
     /// Where grants and revokes are recorded; `None` for a read-only user such as `check`, for
     /// which any change is refused.
-    #[allow(dead_code)] // SCAFFOLD: read by grant and revoke on branch `grant`.
     audit: Option<Arc<AuditLog>>,
+    /// One async lock per mailbox (lower-cased address), so that two grants or revokes for one
+    /// calendar in this process never interleave their read-merge-write. The map holds `Weak`
+    /// handles: a lock lives as long as a change holds it, and dead handles are swept whenever
+    /// a new one is added, so the map stays as small as the number of mailboxes being changed.
+    /// A std `Mutex`: it is held only to look up or insert a handle, never across an `.await`.
+    write_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// An Exchange refusal that says something definite about the mailbox.
@@ -219,6 +230,7 @@ impl Delegation {
             exchange,
             settings,
             audit,
+            write_locks: Mutex::new(HashMap::new()),
         }
     }
 

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::sim::state::PermissionLevel;
+
 /// One scripted fault, as written in the state file (`[[faults]]`), sent to `POST /sim/faults`
 /// as JSON, or pushed through `SimHandle::push_fault`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,16 @@ pub enum FaultKind {
     SoapFault { code: String },
     /// Sends the headers at once, then dribbles the body over `ms` milliseconds.
     Slow { ms: u64 },
+    /// Another writer (Outlook, an admin) gets in first: before the request is processed, the
+    /// request's mailbox has `user`'s calendar entry set to `level` (added if absent), which
+    /// bumps the ChangeKey, exactly as `SimHandle::mutate_permissions` does. An UpdateFolder
+    /// based on an earlier read therefore gets `ErrorIrresolvableConflict`. Meant for
+    /// `operation = "UpdateFolder"`; `user` is `Default`, `Anonymous` or a directory address, and
+    /// `level` a named level.
+    ConcurrentWrite {
+        user: String,
+        level: PermissionLevel,
+    },
 }
 
 /// The queue of pending faults.
@@ -168,6 +180,29 @@ mod tests {
             fault.kind,
             FaultKind::SoapFault {
                 code: "ErrorInternalServerError".into()
+            }
+        );
+        let fault: ScriptedFault = toml::from_str(
+            "operation = \"UpdateFolder\"\nkind = \"concurrent_write\"\nuser = \"carol@contoso.example\"\nlevel = \"Editor\"\ncount = 2\n",
+        )
+        .unwrap();
+        assert_eq!(fault.count, 2);
+        assert_eq!(
+            fault.kind,
+            FaultKind::ConcurrentWrite {
+                user: "carol@contoso.example".into(),
+                level: PermissionLevel::Editor,
+            }
+        );
+        let fault: ScriptedFault = serde_json::from_str(
+            r#"{"kind":"concurrent_write","user":"Default","level":"Reviewer"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            fault.kind,
+            FaultKind::ConcurrentWrite {
+                user: "Default".into(),
+                level: PermissionLevel::Reviewer,
             }
         );
     }

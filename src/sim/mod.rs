@@ -43,7 +43,6 @@ pub use crate::sim::state::{
 };
 
 use crate::sim::server::{EWS_PATH, Shared, lock};
-use crate::sim::state::{PermissionEntry, Principal};
 
 /// Errors of the simulator's setup and inspection API.
 #[derive(Debug, thiserror::Error)]
@@ -193,36 +192,7 @@ impl SimHandle {
         user: &str,
         level: PermissionLevel,
     ) -> Result<String, Error> {
-        let mut state = lock(&self.shared.state);
-        let principal = match user {
-            "Default" => Principal::Default,
-            "Anonymous" => Principal::Anonymous,
-            smtp => {
-                let key = smtp.to_ascii_lowercase();
-                if !state.directory.contains_key(&key) {
-                    return Err(Error::UnknownUser(smtp.to_string()));
-                }
-                Principal::Smtp(key)
-            }
-        };
-        let flags = level
-            .flags()
-            .ok_or_else(|| Error::InvalidState("mutate_permissions needs a named level".into()))?;
-        let mailbox_state = state
-            .mailboxes
-            .get_mut(&mailbox.to_ascii_lowercase())
-            .ok_or_else(|| Error::UnknownMailbox(mailbox.to_string()))?;
-        let entry = PermissionEntry::from_flags(principal.clone(), flags);
-        match mailbox_state
-            .permissions
-            .iter_mut()
-            .find(|existing| existing.principal == principal)
-        {
-            Some(existing) => *existing = entry,
-            None => mailbox_state.permissions.push(entry),
-        }
-        mailbox_state.bump_change_key();
-        Ok(mailbox_state.change_key.clone())
+        lock(&self.shared.state).mutate_permissions(mailbox, user, level)
     }
 
     /// Queues a scripted fault.

@@ -414,6 +414,20 @@ async fn ews_answer(
 
     let answer = {
         let mut state = lock(&shared.state);
+        if let Some(FaultKind::ConcurrentWrite { user, level }) = &fault {
+            // The other writer's change lands first, under the same state lock, so nothing can
+            // come between it and this request.
+            match mailbox.as_deref() {
+                Some(target) => {
+                    if let Err(error) = state.mutate_permissions(target, user, *level) {
+                        tracing::warn!(%error, "sim: concurrent_write fault not applied");
+                    }
+                }
+                None => {
+                    tracing::warn!("sim: concurrent_write fault on a request without a mailbox")
+                }
+            }
+        }
         ops::handle(&mut state, &account, &request)
     };
     match fault {

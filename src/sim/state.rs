@@ -537,6 +537,49 @@ impl SimState {
         self.server.max_concurrency = Some(max_concurrency);
     }
 
+    /// Sets `user`'s entry on `mailbox`'s calendar to `level`, as another writer would (adding
+    /// it at the end if absent), and bumps the ChangeKey; returns the new ChangeKey. Used by
+    /// `SimHandle::mutate_permissions` and by the `concurrent_write` fault.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`], [`Error::UnknownUser`]; `Custom` is [`Error::InvalidState`].
+    pub(crate) fn mutate_permissions(
+        &mut self,
+        mailbox: &str,
+        user: &str,
+        level: PermissionLevel,
+    ) -> Result<String, Error> {
+        let principal = match user {
+            "Default" => Principal::Default,
+            "Anonymous" => Principal::Anonymous,
+            smtp => {
+                let key = smtp.to_ascii_lowercase();
+                if !self.directory.contains_key(&key) {
+                    return Err(Error::UnknownUser(smtp.to_string()));
+                }
+                Principal::Smtp(key)
+            }
+        };
+        let flags = level
+            .flags()
+            .ok_or_else(|| Error::InvalidState("mutate_permissions needs a named level".into()))?;
+        let mailbox_state = self
+            .mailboxes
+            .get_mut(&mailbox.to_ascii_lowercase())
+            .ok_or_else(|| Error::UnknownMailbox(mailbox.to_string()))?;
+        let entry = PermissionEntry::from_flags(principal.clone(), flags);
+        match mailbox_state
+            .permissions
+            .iter_mut()
+            .find(|existing| existing.principal == principal)
+        {
+            Some(existing) => *existing = entry,
+            None => mailbox_state.permissions.push(entry),
+        }
+        mailbox_state.bump_change_key();
+        Ok(mailbox_state.change_key.clone())
+    }
+
     /// The calendar of a mailbox, for inspection; `None` for an unknown mailbox.
     pub fn calendar(&self, mailbox: &str) -> Option<CalendarView> {
         let mailbox = self.mailboxes.get(&mailbox.to_ascii_lowercase())?;
