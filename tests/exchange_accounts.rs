@@ -86,6 +86,28 @@ async fn a_wrong_password_costs_one_handshake_whatever_the_concurrency() {
 }
 
 #[tokio::test]
+async fn a_refused_account_is_not_probed_again_until_its_password_changes() {
+    let sim = start("").await;
+    let exchange = exchange(
+        &sim,
+        &[(USER_A, SMTP_A, "Wrong-Passw0rd")],
+        Knobs::default(),
+    );
+    let account = exchange.accounts()[0].clone();
+    for _ in 0..3 {
+        let error = exchange.probe(&account).await.expect_err("refused");
+        assert_eq!(error.kind(), FailureKind::AuthFailed);
+    }
+    assert_eq!(sim.stats().ntlm_refused, 1);
+    exchange.update_passwords(&[(USER_A.to_owned(), Secret::new(PASSWORD_A))]);
+    exchange
+        .probe(&account)
+        .await
+        .expect("the new password is accepted");
+    assert_eq!(sim.stats().ntlm_accepted, 1);
+}
+
+#[tokio::test]
 async fn the_cooldown_lets_the_account_be_tried_again_once() {
     let sim = start("").await;
     let exchange = Arc::new(exchange(

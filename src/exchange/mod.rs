@@ -384,8 +384,9 @@ impl Exchange {
 
     /// Asks Exchange whether it accepts `account`'s credentials (its current password), with one
     /// cheap read of the account's own calendar folder id. Any SOAP answer, even an error about
-    /// the folder, means the credentials were accepted. One attempt, no retry; it does send
-    /// when the account is marked as refused (an operator asked), and updates the mark.
+    /// the folder, means the credentials were accepted. One attempt, no retry. While the
+    /// account is marked as refused (and its password unchanged, the cool-down not over) it
+    /// sends nothing and fails at once: a periodic readiness probe must not lock the account.
     ///
     /// # Errors
     /// The failure, when Exchange could not be reached or refused the credentials.
@@ -412,6 +413,9 @@ impl Exchange {
         {
             Some(slot) => {
                 let _gate = slot.auth_gate.lock().await;
+                if !slot.usable(Instant::now(), self.auth_failure_cooldown) {
+                    return Err(self.refused_without_sending(slot));
+                }
                 self.attempt::<GetFolder>(slot, act_as, body, None).await
             }
             None => {
