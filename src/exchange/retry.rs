@@ -181,6 +181,41 @@ mod tests {
     }
 
     #[test]
+    fn soap_faults_retry_by_their_effective_kind() {
+        let busy = answer::<GetFolder>("soap_fault/error_server_busy.xml");
+        match verdict::<UpdateFolder>(&busy.map(|_| Answer {
+            response: Vec::new(),
+            account: String::new(),
+            server_version: None,
+        })) {
+            Verdict::Retry {
+                hint: Some(_),
+                throttled: true,
+            } => {}
+            other => panic!("ErrorServerBusy must pause with its hint: {other:?}"),
+        }
+        let schema = answer::<GetFolder>("soap_fault/error_schema_validation.xml");
+        assert_eq!(verdict::<GetFolder>(&schema), Verdict::Return);
+        let denied = answer::<GetFolder>("soap_fault/error_impersonate_user_denied.xml");
+        assert_eq!(verdict::<GetFolder>(&denied), Verdict::Return);
+        // ErrorInternalServerError wrapping ErrorServerBusy is throttling.
+        let Err(Error::Fault(mut fault)) =
+            answer::<GetFolder>("soap_fault/error_internal_server_error.xml")
+        else {
+            panic!("a fault")
+        };
+        fault.message_xml.inner_error_code = Some(crate::ews::ResponseCode::ErrorServerBusy);
+        assert_eq!(fault_kind(&fault), ErrorKind::Throttled);
+        assert!(matches!(
+            verdict::<GetFolder>(&Err(Error::Fault(fault))),
+            Verdict::Retry {
+                throttled: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn resets_are_retried_for_reads_and_for_writes_only_when_nothing_left() {
         let retry = Verdict::Retry {
             hint: None,
