@@ -12,6 +12,7 @@ use ews_connector::exchange::{
     Account, AccountStatus, ActAs, Error, Exchange, FailureKind, Settings,
 };
 use ews_connector::secret::Secret;
+use ews_connector::sim::{FaultKind, ScriptedFault};
 use ews_connector::transport::{AuthScheme, Settings as TransportSettings};
 
 use exchange_common::*;
@@ -105,6 +106,65 @@ async fn a_refused_account_is_not_probed_again_until_its_password_changes() {
         .await
         .expect("the new password is accepted");
     assert_eq!(sim.stats().ntlm_accepted, 1);
+}
+
+#[tokio::test]
+async fn a_password_changed_under_pooled_connections_costs_one_failed_handshake() {
+    let sim = start("latency_ms = 150").await;
+    let exchange = Arc::new(exchange(
+        &sim,
+        &[(USER_A, SMTP_A, PASSWORD_A)],
+        Knobs {
+            ceiling: 5,
+            ..Knobs::default()
+        },
+    ));
+    let reads = |exchange: &Arc<Exchange>| {
+        (0..5)
+            .map(|n| {
+                let exchange = Arc::clone(exchange);
+                tokio::spawn(async move {
+                    exchange
+                        .call(
+                            ActAs::Owner(&format!("m{n}@contoso.example")),
+                            &get_calendar(),
+                        )
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    for call in reads(&exchange) {
+        call.await.unwrap().expect("warm-up read");
+    }
+    let warm = exchange.transport_stats().connections_opened;
+    assert!(warm >= 2, "several pooled connections: {warm}");
+    // An administrator resets the password in AD; IIS then asks every connection to log on
+    // again.
+    sim.set_password(SMTP_A, "Reset-By-Admin-9!").unwrap();
+    sim.push_fault(ScriptedFault {
+        operation: Some("GetFolder".to_owned()),
+        mailbox: None,
+        count: 5,
+        kind: FaultKind::Http401,
+    });
+    for call in reads(&exchange) {
+        let error = call
+            .await
+            .unwrap()
+            .expect_err("the old password is refused");
+        assert_eq!(error.kind(), FailureKind::AuthFailed, "{error}");
+    }
+    assert_eq!(
+        sim.stats().ntlm_refused,
+        1,
+        "one failed handshake, not one per connection"
+    );
+    assert!(matches!(
+        exchange.account_states()[0].status,
+        AccountStatus::AuthFailed { .. }
+    ));
 }
 
 #[tokio::test]
