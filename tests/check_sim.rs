@@ -36,6 +36,8 @@ fn exchange_for(
                 password: Secret::new(password),
             }],
             capture_dir,
+            retry_budget: Duration::from_secs(60),
+            auth_failure_cooldown: Duration::from_secs(900),
         })
         .unwrap(),
     )

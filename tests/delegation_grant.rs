@@ -146,6 +146,8 @@ fn exchange_for(url: &str, capture_dir: Option<PathBuf>) -> Arc<Exchange> {
                 password: Secret::new(SVC_PASSWORD),
             }],
             capture_dir,
+            retry_budget: Duration::from_secs(2),
+            auth_failure_cooldown: Duration::from_secs(900),
         })
         .unwrap(),
     )

@@ -127,6 +127,9 @@ pub struct ExchangeConfig {
     pub max_concurrency_per_account: usize,
     /// Total time one call may spend waiting on throttling and retries, in seconds.
     pub retry_budget_secs: u64,
+    /// How long an account whose credentials Exchange refused stays unused while its password
+    /// is unchanged, in seconds (a password change, on SIGHUP, clears it at once).
+    pub auth_failure_cooldown_secs: u64,
     /// Lab only: allow Basic authentication over plain http.
     pub danger_allow_basic_over_http: bool,
     pub accounts: Vec<Account>,
@@ -232,6 +235,8 @@ struct RawExchange {
     max_concurrency_per_account: usize,
     #[serde(default = "default_retry_budget_secs")]
     retry_budget_secs: u64,
+    #[serde(default = "default_auth_failure_cooldown_secs")]
+    auth_failure_cooldown_secs: u64,
     #[serde(default)]
     danger_allow_basic_over_http: bool,
     #[serde(default)]
@@ -341,6 +346,9 @@ fn default_max_concurrency() -> usize {
 fn default_retry_budget_secs() -> u64 {
     60
 }
+fn default_auth_failure_cooldown_secs() -> u64 {
+    900
+}
 fn default_log_format() -> LogFormat {
     LogFormat::Text
 }
@@ -446,6 +454,11 @@ impl Config {
         let _ = writeln!(out, "retry_budget_secs = {}", exchange.retry_budget_secs);
         let _ = writeln!(
             out,
+            "auth_failure_cooldown_secs = {}",
+            exchange.auth_failure_cooldown_secs
+        );
+        let _ = writeln!(
+            out,
             "danger_allow_basic_over_http = {}",
             exchange.danger_allow_basic_over_http
         );
@@ -539,6 +552,10 @@ impl Config {
                 })
                 .collect(),
             capture_dir: None,
+            retry_budget: std::time::Duration::from_secs(exchange.retry_budget_secs),
+            auth_failure_cooldown: std::time::Duration::from_secs(
+                exchange.auth_failure_cooldown_secs,
+            ),
         }
     }
 
@@ -762,6 +779,18 @@ fn validate_exchange(
             "must be between 1 and 256 (Microsoft advises 10; Exchange's default EWSMaxConcurrency is 27)",
         ));
     }
+    if raw.retry_budget_secs > 3600 {
+        return Err(Error::invalid(
+            "exchange.retry_budget_secs",
+            "must be at most 3600 (a caller waits this long at worst; 0 means no retries)",
+        ));
+    }
+    if raw.auth_failure_cooldown_secs < 60 {
+        return Err(Error::invalid(
+            "exchange.auth_failure_cooldown_secs",
+            "must be at least 60 (each try with a wrong password counts towards the Active Directory lockout)",
+        ));
+    }
     if raw.accounts.is_empty() {
         return Err(Error::invalid(
             "exchange.accounts",
@@ -825,6 +854,7 @@ fn validate_exchange(
         connect_timeout_secs: raw.connect_timeout_secs,
         max_concurrency_per_account: raw.max_concurrency_per_account,
         retry_budget_secs: raw.retry_budget_secs,
+        auth_failure_cooldown_secs: raw.auth_failure_cooldown_secs,
         danger_allow_basic_over_http: raw.danger_allow_basic_over_http,
         accounts,
     })
@@ -941,6 +971,48 @@ password_env = "SA1_PASSWORD"
         assert_eq!(config.delegation.level, "Editor");
         assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.exchange.accounts[0].password.expose(), "env-secret");
+    }
+
+    #[test]
+    fn retry_budget_and_auth_cooldown_reach_the_exchange_settings() {
+        let defaults = load(MINIMAL, &[]).unwrap().exchange_settings();
+        assert_eq!(defaults.retry_budget, std::time::Duration::from_secs(60));
+        assert_eq!(
+            defaults.auth_failure_cooldown,
+            std::time::Duration::from_secs(900)
+        );
+        let text = MINIMAL.replace(
+            "[[exchange.accounts]]",
+            "retry_budget_secs = 5\nauth_failure_cooldown_secs = 120\n\n[[exchange.accounts]]",
+        );
+        let config = load(&text, &[]).unwrap();
+        let settings = config.exchange_settings();
+        assert_eq!(settings.retry_budget, std::time::Duration::from_secs(5));
+        assert_eq!(
+            settings.auth_failure_cooldown,
+            std::time::Duration::from_secs(120)
+        );
+        assert!(
+            config
+                .render_effective()
+                .contains("auth_failure_cooldown_secs = 120")
+        );
+        let too_short = MINIMAL.replace(
+            "[[exchange.accounts]]",
+            "auth_failure_cooldown_secs = 5\n\n[[exchange.accounts]]",
+        );
+        assert_eq!(
+            invalid_key(load(&too_short, &[])),
+            "exchange.auth_failure_cooldown_secs"
+        );
+        let too_long = MINIMAL.replace(
+            "[[exchange.accounts]]",
+            "retry_budget_secs = 86400\n\n[[exchange.accounts]]",
+        );
+        assert_eq!(
+            invalid_key(load(&too_long, &[])),
+            "exchange.retry_budget_secs"
+        );
     }
 
     #[test]

@@ -523,6 +523,8 @@ mod tests {
                 password: Secret::new("unused"),
             }],
             capture_dir: None,
+            retry_budget: Duration::from_secs(2),
+            auth_failure_cooldown: Duration::from_secs(900),
         })
         .unwrap();
         Delegation::new(

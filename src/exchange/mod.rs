@@ -7,21 +7,32 @@
 //!   `X-AnchorMailbox`;
 //! - a mailbox always maps to the same account while the account list is unchanged (rendezvous
 //!   hashing), so Exchange's per-account budgets stay predictable;
-//! - the retry and throttling loop belongs here and nowhere else (it lands with the scale work;
-//!   [`Exchange::call`] makes exactly one attempt today).
+//! - the retry and throttling loop ([`Exchange::call`]) belongs here and nowhere else; it is
+//!   bounded by a total time budget (`retry_budget`), not by a count of attempts;
+//! - a write whose outcome is unknown (reset or timeout after the request may have left) is
+//!   never resent: the caller re-reads and compares;
+//! - refused credentials are never tried again with the same password (see `accounts`), and the
+//!   per-account ceiling (`transport.max_connections_per_account`) is never exceeded.
 //!
-//! Entry types: [`Exchange`], [`ActAs`], [`Answer`], [`Error`], [`FailureKind`].
+//! Layout: `accounts` (the account pool and its health), `retry` (the policy, pure).
+//! Entry types: [`Exchange`], [`Settings`], [`ActAs`], [`Answer`], [`Error`], [`FailureKind`],
+//! [`ExchangeStats`], [`AccountState`].
+
+mod accounts;
+mod retry;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 use crate::ews::{self, ErrorKind, Operation, ResponseCode};
+pub use crate::exchange::accounts::{AccountState, AccountStatus};
+use crate::exchange::accounts::{Slot, ranking};
+use crate::exchange::retry::Verdict;
 use crate::secret::Secret;
 use crate::transport::{self, Transport};
 
@@ -47,6 +58,56 @@ pub struct Settings {
     /// `<sequence>-<Operation>.xml`; the tests validate the captured bodies against Microsoft's
     /// schema. Never set in production.
     pub capture_dir: Option<PathBuf>,
+    /// Total time one call may spend waiting on throttling, back-off and retries (config
+    /// `exchange.retry_budget_secs`). Zero means one attempt only.
+    pub retry_budget: Duration,
+    /// How long an account whose credentials were refused stays unused when its password does
+    /// not change (config `exchange.auth_failure_cooldown_secs`).
+    pub auth_failure_cooldown: Duration,
+}
+
+impl Settings {
+    /// Settings with the defaults of `config`: a 60 s retry budget and a 900 s cool-down after
+    /// refused credentials, no capture.
+    pub fn new(
+        transport: transport::Settings,
+        version: String,
+        accounts: Vec<Account>,
+    ) -> Settings {
+        Settings {
+            transport,
+            version,
+            accounts,
+            capture_dir: None,
+            retry_budget: Duration::from_secs(60),
+            auth_failure_cooldown: Duration::from_secs(900),
+        }
+    }
+}
+
+/// Counters of the retry loop since the client was built, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExchangeStats {
+    /// Calls made through [`Exchange::call`].
+    pub calls: u64,
+    /// Attempts sent again after a first one (throttling, transient errors, resets).
+    pub retries: u64,
+    /// Times a call waited because its account was paused or it backed off.
+    pub throttle_waits: u64,
+    /// Total time spent in those waits, in milliseconds.
+    pub throttle_wait_ms: u64,
+    /// Answers that said "slow down": `ErrorServerBusy` and friends (fault or per message) and
+    /// HTTP 503.
+    pub busy_answers: u64,
+    /// Requests whose credentials Exchange refused.
+    pub auth_failures: u64,
+    /// Calls that failed at once, without sending, because every account they may use had its
+    /// credentials refused.
+    pub auth_short_circuits: u64,
+    /// Calls served by another account than their first choice because that one was refused.
+    pub failovers: u64,
+    /// Calls that ran out of retry budget.
+    pub budget_exhausted: u64,
 }
 
 /// Whose identity a call runs under.
@@ -98,6 +159,23 @@ pub enum Error {
         status: u16,
         retry_after: Option<Duration>,
     },
+    /// The retry budget ran out; `last` is the last attempt's failure (its kind is this error's
+    /// kind) and `retry_after` the back-off that no longer fitted in the budget.
+    #[error("exchange still failed after {attempts} attempts in {waited:?} (retry budget spent)")]
+    GaveUp {
+        #[source]
+        last: Box<Error>,
+        attempts: u32,
+        waited: Duration,
+        retry_after: Duration,
+    },
+    /// The mailbox's account is paused by throttling past the end of this call's retry budget;
+    /// nothing was sent.
+    #[error("service account {account} is paused by exchange throttling")]
+    Paused {
+        account: String,
+        retry_after: Duration,
+    },
 }
 
 /// What an [`Error`] means for the caller; the API maps it to a problem code.
@@ -131,10 +209,12 @@ impl Error {
                 }
                 _ => FailureKind::Unusable,
             },
-            Error::Fault(fault) => FailureKind::Code(fault.response_code.kind()),
+            Error::Fault(fault) => FailureKind::Code(retry::fault_kind(fault)),
             Error::Malformed(_) => FailureKind::Unusable,
             Error::HttpStatus { status: 503, .. } => FailureKind::Throttled,
             Error::HttpStatus { .. } => FailureKind::Unusable,
+            Error::GaveUp { last, .. } => last.kind(),
+            Error::Paused { .. } => FailureKind::Throttled,
         }
     }
 
@@ -142,15 +222,20 @@ impl Error {
     pub fn response_code(&self) -> Option<&ResponseCode> {
         match self {
             Error::Fault(fault) => Some(&fault.response_code),
+            Error::GaveUp { last, .. } => last.response_code(),
             _ => None,
         }
     }
 
-    /// How long Exchange asked us to wait, when it said.
+    /// How long the caller should wait before trying again: Exchange's own hint, or, when the
+    /// retry budget ran out, the back-off that no longer fitted.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Fault(fault) => fault.message_xml.back_off,
             Error::HttpStatus { retry_after, .. } => *retry_after,
+            Error::GaveUp { retry_after, .. } | Error::Paused { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }
@@ -160,12 +245,39 @@ impl Error {
 pub struct Exchange {
     transport: Transport,
     version: String,
+    /// The configured accounts as given (their `password` is the one at start; the current one
+    /// lives in `slots`).
     accounts: Vec<Account>,
+    /// One per account, same order as `accounts`.
+    slots: Vec<Slot>,
     capture_dir: Option<PathBuf>,
+    retry_budget: Duration,
+    auth_failure_cooldown: Duration,
+    /// The transport's request timeout, reported when a retry is cut short by the budget.
+    request_timeout: Duration,
+    endpoint: String,
     /// Calls by (operation, outcome): the response code of the answer, or the transport failure.
     /// A std `Mutex`: it is held for one map update, never across an `.await`.
     call_counts: Mutex<BTreeMap<(&'static str, String), u64>>,
+    counters: Counters,
 }
+
+#[derive(Default)]
+struct Counters {
+    calls: AtomicU64,
+    retries: AtomicU64,
+    throttle_waits: AtomicU64,
+    throttle_wait_ms: AtomicU64,
+    busy_answers: AtomicU64,
+    auth_failures: AtomicU64,
+    auth_short_circuits: AtomicU64,
+    failovers: AtomicU64,
+    budget_exhausted: AtomicU64,
+}
+
+/// The least time a retry is given, even at the very end of the budget, so that it is a real
+/// attempt and not an immediate timeout.
+const MIN_RETRY_TIME: Duration = Duration::from_millis(250);
 
 /// Numbers every captured request body, across all `Exchange` instances of the process, so two
 /// clients capturing into one directory never overwrite each other's files.
@@ -182,18 +294,56 @@ impl Exchange {
             !settings.accounts.is_empty(),
             "exchange needs at least one account"
         );
+        let request_timeout = settings.transport.request_timeout;
+        let endpoint = settings.transport.url.as_str().to_owned();
         let transport = Transport::new(settings.transport)?;
         Ok(Exchange {
             transport,
             version: settings.version,
+            slots: settings.accounts.iter().cloned().map(Slot::new).collect(),
             accounts: settings.accounts,
             capture_dir: settings.capture_dir,
+            retry_budget: settings.retry_budget,
+            auth_failure_cooldown: settings.auth_failure_cooldown,
+            request_timeout,
+            endpoint,
             call_counts: Mutex::new(BTreeMap::new()),
+            counters: Counters::default(),
         })
     }
 
+    /// The configured accounts, in configuration order. Their `password` is the one given at
+    /// start; [`Exchange::update_passwords`] changes the one in use, not this list.
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
+    }
+
+    /// Each account's health (healthy, credentials refused, paused by throttling) and its
+    /// requests in flight, in configuration order: for `/readyz` and metrics.
+    pub fn account_states(&self) -> Vec<AccountState> {
+        self.slots
+            .iter()
+            .map(|slot| slot.snapshot(self.auth_failure_cooldown))
+            .collect()
+    }
+
+    /// Installs re-read passwords (on SIGHUP), by username (case-insensitive). A changed
+    /// password clears the account's "credentials refused" mark and is tried (once) by the next
+    /// call; an unchanged one keeps the mark, so a wrong password is not sent again. Unknown
+    /// usernames are ignored. Returns the usernames whose password changed.
+    pub fn update_passwords(&self, passwords: &[(String, Secret)]) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (username, password) in passwords {
+            for slot in &self.slots {
+                if slot.account.username.eq_ignore_ascii_case(username)
+                    && slot.set_password(password)
+                {
+                    tracing::info!(account = %slot.account.username, "password replaced");
+                    changed.push(slot.account.username.clone());
+                }
+            }
+        }
+        changed
     }
 
     /// Transport counters (handshakes, connections).
@@ -201,8 +351,26 @@ impl Exchange {
         self.transport.stats()
     }
 
+    /// Retry-loop counters (retries, throttling waits, busy answers, auth failures).
+    pub fn stats(&self) -> ExchangeStats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let counters = &self.counters;
+        ExchangeStats {
+            calls: load(&counters.calls),
+            retries: load(&counters.retries),
+            throttle_waits: load(&counters.throttle_waits),
+            throttle_wait_ms: load(&counters.throttle_wait_ms),
+            busy_answers: load(&counters.busy_answers),
+            auth_failures: load(&counters.auth_failures),
+            auth_short_circuits: load(&counters.auth_short_circuits),
+            failovers: load(&counters.failovers),
+            budget_exhausted: load(&counters.budget_exhausted),
+        }
+    }
+
     /// Calls made so far, by operation and outcome (a response code such as `NoError` or
-    /// `ErrorServerBusy`, or `transport_error`, `http_<status>`, `malformed`).
+    /// `ErrorServerBusy`, or `transport_error`, `http_<status>`, `malformed`). Every attempt
+    /// counts, retries included.
     pub fn call_counts(&self) -> Vec<(&'static str, String, u64)> {
         let counts = self
             .call_counts
@@ -214,9 +382,11 @@ impl Exchange {
             .collect()
     }
 
-    /// Asks Exchange whether it accepts `account`'s credentials, with one cheap read of the
-    /// account's own calendar folder id. Any SOAP answer, even an error about the folder, means
-    /// the credentials were accepted.
+    /// Asks Exchange whether it accepts `account`'s credentials (its current password), with one
+    /// cheap read of the account's own calendar folder id. Any SOAP answer, even an error about
+    /// the folder, means the credentials were accepted. One attempt, no retry. While the
+    /// account is marked as refused (and its password unchanged, the cool-down not over) it
+    /// sends nothing and fails at once: a periodic readiness probe must not lock the account.
     ///
     /// # Errors
     /// The failure, when Exchange could not be reached or refused the credentials.
@@ -234,79 +404,191 @@ impl Exchange {
                 mailbox: None,
             }],
         };
-        match self
-            .send(account, ActAs::ServiceAccount(&account.smtp), &operation)
-            .await
+        let act_as = ActAs::ServiceAccount(&account.smtp);
+        let body = self.encode(act_as, &operation)?;
+        let result = match self
+            .slots
+            .iter()
+            .find(|slot| slot.account.username == account.username)
         {
+            Some(slot) => {
+                let _gate = slot.auth_gate.lock().await;
+                if !slot.usable(Instant::now(), self.auth_failure_cooldown) {
+                    return Err(self.refused_without_sending(slot));
+                }
+                self.attempt::<GetFolder>(slot, act_as, body, None).await
+            }
+            None => {
+                let probe_slot = Slot::new(account.clone());
+                self.attempt::<GetFolder>(&probe_slot, act_as, body, None)
+                    .await
+            }
+        };
+        match result {
             Ok(_) | Err(Error::Fault(_)) => Ok(()),
             Err(error) => Err(error),
         }
     }
 
-    /// The account that serves `mailbox`: the highest SHA-256(username, mailbox) wins
-    /// (rendezvous hashing), so adding or removing an account moves only that account's share.
+    /// The account that serves `mailbox` while all accounts are healthy: the highest
+    /// SHA-256(username, mailbox) wins (rendezvous hashing), so adding or removing an account
+    /// moves only that account's share.
     pub fn account_for(&self, mailbox: &str) -> &Account {
-        let mailbox = mailbox.to_ascii_lowercase();
-        self.accounts
-            .iter()
-            .max_by_key(|account| {
-                let mut hasher = Sha256::new();
-                hasher.update(account.username.to_ascii_lowercase().as_bytes());
-                hasher.update([0]);
-                hasher.update(mailbox.as_bytes());
-                let digest = hasher.finalize();
-                let mut first = [0u8; 8];
-                first.copy_from_slice(&digest[..8]);
-                u64::from_be_bytes(first)
-            })
-            .expect("at least one account")
+        &self.accounts[ranking(&self.accounts, mailbox)[0]]
     }
 
-    /// Sends one operation and decodes the answer.
+    /// All accounts in `mailbox`'s order of preference; when the first one's credentials are
+    /// refused, its mailboxes go to the next one in their own ranking.
+    pub fn accounts_for(&self, mailbox: &str) -> Vec<&Account> {
+        ranking(&self.accounts, mailbox)
+            .into_iter()
+            .map(|index| &self.accounts[index])
+            .collect()
+    }
+
+    /// Sends one operation and decodes the answer, retrying within the retry budget:
+    /// throttling (`ErrorServerBusy`, HTTP 503) pauses the account for Exchange's back-off (or
+    /// an exponential one) and sends again; transient codes back off and retry; resets and
+    /// timeouts are retried for reads, and for writes only when the request never left;
+    /// refused credentials move the call to the mailbox's next account.
     ///
     /// # Errors
-    /// See [`Error`]; item-level errors are inside the returned answer.
+    /// See [`Error`]; item-level errors are inside the returned answer. When the budget runs
+    /// out, [`Error::GaveUp`] wraps the last failure and carries a `retry_after`.
     #[tracing::instrument(skip(self, operation), fields(operation = O::NAME, mailbox = act_as.mailbox()))]
     pub async fn call<O: Operation>(
         &self,
         act_as: ActAs<'_>,
         operation: &O,
     ) -> Result<Answer<O::Response>, Error> {
-        let account = self.account_for(act_as.mailbox());
-        self.send(account, act_as, operation).await
+        self.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let deadline = started + self.retry_budget;
+        let body = self.encode(act_as, operation)?;
+        let ranking = ranking(&self.accounts, act_as.mailbox());
+        let mut attempts: u32 = 0;
+        let mut last_refusal: Option<Error> = None;
+        let mut failed_over = false;
+        loop {
+            let now = Instant::now();
+            let Some(slot) = ranking
+                .iter()
+                .map(|index| &self.slots[*index])
+                .find(|slot| slot.usable(now, self.auth_failure_cooldown))
+            else {
+                return Err(match last_refusal {
+                    Some(refusal) => refusal,
+                    None => self.refused_without_sending(&self.slots[ranking[0]]),
+                });
+            };
+            if slot.account.username != self.slots[ranking[0]].account.username && !failed_over {
+                failed_over = true;
+                self.counters.failovers.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(account = %slot.account.username, "failing over: the mailbox's first account is refused");
+            }
+            if let Some(until) = slot.paused_until(now) {
+                if until > deadline {
+                    return Err(Error::Paused {
+                        account: slot.account.smtp.clone(),
+                        retry_after: until - now,
+                    });
+                }
+                self.wait(until - now).await;
+                continue;
+            }
+            // The first use of an unverified password is made by one caller at a time.
+            let mut gate = None;
+            if slot.needs_gate() {
+                gate = Some(slot.auth_gate.lock().await);
+                if !slot.usable(Instant::now(), self.auth_failure_cooldown) {
+                    continue;
+                }
+                if !slot.needs_gate() {
+                    gate = None;
+                }
+            }
+            attempts += 1;
+            // Retries do not run past the budget (give or take `MIN_RETRY_TIME`); the first
+            // attempt has the transport's own limit.
+            let limit = (attempts > 1).then(|| {
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(MIN_RETRY_TIME)
+            });
+            let result = self.attempt::<O>(slot, act_as, body.clone(), limit).await;
+            drop(gate);
+            match retry::verdict::<O>(&result) {
+                Verdict::Return => return result,
+                Verdict::FailOver => {
+                    last_refusal = result.err();
+                    continue;
+                }
+                Verdict::Retry { hint, throttled } => {
+                    let wait = retry::delay(hint, attempts, &mut rand::thread_rng());
+                    let now = Instant::now();
+                    if throttled {
+                        slot.pause_until(now + wait);
+                    }
+                    if now + wait > deadline {
+                        self.counters
+                            .budget_exhausted
+                            .fetch_add(1, Ordering::Relaxed);
+                        let last = match result {
+                            Ok(answer) => return Ok(answer),
+                            Err(error) => error,
+                        };
+                        tracing::warn!(attempts, error = %last, "retry budget spent");
+                        return Err(Error::GaveUp {
+                            last: Box::new(last),
+                            attempts,
+                            waited: now - started,
+                            retry_after: wait,
+                        });
+                    }
+                    tracing::debug!(
+                        attempts,
+                        wait_ms = wait.as_millis() as u64,
+                        throttled,
+                        "backing off"
+                    );
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if !throttled {
+                        self.wait(wait).await;
+                    }
+                    // A throttled account's pause is waited for at the top of the loop, by
+                    // this call and by every other call of the account alike.
+                }
+            }
+        }
     }
 
-    /// One attempt of `operation` as `account`; the retry loop will wrap this.
-    async fn send<O: Operation>(
-        &self,
-        account: &Account,
-        act_as: ActAs<'_>,
-        operation: &O,
-    ) -> Result<Answer<O::Response>, Error> {
-        let result = self.send_once(account, act_as, operation).await;
-        let outcome = match &result {
-            Ok(_) => "answered".to_owned(),
-            Err(Error::Fault(fault)) => fault.response_code.as_str().to_owned(),
-            Err(Error::Transport(_)) => "transport_error".to_owned(),
-            Err(Error::HttpStatus { status, .. }) => format!("http_{status}"),
-            Err(Error::Malformed(_)) => "malformed".to_owned(),
-            Err(Error::Encode(_)) => "not_sent".to_owned(),
+    fn refused_without_sending(&self, slot: &Slot) -> Error {
+        self.counters
+            .auth_short_circuits
+            .fetch_add(1, Ordering::Relaxed);
+        let detail = match slot.failed_for() {
+            Some((ago, detail)) => format!(
+                "not sent: exchange refused these credentials {}s ago ({detail}); waiting for a new password or the cool-down",
+                ago.as_secs()
+            ),
+            None => "not sent: exchange refused these credentials".to_owned(),
         };
-        let mut counts = self
-            .call_counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *counts.entry((O::NAME, outcome)).or_insert(0) += 1;
-        drop(counts);
-        result
+        Error::Transport(transport::Error::AuthRejected {
+            username: slot.account.username.clone(),
+            detail,
+        })
     }
 
-    async fn send_once<O: Operation>(
-        &self,
-        account: &Account,
-        act_as: ActAs<'_>,
-        operation: &O,
-    ) -> Result<Answer<O::Response>, Error> {
+    async fn wait(&self, duration: Duration) {
+        self.counters.throttle_waits.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .throttle_wait_ms
+            .fetch_add(duration.as_millis() as u64, Ordering::Relaxed);
+        tokio::time::sleep(duration).await;
+    }
+
+    /// Encodes the envelope once per call (and captures it when asked).
+    fn encode<O: Operation>(&self, act_as: ActAs<'_>, operation: &O) -> Result<Bytes, Error> {
         let impersonation = match act_as {
             ActAs::Owner(mailbox) => {
                 Some(ews::Impersonation::PrimarySmtpAddress(mailbox.to_owned()))
@@ -319,16 +601,90 @@ impl Exchange {
         };
         let body = ews::encode(&header, operation).map_err(Error::Encode)?;
         self.capture(O::NAME, &body);
+        Ok(Bytes::from(body))
+    }
+
+    /// One attempt as `slot`'s account, counted by outcome; marks the account verified or
+    /// refused. `limit` cuts the attempt short (a retry near the end of the budget).
+    async fn attempt<O: Operation>(
+        &self,
+        slot: &Slot,
+        act_as: ActAs<'_>,
+        body: Bytes,
+        limit: Option<Duration>,
+    ) -> Result<Answer<O::Response>, Error> {
+        let password = slot.password();
         let credentials = transport::Credentials {
-            username: account.username.clone(),
-            password: account.password.clone(),
+            username: slot.account.username.clone(),
+            password: password.clone(),
         };
+        let send = self.send_once::<O>(slot, act_as, &credentials, body);
+        let result = match limit {
+            None => send.await,
+            Some(limit) => match tokio::time::timeout(limit, send).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Transport(transport::Error::Timeout {
+                    endpoint: self.endpoint.clone(),
+                    phase: "request",
+                    after: limit.min(self.request_timeout),
+                })),
+            },
+        };
+        match &result {
+            Err(Error::Transport(transport::Error::AuthRejected { detail, .. })) => {
+                self.counters.auth_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(account = %slot.account.username, "exchange refused the account's credentials: not using it until its password changes or the cool-down ends");
+                slot.mark_auth_failed(&password, detail.clone());
+            }
+            // A SOAP answer (or what was meant to be one) comes only after authentication, so it
+            // proves the password; a bare HTTP status may come from the negotiate leg.
+            Ok(_) | Err(Error::Fault(_) | Error::Malformed(_)) => slot.mark_verified(),
+            Err(_) => {}
+        }
+        let busy = match &result {
+            Ok(answer) => O::response_errors(&answer.response)
+                .iter()
+                .any(|error| error.kind() == ErrorKind::Throttled),
+            Err(Error::Fault(fault)) => retry::fault_kind(fault) == ErrorKind::Throttled,
+            Err(Error::HttpStatus { status: 503, .. }) => true,
+            Err(_) => false,
+        };
+        if busy {
+            self.counters.busy_answers.fetch_add(1, Ordering::Relaxed);
+        }
+        let outcome = match &result {
+            Ok(_) => "answered".to_owned(),
+            Err(Error::Fault(fault)) => fault.response_code.as_str().to_owned(),
+            Err(Error::Transport(_)) => "transport_error".to_owned(),
+            Err(Error::HttpStatus { status, .. }) => format!("http_{status}"),
+            Err(Error::Malformed(_)) => "malformed".to_owned(),
+            Err(_) => "not_sent".to_owned(),
+        };
+        let mut counts = self
+            .call_counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts.entry((O::NAME, outcome)).or_insert(0) += 1;
+        drop(counts);
+        result
+    }
+
+    async fn send_once<O: Operation>(
+        &self,
+        slot: &Slot,
+        act_as: ActAs<'_>,
+        credentials: &transport::Credentials,
+        body: Bytes,
+    ) -> Result<Answer<O::Response>, Error> {
         let request = transport::Request {
-            body: Bytes::from(body),
+            body,
             anchor_mailbox: Some(act_as.mailbox().to_owned()),
             client_request_id: None,
         };
-        let response = self.transport.post(&credentials, request).await?;
+        let response = {
+            let _in_flight = slot.enter();
+            self.transport.post(credentials, request).await?
+        };
         let decoded = match response.status {
             200 | 500 => ews::decode::<O>(&response.body),
             status => {
@@ -341,7 +697,7 @@ impl Exchange {
         match decoded {
             Ok(decoded) => Ok(Answer {
                 response: decoded.response,
-                account: account.smtp.clone(),
+                account: slot.account.smtp.clone(),
                 server_version: decoded.server_version,
             }),
             Err(ews::Error::Fault(fault)) => {

@@ -195,6 +195,22 @@ impl SimHandle {
         lock(&self.shared.state).mutate_permissions(mailbox, user, level)
     }
 
+    /// Changes an account's password, as an administrator resetting it in Active Directory
+    /// would: connections already authenticated stay so, new logons need the new password.
+    ///
+    /// # Errors
+    /// [`Error::UnknownUser`] when no account has this SMTP address.
+    pub fn set_password(&self, account_smtp: &str, password: &str) -> Result<(), Error> {
+        let mut state = lock(&self.shared.state);
+        let account = state
+            .accounts
+            .iter_mut()
+            .find(|account| account.smtp.eq_ignore_ascii_case(account_smtp))
+            .ok_or_else(|| Error::UnknownUser(account_smtp.to_string()))?;
+        account.password = crate::secret::Secret::new(password);
+        Ok(())
+    }
+
     /// Queues a scripted fault.
     pub fn push_fault(&self, fault: ScriptedFault) {
         lock(&self.shared.faults).push(fault);

@@ -158,6 +158,7 @@ impl Endpoint {
             .map_err(|error| Error::Connect {
                 endpoint: self.display.clone(),
                 detail: format!("tcp connect: {error}"),
+                request_sent: false,
                 source: Some(error),
             })?;
         // Nagle would delay the small NTLM legs behind delayed ACKs.
@@ -235,6 +236,7 @@ impl Endpoint {
             None => Error::Connect {
                 endpoint: self.display.clone(),
                 detail: format!("connection lost during the tls handshake: {error}"),
+                request_sent: false,
                 source: Some(error),
             },
         }
@@ -380,6 +382,7 @@ fn hyper_error(endpoint: &Endpoint, error: &hyper::Error) -> Error {
         Error::Connect {
             endpoint: endpoint.display.clone(),
             detail: format!("connection closed or reset mid-exchange: {error}"),
+            request_sent: true,
             source: io_source.map(|io| std::io::Error::new(io.kind(), io.to_string())),
         }
     } else {

@@ -24,6 +24,10 @@ pub enum Error {
     Connect {
         endpoint: String,
         detail: String,
+        /// False when the request certainly never left (connect refused, a new connection
+        /// closed before the request was written); true when it may have reached the server,
+        /// so a write's outcome is unknown.
+        request_sent: bool,
         #[source]
         source: Option<std::io::Error>,
     },
@@ -58,4 +62,18 @@ pub enum Error {
     /// The operator's `ca_file` cannot be used as trust anchors.
     #[error("cannot use ca_file {}: {detail}", path.display())]
     CaFile { path: PathBuf, detail: String },
+}
+
+impl Error {
+    /// True when the request certainly never reached the server (connect failed or timed out,
+    /// TLS failed, or a fresh connection was closed before the request was written), so sending
+    /// it again cannot apply it twice. False when it may have been sent.
+    pub fn request_not_sent(&self) -> bool {
+        match self {
+            Error::Connect { request_sent, .. } => !request_sent,
+            Error::Timeout { phase, .. } => *phase == "connect",
+            Error::Tls { .. } => true,
+            _ => false,
+        }
+    }
 }

@@ -309,6 +309,8 @@ impl Inner {
             )?),
             AuthScheme::Ntlm => None,
         };
+        let rejections_before = account.rejections();
+        let mut reauthentication = None;
         // First try idle connections of this account (authenticated, for NTLM).
         while let Some(mut connection) = account.take_idle() {
             tracing::debug!(connection = connection.id, account = %credentials.username, "reusing connection");
@@ -337,8 +339,18 @@ impl Inner {
                         ));
                     }
                     // IIS dropped the connection's authentication: authenticate once, afresh.
+                    // When the password was changed in AD, every in-flight request of the
+                    // account gets here at once: one re-authenticates, and if it is refused
+                    // the others fail without a handshake (AD counts each one).
                     tracing::debug!(connection = connection.id, account = %credentials.username,
                         "authenticated connection got 401: re-authenticating on a fresh connection");
+                    reauthentication = Some(account.reauthentication.lock().await);
+                    if account.rejections() != rejections_before {
+                        return Err(self.rejected(
+                            credentials,
+                            "the server answered 401 on an authenticated connection, and re-authenticating this account was just refused",
+                        ));
+                    }
                     break;
                 }
                 Ok(response) => return Ok(self.finish(account, connection, response)),
@@ -364,10 +376,14 @@ impl Inner {
                 response
             }
             AuthScheme::Ntlm => {
-                match self
+                let handshake = self
                     .ntlm_handshake(&mut connection, credentials, &headers)
-                    .await?
-                {
+                    .await;
+                if let Err(Error::AuthRejected { .. }) = &handshake {
+                    account.record_rejection();
+                }
+                drop(reauthentication);
+                match handshake? {
                     Handshake::Authenticated(response) => response,
                     Handshake::Unauthenticated(response) => {
                         // The connection never got authenticated (a 503 to the negotiate leg,
@@ -424,6 +440,7 @@ impl Inner {
             Err(SendError::NotSent) => Err(Error::Connect {
                 endpoint: self.endpoint.display.clone(),
                 detail: "the server closed a new connection before the request was sent".to_owned(),
+                request_sent: false,
                 source: None,
             }),
         }

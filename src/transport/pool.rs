@@ -7,12 +7,15 @@
 //! - an account never has more than `max_connections_per_account` connections open: a caller
 //!   must hold one of the account's semaphore permits to use or open a connection, and only opens
 //!   one when no idle connection is left, so open connections never outnumber permits;
+//! - after a 401 on a pooled connection, re-authentications of the account run one at a time,
+//!   and once one was refused the others give up without a handshake of their own;
 //! - idle connections are reused last-in first-out, so the pool settles on as few warm
 //!   connections as the load needs (exchangelib keeps its session pool small for the same reason).
 //!
 //! Entry types: [`Pool`], [`AccountPool`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -31,6 +34,12 @@ pub(crate) struct AccountPool {
     permits: Arc<Semaphore>,
     /// Connections that finished a request with keep-alive, most recently used last.
     idle: Mutex<Vec<Connection>>,
+    /// Held by a request that re-authenticates after its pooled connection got a 401, so that
+    /// when the password went bad, concurrent requests do not each send a failing handshake
+    /// (a tokio mutex: it is held across the handshake).
+    pub(crate) reauthentication: tokio::sync::Mutex<()>,
+    /// Handshakes of this account that the server refused, so far.
+    rejections: AtomicU64,
 }
 
 impl Pool {
@@ -51,6 +60,8 @@ impl Pool {
                 Arc::new(AccountPool {
                     permits: Arc::new(Semaphore::new(self.max_connections_per_account)),
                     idle: Mutex::new(Vec::new()),
+                    reauthentication: tokio::sync::Mutex::new(()),
+                    rejections: AtomicU64::new(0),
                 })
             })
             .clone()
@@ -65,6 +76,15 @@ impl AccountPool {
             .acquire_owned()
             .await
             .expect("the account semaphore is never closed")
+    }
+
+    /// How many of this account's handshakes were refused so far.
+    pub(crate) fn rejections(&self) -> u64 {
+        self.rejections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_rejection(&self) {
+        self.rejections.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The most recently used idle connection that still looks open, if any.

@@ -38,6 +38,11 @@ impl sealed::Sealed for AddDelegate {}
 impl Operation for AddDelegate {
     const NAME: &'static str = "AddDelegate";
     type Response = AddDelegateResponse;
+    const IDEMPOTENT: bool = false;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        response.errors()
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.delegate_users.is_empty() {

@@ -36,6 +36,11 @@ impl sealed::Sealed for GetDelegate {}
 impl Operation for GetDelegate {
     const NAME: &'static str = "GetDelegate";
     type Response = GetDelegateResponse;
+    const IDEMPOTENT: bool = true;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        response.errors()
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         writer.raw(if self.include_permissions {

@@ -124,6 +124,11 @@ impl sealed::Sealed for GetFolder {}
 impl Operation for GetFolder {
     const NAME: &'static str = "GetFolder";
     type Response = Vec<ResponseMessage<Folder>>;
+    const IDEMPOTENT: bool = true;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        crate::ews::ops::message_errors(response)
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.folder_ids.is_empty() {

@@ -33,6 +33,13 @@ pub trait Operation: sealed::Sealed {
     const NAME: &'static str;
     /// The typed response.
     type Response: std::fmt::Debug + Clone + PartialEq;
+    /// True when sending the request twice has the same effect as sending it once (reads), so
+    /// `exchange` may resend it after a connection reset or timeout whose outcome is unknown.
+    const IDEMPOTENT: bool;
+
+    /// The failed response messages inside a decoded response (outer and per item), so
+    /// `exchange` can see per-message throttling without knowing the response's shape.
+    fn response_errors(response: &Self::Response) -> Vec<&ResponseError>;
 
     /// Writes the `m:{NAME}` element.
     ///
@@ -59,6 +66,30 @@ pub struct DelegateResponse<T> {
     pub delegates: Vec<ResponseMessage<T>>,
     /// `m:DeliverMeetingRequests` (GetDelegate only).
     pub deliver_meeting_requests: Option<DeliverMeetingRequests>,
+}
+
+impl<T> DelegateResponse<T> {
+    /// The outer error, if any, then the failed per-user messages.
+    pub fn errors(&self) -> Vec<&ResponseError> {
+        self.result
+            .as_ref()
+            .err()
+            .into_iter()
+            .chain(
+                self.delegates
+                    .iter()
+                    .filter_map(|message| message.as_ref().err()),
+            )
+            .collect()
+    }
+}
+
+/// The failed messages of a list of response messages.
+pub(crate) fn message_errors<T>(messages: &[ResponseMessage<T>]) -> Vec<&ResponseError> {
+    messages
+        .iter()
+        .filter_map(|message| message.as_ref().err())
+        .collect()
 }
 
 /// Writes `m:Mailbox/t:EmailAddress` (`BaseDelegateType`).

@@ -33,6 +33,11 @@ impl sealed::Sealed for RemoveDelegate {}
 impl Operation for RemoveDelegate {
     const NAME: &'static str = "RemoveDelegate";
     type Response = RemoveDelegateResponse;
+    const IDEMPOTENT: bool = false;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        response.errors()
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.user_ids.is_empty() {

@@ -38,6 +38,11 @@ impl sealed::Sealed for UpdateDelegate {}
 impl Operation for UpdateDelegate {
     const NAME: &'static str = "UpdateDelegate";
     type Response = UpdateDelegateResponse;
+    const IDEMPOTENT: bool = false;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        response.errors()
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.delegate_users.is_empty() && self.deliver_meeting_requests.is_none() {

@@ -43,6 +43,11 @@ impl Operation for UpdateFolder {
     const NAME: &'static str = "UpdateFolder";
     /// The folder id with its new `ChangeKey`, per change.
     type Response = Vec<ResponseMessage<FolderId>>;
+    const IDEMPOTENT: bool = false;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        crate::ews::ops::message_errors(response)
+    }
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.folder_changes.is_empty() {

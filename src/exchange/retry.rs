@@ -1,0 +1,277 @@
+//! The retry policy of [`crate::exchange::Exchange::call`] as pure functions: what one attempt's
+//! outcome means (return it, retry it, pause the account, fail over to another account) and how
+//! long to wait. No I/O and no clock here, so the table is tested with plain data.
+//!
+//! Invariants:
+//! - an answer that may have changed something is never resent: a reset or timeout of a
+//!   non-idempotent operation is returned unless the request certainly never left;
+//! - refused credentials are never retried on the same account (they fail over instead);
+//! - `Fatal`, `Invalid`, `MailboxNotFound`, `ImpersonationDenied`, `AccessDenied`, `NotFound`,
+//!   `Conflict` and `MailboxUnavailable` go back to the caller at once (the caller decides).
+//!
+//! Entry types: [`Verdict`], [`verdict`], [`delay`].
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::ews::{ErrorKind, Operation};
+use crate::exchange::{Answer, Error};
+use crate::transport;
+
+/// The first back-off when Exchange gave no hint; it doubles per retry.
+pub(crate) const FIRST_BACK_OFF: Duration = Duration::from_millis(200);
+/// The longest back-off without a hint.
+pub(crate) const MAX_BACK_OFF: Duration = Duration::from_secs(30);
+
+/// What to do with the outcome of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Hand the outcome to the caller.
+    Return,
+    /// Wait, then send again. `hint` is Exchange's own wait (`BackOffMilliseconds`,
+    /// `Retry-After`); `throttled` pauses the whole account, not just this call.
+    Retry {
+        hint: Option<Duration>,
+        throttled: bool,
+    },
+    /// The account's credentials were refused: mark it and try the next account.
+    FailOver,
+}
+
+/// The verdict on one attempt of `O`.
+pub(crate) fn verdict<O: Operation>(result: &Result<Answer<O::Response>, Error>) -> Verdict {
+    match result {
+        Ok(answer) => {
+            // Per-message throttling (`ErrorServerBusy`, or `ErrorInternalServerError` with an
+            // inner `ErrorServerBusy` inside a batch, PROTOCOL.md §7.3). Only reads are resent:
+            // in a write batch other messages may have been applied.
+            if !O::IDEMPOTENT {
+                return Verdict::Return;
+            }
+            O::response_errors(&answer.response)
+                .into_iter()
+                .find_map(|error| match error.kind() {
+                    ErrorKind::Throttled => Some(Verdict::Retry {
+                        hint: error.message_xml.back_off,
+                        throttled: true,
+                    }),
+                    ErrorKind::Transient => Some(Verdict::Retry {
+                        hint: error.message_xml.back_off,
+                        throttled: false,
+                    }),
+                    _ => None,
+                })
+                .unwrap_or(Verdict::Return)
+        }
+        Err(Error::Fault(fault)) => match fault_kind(fault) {
+            ErrorKind::Throttled => Verdict::Retry {
+                hint: fault.message_xml.back_off,
+                throttled: true,
+            },
+            ErrorKind::Transient => Verdict::Retry {
+                hint: fault.message_xml.back_off,
+                throttled: false,
+            },
+            _ => Verdict::Return,
+        },
+        Err(Error::HttpStatus {
+            status: 503,
+            retry_after,
+        }) => Verdict::Retry {
+            hint: *retry_after,
+            throttled: true,
+        },
+        Err(Error::Transport(transport::Error::AuthRejected { .. })) => Verdict::FailOver,
+        Err(Error::Transport(
+            error @ (transport::Error::Connect { .. }
+            | transport::Error::Timeout { .. }
+            | transport::Error::Tls { .. }),
+        )) => {
+            if O::IDEMPOTENT || error.request_not_sent() {
+                Verdict::Retry {
+                    hint: None,
+                    throttled: false,
+                }
+            } else {
+                Verdict::Return
+            }
+        }
+        Err(_) => Verdict::Return,
+    }
+}
+
+/// The kind of a fault's effective code: `ErrorInternalServerError` carrying an
+/// `InnerErrorResponseCode` means the inner code.
+pub(crate) fn fault_kind(fault: &crate::ews::Fault) -> ErrorKind {
+    match (&fault.response_code, &fault.message_xml.inner_error_code) {
+        (crate::ews::ResponseCode::ErrorInternalServerError, Some(inner)) => inner.kind(),
+        (code, _) => code.kind(),
+    }
+}
+
+/// How long to wait before retry number `retry` (1 for the first retry): Exchange's hint plus up
+/// to 10 % (at least 20 ms) of jitter, or else exponential back-off from [`FIRST_BACK_OFF`] with
+/// jitter in its upper half, capped at [`MAX_BACK_OFF`]. The jitter keeps the callers of one
+/// paused account from all coming back in the same millisecond.
+pub(crate) fn delay(hint: Option<Duration>, retry: u32, rng: &mut impl Rng) -> Duration {
+    match hint {
+        Some(hint) => {
+            let spread = (hint / 10).max(Duration::from_millis(20));
+            hint + spread.mul_f64(rng.gen_range(0.0..=1.0))
+        }
+        None => {
+            let exponent = retry.saturating_sub(1).min(16);
+            let full = FIRST_BACK_OFF
+                .saturating_mul(1u32 << exponent)
+                .min(MAX_BACK_OFF);
+            full / 2 + (full / 2).mul_f64(rng.gen_range(0.0..=1.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::ews::ops::get_folder::GetFolder;
+    use crate::ews::ops::update_folder::UpdateFolder;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/fixtures/ews/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    fn answer<O: Operation>(path: &str) -> Result<Answer<O::Response>, Error> {
+        match crate::ews::decode::<O>(&fixture(path)) {
+            Ok(decoded) => Ok(Answer {
+                response: decoded.response,
+                account: "svc@contoso.example".to_owned(),
+                server_version: None,
+            }),
+            Err(crate::ews::Error::Fault(fault)) => Err(Error::Fault(fault)),
+            Err(other) => panic!("{path}: {other}"),
+        }
+    }
+
+    fn transport_error(request_sent: bool) -> Error {
+        Error::Transport(transport::Error::Connect {
+            endpoint: "exchange".to_owned(),
+            detail: "reset".to_owned(),
+            request_sent,
+            source: None,
+        })
+    }
+
+    #[test]
+    fn an_inner_server_busy_in_a_read_pauses_and_retries_with_its_hint() {
+        let result = answer::<GetFolder>("get_folder/error_internal_server_error_busy.xml");
+        assert!(matches!(
+            verdict::<GetFolder>(&result),
+            Verdict::Retry {
+                throttled: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn soap_faults_retry_by_their_effective_kind() {
+        let busy = answer::<GetFolder>("soap_fault/error_server_busy.xml");
+        match verdict::<UpdateFolder>(&busy.map(|_| Answer {
+            response: Vec::new(),
+            account: String::new(),
+            server_version: None,
+        })) {
+            Verdict::Retry {
+                hint: Some(_),
+                throttled: true,
+            } => {}
+            other => panic!("ErrorServerBusy must pause with its hint: {other:?}"),
+        }
+        let schema = answer::<GetFolder>("soap_fault/error_schema_validation.xml");
+        assert_eq!(verdict::<GetFolder>(&schema), Verdict::Return);
+        let denied = answer::<GetFolder>("soap_fault/error_impersonate_user_denied.xml");
+        assert_eq!(verdict::<GetFolder>(&denied), Verdict::Return);
+        // ErrorInternalServerError wrapping ErrorServerBusy is throttling.
+        let Err(Error::Fault(mut fault)) =
+            answer::<GetFolder>("soap_fault/error_internal_server_error.xml")
+        else {
+            panic!("a fault")
+        };
+        fault.message_xml.inner_error_code = Some(crate::ews::ResponseCode::ErrorServerBusy);
+        assert_eq!(fault_kind(&fault), ErrorKind::Throttled);
+        assert!(matches!(
+            verdict::<GetFolder>(&Err(Error::Fault(fault))),
+            Verdict::Retry {
+                throttled: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn resets_are_retried_for_reads_and_for_writes_only_when_nothing_left() {
+        let retry = Verdict::Retry {
+            hint: None,
+            throttled: false,
+        };
+        assert_eq!(verdict::<GetFolder>(&Err(transport_error(true))), retry);
+        assert_eq!(
+            verdict::<UpdateFolder>(&Err(transport_error(true))),
+            Verdict::Return
+        );
+        assert_eq!(verdict::<UpdateFolder>(&Err(transport_error(false))), retry);
+        let timeout = Error::Transport(transport::Error::Timeout {
+            endpoint: "exchange".to_owned(),
+            phase: "request",
+            after: Duration::from_secs(1),
+        });
+        assert_eq!(verdict::<UpdateFolder>(&Err(timeout)), Verdict::Return);
+    }
+
+    #[test]
+    fn refusals_fail_over_and_503_is_throttling() {
+        let refused = Error::Transport(transport::Error::AuthRejected {
+            username: "CONTOSO\\svc".to_owned(),
+            detail: "401".to_owned(),
+        });
+        assert_eq!(verdict::<UpdateFolder>(&Err(refused)), Verdict::FailOver);
+        let busy = Error::HttpStatus {
+            status: 503,
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            verdict::<UpdateFolder>(&Err(busy)),
+            Verdict::Retry {
+                hint: Some(Duration::from_secs(2)),
+                throttled: true
+            }
+        );
+        let proxy = Error::HttpStatus {
+            status: 502,
+            retry_after: None,
+        };
+        assert_eq!(verdict::<GetFolder>(&Err(proxy)), Verdict::Return);
+    }
+
+    #[test]
+    fn back_off_honours_the_hint_and_otherwise_doubles_with_jitter() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..100 {
+            let with_hint = delay(Some(Duration::from_millis(500)), 3, &mut rng);
+            assert!(with_hint >= Duration::from_millis(500));
+            assert!(with_hint <= Duration::from_millis(550));
+            let first = delay(None, 1, &mut rng);
+            assert!(first >= FIRST_BACK_OFF / 2 && first <= FIRST_BACK_OFF);
+            let third = delay(None, 3, &mut rng);
+            assert!(third >= FIRST_BACK_OFF * 2 && third <= FIRST_BACK_OFF * 4);
+            assert!(delay(None, 40, &mut rng) <= MAX_BACK_OFF);
+        }
+    }
+}
