@@ -17,6 +17,7 @@ pub mod api;
 pub mod audit;
 pub mod config;
 pub mod delegation;
+pub mod demo;
 pub mod ews;
 pub mod exchange;
 pub mod secret;

@@ -9,10 +9,14 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use ews_connector::api::dto::AccessBody;
+use ews_connector::api;
+use ews_connector::api::dto::{AccessBody, ChangeBody};
 use ews_connector::api::problem::{Problem, error_chain};
+use ews_connector::audit::AuditLog;
 use ews_connector::config::{Config, LogFormat};
-use ews_connector::delegation::{Delegation, Mailbox};
+use ews_connector::delegation::{
+    Actor, Delegation, GrantRequest, Mailbox, PermissionLevel, RevokeRequest,
+};
 use ews_connector::exchange::Exchange;
 use ews_connector::sim;
 
@@ -35,6 +39,50 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Runs the API (graceful shutdown on SIGTERM/SIGINT; SIGHUP reopens the audit file).
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Grants the delegation on MAILBOX's calendar, as `PUT .../calendar/delegation`.
+    Grant {
+        mailbox: String,
+        /// Defaults to `delegation.level`.
+        #[arg(long)]
+        level: Option<String>,
+        /// Defaults to `delegation.principal`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// Write nothing; say what would change.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes the principal's entry from MAILBOX's calendar, as `DELETE .../calendar/delegation`.
+    Revoke {
+        mailbox: String,
+        #[arg(long)]
+        principal: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// API token commands.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The connector on its embedded EWS simulator: no Exchange, no configuration.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
     /// The EWS simulator alone (for MyTimetable's own tests and for benchmarks).
     Sim {
         /// The simulator's state file (see fixtures/sim/README.md).
@@ -53,6 +101,18 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Prints a new random token once, and the `[[api.clients]]` entry holding its hash.
+    New {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: calendar:check, calendar:delegate, calendar:push.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
     },
 }
 
@@ -113,6 +173,68 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::Serve { config } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(error) => return fail_config(&error),
+            };
+            init_logging(config.log.format, &config.log.level);
+            serve(&config).await
+        }
+        Command::Grant {
+            mailbox,
+            level,
+            principal,
+            dry_run,
+            config,
+            json,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(error) => return fail_config(&error),
+            };
+            init_logging(config.log.format, &config.log.level);
+            let change = Change::Grant {
+                level,
+                principal,
+                dry_run,
+            };
+            self::change(&config, &mailbox, change, json).await
+        }
+        Command::Revoke {
+            mailbox,
+            principal,
+            dry_run,
+            config,
+            json,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(error) => return fail_config(&error),
+            };
+            init_logging(config.log.format, &config.log.level);
+            self::change(
+                &config,
+                &mailbox,
+                Change::Revoke { principal, dry_run },
+                json,
+            )
+            .await
+        }
+        Command::Token {
+            command: TokenCommand::New { name, scopes },
+        } => token_new(&name, &scopes),
+        Command::Demo { listen } => {
+            init_logging(LogFormat::Text, "warn");
+            let mut stdout = std::io::stdout();
+            match ews_connector::demo::run(listen, &mut stdout, shutdown_signal()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("ews-connector demo: {}", error_chain(&error));
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Check {
             mailbox,
             config,
@@ -129,29 +251,10 @@ async fn run(command: Command) -> ExitCode {
 }
 
 async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
-    let mailbox = match Mailbox::parse(mailbox) {
+    let mailbox = match admit_mailbox(config, mailbox) {
         Ok(mailbox) => mailbox,
-        Err(error) => {
-            return report_problem(
-                Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox),
-                json,
-            );
-        }
+        Err(problem) => return report_problem(*problem, json),
     };
-    if !config.api.allowed_domains.is_empty()
-        && !config.api.allowed_domains.contains(&mailbox.domain())
-    {
-        let problem = Problem::new(
-            "mailbox_not_allowed",
-            format!(
-                "{} is outside the allowed domains ({})",
-                mailbox.domain(),
-                config.api.allowed_domains.join(", ")
-            ),
-        )
-        .with_mailbox(mailbox.as_str());
-        return report_problem(problem, json);
-    }
     let exchange = match Exchange::new(config.exchange_settings()) {
         Ok(exchange) => Arc::new(exchange),
         Err(error) => {
@@ -175,6 +278,238 @@ async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
         }
         Err(error) => report_problem(Problem::from(&error).with_mailbox(mailbox.as_str()), json),
     }
+}
+
+async fn serve(config: &Config) -> ExitCode {
+    let exchange = match Exchange::new(config.exchange_settings()) {
+        Ok(exchange) => Arc::new(exchange),
+        Err(error) => {
+            eprintln!("ews-connector: {}", error_chain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let audit = match AuditLog::open(&config.audit.path) {
+        Ok(audit) => Arc::new(audit),
+        Err(error) => {
+            eprintln!(
+                "ews-connector: cannot open audit.path {}: {error}",
+                config.audit.path.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let delegation = Arc::new(Delegation::new(
+        exchange.clone(),
+        config.delegation_settings(),
+        Some(audit.clone()),
+    ));
+    let state = api::AppState::new(
+        config.api_settings(),
+        delegation,
+        exchange,
+        Some(audit.clone()),
+    );
+    let listener = match tokio::net::TcpListener::bind(config.api.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "ews-connector: cannot listen on api.listen {}: {error}",
+                config.api.listen
+            );
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(listen = %config.api.listen, "serving the API");
+    let readiness = api::spawn_readiness(&state);
+    let hangup = spawn_hangup_handler(audit);
+    let result = api::serve(listener, state, shutdown_signal()).await;
+    readiness.abort();
+    hangup.abort();
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ews-connector: the API stopped: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// On SIGHUP: reopen the audit file (after log rotation).
+fn spawn_hangup_handler(audit: Arc<AuditLog>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let Ok(mut hangups) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                match audit.reopen() {
+                    Ok(()) => {
+                        tracing::info!(path = %audit.path().display(), "SIGHUP: audit file reopened")
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "SIGHUP: cannot reopen the audit file; still writing to the old one")
+                    }
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = audit;
+    })
+}
+
+enum Change {
+    Grant {
+        level: Option<String>,
+        principal: Option<String>,
+        dry_run: bool,
+    },
+    Revoke {
+        principal: Option<String>,
+        dry_run: bool,
+    },
+}
+
+async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> ExitCode {
+    let mailbox = match admit_mailbox(config, mailbox) {
+        Ok(mailbox) => mailbox,
+        Err(problem) => return report_problem(*problem, json),
+    };
+    let exchange = match Exchange::new(config.exchange_settings()) {
+        Ok(exchange) => Arc::new(exchange),
+        Err(error) => {
+            eprintln!("ews-connector: {}", error_chain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let audit = match AuditLog::open(&config.audit.path) {
+        Ok(audit) => Arc::new(audit),
+        Err(error) => {
+            eprintln!(
+                "ews-connector: cannot open audit.path {}: {error}",
+                config.audit.path.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let delegation = Delegation::new(exchange, config.delegation_settings(), Some(audit));
+    let actor = Actor {
+        request_id: ulid::Ulid::generate().to_string(),
+        client: "cli".to_owned(),
+    };
+    let result = match change {
+        Change::Grant {
+            level,
+            principal,
+            dry_run,
+        } => {
+            let level = match level
+                .map(|level| level.parse::<PermissionLevel>())
+                .transpose()
+            {
+                Ok(level) => level,
+                Err(error) => {
+                    return report_problem(
+                        Problem::new("invalid_level", error.to_string())
+                            .with_mailbox(mailbox.as_str()),
+                        json,
+                    );
+                }
+            };
+            let request = GrantRequest {
+                principal,
+                level,
+                dry_run,
+            };
+            delegation.grant(&actor, &mailbox, request).await
+        }
+        Change::Revoke { principal, dry_run } => {
+            delegation
+                .revoke(&actor, &mailbox, RevokeRequest { principal, dry_run })
+                .await
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            let body = ChangeBody::from(&outcome);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&body).expect("serializable")
+                );
+            } else {
+                println!(
+                    "{}: {} {} -> {}{}{}",
+                    body.mailbox,
+                    body.principal,
+                    body.previous_level,
+                    body.level,
+                    if body.changed {
+                        " (changed)"
+                    } else {
+                        " (unchanged)"
+                    },
+                    if body.dry_run {
+                        " [dry run: nothing written]"
+                    } else {
+                        ""
+                    },
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => report_problem(Problem::from(&error).with_mailbox(mailbox.as_str()), json),
+    }
+}
+
+/// Validates the mailbox and `api.allowed_domains`, as the API does, before anything reaches
+/// Exchange.
+fn admit_mailbox(config: &Config, text: &str) -> Result<Mailbox, Box<Problem>> {
+    let mailbox = Mailbox::parse(text)
+        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(text))?;
+    if !config.api.allowed_domains.is_empty()
+        && !config.api.allowed_domains.contains(&mailbox.domain())
+    {
+        return Err(Box::new(
+            Problem::new(
+                "mailbox_not_allowed",
+                format!(
+                    "{} is outside the allowed domains ({})",
+                    mailbox.domain(),
+                    config.api.allowed_domains.join(", ")
+                ),
+            )
+            .with_mailbox(mailbox.as_str()),
+        ));
+    }
+    Ok(mailbox)
+}
+
+fn token_new(name: &str, scopes: &[String]) -> ExitCode {
+    for scope in scopes {
+        if !ews_connector::config::KNOWN_SCOPES.contains(&scope.as_str()) {
+            eprintln!(
+                "ews-connector: unknown scope `{scope}` (known: {})",
+                ews_connector::config::KNOWN_SCOPES.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let (token, token_sha256) = api::token::new_token();
+    let scopes: Vec<String> = scopes.iter().map(|scope| format!("\"{scope}\"")).collect();
+    println!("# The token, shown once; give it to the client and keep it nowhere else:");
+    println!("# {token}");
+    println!();
+    println!("[[api.clients]]");
+    println!("name = \"{}\"", name.replace(['"', '\\'], ""));
+    println!("token_sha256 = \"{token_sha256}\"");
+    println!("scopes = [{}]", scopes.join(", "));
+    ExitCode::SUCCESS
 }
 
 fn print_access_table(body: &AccessBody) {

@@ -362,29 +362,6 @@ async fn exchange_refusals_and_failures_are_problems_with_their_codes() {
     )
     .await;
 
-    sim.push_fault(ScriptedFault::once(FaultKind::ServerBusy {
-        back_off_ms: 4500,
-    }));
-    problem(
-        get(&api, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await,
-        503,
-        "throttled",
-        Some("ErrorServerBusy"),
-        Some("5"),
-    )
-    .await;
-    sim.push_fault(ScriptedFault::once(FaultKind::Http503 {
-        retry_after_secs: Some(7),
-    }));
-    problem(
-        get(&api, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await,
-        503,
-        "throttled",
-        None,
-        Some("7"),
-    )
-    .await;
-
     sim.push_fault(ScriptedFault::once(FaultKind::Malformed));
     problem(
         get(&api, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await,
@@ -462,13 +439,17 @@ async fn credentials_network_and_time_failures_are_problems() {
     let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
     backend.transport_timeout = Duration::from_millis(800);
     let slow = start_api(state(settings(), &backend)).await;
-    sim.push_fault(ScriptedFault::once(FaultKind::LatencyMs { ms: 2500 }));
+    // Slower than the timeout on every attempt the 1 s retry budget allows (reads are retried).
+    sim.push_fault(ScriptedFault {
+        count: 2,
+        ..ScriptedFault::once(FaultKind::LatencyMs { ms: 2500 })
+    });
     problem(
         get(&slow, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await,
         504,
         "exchange_timeout",
         None,
-        None,
+        Some("1"),
     )
     .await;
 
@@ -793,4 +774,53 @@ async fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
         "serve waited for the grace period"
     );
     stuck.abort();
+}
+
+/// Exchange throttling past the retry budget: 503 `throttled` with the server's wait as
+/// `Retry-After`. Each case has its own simulator, since a busy answer pauses the whole account.
+#[tokio::test]
+async fn throttling_past_the_budget_is_a_503_with_the_servers_wait() {
+    let sim = start_sim(&sample_state()).await;
+    let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
+    sim.push_fault(ScriptedFault::once(FaultKind::ServerBusy {
+        back_off_ms: 4500,
+    }));
+    problem(
+        get(&api, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await,
+        503,
+        "throttled",
+        Some("ErrorServerBusy"),
+        Some("5"),
+    )
+    .await;
+    assert_eq!(
+        sim.stats().requests("GetFolder"),
+        1,
+        "no request during the pause"
+    );
+
+    let sim = start_sim(&sample_state()).await;
+    let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
+    sim.push_fault(ScriptedFault::once(FaultKind::Http503 {
+        retry_after_secs: Some(7),
+    }));
+    let response = get(&api, &access("granted@contoso.example"), Some(CHECK_TOKEN)).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (7..=8).contains(&retry_after),
+        "Retry-After {retry_after}: the server's 7 s plus jitter"
+    );
+    let body = problem(
+        response,
+        503,
+        "throttled",
+        None,
+        Some(&retry_after.to_string()),
+    )
+    .await;
+    assert_eq!(body["mailbox"], "granted@contoso.example");
 }

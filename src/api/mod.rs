@@ -24,6 +24,7 @@ mod middleware;
 pub mod problem;
 mod readiness;
 mod routes;
+pub mod token;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -133,7 +133,14 @@ impl From<&delegation::Error> for Problem {
                 let mut problem = Problem::new(code, error_chain(error));
                 problem.ews_response_code =
                     error.response_code().map(|code| code.as_str().to_owned());
-                problem.retry_after = error.retry_after();
+                // Retry-After goes with the answers that mean "later": throttling, a mailbox
+                // being moved, and a timeout after the retry budget (API.md).
+                if matches!(
+                    code,
+                    "throttled" | "mailbox_unavailable" | "exchange_timeout"
+                ) {
+                    problem.retry_after = error.retry_after();
+                }
                 if matches!(code, "throttled" | "mailbox_unavailable")
                     && problem.retry_after.is_none()
                 {

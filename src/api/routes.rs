@@ -124,16 +124,15 @@ mod tests {
     fn offline_state() -> AppState {
         let url = "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap();
         let exchange = Arc::new(
-            Exchange::new(exchange::Settings {
-                transport: transport::Settings::new(url, AuthScheme::Ntlm),
-                version: "Exchange2013_SP1".to_owned(),
-                accounts: vec![Account {
+            Exchange::new(exchange::Settings::new(
+                transport::Settings::new(url, AuthScheme::Ntlm),
+                "Exchange2013_SP1".to_owned(),
+                vec![Account {
                     username: "svc".to_owned(),
                     smtp: "svc@contoso.example".to_owned(),
                     password: Secret::new("unused"),
                 }],
-                capture_dir: None,
-            })
+            ))
             .unwrap(),
         );
         let delegation = Arc::new(Delegation::new(

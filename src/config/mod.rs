@@ -559,6 +559,30 @@ impl Config {
         }
     }
 
+    /// The settings of the `api` room.
+    pub fn api_settings(&self) -> crate::api::Settings {
+        crate::api::Settings {
+            allowed_domains: self.api.allowed_domains.clone(),
+            clients: self
+                .api
+                .clients
+                .iter()
+                .map(|client| crate::api::ClientSettings {
+                    name: client.name.clone(),
+                    token_sha256: client.token_sha256,
+                    scopes: client.scopes.clone(),
+                })
+                .collect(),
+            shutdown_grace: std::time::Duration::from_secs(30),
+            // The retry budget, one more request timeout, and a margin: past this the API answers
+            // 504 rather than keep MyTimetable waiting.
+            request_timeout: std::time::Duration::from_secs(
+                self.exchange.retry_budget_secs + self.exchange.timeout_secs + 5,
+            ),
+            readiness_interval: std::time::Duration::from_secs(20),
+        }
+    }
+
     /// The settings of the `delegation` room.
     pub fn delegation_settings(&self) -> crate::delegation::Settings {
         crate::delegation::Settings {

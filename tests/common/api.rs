@@ -97,6 +97,9 @@ pub fn state(settings: Settings, backend: &Backend<'_>) -> AppState {
                 password: Secret::new(backend.password),
             }],
             capture_dir: None,
+            // Short, so that "busy forever" ends within a test's patience.
+            retry_budget: Duration::from_secs(1),
+            auth_failure_cooldown: Duration::from_secs(900),
         })
         .unwrap(),
     );

@@ -1,0 +1,208 @@
+//! `demo`: the connector on its embedded Exchange simulator, for a first look without Exchange
+//! and without a configuration file.
+//!
+//! It starts the simulator with the sample state (`fixtures/sim/sample.toml`, compiled in),
+//! builds a configuration for it through `config` (so the demo runs exactly the code a real
+//! deployment runs), starts the API on `listen`, and prints a token and the curl commands of
+//! MyTimetable's flow. Wiring only: no logic of its own.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::api;
+use crate::audit::AuditLog;
+use crate::config::Config;
+use crate::delegation::Delegation;
+use crate::exchange::Exchange;
+use crate::sim::{self, SimState};
+
+/// The sample state the demo serves.
+pub const SAMPLE_STATE: &str = include_str!("../fixtures/sim/sample.toml");
+
+/// The sample mailboxes, and what each one shows.
+pub const SAMPLE_MAILBOXES: &[(&str, &str)] = &[
+    ("plain@contoso.example", "not delegated yet"),
+    ("granted@contoso.example", "already granted Editor"),
+    (
+        "reviewer@contoso.example",
+        "granted below the required level (Reviewer)",
+    ),
+    (
+        "ceo@contoso.example",
+        "outside the service account's impersonation scope",
+    ),
+    ("nobody@contoso.example", "no such mailbox"),
+    ("moving@contoso.example", "being moved to another database"),
+    (
+        "alice@contoso.example",
+        "colleagues' permissions that a grant keeps",
+    ),
+];
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot start the simulator")]
+    Sim(#[source] std::io::Error),
+    #[error("the sample state is not valid")]
+    State(#[source] sim::Error),
+    #[error("the demo configuration is not valid")]
+    Config(#[source] crate::config::Error),
+    #[error("cannot build the exchange client")]
+    Exchange(#[source] crate::exchange::Error),
+    #[error("cannot open the audit file")]
+    Audit(#[source] std::io::Error),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the API stopped")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Runs the demo until `shutdown` completes; prints the walkthrough on `out`.
+///
+/// # Errors
+/// See [`Error`].
+pub async fn run(
+    listen: SocketAddr,
+    out: &mut (dyn Write + Send),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let state = SimState::from_toml_str(SAMPLE_STATE).map_err(Error::State)?;
+    let simulator = sim::start(state).await.map_err(Error::Sim)?;
+    let work_dir = tempfile::tempdir().map_err(Error::Audit)?;
+    let (token, token_sha256) = api::token::new_token();
+    let audit_path = work_dir.path().join("audit.jsonl");
+    let config_text = format!(
+        r#"
+[exchange]
+url = "{url}"
+auth = "ntlm"
+access = "delegate"
+impersonation = true
+
+[[exchange.accounts]]
+username = 'CONTOSO\svc-mytt'
+smtp = "svc-mytt@contoso.example"
+password_env = "DEMO_SIM_PASSWORD"
+
+[delegation]
+principal = "mytimetable-push@contoso.example"
+level = "Editor"
+
+[api]
+listen = "{listen}"
+allowed_domains = ["contoso.example"]
+
+[[api.clients]]
+name = "demo"
+token_sha256 = "{token_sha256}"
+scopes = ["calendar:check", "calendar:delegate", "calendar:push"]
+
+[audit]
+path = "{audit}"
+"#,
+        url = simulator.url,
+        audit = audit_path.display(),
+    );
+    // The simulator's sample password; it exists only in the simulator's sample state.
+    let environment: HashMap<String, String> =
+        [("DEMO_SIM_PASSWORD".to_owned(), "Sim-Passw0rd!".to_owned())].into();
+    let config = Config::from_sources(&config_text, &HashMap::new(), &environment, work_dir.path())
+        .map_err(Error::Config)?;
+
+    let exchange = Arc::new(Exchange::new(config.exchange_settings()).map_err(Error::Exchange)?);
+    let audit = Arc::new(AuditLog::open(&config.audit.path).map_err(Error::Audit)?);
+    let delegation = Arc::new(Delegation::new(
+        exchange.clone(),
+        config.delegation_settings(),
+        Some(audit.clone()),
+    ));
+    let state = api::AppState::new(config.api_settings(), delegation, exchange, Some(audit));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Listen {
+        addr: listen,
+        source,
+    })?;
+    let readiness = api::spawn_readiness(&state);
+
+    let _ = write!(
+        out,
+        "{}",
+        walkthrough(
+            &simulator.url,
+            addr,
+            &token,
+            &audit_path.display().to_string()
+        )
+    );
+    let _ = out.flush();
+
+    let result = api::serve(listener, state, shutdown)
+        .await
+        .map_err(Error::Serve);
+    readiness.abort();
+    simulator.shutdown().await;
+    result
+}
+
+/// The text the demo prints: where things are, the sample mailboxes, and MyTimetable's flow as
+/// curl commands against `addr`.
+pub fn walkthrough(sim_url: &str, addr: SocketAddr, token: &str, audit_path: &str) -> String {
+    let mut text = String::new();
+    text.push_str(&format!(
+        "ews-connector demo\n  simulated Exchange: {sim_url} (service account CONTOSO\\svc-mytt, NTLMv2)\n  connector API:      http://{addr}\n  audit trail:        {audit_path}\n\nSample mailboxes:\n"
+    ));
+    for (mailbox, what) in SAMPLE_MAILBOXES {
+        text.push_str(&format!("  {mailbox:<26} {what}\n"));
+    }
+    text.push_str(
+        "\nMyTimetable's flow; paste into another terminal (Ctrl-C here stops the demo):\n\n",
+    );
+    text.push_str(&format!("export TOKEN='{token}'\n"));
+    for command in curl_commands(addr) {
+        text.push_str(&command);
+        text.push('\n');
+    }
+    text.push('\n');
+    text
+}
+
+/// The walkthrough's commands: check, grant, grant again, check, revoke, check, and the
+/// statuses of the other sample mailboxes.
+pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
+    let base = format!("http://{addr}/v1/mailboxes");
+    let auth = "-H \"Authorization: Bearer $TOKEN\"";
+    let access = |mailbox: &str| format!("curl -s {auth} {base}/{mailbox}/calendar/access");
+    let grant = |mailbox: &str| {
+        format!(
+            "curl -s -X PUT {auth} -H 'Content-Type: application/json' -d '{{\"level\": \"Editor\"}}' {base}/{mailbox}/calendar/delegation"
+        )
+    };
+    let revoke =
+        |mailbox: &str| format!("curl -s -X DELETE {auth} {base}/{mailbox}/calendar/delegation");
+    vec![
+        access("plain@contoso.example"),
+        grant("plain@contoso.example"),
+        grant("plain@contoso.example"),
+        access("plain@contoso.example"),
+        revoke("plain@contoso.example"),
+        access("plain@contoso.example"),
+        grant("alice@contoso.example"),
+        access("reviewer@contoso.example"),
+        access("ceo@contoso.example"),
+        access("nobody@contoso.example"),
+        access("moving@contoso.example"),
+    ]
+}
