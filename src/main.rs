@@ -306,7 +306,7 @@ async fn serve(config: &Config) -> ExitCode {
     let state = api::AppState::new(
         config.api_settings(),
         delegation,
-        exchange,
+        exchange.clone(),
         Some(audit.clone()),
     );
     let listener = match tokio::net::TcpListener::bind(config.api.listen).await {
@@ -321,7 +321,7 @@ async fn serve(config: &Config) -> ExitCode {
     };
     tracing::info!(listen = %config.api.listen, "serving the API");
     let readiness = api::spawn_readiness(&state);
-    let hangup = spawn_hangup_handler(audit);
+    let hangup = spawn_hangup_handler(config.clone(), exchange, audit);
     let result = api::serve(listener, state, shutdown_signal()).await;
     readiness.abort();
     hangup.abort();
@@ -337,8 +337,13 @@ async fn serve(config: &Config) -> ExitCode {
     }
 }
 
-/// On SIGHUP: reopen the audit file (after log rotation).
-fn spawn_hangup_handler(audit: Arc<AuditLog>) -> tokio::task::JoinHandle<()> {
+/// On SIGHUP: reopen the audit file (after log rotation) and read the service accounts'
+/// passwords again, so an account refused for a wrong password is retried once its file changed.
+fn spawn_hangup_handler(
+    config: Config,
+    exchange: Arc<Exchange>,
+    audit: Arc<AuditLog>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -356,10 +361,16 @@ fn spawn_hangup_handler(audit: Arc<AuditLog>) -> tokio::task::JoinHandle<()> {
                         tracing::error!(%error, "SIGHUP: cannot reopen the audit file; still writing to the old one")
                     }
                 }
+                let (passwords, problems) = config.reread_passwords();
+                for problem in problems {
+                    tracing::error!(%problem, "SIGHUP: password not re-read; the account keeps its old one");
+                }
+                let changed = exchange.update_passwords(&passwords);
+                tracing::info!(changed = ?changed, "SIGHUP: passwords re-read");
             }
         }
         #[cfg(not(unix))]
-        let _ = audit;
+        let _ = (config, exchange, audit);
     })
 }
 

@@ -884,6 +884,32 @@ fn validate_exchange(
     })
 }
 
+impl Config {
+    /// Reads every account's password again from its file or variable (on SIGHUP).
+    ///
+    /// Returns `(username, password)` for the accounts whose password could be read, and one
+    /// message (naming the key, never the value) per account whose password could not.
+    pub fn reread_passwords(&self) -> (Vec<(String, Secret)>, Vec<String>) {
+        let mut passwords = Vec::new();
+        let mut problems = Vec::new();
+        for (index, account) in self.exchange.accounts.iter().enumerate() {
+            let result = match &account.password_source {
+                PasswordSource::File(path) => read_password_file(path),
+                PasswordSource::Env(name) => std::env::var(name)
+                    .ok()
+                    .filter(|value| !value.is_empty())
+                    .map(Secret::new)
+                    .ok_or_else(|| format!("the environment variable {name} is not set or empty")),
+            };
+            match result {
+                Ok(password) => passwords.push((account.username.clone(), password)),
+                Err(reason) => problems.push(format!("exchange.accounts[{index}]: {reason}")),
+            }
+        }
+        (passwords, problems)
+    }
+}
+
 /// Reads the first line of a password file, without its line ending.
 ///
 /// # Errors
@@ -1134,6 +1160,27 @@ password_env = "SA1_PASSWORD"
                 &[]
             )),
             "exchange.accounts[0].smtp"
+        );
+    }
+
+    #[test]
+    fn passwords_are_read_again_from_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "first\n").unwrap();
+        let text = MINIMAL.replace("password_env = \"SA1_PASSWORD\"", "password_file = \"pw\"");
+        let config =
+            Config::from_sources(&text, &HashMap::new(), &HashMap::new(), dir.path()).unwrap();
+        std::fs::write(dir.path().join("pw"), "second\n").unwrap();
+        let (passwords, problems) = config.reread_passwords();
+        assert!(problems.is_empty());
+        assert_eq!(passwords[0].0, r"UNI\sa-mytt-exch-1");
+        assert_eq!(passwords[0].1.expose(), "second");
+        std::fs::remove_file(dir.path().join("pw")).unwrap();
+        let (passwords, problems) = config.reread_passwords();
+        assert!(passwords.is_empty());
+        assert!(
+            problems[0].starts_with("exchange.accounts[0]"),
+            "{problems:?}"
         );
     }
 
