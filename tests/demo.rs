@@ -1,0 +1,113 @@
+//! `ews-connector demo` as a newcomer meets it: the walkthrough it prints works when pasted into
+//! a shell, and README.md shows the same commands.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ews-connector");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
+    if !common::schema::require_or_skip("curl") || !common::schema::require_or_skip("sh") {
+        return;
+    }
+    let mut child = tokio::process::Command::new(BINARY)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut export = None;
+    let mut commands = Vec::new();
+    let read_walkthrough = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("export TOKEN=") {
+                export = Some(line);
+            } else if line.starts_with("curl ") {
+                commands.push(line);
+            } else if !commands.is_empty() && line.is_empty() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read_walkthrough)
+        .await
+        .expect("the demo prints its walkthrough");
+    let export = export.expect("an export TOKEN= line");
+    assert_eq!(commands.len(), 11, "{commands:#?}");
+
+    let mut answers = Vec::new();
+    for command in &commands {
+        let output = tokio::process::Command::new("sh")
+            .args(["-c", &format!("{export}\n{command}")])
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{command}: {output:?}");
+        let body: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+                panic!(
+                    "{command}: {error}: {}",
+                    String::from_utf8_lossy(&output.stdout)
+                )
+            });
+        answers.push(body);
+    }
+    // MyTimetable's flow on plain@: not delegated, grant, grant again, ready, revoke, not delegated.
+    assert_eq!(answers[0]["status"], "not_delegated", "{}", answers[0]);
+    assert_eq!(answers[1]["changed"], true, "{}", answers[1]);
+    assert_eq!(answers[1]["previousLevel"], "None");
+    assert_eq!(answers[2]["changed"], false, "{}", answers[2]);
+    assert_eq!(answers[3]["status"], "ok", "{}", answers[3]);
+    assert_eq!(answers[3]["ready"], true);
+    assert_eq!(answers[4]["changed"], true, "{}", answers[4]);
+    assert_eq!(answers[5]["status"], "not_delegated", "{}", answers[5]);
+    // A grant on a calendar with colleagues' permissions, then the other statuses.
+    assert_eq!(answers[6]["changed"], true, "{}", answers[6]);
+    assert_eq!(answers[7]["status"], "insufficient", "{}", answers[7]);
+    assert_eq!(
+        answers[8]["status"], "impersonation_denied",
+        "{}",
+        answers[8]
+    );
+    assert_eq!(answers[9]["status"], "mailbox_not_found", "{}", answers[9]);
+    assert_eq!(
+        answers[10]["status"], "mailbox_unavailable",
+        "{}",
+        answers[10]
+    );
+
+    child.kill().await.unwrap();
+}
+
+#[test]
+fn readme_shows_the_demo_command_first_and_the_walkthrough_as_printed() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let first_lines: Vec<&str> = readme.lines().take(4).collect();
+    assert!(
+        first_lines
+            .iter()
+            .any(|line| line.starts_with("cargo run --release -- demo")),
+        "{first_lines:?}"
+    );
+    assert!(
+        first_lines
+            .iter()
+            .any(|line| line.starts_with("cargo test --locked")),
+        "{first_lines:?}"
+    );
+    let default_listen = "127.0.0.1:8080".parse().unwrap();
+    for command in ews_connector::demo::curl_commands(default_listen) {
+        assert!(
+            readme.contains(&command),
+            "README.md lacks the demo's command:\n{command}"
+        );
+    }
+}
