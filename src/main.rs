@@ -280,23 +280,27 @@ async fn check(config: &Config, mailbox: &str, json: bool) -> ExitCode {
     }
 }
 
+/// The Exchange client and the audit file that `serve`, `grant` and `revoke` share; a failure is
+/// reported on stderr and becomes exit status 2.
+fn open_rooms(config: &Config) -> Result<(Arc<Exchange>, Arc<AuditLog>), ExitCode> {
+    let exchange = Exchange::new(config.exchange_settings()).map_err(|error| {
+        eprintln!("ews-connector: {}", error_chain(&error));
+        ExitCode::from(2)
+    })?;
+    let audit = AuditLog::open(&config.audit.path).map_err(|error| {
+        eprintln!(
+            "ews-connector: cannot open audit.path {}: {error}",
+            config.audit.path.display()
+        );
+        ExitCode::from(2)
+    })?;
+    Ok((Arc::new(exchange), Arc::new(audit)))
+}
+
 async fn serve(config: &Config) -> ExitCode {
-    let exchange = match Exchange::new(config.exchange_settings()) {
-        Ok(exchange) => Arc::new(exchange),
-        Err(error) => {
-            eprintln!("ews-connector: {}", error_chain(&error));
-            return ExitCode::from(2);
-        }
-    };
-    let audit = match AuditLog::open(&config.audit.path) {
-        Ok(audit) => Arc::new(audit),
-        Err(error) => {
-            eprintln!(
-                "ews-connector: cannot open audit.path {}: {error}",
-                config.audit.path.display()
-            );
-            return ExitCode::from(2);
-        }
+    let (exchange, audit) = match open_rooms(config) {
+        Ok(rooms) => rooms,
+        Err(exit) => return exit,
     };
     let delegation = Arc::new(Delegation::new(
         exchange.clone(),
@@ -391,22 +395,9 @@ async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> E
         Ok(mailbox) => mailbox,
         Err(problem) => return report_problem(*problem, json),
     };
-    let exchange = match Exchange::new(config.exchange_settings()) {
-        Ok(exchange) => Arc::new(exchange),
-        Err(error) => {
-            eprintln!("ews-connector: {}", error_chain(&error));
-            return ExitCode::from(2);
-        }
-    };
-    let audit = match AuditLog::open(&config.audit.path) {
-        Ok(audit) => Arc::new(audit),
-        Err(error) => {
-            eprintln!(
-                "ews-connector: cannot open audit.path {}: {error}",
-                config.audit.path.display()
-            );
-            return ExitCode::from(2);
-        }
+    let (exchange, audit) = match open_rooms(config) {
+        Ok(rooms) => rooms,
+        Err(exit) => return exit,
     };
     let delegation = Delegation::new(exchange, config.delegation_settings(), Some(audit));
     let actor = Actor {
