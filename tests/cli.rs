@@ -232,3 +232,146 @@ fn the_sample_configuration_in_deploy_uses_valid_keys() {
     );
     assert!(config.is_ok(), "{:?}", config.err());
 }
+
+#[tokio::test]
+async fn grant_and_revoke_print_the_api_body_and_audit_each_change() {
+    let sim = start_sim(&sample_state()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url, SVC_PASSWORD, "");
+    let with_audit = std::fs::read_to_string(&config).unwrap() + "\n[audit]\npath = \"audit.jsonl\"\n";
+    std::fs::write(&config, with_audit).unwrap();
+    let config = config.to_str().unwrap();
+
+    let output = run(&[
+        "grant",
+        "plain@contoso.example",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output));
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["changed"], true);
+    assert_eq!(body["level"], "Editor");
+    assert_eq!(body["previousLevel"], "None");
+
+    let output = run(&[
+        "grant",
+        "plain@contoso.example",
+        "--level",
+        "Reviewer",
+        "--dry-run",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["dryRun"], true);
+    assert_eq!(body["previousLevel"], "Editor");
+
+    let output = run(&[
+        "revoke",
+        "plain@contoso.example",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["changed"], true, "{body}");
+
+    let output = run(&[
+        "grant",
+        "nobody@contoso.example",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a refusal about the mailbox: {}",
+        text(&output)
+    );
+    let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(problem["code"], "mailbox_not_found");
+
+    let output = run(&[
+        "grant",
+        "plain@contoso.example",
+        "--level",
+        "Custom",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(problem["code"], "invalid_level");
+
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let results: Vec<String> = audit
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["result"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|result| result != "intent")
+        .collect();
+    assert_eq!(results, ["changed", "changed", "failed"], "{audit}");
+    assert!(audit.contains("\"client\":\"cli\""), "{audit}");
+    assert_no_secret(&audit, SVC_PASSWORD);
+}
+
+#[tokio::test]
+async fn token_new_prints_a_token_once_and_the_entry_with_its_hash() {
+    let output = run(&[
+        "token",
+        "new",
+        "--name",
+        "mytimetable",
+        "--scopes",
+        "calendar:check,calendar:delegate",
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let token = stdout
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("# ewsc_")
+                .map(|rest| format!("ewsc_{rest}"))
+        })
+        .expect("the token line");
+    let entry = stdout
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let parsed: toml::Value = toml::from_str(&entry).unwrap();
+    let client = &parsed["api"]["clients"][0];
+    use sha2::Digest;
+    assert_eq!(
+        client["token_sha256"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    );
+    assert_eq!(client["name"].as_str(), Some("mytimetable"));
+    assert_eq!(client["scopes"].as_array().unwrap().len(), 2);
+
+    let output = run(&[
+        "token",
+        "new",
+        "--name",
+        "x",
+        "--scopes",
+        "calendar:everything",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+}
