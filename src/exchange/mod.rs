@@ -218,6 +218,22 @@ impl Error {
         }
     }
 
+    /// True when a request may have been processed although its answer was lost: the
+    /// connection broke or timed out after the request was sent, or the answer could not be read.
+    /// For a write this means its outcome is unknown; `delegation` re-reads to learn it.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport(
+                error @ (transport::Error::Connect { .. }
+                | transport::Error::Timeout { .. }
+                | transport::Error::Protocol { .. }),
+            ) => !error.request_not_sent(),
+            Error::Malformed(_) => true,
+            Error::GaveUp { last, .. } => last.outcome_unknown(),
+            _ => false,
+        }
+    }
+
     /// The Exchange response code behind the failure, when there is one.
     pub fn response_code(&self) -> Option<&ResponseCode> {
         match self {
