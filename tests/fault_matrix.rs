@@ -132,7 +132,7 @@ enum Fault {
     Reset,
     Slow,
     Malformed,
-    SoapFault,
+    SoapFaultSchema,
     ConnectionClose,
 }
 
@@ -147,7 +147,7 @@ impl Fault {
             Fault::Reset => FaultKind::Reset,
             Fault::Slow => FaultKind::Slow { ms: SLOW_MS },
             Fault::Malformed => FaultKind::Malformed,
-            Fault::SoapFault => FaultKind::SoapFault {
+            Fault::SoapFaultSchema => FaultKind::SoapFault {
                 code: "ErrorSchemaValidation".to_owned(),
             },
             Fault::ConnectionClose => FaultKind::ConnectionClose,
@@ -252,11 +252,11 @@ const MATRIX: &[Case] = &[
     case(Malformed, Grant, WRITE, 1, OK),
     case(Malformed, Revoke, READ, 1, EXCHANGE_ERROR),
     case(Malformed, Revoke, WRITE, 1, OK),
-    case(SoapFault, Check, READ, 1, EXCHANGE_ERROR),
-    case(SoapFault, Grant, READ, 1, EXCHANGE_ERROR),
-    case(SoapFault, Grant, WRITE, 1, EXCHANGE_ERROR),
-    case(SoapFault, Revoke, READ, 1, EXCHANGE_ERROR),
-    case(SoapFault, Revoke, WRITE, 1, EXCHANGE_ERROR),
+    case(SoapFaultSchema, Check, READ, 1, EXCHANGE_ERROR),
+    case(SoapFaultSchema, Grant, READ, 1, EXCHANGE_ERROR),
+    case(SoapFaultSchema, Grant, WRITE, 1, EXCHANGE_ERROR),
+    case(SoapFaultSchema, Revoke, READ, 1, EXCHANGE_ERROR),
+    case(SoapFaultSchema, Revoke, WRITE, 1, EXCHANGE_ERROR),
     case(ConnectionClose, Check, READ, FOREVER, OK),
     case(ConnectionClose, Grant, READ, FOREVER, OK),
     case(ConnectionClose, Grant, WRITE, FOREVER, OK),
@@ -507,7 +507,7 @@ async fn malformed_xml() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soap_fault() {
-    run_fault(SoapFault).await;
+    run_fault(SoapFaultSchema).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -524,7 +524,7 @@ fn the_matrix_covers_every_fault_against_every_operation_and_both_paths() {
         Reset,
         Slow,
         Malformed,
-        SoapFault,
+        SoapFaultSchema,
         ConnectionClose,
     ];
     for fault in faults {
