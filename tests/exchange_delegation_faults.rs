@@ -185,6 +185,16 @@ async fn a_reset_write_is_not_resent_but_a_re_read_shows_it_landed() {
     );
     // One read before the write, one after it that also confirms: no third read.
     assert_eq!(setup.requests("GetFolder") - reads_before, 2);
+    // The audit trail shows the intent and the change, not a failure.
+    let trail = std::fs::read_to_string(setup._audit_dir.path().join("audit.jsonl")).unwrap();
+    let results: Vec<String> = trail
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["result"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(results, ["intent", "changed"]);
 }
 
 #[tokio::test]

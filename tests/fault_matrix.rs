@@ -362,7 +362,8 @@ async fn run(case: Case) {
         assert!(principal_entry(&rig.permissions()).is_some());
     }
     let before = rig.permissions();
-    let writes_before = rig.sim.stats().requests(WRITE);
+    let stats_before = rig.sim.stats();
+    let writes_before = stats_before.requests(WRITE);
 
     rig.sim.push_fault(ScriptedFault {
         operation: Some(case.target.to_owned()),
@@ -455,6 +456,21 @@ async fn run(case: Case) {
                 "{what}: nothing may be written after a failed read"
             );
         }
+    }
+
+    // The fault really fired (the case is not vacuous): a limited count is used up on success.
+    let stats = rig.sim.stats();
+    let applied = stats.faults_applied - stats_before.faults_applied;
+    assert!(applied >= 1, "{what}: the fault never fired");
+    if case.count != FOREVER && matches!(case.expect, Expect::Success) {
+        assert_eq!(applied, u64::from(case.count), "{what}: faults applied");
+    }
+    if case.fault == Http401 && matches!(case.expect, Expect::Success) {
+        // The 401 hit an authenticated, pooled connection, which logged on again.
+        assert!(
+            stats.ntlm_accepted > stats_before.ntlm_accepted,
+            "{what}: no new logon after the 401"
+        );
     }
 
     // No panic anywhere: the API still answers.
