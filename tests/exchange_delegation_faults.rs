@@ -167,22 +167,84 @@ async fn a_503_and_a_reset_on_the_reads_do_not_reach_the_caller() {
 }
 
 #[tokio::test]
-async fn a_reset_write_is_not_resent_and_a_second_grant_converges() {
+async fn a_reset_write_is_not_resent_but_a_re_read_shows_it_landed() {
     let setup = setup(SVC_PASSWORD, Duration::from_secs(3)).await;
     setup.fault("UpdateFolder", 1, FaultKind::Reset);
-    let error = setup.grant().await.expect_err("the outcome is unknown");
-    // FIXME: the API calls this `exchange_unreachable`, though the write's outcome is unknown;
-    // `delegation` could re-read before answering.
-    assert_eq!(exchange_error(&error).kind(), FailureKind::Unreachable);
+    let reads_before = setup.requests("GetFolder");
+    let outcome = setup
+        .grant()
+        .await
+        .expect("the re-read shows the lost write landed");
+    assert!(outcome.changed);
+    assert_eq!(outcome.previous_level, PermissionLevel::None);
+    assert!(setup.principal_has_entry());
     assert_eq!(
         setup.requests("UpdateFolder"),
         1,
         "the write was not resent"
     );
-    // The caller asks again: the read shows whether the first write landed.
-    setup.grant().await.expect("the second grant succeeds");
-    assert!(setup.principal_has_entry());
-    assert!(setup.requests("UpdateFolder") <= 2);
+    // One read before the write, one after it that also confirms: no third read.
+    assert_eq!(setup.requests("GetFolder") - reads_before, 2);
+    // The audit trail shows the intent and the change, not a failure.
+    let trail = std::fs::read_to_string(setup._audit_dir.path().join("audit.jsonl")).unwrap();
+    let results: Vec<String> = trail
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["result"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(results, ["intent", "changed"]);
+}
+
+#[tokio::test]
+async fn a_reset_write_that_was_undone_is_written_again_from_a_fresh_read() {
+    let setup = setup(SVC_PASSWORD, Duration::from_secs(3)).await;
+    setup.fault("UpdateFolder", 1, FaultKind::Reset);
+    // Another writer sets the principal to Reviewer before the first read and again before the
+    // read after the lost write: that read does not show our change, so it is written again.
+    setup.fault(
+        "GetFolder",
+        2,
+        FaultKind::ConcurrentWrite {
+            user: PRINCIPAL.to_owned(),
+            level: ews_connector::sim::PermissionLevel::Reviewer,
+        },
+    );
+    let outcome = setup.grant().await.expect("the second write lands");
+    assert!(outcome.changed);
+    assert_eq!(outcome.previous_level, PermissionLevel::Reviewer);
+    assert_eq!(setup.requests("UpdateFolder"), 2);
+    let entry = setup
+        .sim
+        .permissions(ALICE)
+        .unwrap()
+        .into_iter()
+        .find(|entry| entry.user.eq_ignore_ascii_case(PRINCIPAL))
+        .expect("the principal's entry");
+    assert_eq!(entry.level, ews_connector::sim::PermissionLevel::Editor);
+}
+
+#[tokio::test]
+async fn a_write_lost_on_every_attempt_ends_with_its_own_error_not_a_conflict() {
+    let setup = setup(SVC_PASSWORD, Duration::from_secs(3)).await;
+    setup.fault("UpdateFolder", 1000, FaultKind::Malformed);
+    // Every read is made to undo the write, so no read ever shows the change.
+    setup.fault(
+        "GetFolder",
+        1000,
+        FaultKind::ConcurrentWrite {
+            user: PRINCIPAL.to_owned(),
+            level: ews_connector::sim::PermissionLevel::Reviewer,
+        },
+    );
+    let error = setup.grant().await.expect_err("never confirmed");
+    assert_eq!(exchange_error(&error).kind(), FailureKind::Unusable);
+    assert_eq!(
+        setup.requests("UpdateFolder"),
+        5,
+        "every attempt wrote once (API.md: at most 5)"
+    );
 }
 
 #[tokio::test]

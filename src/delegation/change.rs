@@ -11,6 +11,10 @@
 //! - within this process, one write at a time per mailbox (a per-mailbox async lock), so two
 //!   changes to one calendar never interleave their read-merge-write;
 //! - a write is confirmed by a re-read;
+//! - a write whose answer was lost (reset or timeout after sending, unreadable answer) is never
+//!   resent blindly: the set is read again, and if it already holds our change the write landed
+//!   (success); if not, the read-merge-write starts again from that read, within the same
+//!   [`MAX_ATTEMPTS`]; the write carried the `ChangeKey`, so it cannot land after a later write;
 //! - nothing is written to Exchange unless an `intent` audit record was appended first; every
 //!   attempt that wrote or failed ends with one final record (`changed` or `failed`), appended
 //!   and synced before the call returns. An unchanged result or a dry run writes no record: it
@@ -179,6 +183,10 @@ impl Delegation {
         };
 
         let mut written = false;
+        // The error of the last write when its outcome is unknown: the next read decides.
+        let mut unknown_write: Option<Error> = None;
+        // Whether the read that found an unknown write landed already confirms the change.
+        let mut confirmed = false;
         for attempt in 1..=MAX_ATTEMPTS {
             let folder = match self.read_calendar(mailbox).await {
                 Ok(folder) => folder,
@@ -189,6 +197,24 @@ impl Delegation {
                 return Err(self.failed(&trail, trail.level_before, error));
             };
             let merged = merge(&permission_set, &principal, change);
+            if let Some(lost) = unknown_write.take() {
+                if !merged.changed {
+                    // The write whose answer was lost did land: this read shows our change.
+                    tracing::info!(
+                        attempt,
+                        error = %lost,
+                        "the lost write landed: the calendar holds the change"
+                    );
+                    written = true;
+                    confirmed = true;
+                    break;
+                }
+                tracing::info!(
+                    attempt,
+                    error = %lost,
+                    "the lost write did not land; writing again from a fresh read"
+                );
+            }
             trail.level_before = Some(merged.previous_level);
 
             if !merged.changed || dry_run {
@@ -237,27 +263,45 @@ impl Delegation {
                         "the calendar changed since it was read; reading it again"
                     );
                 }
+                Err(Error::Exchange(error)) if error.outcome_unknown() => {
+                    tracing::warn!(
+                        attempt,
+                        %error,
+                        "the write's answer was lost; reading the calendar to learn its outcome"
+                    );
+                    unknown_write = Some(Error::Exchange(error));
+                }
                 Err(error) => return Err(self.failed(&trail, trail.level_before, error)),
             }
         }
         if !written {
-            let error = Error::Conflict {
+            // The last write's outcome is still unknown (no attempt left to read it): say so
+            // with its own error rather than as a conflict.
+            let error = unknown_write.unwrap_or(Error::Conflict {
                 attempts: MAX_ATTEMPTS,
-            };
+            });
             return Err(self.failed(&trail, trail.level_before, error));
         }
 
         // Confirm: the principal's entry must now read as requested (absent after a revoke).
-        let seen = match self.read_calendar(mailbox).await {
-            Ok(Folder {
-                permission_set: Some(set),
-                ..
-            }) => level_in(&set, &principal),
-            Ok(_) => {
-                let error = Error::Incomplete("the calendar's permission set");
-                return Err(self.failed(&trail, None, error));
+        // A read that found a lost write landed has confirmed it already.
+        let seen = if confirmed {
+            match change {
+                Change::Grant(level) => Some(level),
+                Change::Revoke => None,
             }
-            Err(error) => return Err(self.failed(&trail, None, error)),
+        } else {
+            match self.read_calendar(mailbox).await {
+                Ok(Folder {
+                    permission_set: Some(set),
+                    ..
+                }) => level_in(&set, &principal),
+                Ok(_) => {
+                    let error = Error::Incomplete("the calendar's permission set");
+                    return Err(self.failed(&trail, None, error));
+                }
+                Err(error) => return Err(self.failed(&trail, None, error)),
+            }
         };
         let expected = match change {
             Change::Grant(level) => Some(level),

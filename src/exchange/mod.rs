@@ -218,6 +218,22 @@ impl Error {
         }
     }
 
+    /// True when a request may have been processed although its answer was lost: the
+    /// connection broke or timed out after the request was sent, or the answer could not be read.
+    /// For a write this means its outcome is unknown; `delegation` re-reads to learn it.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport(
+                error @ (transport::Error::Connect { .. }
+                | transport::Error::Timeout { .. }
+                | transport::Error::Protocol { .. }),
+            ) => !error.request_not_sent(),
+            Error::Malformed(_) => true,
+            Error::GaveUp { last, .. } => last.outcome_unknown(),
+            _ => false,
+        }
+    }
+
     /// The Exchange response code behind the failure, when there is one.
     pub fn response_code(&self) -> Option<&ResponseCode> {
         match self {
@@ -722,5 +738,57 @@ impl Exchange {
         if let Err(error) = std::fs::write(&path, body) {
             tracing::warn!(%error, path = %path.display(), "cannot capture request");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(request_sent: bool) -> Error {
+        Error::Transport(transport::Error::Connect {
+            endpoint: "exchange".to_owned(),
+            detail: "reset".to_owned(),
+            request_sent,
+            source: None,
+        })
+    }
+
+    fn timeout(phase: &'static str) -> Error {
+        Error::Transport(transport::Error::Timeout {
+            endpoint: "exchange".to_owned(),
+            phase,
+            after: Duration::from_secs(1),
+        })
+    }
+
+    #[test]
+    fn only_failures_after_sending_leave_the_outcome_unknown() {
+        assert!(connect(true).outcome_unknown());
+        assert!(!connect(false).outcome_unknown());
+        assert!(timeout("request").outcome_unknown());
+        assert!(!timeout("connect").outcome_unknown());
+        let unreadable = Error::Malformed(ews::Error::InvalidXml {
+            reason: "cut".to_owned(),
+        });
+        assert!(unreadable.outcome_unknown());
+        // An answer that says "not processed" is known: busy, 503, refused credentials.
+        let busy = Error::HttpStatus {
+            status: 503,
+            retry_after: None,
+        };
+        assert!(!busy.outcome_unknown());
+        let refused = Error::Transport(transport::Error::AuthRejected {
+            username: "CONTOSO\\svc".to_owned(),
+            detail: "401".to_owned(),
+        });
+        assert!(!refused.outcome_unknown());
+        let gave_up = Error::GaveUp {
+            last: Box::new(connect(true)),
+            attempts: 3,
+            waited: Duration::from_secs(2),
+            retry_after: Duration::from_secs(1),
+        };
+        assert!(gave_up.outcome_unknown());
     }
 }
