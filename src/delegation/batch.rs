@@ -15,7 +15,8 @@
 //!   calls in flight are dropped (their tasks are aborted).
 //!
 //! No serde and no HTTP here: the `api` and the command line turn [`Line`]s into NDJSON.
-//! Entry types: [`Batch`], [`Line`], [`LineError`], [`Progress`], [`start`], [`dedupe`].
+//! Entry types: [`Batch`], [`Line`], [`LineError`], [`Progress`], [`start`], [`dedupe`],
+//! [`parse_list`].
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -117,6 +118,16 @@ pub fn dedupe(mailboxes: impl IntoIterator<Item = String>) -> Vec<String> {
         }
     }
     unique
+}
+
+/// The mailboxes of a list file: one per line, surrounding whitespace trimmed; blank lines and
+/// lines starting with `#` are skipped. Not yet deduplicated (see [`dedupe`]).
+pub fn parse_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Starts `work` for each mailbox of `mailboxes` (already deduplicated, see [`dedupe`]) and
@@ -252,6 +263,12 @@ impl Drop for InFlight<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_file_skips_blank_lines_and_comments() {
+        let text = "# staff\n a@x.example \n\n  # b@x.example\nc@x.example\r\n";
+        assert_eq!(parse_list(text), vec!["a@x.example", "c@x.example"]);
+    }
 
     #[test]
     fn duplicates_in_any_case_are_done_once_in_first_seen_order() {
