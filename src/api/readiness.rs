@@ -86,7 +86,7 @@ impl Readiness {
                 (None, None, Some(_)) if !probe.is_fresh() => {
                     Some("no successful probe within the last 60 s".to_owned())
                 }
-                (None, None, None) => Some("not probed yet".to_owned()),
+                (None, None, None) => Some("exchange has not been probed yet".to_owned()),
                 (None, None, Some(_)) => None,
             };
             match why {
