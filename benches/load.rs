@@ -299,17 +299,22 @@ async fn run(options: Options) {
     let after = sim_stats(&client, sim_port).await;
     let summary: Value = serde_json::from_slice(&last_line).expect("the summary line");
 
-    let limit = options.mailboxes as f64 * options.latency_ms as f64 / 1000.0
+    let limit = options.mailboxes as f64 * options.latency_ms as f64
+        / 1000.0
         / (options.ceiling * options.accounts) as f64;
     let ratio = wall.as_secs_f64() / limit;
-    let busy = after["busyAnswers"].as_u64().unwrap_or(0) - before["busyAnswers"].as_u64().unwrap_or(0);
+    let busy =
+        after["busyAnswers"].as_u64().unwrap_or(0) - before["busyAnswers"].as_u64().unwrap_or(0);
     let handshakes = after["ntlmAccepted"].as_u64().unwrap_or(0);
     let connections = after["connectionsOpened"].as_u64().unwrap_or(0);
     println!(
         "load: N={} L={}ms C={} K={}",
         options.mailboxes, options.latency_ms, options.ceiling, options.accounts
     );
-    println!("  lines                {lines} ({failed_lines} with error); summary {}", summary["summary"]);
+    println!(
+        "  lines                {lines} ({failed_lines} with error); summary {}",
+        summary["summary"]
+    );
     println!("  wall time            {:.3} s", wall.as_secs_f64());
     println!("  limit N*L/(C*K)      {limit:.3} s");
     println!("  ratio                {ratio:.3}");
