@@ -204,6 +204,29 @@ fn process_usage(pid: u32) -> (u64, f64) {
     (peak_kib, cpu)
 }
 
+/// How many mailboxes the busiest account gets relative to N / K: the batch cannot end before
+/// that account's share is done, whatever the others do. Same ranking as `exchange`:
+/// the highest SHA-256(lower-case username, 0, lower-case mailbox) wins.
+fn busiest_lane(options: &Options) -> f64 {
+    let mut counts = vec![0usize; options.accounts];
+    for index in 0..options.mailboxes {
+        let mailbox = mailbox(index);
+        let winner = (1..=options.accounts)
+            .max_by_key(|account| {
+                let mut hasher = Sha256::new();
+                hasher.update(format!("contoso\\svc{account}").as_bytes());
+                hasher.update([0]);
+                hasher.update(mailbox.as_bytes());
+                let digest = hasher.finalize();
+                u64::from_be_bytes(digest[..8].try_into().unwrap())
+            })
+            .unwrap();
+        counts[winner - 1] += 1;
+    }
+    let busiest = counts.iter().copied().max().unwrap_or(0) as f64;
+    busiest / (options.mailboxes as f64 / options.accounts as f64)
+}
+
 fn main() {
     let options = Options::from_args();
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -296,6 +319,7 @@ async fn run(options: Options) {
     }
     let wall = started.elapsed();
     let (peak_kib, cpu_seconds) = process_usage(serve_pid);
+    let (_, sim_cpu_seconds) = process_usage(sim.0.id());
     let after = sim_stats(&client, sim_port).await;
     let summary: Value = serde_json::from_slice(&last_line).expect("the summary line");
 
@@ -324,6 +348,11 @@ async fn run(options: Options) {
     println!("  peak concurrency     {}", after["peakConcurrency"]);
     println!("  serve peak RSS       {:.1} MiB", peak_kib as f64 / 1024.0);
     println!("  serve CPU            {cpu_seconds:.2} s (user + system)");
+    println!("  simulator CPU        {sim_cpu_seconds:.2} s (user + system)");
+    println!(
+        "  lane imbalance       the busiest account serves {:.3} x the mean (rendezvous hashing)",
+        busiest_lane(&options)
+    );
     if let Some((elapsed, served)) = first_line {
         println!(
             "  first line after     {:.3} s, the simulator had served {served} mailboxes",
