@@ -12,6 +12,7 @@
 //! Entry types: [`BatchBody`], [`Summary`], [`NdjsonBody`], [`render_line`].
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -157,18 +158,28 @@ pub fn render_summary(out: &mut Vec<u8>, summary: &Summary) {
     out.push(b'\n');
 }
 
-/// The streamed answer: lines as the batch yields them, then the summary. Lines that are ready
-/// together go out in one chunk (at most [`CHUNK_LINES`]).
+/// The streamed answer: lines as the batch yields them, then the summary. Lines that complete
+/// close together go out in one chunk: a chunk is written when it holds [`CHUNK_LINES`] lines or
+/// when its first line has waited [`FLUSH_AFTER`], so a busy batch costs one write per chunk
+/// instead of one per line, and a quiet one still shows each line within milliseconds.
 pub struct NdjsonBody {
     batch: Batch<Rendered>,
     request_id: Option<String>,
     summary: Summary,
     started: Instant,
+    /// Lines rendered but not yet written, and how many.
+    pending: Vec<u8>,
+    pending_lines: usize,
+    /// When the pending lines are written at the latest.
+    flush: Option<Pin<Box<tokio::time::Sleep>>>,
     finished: bool,
 }
 
 /// The most lines put in one chunk of the body.
 const CHUNK_LINES: usize = 64;
+
+/// The longest a finished line waits for others to share its chunk.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl NdjsonBody {
     pub fn new(batch: Batch<Rendered>, request_id: Option<String>) -> NdjsonBody {
@@ -177,8 +188,18 @@ impl NdjsonBody {
             request_id,
             summary: Summary::default(),
             started: Instant::now(),
+            pending: Vec::new(),
+            pending_lines: 0,
+            flush: None,
             finished: false,
         }
+    }
+
+    fn take_chunk(&mut self) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.flush = None;
+        self.pending_lines = 0;
+        let chunk = std::mem::take(&mut self.pending);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
     }
 }
 
@@ -194,30 +215,38 @@ impl hyper::body::Body for NdjsonBody {
         if this.finished {
             return Poll::Ready(None);
         }
-        let mut chunk = Vec::new();
-        for _ in 0..CHUNK_LINES {
+        while this.pending_lines < CHUNK_LINES {
             match this.batch.poll_next(context) {
                 Poll::Ready(Some(line)) => {
                     render_line(
-                        &mut chunk,
+                        &mut this.pending,
                         &line,
                         this.request_id.as_deref(),
                         &mut this.summary,
                     );
+                    this.pending_lines += 1;
                 }
                 Poll::Ready(None) => {
                     this.finished = true;
                     this.summary.elapsed_ms = this.started.elapsed().as_millis() as u64;
-                    render_summary(&mut chunk, &this.summary);
-                    break;
+                    render_summary(&mut this.pending, &this.summary);
+                    return this.take_chunk();
                 }
                 Poll::Pending => break,
             }
         }
-        if chunk.is_empty() {
-            Poll::Pending
-        } else {
-            Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+        if this.pending_lines >= CHUNK_LINES {
+            return this.take_chunk();
+        }
+        if this.pending_lines == 0 {
+            return Poll::Pending;
+        }
+        let flush = this
+            .flush
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_AFTER)));
+        match flush.as_mut().poll(context) {
+            Poll::Ready(()) => this.take_chunk(),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
