@@ -215,6 +215,14 @@ impl hyper::body::Body for NdjsonBody {
         if this.finished {
             return Poll::Ready(None);
         }
+        // While a chunk waits for its flush time, the batch is not polled, so a line that
+        // completes meanwhile does not wake this task; it waits in the batch's channel.
+        if let Some(flush) = &mut this.flush
+            && flush.as_mut().poll(context).is_pending()
+        {
+            return Poll::Pending;
+        }
+        let flush_due = this.flush.is_some();
         while this.pending_lines < CHUNK_LINES {
             match this.batch.poll_next(context) {
                 Poll::Ready(Some(line)) => {
@@ -235,10 +243,11 @@ impl hyper::body::Body for NdjsonBody {
                 Poll::Pending => break,
             }
         }
-        if this.pending_lines >= CHUNK_LINES {
+        if this.pending_lines >= CHUNK_LINES || (flush_due && this.pending_lines > 0) {
             return this.take_chunk();
         }
         if this.pending_lines == 0 {
+            this.flush = None;
             return Poll::Pending;
         }
         let flush = this
