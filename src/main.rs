@@ -73,6 +73,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Checks or grants many mailboxes (one per line of FILE; blank lines and `#` comments
+    /// skipped): NDJSON lines as the batch API writes them on stdout, the summary last, and a
+    /// progress bar on stderr when it is a terminal.
+    Batch {
+        #[arg(value_enum)]
+        action: BatchAction,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+        /// grant: defaults to `delegation.level`.
+        #[arg(long)]
+        level: Option<String>,
+        /// grant: defaults to `delegation.principal`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// grant: write nothing; say what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// API token commands.
     Token {
         #[command(subcommand)]
@@ -102,6 +122,12 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BatchAction {
+    Check,
+    Grant,
 }
 
 #[derive(Subcommand)]
@@ -220,6 +246,36 @@ async fn run(command: Command) -> ExitCode {
                 json,
             )
             .await
+        }
+        Command::Batch {
+            action,
+            file,
+            config,
+            level,
+            principal,
+            dry_run,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(error) => return fail_config(&error),
+            };
+            init_logging(config.log.format, &config.log.level);
+            let request = match action {
+                BatchAction::Check => None,
+                BatchAction::Grant => match level.map(|level| level.parse()).transpose() {
+                    Ok(level) => Some(GrantRequest {
+                        principal,
+                        level,
+                        dry_run,
+                    }),
+                    Err(error) => {
+                        let error: ews_connector::delegation::UnknownLevel = error;
+                        eprintln!("ews-connector: invalid_level: {error}");
+                        return ExitCode::from(2);
+                    }
+                },
+            };
+            run_batch(&config, &file, request).await
         }
         Command::Token {
             command: TokenCommand::New { name, scopes },
@@ -467,6 +523,134 @@ async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> E
         }
         Err(error) => report_problem(Problem::from(&error).with_mailbox(mailbox.as_str()), json),
     }
+}
+
+/// `batch check|grant`: reads the list, runs the batch driver as the API does, prints each line
+/// as it completes and the summary last. Exit 2 when the list cannot be read or is too long,
+/// or when Exchange refused every service account.
+async fn run_batch(
+    config: &Config,
+    file: &std::path::Path,
+    grant: Option<GrantRequest>,
+) -> ExitCode {
+    use std::io::Write;
+
+    use ews_connector::api::batch::{Rendered, Summary, render_line, render_summary};
+    use ews_connector::delegation::batch::{self, MAX_MAILBOXES, Progress};
+
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("ews-connector: cannot read {}: {error}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let list = batch::parse_list(&text);
+    if list.len() > MAX_MAILBOXES {
+        eprintln!(
+            "ews-connector: {} holds {} mailboxes; at most {MAX_MAILBOXES} are allowed",
+            file.display(),
+            list.len()
+        );
+        return ExitCode::from(2);
+    }
+    let list = batch::dedupe(list);
+    let exchange = match Exchange::new(config.exchange_settings()) {
+        Ok(exchange) => Arc::new(exchange),
+        Err(error) => {
+            eprintln!("ews-connector: {}", error_chain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let audit = match &grant {
+        None => None,
+        Some(_) => match AuditLog::open(&config.audit.path) {
+            Ok(audit) => Some(Arc::new(audit)),
+            Err(error) => {
+                eprintln!(
+                    "ews-connector: cannot open audit.path {}: {error}",
+                    config.audit.path.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let delegation = Arc::new(Delegation::new(
+        exchange.clone(),
+        config.delegation_settings(),
+        audit.clone(),
+    ));
+    let progress = Arc::new(Progress::default());
+    let allowed = &config.api.allowed_domains;
+    let mut running = match grant {
+        None => batch::start(&exchange, list, allowed, progress, move |mailbox| {
+            let delegation = delegation.clone();
+            async move {
+                let report = delegation.check(&mailbox).await?;
+                Ok(Rendered::access(&AccessBody::from(&report)))
+            }
+        }),
+        Some(request) => {
+            let actor = Arc::new(Actor {
+                request_id: ulid::Ulid::generate().to_string(),
+                client: "cli".to_owned(),
+            });
+            batch::start(&exchange, list, allowed, progress, move |mailbox| {
+                let (delegation, actor, request) =
+                    (delegation.clone(), actor.clone(), request.clone());
+                async move {
+                    let outcome = delegation.grant(&actor, &mailbox, request).await?;
+                    Ok(Rendered::change(&ChangeBody::from(&outcome)))
+                }
+            })
+        }
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(running.total() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} mailboxes, {per_sec}, eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let started = std::time::Instant::now();
+    let mut summary = Summary::default();
+    let mut stdout = std::io::stdout().lock();
+    let mut line_bytes = Vec::new();
+    while let Some(line) = running.next().await {
+        line_bytes.clear();
+        render_line(&mut line_bytes, &line, None, &mut summary);
+        if stdout.write_all(&line_bytes).is_err() {
+            return ExitCode::from(2);
+        }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    line_bytes.clear();
+    render_summary(&mut line_bytes, &summary);
+    let _ = stdout.write_all(&line_bytes);
+    let _ = stdout.flush();
+    if let Some(audit) = audit {
+        let _ = audit.flush();
+    }
+    let all_refused = exchange.account_states().iter().all(|state| {
+        matches!(
+            state.status,
+            ews_connector::exchange::AccountStatus::AuthFailed { .. }
+        )
+    });
+    if all_refused {
+        eprintln!("ews-connector: Exchange refused the credentials of every service account");
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
 }
 
 /// Validates the mailbox and `api.allowed_domains`, as the API does, before anything reaches

@@ -133,9 +133,14 @@ async fn every_protected_route_refuses_missing_wrong_and_unscoped_tokens() {
             request(&method, &uri, Some(&format!("Bearer {BOTH_TOKEN}"))),
         )
         .await;
-        let body =
-            assert_problem(response, StatusCode::BAD_REQUEST, "invalid_mailbox", &what).await;
-        assert_eq!(body["mailbox"], "not-an-address");
+        if path.contains("{mailbox}") {
+            let body =
+                assert_problem(response, StatusCode::BAD_REQUEST, "invalid_mailbox", &what).await;
+            assert_eq!(body["mailbox"], "not-an-address");
+        } else {
+            // The batch routes take their mailboxes from the body, which is empty here.
+            assert_problem(response, StatusCode::BAD_REQUEST, "invalid_request", &what).await;
+        }
     }
 }
 

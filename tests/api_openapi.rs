@@ -46,6 +46,8 @@ async fn the_served_document_is_openapi_3_1_and_lists_exactly_the_served_routes(
         ("GET", "/v1/mailboxes/{mailbox}/calendar/access"),
         ("PUT", "/v1/mailboxes/{mailbox}/calendar/delegation"),
         ("DELETE", "/v1/mailboxes/{mailbox}/calendar/delegation"),
+        ("POST", "/v1/calendar/access:batch"),
+        ("POST", "/v1/calendar/delegation:batch"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),

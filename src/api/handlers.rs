@@ -40,7 +40,7 @@ fn failed(error: &delegation::Error, mailbox: &Mailbox) -> Problem {
     Problem::from(error).with_mailbox(mailbox.as_str())
 }
 
-fn actor(request_id: &RequestId, client: &ClientName) -> Actor {
+pub(crate) fn actor(request_id: &RequestId, client: &ClientName) -> Actor {
     Actor {
         request_id: request_id.0.clone(),
         client: client.0.clone(),
@@ -74,7 +74,7 @@ pub(crate) async fn check_access(
 }
 
 /// Reads the optional grant body: every field optional, unknown fields ignored.
-fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
+pub(crate) fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
     let mut request = GrantRequest {
         principal: None,
         level: None,
@@ -240,8 +240,9 @@ pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// 200 when every service account was accepted by Exchange within the last 60 s, according to
-/// the background probe; else 503 with a problem saying why.
+/// 200 when at least one service account was accepted by Exchange within the last 60 s,
+/// according to the background probe, and is not refused; the text names each account's
+/// state. Else 503 with a problem saying why.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -250,9 +251,8 @@ pub(crate) async fn healthz() -> &'static str {
         (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.inner.readiness.verdict()?;
-    Ok("ready\n")
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<String, ApiError> {
+    state.inner.readiness.verdict(&state.inner.exchange)
 }
 
 /// Prometheus text.

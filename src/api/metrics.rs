@@ -3,7 +3,8 @@
 //! Request counts live here, labelled by the matched route template (never the raw path, so a
 //! mailbox address never becomes a label), method and status. EWS calls, NTLM handshakes,
 //! connections and readiness are read at scrape time from `exchange` and the readiness loop,
-//! which keep their own counters.
+//! which keep their own counters, and so are each account's state (healthy, auth_failed,
+//! paused), the retry-loop counters and batch progress.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -11,7 +12,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use crate::api::AppState;
+use crate::delegation::batch::Progress;
+use crate::exchange::AccountStatus;
 
 type Labels = Vec<(String, String)>;
 
@@ -19,6 +25,8 @@ type Labels = Vec<(String, String)>;
 #[derive(Default)]
 pub(crate) struct Metrics {
     requests: Family<Labels, Counter>,
+    /// Progress of every batch this process ran or runs (shared with the batch drivers).
+    pub(crate) batch: Arc<Progress>,
 }
 
 impl Metrics {
@@ -88,6 +96,99 @@ pub(crate) fn render(state: &AppState) -> String {
         "ready",
         "1 when Exchange accepted the service account within the last 60 s",
         ready,
+    );
+
+    let account_state = Family::<Labels, Gauge>::default();
+    let in_flight = Family::<Labels, Gauge>::default();
+    for account in exchange.account_states() {
+        let current = match account.status {
+            AccountStatus::Healthy => "healthy",
+            AccountStatus::AuthFailed { .. } => "auth_failed",
+            AccountStatus::Paused { .. } => "paused",
+        };
+        for name in ["healthy", "auth_failed", "paused"] {
+            account_state
+                .get_or_create(&vec![
+                    ("account".to_owned(), account.smtp.clone()),
+                    ("state".to_owned(), name.to_owned()),
+                ])
+                .set(i64::from(name == current));
+        }
+        in_flight
+            .get_or_create(&vec![("account".to_owned(), account.smtp.clone())])
+            .set(account.in_flight as i64);
+    }
+    registry.register(
+        "account_state",
+        "1 for the state each service account is in now (healthy, auth_failed, paused)",
+        account_state,
+    );
+    registry.register(
+        "account_requests_in_flight",
+        "EWS requests of each service account in flight now",
+        in_flight,
+    );
+
+    let exchange_stats = exchange.stats();
+    let counters = [
+        (
+            "ews_retries",
+            "EWS attempts sent again after a first one",
+            exchange_stats.retries,
+        ),
+        (
+            "throttle_waits",
+            "waits on a paused account or a back-off",
+            exchange_stats.throttle_waits,
+        ),
+        (
+            "throttle_wait_milliseconds",
+            "time spent in those waits",
+            exchange_stats.throttle_wait_ms,
+        ),
+        (
+            "ews_busy_answers",
+            "answers saying slow down (ErrorServerBusy, HTTP 503)",
+            exchange_stats.busy_answers,
+        ),
+        (
+            "failovers",
+            "calls served by another account than their first because it was refused",
+            exchange_stats.failovers,
+        ),
+        (
+            "retry_budget_exhausted",
+            "calls that ran out of retry budget",
+            exchange_stats.budget_exhausted,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value);
+        registry.register(name, help, counter);
+    }
+
+    let progress = &state.inner.metrics.batch;
+    let batch_queued = Counter::<u64>::default();
+    batch_queued.inc_by(progress.queued.load(Ordering::Relaxed));
+    registry.register(
+        "batch_mailboxes_queued",
+        "mailboxes accepted into batches (after deduplication)",
+        batch_queued,
+    );
+    let batch_done = Counter::<u64>::default();
+    batch_done.inc_by(progress.done.load(Ordering::Relaxed));
+    registry.register(
+        "batch_mailboxes_done",
+        "batch lines produced (successes and failures)",
+        batch_done,
+    );
+    let batch_in_flight = Gauge::<i64>::default();
+    batch_in_flight.set(progress.in_flight.load(Ordering::Relaxed) as i64);
+    registry.register(
+        "batch_mailboxes_in_flight",
+        "batch mailboxes being worked on now",
+        batch_in_flight,
     );
 
     let mut text = String::new();

@@ -14,9 +14,10 @@
 //! - tokens are compared by SHA-256 digest in constant time and never logged.
 //!
 //! Entry types: [`Settings`], [`AppState`], [`router`], [`serve`], [`spawn_readiness`],
-//! [`openapi`], [`dto::AccessBody`], [`problem::Problem`].
+//! [`openapi`], [`dto::AccessBody`], [`problem::Problem`], [`batch::NdjsonBody`].
 
 mod auth;
+pub mod batch;
 pub mod dto;
 mod handlers;
 mod metrics;

@@ -2,9 +2,10 @@
 //! ([`Exchange::probe`](crate::exchange::Exchange::probe)) every `readiness_interval`, and
 //! `/readyz` only reads the result, so a probe never costs an EWS call.
 //!
-//! Policy: ready when EVERY service account was accepted within the last [`FRESH`]; one account
-//! that Exchange refuses (a wrong or expired password) makes the service not ready, because the
-//! mailboxes that hash to it would all fail.
+//! Policy: ready when AT LEAST ONE service account was accepted within the last [`FRESH`] and
+//! is not marked as refused by `exchange`: the mailboxes of a refused account (a wrong or
+//! expired password) fail over to the next account of their ranking. The answer names every
+//! account that is not usable and why (the transport's reason, never a password).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::time::Instant;
 use crate::api::AppState;
 use crate::api::middleware::ApiError;
 use crate::api::problem::{Problem, error_chain};
+use crate::exchange::{AccountStatus, Exchange};
 
 /// How recent an accepted probe must be.
 pub const FRESH: Duration = Duration::from_secs(60);
@@ -57,27 +59,67 @@ impl Readiness {
         accounts.iter().map(AccountProbe::is_fresh).collect()
     }
 
-    /// `Ok` when every account is fresh, else a 503 problem naming the first that is not.
-    pub(crate) fn verdict(&self) -> Result<(), ApiError> {
-        let accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
-        for (index, probe) in accounts.iter().enumerate() {
-            if probe.is_fresh() {
-                continue;
-            }
-            let why = match (&probe.last_failure, probe.last_success) {
-                (Some(failure), _) => {
-                    format!("exchange refused or failed the last probe: {failure}")
-                }
-                (None, Some(_)) => "no successful probe within the last 60 s".to_owned(),
-                (None, None) => "exchange has not been probed yet".to_owned(),
+    /// `Ok` with a one-line-per-account text when at least one account is fresh (the mailboxes
+    /// of a refused account fail over to the next account of their ranking), else a 503
+    /// problem saying why each account is not ready. Refused accounts are named by their SMTP
+    /// address with the transport's reason; never a password.
+    pub(crate) fn verdict(&self, exchange: &Exchange) -> Result<String, ApiError> {
+        let probes = self
+            .accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let states = exchange.account_states();
+        let mut ready = 0;
+        let mut lines = Vec::new();
+        for (index, (account, state)) in exchange.accounts().iter().zip(&states).enumerate() {
+            let probe = probes.get(index).cloned().unwrap_or_default();
+            let refused = match &state.status {
+                AccountStatus::AuthFailed { detail, .. } => Some(detail.clone()),
+                _ => None,
             };
+            let why = match (refused, &probe.last_failure, probe.last_success) {
+                (_, Some(failure), _) => Some(format!(
+                    "exchange refused or failed the last probe: {failure}"
+                )),
+                (Some(detail), None, _) => Some(format!("credentials refused: {detail}")),
+                (None, None, Some(_)) if !probe.is_fresh() => {
+                    Some("no successful probe within the last 60 s".to_owned())
+                }
+                (None, None, None) => Some("exchange has not been probed yet".to_owned()),
+                (None, None, Some(_)) => None,
+            };
+            match why {
+                None => {
+                    ready += 1;
+                    let paused = matches!(state.status, AccountStatus::Paused { .. });
+                    lines.push(format!(
+                        "{}: {}",
+                        account.smtp,
+                        if paused {
+                            "paused (throttled)"
+                        } else {
+                            "healthy"
+                        }
+                    ));
+                }
+                Some(why) => lines.push(format!("{}: {why}", account.smtp)),
+            }
+        }
+        let total = states.len();
+        if ready == 0 {
             return Err(Problem::new(
                 "not_ready",
-                format!("service account #{} is not ready: {why}", index + 1),
+                format!("no service account is usable: {}", lines.join("; ")),
             )
             .into());
         }
-        Ok(())
+        let mut text = format!("ready: {ready} of {total} service accounts usable\n");
+        for line in lines {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        Ok(text)
     }
 }
 

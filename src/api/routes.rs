@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -18,7 +19,8 @@ use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{AppState, auth, handlers, middleware};
+use crate::api::batch::BATCH_BODY_LIMIT;
+use crate::api::{AppState, auth, batch, handlers, middleware};
 
 /// The paths served without a token: health, readiness, metrics and the OpenAPI document.
 pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
@@ -54,17 +56,25 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The authenticated `/v1` routes and the public operations routes, each with its document.
-fn tables() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+/// The authenticated `/v1` routes (the batch routes, with their larger body limit, apart) and
+/// the public operations routes, each with its document.
+fn tables() -> (
+    OpenApiRouter<AppState>,
+    OpenApiRouter<AppState>,
+    OpenApiRouter<AppState>,
+) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(handlers::check_access))
         .routes(routes!(handlers::grant, handlers::revoke));
+    let v1_batch = OpenApiRouter::new()
+        .routes(routes!(batch::check_batch))
+        .routes(routes!(batch::grant_batch));
     let public = OpenApiRouter::new()
         .routes(routes!(handlers::healthz))
         .routes(routes!(handlers::readyz))
         .routes(routes!(handlers::metrics))
         .routes(routes!(handlers::openapi_json));
-    (v1, public)
+    (v1, v1_batch, public)
 }
 
 /// The OpenAPI 3.1 document of exactly the routes [`router`] serves.
@@ -72,9 +82,10 @@ pub fn openapi() -> OpenApi {
     static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
     DOCUMENT
         .get_or_init(|| {
-            let (v1, public) = tables();
+            let (v1, v1_batch, public) = tables();
             OpenApiRouter::with_openapi(ApiDoc::openapi())
                 .merge(v1)
+                .merge(v1_batch)
                 .merge(public)
                 .split_for_parts()
                 .1
@@ -85,22 +96,30 @@ pub fn openapi() -> OpenApi {
 /// Everything the API serves, with its layers: request ids, problems, timeouts, panics, the
 /// body limit, metrics and the per-request span.
 pub fn router(state: AppState) -> Router {
-    let (v1, public) = tables();
+    let (v1, v1_batch, public) = tables();
     let (v1, _) = v1.split_for_parts();
+    let (v1_batch, _) = v1_batch.split_for_parts();
     let (public, _) = public.split_for_parts();
-    let v1 = v1.route_layer(from_fn_with_state(state.clone(), auth::authorize));
-    with_layers(Router::new().merge(v1).merge(public), state)
+    let v1 = v1
+        .route_layer(from_fn_with_state(state.clone(), auth::authorize))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let v1_batch = v1_batch
+        .route_layer(from_fn_with_state(state.clone(), auth::authorize))
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BATCH_BODY_LIMIT));
+    let public = public.layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    with_layers(Router::new().merge(v1).merge(v1_batch).merge(public), state)
 }
 
-/// The layers every route shares, and the 404 fallback.
+/// The layers every route shares, and the 404 fallback. The body limit is per table (see
+/// [`router`]): 1 MiB, and 16 MiB for the batch routes.
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn_with_state(state.clone(), middleware::observe))
-                .layer(CatchPanicLayer::custom(middleware::PanicProblem))
-                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+                .layer(CatchPanicLayer::custom(middleware::PanicProblem)),
         )
         .with_state(state)
 }

@@ -11,9 +11,12 @@
 //!   other entry exactly as read (the pure rule is in `merge`); they write with the `ChangeKey`
 //!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
+//! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
+//! and revoke), `merge` (the pure permission-set rule).
 //! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
 //! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
+pub mod batch;
 mod change;
 mod level;
 mod mailbox;

@@ -271,6 +271,8 @@ pub struct Exchange {
     auth_failure_cooldown: Duration,
     /// The transport's request timeout, reported when a retry is cut short by the budget.
     request_timeout: Duration,
+    /// `transport.max_connections_per_account`: requests one account may have in flight.
+    ceiling: usize,
     endpoint: String,
     /// Calls by (operation, outcome): the response code of the answer, or the transport failure.
     /// A std `Mutex`: it is held for one map update, never across an `.await`.
@@ -311,6 +313,7 @@ impl Exchange {
             "exchange needs at least one account"
         );
         let request_timeout = settings.transport.request_timeout;
+        let ceiling = settings.transport.max_connections_per_account;
         let endpoint = settings.transport.url.as_str().to_owned();
         let transport = Transport::new(settings.transport)?;
         Ok(Exchange {
@@ -322,6 +325,7 @@ impl Exchange {
             retry_budget: settings.retry_budget,
             auth_failure_cooldown: settings.auth_failure_cooldown,
             request_timeout,
+            ceiling,
             endpoint,
             call_counts: Mutex::new(BTreeMap::new()),
             counters: Counters::default(),
@@ -332,6 +336,13 @@ impl Exchange {
     /// start; [`Exchange::update_passwords`] changes the one in use, not this list.
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
+    }
+
+    /// How many requests one account may have in flight (the transport's per-account
+    /// connection ceiling, config `max_concurrency_per_account`); callers that fan out, such as
+    /// batches, size their concurrency by it.
+    pub fn ceiling_per_account(&self) -> usize {
+        self.ceiling
     }
 
     /// Each account's health (healthy, credentials refused, paused by throttling) and its
