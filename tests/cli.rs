@@ -238,7 +238,8 @@ async fn grant_and_revoke_print_the_api_body_and_audit_each_change() {
     let sim = start_sim(&sample_state()).await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sim.url, SVC_PASSWORD, "");
-    let with_audit = std::fs::read_to_string(&config).unwrap() + "\n[audit]\npath = \"audit.jsonl\"\n";
+    let with_audit =
+        std::fs::read_to_string(&config).unwrap() + "\n[audit]\npath = \"audit.jsonl\"\n";
     std::fs::write(&config, with_audit).unwrap();
     let config = config.to_str().unwrap();
 
