@@ -200,11 +200,10 @@ async fn run(command: Command) -> ExitCode {
             }
         }
         Command::Serve { config } => {
-            let config = match Config::load(&config) {
+            let config = match load_config(&config) {
                 Ok(config) => config,
-                Err(error) => return fail_config(&error),
+                Err(exit) => return exit,
             };
-            init_logging(config.log.format, &config.log.level);
             serve(&config).await
         }
         Command::Grant {
@@ -215,11 +214,10 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match Config::load(&config) {
+            let config = match load_config(&config) {
                 Ok(config) => config,
-                Err(error) => return fail_config(&error),
+                Err(exit) => return exit,
             };
-            init_logging(config.log.format, &config.log.level);
             let change = Change::Grant {
                 level,
                 principal,
@@ -234,11 +232,10 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match Config::load(&config) {
+            let config = match load_config(&config) {
                 Ok(config) => config,
-                Err(error) => return fail_config(&error),
+                Err(exit) => return exit,
             };
-            init_logging(config.log.format, &config.log.level);
             self::change(
                 &config,
                 &mailbox,
@@ -255,11 +252,10 @@ async fn run(command: Command) -> ExitCode {
             principal,
             dry_run,
         } => {
-            let config = match Config::load(&config) {
+            let config = match load_config(&config) {
                 Ok(config) => config,
-                Err(error) => return fail_config(&error),
+                Err(exit) => return exit,
             };
-            init_logging(config.log.format, &config.log.level);
             let request = match action {
                 BatchAction::Check => None,
                 BatchAction::Grant => match level.map(|level| level.parse()).transpose() {
@@ -296,11 +292,10 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match Config::load(&config) {
+            let config = match load_config(&config) {
                 Ok(config) => config,
-                Err(error) => return fail_config(&error),
+                Err(exit) => return exit,
             };
-            init_logging(config.log.format, &config.log.level);
             check(&config, &mailbox, json).await
         }
     }
@@ -755,6 +750,13 @@ fn report_problem(problem: Problem, json: bool) -> ExitCode {
     } else {
         ExitCode::from(2)
     }
+}
+
+/// Loads the configuration and starts logging as it says; a bad file is exit status 2.
+fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
+    let config = Config::load(path).map_err(|error| fail_config(&error))?;
+    init_logging(config.log.format, &config.log.level);
+    Ok(config)
 }
 
 fn fail_config(error: &ews_connector::config::Error) -> ExitCode {
