@@ -335,12 +335,9 @@ pub fn parse(document: &[u8]) -> Result<Element, Error> {
     let mut root: Option<Element> = None;
     loop {
         let position = reader.buffer_position();
-        let (resolved, event) =
-            reader
-                .read_resolved_event()
-                .map_err(|error| Error::InvalidXml {
-                    reason: format!("after byte {position}: {error}"),
-                })?;
+        let (resolved, event) = reader
+            .read_resolved_event()
+            .map_err(|error| invalid(&format!("after byte {position}: {error}")))?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 if root.is_some() {
@@ -454,11 +451,19 @@ fn namespace_of(resolved: ResolveResult<'_>) -> Result<Option<String>, Error> {
     }
 }
 
+/// An `InvalidXml` error whose reason is cut to [`MAX_REASON_CHARS`]: the parser's messages quote
+/// the input (a mismatched end tag quotes everything up to the next `>`), and a damaged answer of
+/// megabytes must not become a log line of megabytes.
 fn invalid(reason: &str) -> Error {
-    Error::InvalidXml {
-        reason: reason.to_owned(),
-    }
+    let reason = match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((cut, _)) => format!("{}...", &reason[..cut]),
+        None => reason.to_owned(),
+    };
+    Error::InvalidXml { reason }
 }
+
+/// The longest parser message kept in an [`Error::InvalidXml`].
+const MAX_REASON_CHARS: usize = 300;
 
 #[cfg(test)]
 mod tests {
