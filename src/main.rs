@@ -653,9 +653,7 @@ async fn run_batch(
 fn admit_mailbox(config: &Config, text: &str) -> Result<Mailbox, Box<Problem>> {
     let mailbox = Mailbox::parse(text)
         .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(text))?;
-    if !config.api.allowed_domains.is_empty()
-        && !config.api.allowed_domains.contains(&mailbox.domain())
-    {
+    if !mailbox.is_allowed_in(&config.api.allowed_domains) {
         return Err(Box::new(
             Problem::new(
                 "mailbox_not_allowed",

@@ -20,8 +20,7 @@ use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, Rev
 fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
     let mailbox = Mailbox::parse(raw)
         .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(raw))?;
-    let allowed = &state.settings().allowed_domains;
-    if !allowed.is_empty() && !allowed.iter().any(|domain| *domain == mailbox.domain()) {
+    if !mailbox.is_allowed_in(&state.settings().allowed_domains) {
         return Err(Problem::new(
             "mailbox_not_allowed",
             format!(

@@ -169,11 +169,12 @@ where
                 continue;
             }
         };
-        let domain = mailbox.domain();
-        if !allowed_domains.is_empty() && !allowed_domains.contains(&domain) {
+        if !mailbox.is_allowed_in(allowed_domains) {
             rejected.push(Line {
                 mailbox: text,
-                outcome: Err(LineError::NotAllowed { domain }),
+                outcome: Err(LineError::NotAllowed {
+                    domain: mailbox.domain(),
+                }),
             });
             continue;
         }

@@ -50,6 +50,12 @@ impl Mailbox {
         &self.0
     }
 
+    /// Whether the mailbox's domain is one of `allowed_domains` (lower-case); an empty list
+    /// allows every domain (`api.allowed_domains`).
+    pub fn is_allowed_in(&self, allowed_domains: &[String]) -> bool {
+        allowed_domains.is_empty() || allowed_domains.contains(&self.domain())
+    }
+
     /// The domain part, lower-cased.
     pub fn domain(&self) -> String {
         self.0.rsplit('@').next().unwrap_or("").to_ascii_lowercase()
@@ -81,6 +87,14 @@ mod tests {
         assert_eq!(mailbox.domain(), "uni.example");
         assert!(Mailbox::parse("o'brien&co@uni.example").is_ok());
         assert!(Mailbox::parse("zoë@uni.example").is_ok());
+    }
+
+    #[test]
+    fn an_empty_allow_list_allows_every_domain() {
+        let mailbox = Mailbox::parse("S.Jansen@UNI.example").unwrap();
+        assert!(mailbox.is_allowed_in(&[]));
+        assert!(mailbox.is_allowed_in(&["staff.example".to_owned(), "uni.example".to_owned()]));
+        assert!(!mailbox.is_allowed_in(&["staff.uni.example".to_owned()]));
     }
 
     #[test]
