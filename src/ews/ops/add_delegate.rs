@@ -8,11 +8,9 @@
 use crate::ews::error::Error;
 use crate::ews::ops::{
     DelegateResponse, Operation, delegate_user_element, parse_delegate_response, sealed,
-    write_mailbox,
+    write_delegate_users_and_delivery, write_mailbox,
 };
-use crate::ews::types::{
-    DelegateUser, DeliverMeetingRequests, parse_delegate_user, write_delegate_user,
-};
+use crate::ews::types::{DelegateUser, DeliverMeetingRequests, parse_delegate_user};
 use crate::ews::xml::{Element, XmlWriter};
 
 /// Adds delegates to `mailbox`.
@@ -53,14 +51,11 @@ impl Operation for AddDelegate {
         }
         writer.open("m:AddDelegate");
         write_mailbox(writer, &self.mailbox)?;
-        writer.open("m:DelegateUsers");
-        for (index, delegate_user) in self.delegate_users.iter().enumerate() {
-            write_delegate_user(writer, &format!("delegate_users[{index}]"), delegate_user)?;
-        }
-        writer.close("m:DelegateUsers");
-        if let Some(deliver) = self.deliver_meeting_requests {
-            writer.leaf_static("m:DeliverMeetingRequests", deliver.as_str());
-        }
+        write_delegate_users_and_delivery(
+            writer,
+            &self.delegate_users,
+            self.deliver_meeting_requests,
+        )?;
         writer.close("m:AddDelegate");
         Ok(())
     }

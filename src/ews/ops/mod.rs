@@ -101,6 +101,30 @@ pub(crate) fn write_mailbox(writer: &mut XmlWriter, mailbox: &str) -> Result<(),
     Ok(())
 }
 
+/// Writes the part AddDelegate and UpdateDelegate share: `m:DelegateUsers` (left out when
+/// empty, which only UpdateDelegate allows) and `m:DeliverMeetingRequests`, in schema order.
+pub(crate) fn write_delegate_users_and_delivery(
+    writer: &mut XmlWriter,
+    delegate_users: &[crate::ews::types::DelegateUser],
+    deliver_meeting_requests: Option<crate::ews::types::DeliverMeetingRequests>,
+) -> Result<(), Error> {
+    if !delegate_users.is_empty() {
+        writer.open("m:DelegateUsers");
+        for (index, delegate_user) in delegate_users.iter().enumerate() {
+            crate::ews::types::write_delegate_user(
+                writer,
+                &format!("delegate_users[{index}]"),
+                delegate_user,
+            )?;
+        }
+        writer.close("m:DelegateUsers");
+    }
+    if let Some(deliver) = deliver_meeting_requests {
+        writer.leaf_static("m:DeliverMeetingRequests", deliver.as_str());
+    }
+    Ok(())
+}
+
 /// Reads the `m:ResponseMessages/m:{message_name}` children of an operation response.
 pub(crate) fn parse_response_messages<T>(
     response: &Element,
