@@ -79,41 +79,15 @@ pub async fn run(
     let work_dir = tempfile::tempdir().map_err(Error::Audit)?;
     let (token, token_sha256) = api::token::new_token();
     let audit_path = work_dir.path().join("audit.jsonl");
-    let config_text = format!(
-        r#"
-[exchange]
-url = "{url}"
-auth = "ntlm"
-access = "delegate"
-impersonation = true
-
-[[exchange.accounts]]
-username = 'CONTOSO\svc-mytt'
-smtp = "svc-mytt@contoso.example"
-password_env = "DEMO_SIM_PASSWORD"
-
-[delegation]
-principal = "mytimetable-push@contoso.example"
-level = "Editor"
-
-[api]
-listen = "{listen}"
-allowed_domains = ["contoso.example"]
-
-[[api.clients]]
-name = "demo"
-token_sha256 = "{token_sha256}"
-scopes = ["calendar:check", "calendar:delegate", "calendar:push"]
-
-[audit]
-path = "{audit}"
-"#,
-        url = simulator.url,
-        audit = audit_path.display(),
+    let config_text = config_toml(
+        &simulator.url,
+        listen,
+        &token_sha256,
+        &audit_path.display().to_string(),
     );
     // The simulator's sample password; it exists only in the simulator's sample state.
     let environment: HashMap<String, String> =
-        [("DEMO_SIM_PASSWORD".to_owned(), "Sim-Passw0rd!".to_owned())].into();
+        [(DEMO_PASSWORD_ENV.to_owned(), "Sim-Passw0rd!".to_owned())].into();
     let config = Config::from_sources(&config_text, &HashMap::new(), &environment, work_dir.path())
         .map_err(Error::Config)?;
 
@@ -155,6 +129,53 @@ path = "{audit}"
     readiness.abort();
     simulator.shutdown().await;
     result
+}
+
+/// The variable the demo configuration names in `password_env` for its one service account.
+pub const DEMO_PASSWORD_ENV: &str = "DEMO_SIM_PASSWORD";
+
+/// The demo's configuration file: one NTLM service account (`CONTOSO\svc-mytt`, password from
+/// [`DEMO_PASSWORD_ENV`]), delegate access with impersonation, the principal
+/// `mytimetable-push@contoso.example` at Editor, one API client with `token_sha256`.
+/// `tests/admin_guide.rs` feeds it to `ews-connector admin-script`.
+pub fn config_toml(
+    sim_url: &str,
+    listen: SocketAddr,
+    token_sha256: &str,
+    audit_path: &str,
+) -> String {
+    format!(
+        r#"
+[exchange]
+url = "{url}"
+auth = "ntlm"
+access = "delegate"
+impersonation = true
+
+[[exchange.accounts]]
+username = 'CONTOSO\svc-mytt'
+smtp = "svc-mytt@contoso.example"
+password_env = "DEMO_SIM_PASSWORD"
+
+[delegation]
+principal = "mytimetable-push@contoso.example"
+level = "Editor"
+
+[api]
+listen = "{listen}"
+allowed_domains = ["contoso.example"]
+
+[[api.clients]]
+name = "demo"
+token_sha256 = "{token_sha256}"
+scopes = ["calendar:check", "calendar:delegate", "calendar:push"]
+
+[audit]
+path = "{audit}"
+"#,
+        url = sim_url,
+        audit = audit_path,
+    )
 }
 
 /// The text the demo prints: where things are, the sample mailboxes, and MyTimetable's flow as

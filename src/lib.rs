@@ -10,9 +10,11 @@
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
+//! - `admin_script`: the PowerShell that prepares Exchange and AD for a site (`admin-script`).
 //!
 //! The binary (`src/main.rs`) only parses the command line and wires these together.
 
+pub mod admin_script;
 pub mod api;
 pub mod audit;
 pub mod config;
