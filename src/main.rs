@@ -122,6 +122,15 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Prints the PowerShell that prepares Exchange and Active Directory for this configuration
+    /// (docs/admin/exchange-on-premises.md): accounts, group, throttling policy, scope, and the
+    /// calendar permission for each user of FILE (one SMTP address per line, `#` comments).
+    AdminScript {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        users: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -287,6 +296,13 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::AdminScript { config, users } => {
+            let config = match load_config(&config) {
+                Ok(config) => config,
+                Err(exit) => return exit,
+            };
+            admin_script(&config, users.as_deref())
+        }
         Command::Check {
             mailbox,
             config,
@@ -297,6 +313,41 @@ async fn run(command: Command) -> ExitCode {
                 Err(exit) => return exit,
             };
             check(&config, &mailbox, json).await
+        }
+    }
+}
+
+/// `admin-script`: exit 1 when a line of the users file is refused (naming the line), 2 when the
+/// file cannot be read or a configured value cannot be quoted.
+fn admin_script(config: &Config, users: Option<&std::path::Path>) -> ExitCode {
+    use ews_connector::admin_script;
+    let users = match users {
+        None => Vec::new(),
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) => {
+                    eprintln!("ews-connector: cannot read {}: {error}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            match admin_script::parse_users(&text, &config.api.allowed_domains) {
+                Ok(users) => users,
+                Err(error) => {
+                    eprintln!("ews-connector: {}: {error}", path.display());
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    };
+    match admin_script::render(config, &users) {
+        Ok(script) => {
+            print!("{script}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ews-connector: {error}");
+            ExitCode::from(2)
         }
     }
 }
