@@ -39,7 +39,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Runs the API (graceful shutdown on SIGTERM/SIGINT; SIGHUP reopens the audit file).
+    /// Runs the API (graceful shutdown on SIGTERM/SIGINT; SIGHUP re-reads password files and
+    /// the CA file and reopens the audit file).
     Serve {
         #[arg(long)]
         config: PathBuf,
@@ -392,8 +393,11 @@ async fn serve(config: &Config) -> ExitCode {
     }
 }
 
-/// On SIGHUP: reopen the audit file (after log rotation) and read the service accounts'
-/// passwords again, so an account refused for a wrong password is retried once its file changed.
+/// On SIGHUP: reopen the audit file (after log rotation), read the service accounts'
+/// passwords again (so an account refused for a wrong password is retried once its file
+/// changed, and new connections log on with the new password while authenticated ones keep
+/// serving), and read `tls.ca_file` again (new connections trust the new anchors; a file that
+/// cannot be used keeps the old ones and logs an error naming it).
 fn spawn_hangup_handler(
     config: Config,
     exchange: Arc<Exchange>,
@@ -422,6 +426,20 @@ fn spawn_hangup_handler(
                 }
                 let changed = exchange.update_passwords(&passwords);
                 tracing::info!(changed = ?changed, "SIGHUP: passwords re-read");
+                if let Some(ca_file) = &config.tls.ca_file {
+                    match exchange.reload_trust() {
+                        Ok(true) => tracing::info!(
+                            ca_file = %ca_file.display(),
+                            "SIGHUP: trust anchors re-read; new connections use them"
+                        ),
+                        Ok(false) => {}
+                        Err(error) => tracing::error!(
+                            error = %error_chain(&error),
+                            ca_file = %ca_file.display(),
+                            "SIGHUP: ca_file not reloaded; the previous trust anchors stay in force"
+                        ),
+                    }
+                }
             }
         }
         #[cfg(not(unix))]
