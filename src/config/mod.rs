@@ -834,6 +834,8 @@ fn validate_exchange(
         }
         let (password, password_source) = match (account.password_file, account.password_env) {
             (Some(path), None) => {
+                let path = credentials_path(&path, environment)
+                    .map_err(|reason| Error::invalid(format!("{key}.password_file"), reason))?;
                 let path = resolve(base_dir, &path);
                 let password = read_password_file(&path)
                     .map_err(|reason| Error::invalid(format!("{key}.password_file"), reason))?;
@@ -926,6 +928,30 @@ pub fn read_password_file(path: &Path) -> Result<Secret, String> {
         ));
     }
     Ok(Secret::new(first_line))
+}
+
+/// The variable systemd sets to the directory of a unit's `LoadCredential=` files.
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Expands a leading `$CREDENTIALS_DIRECTORY/` (or `${CREDENTIALS_DIRECTORY}/`) in a
+/// `password_file`, so one configuration works under systemd's `LoadCredential=`.
+///
+/// # Errors
+/// The reason, in words, when the path names the variable and it is not set.
+fn credentials_path(path: &Path, environment: &dyn Environment) -> Result<PathBuf, String> {
+    let text = path.to_string_lossy();
+    let rest = ["$CREDENTIALS_DIRECTORY/", "${CREDENTIALS_DIRECTORY}/"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix));
+    let Some(rest) = rest else {
+        return Ok(path.to_owned());
+    };
+    match environment.var(CREDENTIALS_DIRECTORY) {
+        Some(directory) if !directory.is_empty() => Ok(Path::new(&directory).join(rest)),
+        _ => Err(format!(
+            "names ${CREDENTIALS_DIRECTORY}, which is not set (systemd sets it for units with LoadCredential=)"
+        )),
+    }
 }
 
 fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
@@ -1181,6 +1207,50 @@ password_env = "SA1_PASSWORD"
         assert!(
             problems[0].starts_with("exchange.accounts[0]"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn password_file_may_live_in_the_systemd_credentials_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sa1.password"), "from-systemd\n").unwrap();
+        let environment: HashMap<String, String> = [(
+            "CREDENTIALS_DIRECTORY".to_owned(),
+            dir.path().display().to_string(),
+        )]
+        .into_iter()
+        .collect();
+        for spelling in ["$CREDENTIALS_DIRECTORY", "${CREDENTIALS_DIRECTORY}"] {
+            let text = MINIMAL.replace(
+                "password_env = \"SA1_PASSWORD\"",
+                &format!("password_file = \"{spelling}/sa1.password\""),
+            );
+            let config =
+                Config::from_sources(&text, &HashMap::new(), &environment, Path::new("/etc"))
+                    .unwrap();
+            assert_eq!(
+                config.exchange.accounts[0].password.expose(),
+                "from-systemd"
+            );
+            assert!(
+                config
+                    .render_effective()
+                    .contains(&dir.path().join("sa1.password").display().to_string())
+            );
+        }
+        let text = MINIMAL.replace(
+            "password_env = \"SA1_PASSWORD\"",
+            "password_file = \"$CREDENTIALS_DIRECTORY/sa1.password\"",
+        );
+        let error = Config::from_sources(&text, &HashMap::new(), &HashMap::new(), Path::new("."))
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Invalid { key, .. } if key == "exchange.accounts[0].password_file"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("CREDENTIALS_DIRECTORY"),
+            "{error}"
         );
     }
 
