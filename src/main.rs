@@ -782,16 +782,7 @@ fn fail_config(error: &ews_connector::config::Error) -> ExitCode {
 
 /// Logs go to stderr, so `--json` output on stdout stays clean.
 fn init_logging(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+    ews_connector::logging::init(format, level);
 }
 
 /// Completes on SIGINT or SIGTERM.
