@@ -9,6 +9,7 @@
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
+//! - `logging`: the log subscriber of the binary (text or JSON lines, request ids).
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //! - `admin_script`: the PowerShell that prepares Exchange and AD for a site (`admin-script`).
 //!
@@ -22,6 +23,7 @@ pub mod delegation;
 pub mod demo;
 pub mod ews;
 pub mod exchange;
+pub mod logging;
 pub mod secret;
 pub mod sim;
 pub mod transport;

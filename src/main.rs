@@ -39,7 +39,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Runs the API (graceful shutdown on SIGTERM/SIGINT; SIGHUP reopens the audit file).
+    /// Runs the API (graceful shutdown on SIGTERM/SIGINT; SIGHUP re-reads password files and
+    /// the CA file and reopens the audit file).
     Serve {
         #[arg(long)]
         config: PathBuf,
@@ -443,8 +444,11 @@ async fn serve(config: &Config) -> ExitCode {
     }
 }
 
-/// On SIGHUP: reopen the audit file (after log rotation) and read the service accounts'
-/// passwords again, so an account refused for a wrong password is retried once its file changed.
+/// On SIGHUP: reopen the audit file (after log rotation), read the service accounts'
+/// passwords again (so an account refused for a wrong password is retried once its file
+/// changed, and new connections log on with the new password while authenticated ones keep
+/// serving), and read `tls.ca_file` again (new connections trust the new anchors; a file that
+/// cannot be used keeps the old ones and logs an error naming it).
 fn spawn_hangup_handler(
     config: Config,
     exchange: Arc<Exchange>,
@@ -473,6 +477,20 @@ fn spawn_hangup_handler(
                 }
                 let changed = exchange.update_passwords(&passwords);
                 tracing::info!(changed = ?changed, "SIGHUP: passwords re-read");
+                if let Some(ca_file) = &config.tls.ca_file {
+                    match exchange.reload_trust() {
+                        Ok(true) => tracing::info!(
+                            ca_file = %ca_file.display(),
+                            "SIGHUP: trust anchors re-read; new connections use them"
+                        ),
+                        Ok(false) => {}
+                        Err(error) => tracing::error!(
+                            error = %error_chain(&error),
+                            ca_file = %ca_file.display(),
+                            "SIGHUP: ca_file not reloaded; the previous trust anchors stay in force"
+                        ),
+                    }
+                }
             }
         }
         #[cfg(not(unix))]
@@ -815,16 +833,7 @@ fn fail_config(error: &ews_connector::config::Error) -> ExitCode {
 
 /// Logs go to stderr, so `--json` output on stdout stays clean.
 fn init_logging(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+    ews_connector::logging::init(format, level);
 }
 
 /// Completes on SIGINT or SIGTERM.

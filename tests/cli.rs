@@ -223,7 +223,7 @@ fn the_sample_configuration_in_deploy_uses_valid_keys() {
         "/deploy/config.example.toml"
     ))
     .unwrap();
-    let sample = sample.replace("/etc/ews-connector/sa-mytt-exch-1.password", "pw");
+    let sample = sample.replace("$CREDENTIALS_DIRECTORY/sa-mytt-exch-1.password", "pw");
     let config = ews_connector::config::Config::from_sources(
         &sample,
         &Default::default(),

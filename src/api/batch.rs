@@ -173,6 +173,9 @@ pub struct NdjsonBody {
     /// When the pending lines are written at the latest.
     flush: Option<Pin<Box<tokio::time::Sleep>>>,
     finished: bool,
+    /// The request's span (with its id), entered while the body is polled, which hyper does
+    /// after the handler returned: lines logged while streaming still name the request.
+    span: tracing::Span,
 }
 
 /// The most lines put in one chunk of the body.
@@ -192,6 +195,7 @@ impl NdjsonBody {
             pending_lines: 0,
             flush: None,
             finished: false,
+            span: tracing::Span::current(),
         }
     }
 
@@ -212,6 +216,8 @@ impl hyper::body::Body for NdjsonBody {
         context: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = &mut *self;
+        let span = this.span.clone();
+        let _entered = span.enter();
         if this.finished {
             return Poll::Ready(None);
         }

@@ -287,6 +287,17 @@ struct RawApi {
     allowed_domains: Vec<String>,
     #[serde(default)]
     clients: Vec<RawClient>,
+    /// A TOML file of more `[[clients]]` entries (same keys as `[[api.clients]]`), for token
+    /// hashes kept apart from the configuration (a Kubernetes Secret); read once at start.
+    clients_file: Option<PathBuf>,
+}
+
+/// The file named by `api.clients_file`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientsFile {
+    #[serde(default)]
+    clients: Vec<RawClient>,
 }
 
 #[derive(Deserialize)]
@@ -666,9 +677,36 @@ fn validate(
         }
         allowed_domains.push(domain);
     }
+    let mut raw_clients: Vec<(String, RawClient)> = raw
+        .api
+        .clients
+        .into_iter()
+        .enumerate()
+        .map(|(index, client)| (format!("api.clients[{index}]"), client))
+        .collect();
+    if let Some(path) = &raw.api.clients_file {
+        let path = resolve(base_dir, path);
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            Error::invalid(
+                "api.clients_file",
+                format!("cannot read {}: {error}", path.display()),
+            )
+        })?;
+        let file: RawClientsFile = toml::from_str(&text).map_err(|error| {
+            Error::invalid(
+                "api.clients_file",
+                format!("{}: {}", path.display(), error.message()),
+            )
+        })?;
+        raw_clients.extend(
+            file.clients
+                .into_iter()
+                .enumerate()
+                .map(|(index, client)| (format!("api.clients_file clients[{index}]"), client)),
+        );
+    }
     let mut clients = Vec::new();
-    for (index, client) in raw.api.clients.into_iter().enumerate() {
-        let key = format!("api.clients[{index}]");
+    for (key, client) in raw_clients {
         if client.name.trim().is_empty() {
             return Err(Error::invalid(format!("{key}.name"), "must not be empty"));
         }
@@ -834,6 +872,8 @@ fn validate_exchange(
         }
         let (password, password_source) = match (account.password_file, account.password_env) {
             (Some(path), None) => {
+                let path = credentials_path(&path, environment)
+                    .map_err(|reason| Error::invalid(format!("{key}.password_file"), reason))?;
                 let path = resolve(base_dir, &path);
                 let password = read_password_file(&path)
                     .map_err(|reason| Error::invalid(format!("{key}.password_file"), reason))?;
@@ -926,6 +966,30 @@ pub fn read_password_file(path: &Path) -> Result<Secret, String> {
         ));
     }
     Ok(Secret::new(first_line))
+}
+
+/// The variable systemd sets to the directory of a unit's `LoadCredential=` files.
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Expands a leading `$CREDENTIALS_DIRECTORY/` (or `${CREDENTIALS_DIRECTORY}/`) in a
+/// `password_file`, so one configuration works under systemd's `LoadCredential=`.
+///
+/// # Errors
+/// The reason, in words, when the path names the variable and it is not set.
+fn credentials_path(path: &Path, environment: &dyn Environment) -> Result<PathBuf, String> {
+    let text = path.to_string_lossy();
+    let rest = ["$CREDENTIALS_DIRECTORY/", "${CREDENTIALS_DIRECTORY}/"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix));
+    let Some(rest) = rest else {
+        return Ok(path.to_owned());
+    };
+    match environment.var(CREDENTIALS_DIRECTORY) {
+        Some(directory) if !directory.is_empty() => Ok(Path::new(&directory).join(rest)),
+        _ => Err(format!(
+            "names ${CREDENTIALS_DIRECTORY}, which is not set (systemd sets it for units with LoadCredential=)"
+        )),
+    }
 }
 
 fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
@@ -1181,6 +1245,99 @@ password_env = "SA1_PASSWORD"
         assert!(
             problems[0].starts_with("exchange.accounts[0]"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn api_clients_may_come_from_a_separate_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = "ab".repeat(32);
+        std::fs::write(
+            dir.path().join("clients.toml"),
+            format!(
+                "[[clients]]\nname = \"mytimetable\"\ntoken_sha256 = \"{hash}\"\nscopes = [\"calendar:check\"]\n"
+            ),
+        )
+        .unwrap();
+        let environment: HashMap<String, String> = [("SA1_PASSWORD".to_owned(), "x".to_owned())]
+            .into_iter()
+            .collect();
+        let text = format!(
+            "{MINIMAL}\n[api]\nclients_file = \"clients.toml\"\n\n[[api.clients]]\nname = \"inline\"\ntoken_sha256 = \"{}\"\n",
+            "cd".repeat(32)
+        );
+        let config =
+            Config::from_sources(&text, &HashMap::new(), &environment, dir.path()).unwrap();
+        let names: Vec<&str> = config.api.clients.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["inline", "mytimetable"]);
+        assert_eq!(config.api.clients[1].token_sha256, [0xab; 32]);
+
+        std::fs::write(
+            dir.path().join("clients.toml"),
+            "[[clients]]\nname = \"x\"\ntoken_sha256 = \"nothex\"\n",
+        )
+        .unwrap();
+        let error =
+            Config::from_sources(&text, &HashMap::new(), &environment, dir.path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("api.clients_file clients[0].token_sha256"),
+            "{error}"
+        );
+        std::fs::remove_file(dir.path().join("clients.toml")).unwrap();
+        assert_eq!(
+            invalid_key(Config::from_sources(
+                &text,
+                &HashMap::new(),
+                &environment,
+                dir.path()
+            )),
+            "api.clients_file"
+        );
+    }
+
+    #[test]
+    fn password_file_may_live_in_the_systemd_credentials_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sa1.password"), "from-systemd\n").unwrap();
+        let environment: HashMap<String, String> = [(
+            "CREDENTIALS_DIRECTORY".to_owned(),
+            dir.path().display().to_string(),
+        )]
+        .into_iter()
+        .collect();
+        for spelling in ["$CREDENTIALS_DIRECTORY", "${CREDENTIALS_DIRECTORY}"] {
+            let text = MINIMAL.replace(
+                "password_env = \"SA1_PASSWORD\"",
+                &format!("password_file = \"{spelling}/sa1.password\""),
+            );
+            let config =
+                Config::from_sources(&text, &HashMap::new(), &environment, Path::new("/etc"))
+                    .unwrap();
+            assert_eq!(
+                config.exchange.accounts[0].password.expose(),
+                "from-systemd"
+            );
+            assert!(
+                config
+                    .render_effective()
+                    .contains(&dir.path().join("sa1.password").display().to_string())
+            );
+        }
+        let text = MINIMAL.replace(
+            "password_env = \"SA1_PASSWORD\"",
+            "password_file = \"$CREDENTIALS_DIRECTORY/sa1.password\"",
+        );
+        let error = Config::from_sources(&text, &HashMap::new(), &HashMap::new(), Path::new("."))
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Invalid { key, .. } if key == "exchange.accounts[0].password_file"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("CREDENTIALS_DIRECTORY"),
+            "{error}"
         );
     }
 

@@ -26,6 +26,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::delegation::{Error, InvalidMailbox, Mailbox};
 use crate::exchange::{AccountStatus, Exchange};
@@ -195,7 +196,7 @@ where
     let ceiling = exchange.ceiling_per_account().max(1);
     let (sender, receiver) = mpsc::channel(CHANNEL_LINES);
     let work = Arc::new(work);
-    let driver = tokio::spawn(async move {
+    let driver = tokio::spawn(in_caller_span(async move {
         let mut workers = JoinSet::new();
         for lane in lanes {
             let workers_in_lane = ceiling.min(lane.len());
@@ -205,7 +206,7 @@ where
                 let sender = sender.clone();
                 let work = work.clone();
                 let progress = progress.clone();
-                workers.spawn(async move {
+                workers.spawn(in_caller_span(async move {
                     loop {
                         // A std mutex, held only to pop one mailbox, never across an await.
                         let next = lane.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
@@ -225,7 +226,7 @@ where
                             break;
                         }
                     }
-                });
+                }));
             }
         }
         for line in rejected {
@@ -236,12 +237,18 @@ where
         }
         drop(sender);
         while workers.join_next().await.is_some() {}
-    });
+    }));
     Batch {
         receiver,
         total,
         driver,
     }
+}
+
+/// Runs a spawned task in the caller's span (the API request's, with its id), so that what
+/// `exchange` and `transport` log for a batch line names the request.
+fn in_caller_span<F: Future>(future: F) -> tracing::instrument::Instrumented<F> {
+    future.in_current_span()
 }
 
 /// Counts one call in flight for as long as it lives, however the call ends (an aborted task

@@ -354,6 +354,15 @@ impl Exchange {
             .collect()
     }
 
+    /// Reads the transport's `ca_file` again (on SIGHUP): connections opened from now on trust
+    /// the new anchors, open ones keep serving. Returns false for a plain http endpoint.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] naming the file when it cannot be used; the old trust stays.
+    pub fn reload_trust(&self) -> Result<bool, Error> {
+        Ok(self.transport.reload_trust()?)
+    }
+
     /// Installs re-read passwords (on SIGHUP), by username (case-insensitive). A changed
     /// password clears the account's "credentials refused" mark and is tried (once) by the next
     /// call; an unchanged one keeps the mark, so a wrong password is not sent again. Unknown

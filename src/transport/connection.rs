@@ -10,7 +10,7 @@
 //!
 //! Entry types: [`Endpoint`] (where and how to connect), [`Connection`], [`RawResponse`].
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,9 +43,19 @@ pub(crate) struct Endpoint {
     path_and_query: String,
     /// The SPN the NTLM target name names: `HTTP/<host>`.
     pub(crate) service_principal: String,
-    /// `Some` for https: the connector and the name rustls checks the certificate against.
-    tls: Option<(TlsConnector, ServerName<'static>)>,
+    /// `Some` for https: the client configuration and the name rustls checks the certificate
+    /// against.
+    tls: Option<TlsTarget>,
     connect_timeout: Duration,
+}
+
+/// The TLS side of an endpoint. The configuration is read once per new connection, so
+/// replacing it (SIGHUP: a new `ca_file`) affects only connections opened afterwards; open ones
+/// keep the session they negotiated.
+struct TlsTarget {
+    /// A std `RwLock`: it is held only to clone the `Arc`, never across an `.await`.
+    config: RwLock<Arc<rustls::ClientConfig>>,
+    server_name: ServerName<'static>,
 }
 
 /// One open HTTP/1.1 connection.
@@ -111,7 +121,10 @@ impl Endpoint {
             ("https", Some(config)) => {
                 let server_name = ServerName::try_from(connect_host.clone())
                     .map_err(|_| invalid(format!("{host} is not a valid tls server name")))?;
-                Some((TlsConnector::from(config), server_name))
+                Some(TlsTarget {
+                    config: RwLock::new(config),
+                    server_name,
+                })
             }
             ("https", None) => return Err(invalid("https needs a tls configuration".to_owned())),
             ("http", _) => None,
@@ -135,6 +148,21 @@ impl Endpoint {
 
     pub(crate) fn is_tls(&self) -> bool {
         self.tls.is_some()
+    }
+
+    /// Installs a new TLS client configuration for the connections opened from now on; returns
+    /// false (and changes nothing) for a plain http endpoint.
+    pub(crate) fn replace_tls_config(&self, config: Arc<rustls::ClientConfig>) -> bool {
+        match &self.tls {
+            Some(target) => {
+                *target
+                    .config
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Opens a TCP (and TLS) connection and starts its HTTP/1.1 driver, within the connect timeout.
@@ -165,9 +193,14 @@ impl Endpoint {
         let _ = tcp.set_nodelay(true);
         match &self.tls {
             None => self.start_http(TokioIo::new(tcp), id, None).await,
-            Some((connector, server_name)) => {
-                let stream = connector
-                    .connect(server_name.clone(), tcp)
+            Some(target) => {
+                let config = target
+                    .config
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
+                let stream = TlsConnector::from(config)
+                    .connect(target.server_name.clone(), tcp)
                     .await
                     .map_err(|error| self.tls_error(error))?;
                 let certificate = stream

@@ -281,6 +281,26 @@ impl Transport {
         }
     }
 
+    /// Reads `ca_file` again and uses the new trust anchors for every connection opened from
+    /// now on (SIGHUP). Connections already open keep their TLS session and are not dropped.
+    /// Returns `Ok(false)` when the endpoint is plain http (nothing to reload).
+    ///
+    /// # Errors
+    /// [`Error::CaFile`] (naming the file) or [`Error::InvalidSettings`] when the new trust
+    /// anchors cannot be used; the previous configuration then stays in force, so a bad file
+    /// never drops trust silently.
+    pub fn reload_trust(&self) -> Result<bool, Error> {
+        let settings = &self.inner.settings;
+        if !self.inner.endpoint.is_tls() {
+            return Ok(false);
+        }
+        let config = tls::client_config(
+            settings.ca_file.as_deref(),
+            settings.danger_accept_invalid_certs,
+        )?;
+        Ok(self.inner.endpoint.replace_tls_config(Arc::new(config)))
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         Stats {

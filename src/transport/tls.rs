@@ -6,6 +6,9 @@
 //! - trust is the system roots plus every certificate of the operator's `ca_file`; only the lab
 //!   flag `danger_accept_invalid_certs` replaces verification, and even then the server's
 //!   certificate is still captured so the channel binding can be computed;
+//! - the configuration is rebuilt from `ca_file` on SIGHUP (`Transport::reload_trust`) and
+//!   swapped in only when it is usable; it is read once per new connection, so open connections
+//!   keep their session and a bad file never drops trust;
 //! - `tls-server-end-point` hashes the server certificate DER with the hash of its signature
 //!   algorithm, MD5 and SHA-1 (and algorithms without a hash) mapped to SHA-256.
 //!
@@ -461,5 +464,53 @@ mod tests {
     #[test]
     fn garbage_is_not_a_certificate() {
         assert!(tls_server_end_point(b"not a certificate").is_err());
+    }
+
+    #[test]
+    fn a_reload_refuses_an_unusable_ca_file_naming_it() {
+        use crate::transport::{AuthScheme, Error, Settings, Transport};
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca_path = dir.path().join("site-ca.pem");
+        let ca = rcgen::CertificateParams::new(Vec::<String>::new())
+            .unwrap()
+            .self_signed(&KeyPair::generate().unwrap())
+            .unwrap();
+        std::fs::write(&ca_path, ca.pem()).unwrap();
+        let mut settings = Settings::new(
+            "https://exchange.contoso.example/EWS/Exchange.asmx"
+                .parse()
+                .unwrap(),
+            AuthScheme::Ntlm,
+        );
+        settings.ca_file = Some(ca_path.clone());
+        let transport = Transport::new(settings).unwrap();
+        assert!(transport.reload_trust().unwrap(), "https reloads");
+
+        std::fs::write(&ca_path, "-----BEGIN CERTIFICATE-----\ngarbage\n").unwrap();
+        match transport.reload_trust() {
+            Err(error @ Error::CaFile { .. }) => {
+                assert!(
+                    error.to_string().contains(&ca_path.display().to_string()),
+                    "{error}"
+                );
+            }
+            other => panic!("expected a ca_file error, got {other:?}"),
+        }
+        std::fs::write(&ca_path, "").unwrap();
+        assert!(matches!(
+            transport.reload_trust(),
+            Err(Error::CaFile { .. })
+        ));
+
+        let plain = Transport::new(Settings::new(
+            "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap(),
+            AuthScheme::Ntlm,
+        ))
+        .unwrap();
+        assert!(
+            !plain.reload_trust().unwrap(),
+            "nothing to reload over http"
+        );
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod ntlm_peer;
+pub mod process;
 pub mod schema;
 pub mod sim;
