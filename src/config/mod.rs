@@ -577,11 +577,28 @@ impl Config {
     /// The settings of Autodiscover (`exchange.autodiscover = true`), asking as the first
     /// account for its own `smtp`; `None` when `exchange.url` is configured.
     pub fn autodiscover_settings(&self) -> Option<crate::exchange::autodiscover::Settings> {
+        self.exchange.autodiscover.as_ref()?;
+        let account = self.exchange.accounts.first()?;
+        Some(self.autodiscover_settings_for(&account.smtp))
+    }
+
+    /// Autodiscover settings for `mailbox` (`ews-connector discover`), asking as the first
+    /// account, with the `exchange.autodiscover_*` keys when `autodiscover = true` and the
+    /// defaults (derived candidates, no extra trusted host, internal URL first) otherwise.
+    pub fn autodiscover_settings_for(
+        &self,
+        mailbox: &str,
+    ) -> crate::exchange::autodiscover::Settings {
         let exchange = &self.exchange;
-        let autodiscover = exchange.autodiscover.as_ref()?;
-        let account = exchange.accounts.first()?;
-        Some(crate::exchange::autodiscover::Settings {
-            mailbox: account.smtp.clone(),
+        let default = AutodiscoverConfig {
+            url: None,
+            trusted_hosts: Vec::new(),
+            prefer: EwsUrlPreference::Internal,
+        };
+        let autodiscover = exchange.autodiscover.as_ref().unwrap_or(&default);
+        let account = &exchange.accounts[0];
+        crate::exchange::autodiscover::Settings {
+            mailbox: mailbox.to_owned(),
             credentials: crate::transport::Credentials {
                 username: account.username.clone(),
                 password: account.password.clone(),
@@ -602,7 +619,7 @@ impl Config {
             connect_timeout: std::time::Duration::from_secs(exchange.connect_timeout_secs),
             request_timeout: std::time::Duration::from_secs(exchange.timeout_secs),
             user_agent: format!("ews-connector/{}", env!("CARGO_PKG_VERSION")),
-        })
+        }
     }
 
     /// The settings of the `exchange` room (and its transport).

@@ -52,9 +52,11 @@ pub struct AutodiscoverSettings {
     pub pox: bool,
     /// A request for `from` is answered with RedirectAddress (POX: redirectAddr) to `to`.
     pub redirect_address: Option<RedirectAddress>,
-    /// Every request is answered with RedirectUrl (POX: redirectUrl) to this URL.
+    /// Every request is answered with RedirectUrl (POX: redirectUrl) to this URL; `{host}` in
+    /// it is replaced by the request's `Host` (the simulator's own address).
     pub redirect_url: Option<String>,
-    /// Every request is answered `302 Found` with this `Location`, before any logon.
+    /// Every request is answered `302 Found` with this `Location` (`{host}` replaced as above),
+    /// before any logon.
     pub http_redirect: Option<String>,
     /// Overrides the `InternalEwsUrl` (POX: EXCH `EwsUrl`); default `http://<Host>/EWS/Exchange.asmx`.
     pub internal_ews_url: Option<String>,
@@ -110,7 +112,7 @@ pub(crate) async fn handle(
     let settings = lock(&shared.state).autodiscover.clone();
     if let Some(location) = &settings.http_redirect {
         let mut response = plain(StatusCode::FOUND, "");
-        if let Ok(value) = HeaderValue::from_str(location) {
+        if let Ok(value) = HeaderValue::from_str(&location.replace("{host}", &host)) {
             response.headers_mut().insert(header::LOCATION, value);
         }
         return response;
@@ -148,7 +150,11 @@ pub(crate) async fn handle(
         .as_ref()
         .filter(|redirect| redirect.from.eq_ignore_ascii_case(&mailbox))
         .map(|redirect| redirect.to.as_str());
-    let text = match (soap, redirect_address, settings.redirect_url.as_deref()) {
+    let redirect_url = settings
+        .redirect_url
+        .as_ref()
+        .map(|target| target.replace("{host}", &host));
+    let text = match (soap, redirect_address, redirect_url.as_deref()) {
         (true, Some(target), _) => fill(
             GET_USER_SETTINGS_REDIRECT,
             &[
