@@ -263,3 +263,282 @@ async fn a_redirect_loop_stops_at_the_hop_limit() {
         "the first request and one per followed redirect, then it stops"
     );
 }
+
+/// Removes comments and whitespace between tags, to compare a readable sample with the writer.
+fn minify(text: &str) -> String {
+    let mut without_comments = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        without_comments.push_str(&rest[..start]);
+        let end = rest[start..].find("-->").expect("closed comment");
+        rest = &rest[start + end + 3..];
+    }
+    without_comments.push_str(rest);
+    let mut minified = String::new();
+    for piece in without_comments.split('<') {
+        if minified.is_empty() && piece.trim().is_empty() {
+            continue;
+        }
+        let (tag, text) = piece.split_once('>').unwrap_or((piece, ""));
+        minified.push('<');
+        minified.push_str(tag);
+        minified.push('>');
+        if !text.trim().is_empty() {
+            minified.push_str(text);
+        }
+    }
+    minified.replace("<?xml version=\"1.0\" encoding=\"utf-8\"?>", "")
+}
+
+#[test]
+fn the_shared_samples_decode_as_protocol_section_8_says() {
+    if !require_or_skip("shared") {
+        return;
+    }
+    let samples = shared_dir()
+        .unwrap()
+        .join("ews-schema/samples/autodiscover");
+    let read = |name: &str| std::fs::read(samples.join(name)).unwrap();
+
+    let decoded = xml::decode_get_user_settings(&read("GetUserSettings.response.xml")).unwrap();
+    let user = &decoded.users[0];
+    assert_eq!(
+        user.setting("InternalEwsUrl"),
+        Some("https://mail.contoso.example/EWS/Exchange.asmx")
+    );
+    assert_eq!(user.setting("ExternalEwsUrl"), None);
+    assert_eq!(user.setting_errors[0].setting_name, "ExternalEwsUrl");
+    assert_eq!(
+        user.setting_errors[0].error_code,
+        xml::AutodiscoverErrorCode::SettingIsNotAvailable
+    );
+
+    let redirect =
+        xml::decode_get_user_settings(&read("GetUserSettings.response-RedirectAddress.xml"))
+            .unwrap();
+    assert_eq!(
+        redirect.users[0].error_code,
+        xml::AutodiscoverErrorCode::RedirectAddress
+    );
+    assert_eq!(
+        redirect.users[0].redirect_target.as_deref(),
+        Some("alice@resource.contoso.example")
+    );
+
+    assert_eq!(
+        xml::decode_pox(&read("pox.response.xml")).unwrap(),
+        xml::PoxResponse::Settings {
+            internal_ews_url: Some("https://mail.contoso.example/EWS/Exchange.asmx".to_owned()),
+            external_ews_url: Some("https://mail.contoso.example/EWS/Exchange.asmx".to_owned()),
+        }
+    );
+
+    let pox_request = String::from_utf8(xml::encode_pox("alice@contoso.example").unwrap()).unwrap();
+    let sample = String::from_utf8(read("pox.request.xml")).unwrap();
+    assert_eq!(minify(&pox_request), minify(&sample));
+
+    // The sample asks for more settings; with the same list the request is the same document.
+    let soap_request = xml::encode_get_user_settings(
+        "https://autodiscover.contoso.example/autodiscover/autodiscover.svc",
+        "alice@contoso.example",
+        &[
+            "InternalEwsUrl",
+            "ExternalEwsUrl",
+            "EwsSupportedSchemas",
+            "CasVersion",
+            "GroupingInformation",
+            "AutoDiscoverSMTPAddress",
+        ],
+    )
+    .unwrap();
+    let sample = String::from_utf8(read("GetUserSettings.request.xml")).unwrap();
+    assert_eq!(
+        minify(&String::from_utf8(soap_request).unwrap()),
+        minify(&sample).replace(
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"\n               xmlns:a=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"\n               xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">",
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\" xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">"
+        )
+    );
+}
+
+fn write_config(
+    dir: &std::path::Path,
+    autodiscover_url: &str,
+    listen_port: u16,
+    token_sha256: &str,
+) -> std::path::PathBuf {
+    std::fs::write(dir.join("svc.password"), format!("{SVC_PASSWORD}\n")).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[exchange]
+autodiscover = true
+autodiscover_url = "{autodiscover_url}"
+access = "delegate"
+retry_budget_secs = 2
+
+[[exchange.accounts]]
+username = 'CONTOSO\svc-mytt'
+smtp = "svc-mytt@contoso.example"
+password_file = "svc.password"
+
+[delegation]
+principal = "mytimetable-push@contoso.example"
+
+[api]
+listen = "127.0.0.1:{listen_port}"
+allowed_domains = ["contoso.example"]
+
+[[api.clients]]
+name = "mytimetable"
+token_sha256 = "{token_sha256}"
+scopes = ["calendar:check"]
+
+[audit]
+path = "audit.jsonl"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let output = tokio::process::Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_prints_each_candidate_and_the_url() {
+    let sim = sim_with("soap = false").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &svc_url(&sim), 0, &"0".repeat(64));
+    let config = config.to_str().unwrap();
+
+    let (status, stdout, stderr) = run_cli(&["discover", SVC_SMTP, "--config", config]).await;
+    assert_eq!(status, 0, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[0].starts_with(" 1. soap") && lines[0].ends_with("failed: http 404"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with(" 2. pox") && lines[1].contains(&format!("found: {}", sim.url)),
+        "{stdout}"
+    );
+    assert_eq!(lines[2], format!("EWS URL: {}", sim.url));
+    assert!(lines[3].starts_with("found by: pox at "), "{stdout}");
+    assert!(!stderr.contains(SVC_PASSWORD), "{stderr}");
+
+    let (status, stdout, _) = run_cli(&["discover", SVC_SMTP, "--config", config, "--json"]).await;
+    assert_eq!(status, 0);
+    let body: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(body["ewsUrl"], sim.url);
+    assert_eq!(body["attempts"][0]["outcome"], "failed");
+    assert_eq!(body["attempts"][1]["protocol"], "pox");
+
+    // A redirect to a host outside contoso.example: exit 2, and the reason names host and key.
+    let redirecting =
+        sim_with("redirect_url = \"https://outside.example/autodiscover/autodiscover.svc\"").await;
+    let config = write_config(dir.path(), &svc_url(&redirecting), 0, &"0".repeat(64));
+    let (status, stdout, stderr) =
+        run_cli(&["discover", SVC_SMTP, "--config", config.to_str().unwrap()]).await;
+    assert_eq!(status, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("refused: refused to send credentials to outside.example"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("add \"outside.example\" to exchange.autodiscover_trusted_hosts"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("EWS URL:"), "{stdout}");
+
+    let (status, _, stderr) = run_cli(&[
+        "discover",
+        "not-an-address",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(status, 1, "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_autodiscover_answers_a_check_end_to_end() {
+    let sim = sim_with("").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (token, token_sha256) = ews_connector::api::token::new_token();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = write_config(dir.path(), &svc_url(&sim), port, &token_sha256);
+    let mut child = tokio::process::Command::new(BINARY)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await {
+            if response.status() == 200 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let response = client
+        .get(format!(
+            "{base}/v1/mailboxes/granted@contoso.example/calendar/access"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(sim.stats().requests("GetUserSettings"), 1);
+    assert!(sim.stats().requests("GetFolder") >= 1);
+
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    let found = stderr
+        .lines()
+        .find(|line| line.contains("autodiscover found the EWS URL"))
+        .unwrap_or_else(|| panic!("no info line: {stderr}"));
+    assert!(
+        found.contains(&sim.url) && found.contains("soap GetUserSettings"),
+        "{found}"
+    );
+    assert!(!stderr.contains(SVC_PASSWORD), "{stderr}");
+}
