@@ -542,3 +542,29 @@ async fn serve_with_autodiscover_answers_a_check_end_to_end() {
     );
     assert!(!stderr.contains(SVC_PASSWORD), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_refused_password_stops_the_search_after_one_logon() {
+    let sim = sim_with("").await;
+    let mut wrong = settings(&sim);
+    wrong.credentials.password = Secret::new("Wr0ng-Passw0rd");
+    let error = autodiscover::discover(&wrong).await.unwrap_err();
+    assert!(matches!(error, Error::AuthRejected { .. }), "{error}");
+    assert!(error.to_string().contains(r"CONTOSO\svc-mytt"), "{error}");
+    assert!(!format!("{error:?}").contains("Wr0ng-Passw0rd"));
+    assert_eq!(error.attempts().len(), 1, "the POX candidate was not tried");
+    assert_eq!(sim.stats().ntlm_refused, 1);
+}
+
+#[tokio::test]
+async fn a_result_is_cached_for_the_process() {
+    let sim = sim_with("").await;
+    let first = autodiscover::discover_cached(&settings(&sim))
+        .await
+        .unwrap();
+    let second = autodiscover::discover_cached(&settings(&sim))
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    assert_eq!(sim.stats().requests("GetUserSettings"), 1);
+}

@@ -160,7 +160,7 @@ pub enum Error {
         "autodiscover stopped: {url} refused the credentials of {username} (no other endpoint was tried with them)"
     )]
     AuthRejected {
-        url: Url,
+        url: String,
         username: String,
         attempts: Vec<Attempt>,
     },
@@ -365,7 +365,7 @@ pub async fn discover(settings: &Settings) -> Result<Discovery, Error> {
                     },
                 ));
                 return Err(Error::AuthRejected {
-                    url: candidate.url,
+                    url: candidate.url.to_string(),
                     username: settings.credentials.username.clone(),
                     attempts,
                 });
