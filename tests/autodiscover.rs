@@ -568,3 +568,41 @@ async fn a_result_is_cached_for_the_process() {
     assert_eq!(first, second);
     assert_eq!(sim.stats().requests("GetUserSettings"), 1);
 }
+
+#[test]
+fn the_autodiscover_keys_of_the_sample_configuration_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "x\n").unwrap();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/config.example.toml"
+    ))
+    .unwrap()
+    .replace("/etc/ews-connector/sa-mytt-exch-1.password", "pw");
+    let mut uncommented = String::new();
+    for line in sample.lines() {
+        if line.starts_with("url = ") {
+            continue;
+        }
+        let line = match line.strip_prefix("# ") {
+            Some(rest) if rest.starts_with("autodiscover") => rest,
+            _ => line,
+        };
+        uncommented.push_str(line);
+        uncommented.push('\n');
+    }
+    let config = ews_connector::config::Config::from_sources(
+        &uncommented,
+        &Default::default(),
+        &std::collections::HashMap::new(),
+        dir.path(),
+    )
+    .unwrap_or_else(|error| panic!("{error}\n{uncommented}"));
+    let settings = config.autodiscover_settings().unwrap();
+    assert_eq!(settings.trusted_hosts, vec!["mail.partner.example"]);
+    assert_eq!(
+        settings.start_url.unwrap().as_str(),
+        "https://autodiscover.uni.example/autodiscover/autodiscover.svc"
+    );
+    assert!(config.exchange.url.is_none());
+}
