@@ -869,6 +869,88 @@ mod tests {
         );
     }
 
+    /// A one-connection-at-a-time listener answering every request with `answer`, recording
+    /// the request heads.
+    async fn answering(answer: &'static str) -> (Url, std::sync::Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let recorded = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = vec![0u8; 8192];
+                let read = stream.read(&mut buffer).await.unwrap_or(0);
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buffer[..read]).into_owned());
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        let url = Url::parse(&format!(
+            "http://127.0.0.1:{port}/autodiscover/autodiscover.xml"
+        ))
+        .unwrap();
+        (url, heads)
+    }
+
+    fn probe_settings() -> Settings {
+        Settings {
+            mailbox: "alice@contoso.example".to_owned(),
+            credentials: Credentials {
+                username: "CONTOSO\\svc".to_owned(),
+                password: crate::secret::Secret::new("probe-Passw0rd"),
+            },
+            auth: AuthScheme::Basic,
+            start_url: None,
+            trusted_hosts: Vec::new(),
+            prefer: Preference::Internal,
+            ca_file: None,
+            channel_binding: true,
+            danger_allow_basic_over_http: true,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
+            user_agent: "test".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_redirect_probe_sends_no_credentials_and_follows_only_https() {
+        let (url, heads) = answering(
+            "HTTP/1.1 302 Found\r\nLocation: https://mail.contoso.example/autodiscover/autodiscover.xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        match probe(&probe_settings(), &url).await {
+            Step::RedirectUrl { kind, target } => {
+                assert_eq!(kind, "HTTP 302");
+                assert_eq!(
+                    target.as_str(),
+                    "https://mail.contoso.example/autodiscover/autodiscover.xml"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let head = heads.lock().unwrap()[0].clone();
+        assert!(
+            head.starts_with("GET /autodiscover/autodiscover.xml HTTP/1.1"),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+
+        let (url, _) = answering(
+            "HTTP/1.1 302 Found\r\nLocation: http://mail.contoso.example/autodiscover/autodiscover.xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        match probe(&probe_settings(), &url).await {
+            Step::Failed(reason) => assert!(reason.contains("only an https location"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn mailbox_domain_and_pox_twin() {
         assert_eq!(
