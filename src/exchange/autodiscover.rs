@@ -372,13 +372,16 @@ pub async fn discover(settings: &Settings) -> Result<Discovery, Error> {
             }
         }
     }
-    let refusals: Vec<&str> = attempts
-        .iter()
-        .filter_map(|attempt| match &attempt.outcome {
-            Outcome::Refused { reason } => Some(reason.as_str()),
-            _ => None,
-        })
-        .collect();
+    // One line per distinct refusal (the same host is often refused for SOAP and POX alike).
+    let mut refusals: Vec<&str> = Vec::new();
+    for attempt in &attempts {
+        if let Outcome::Refused { reason } = &attempt.outcome {
+            let reason = reason.split(" (sent there by").next().unwrap_or(reason);
+            if !refusals.contains(&reason) {
+                refusals.push(reason);
+            }
+        }
+    }
     let summary = if refusals.is_empty() {
         let failures: Vec<String> = attempts
             .iter()
