@@ -219,7 +219,11 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
         what: "delegation.level".to_owned(),
         reason: "it has no Add-MailboxFolderPermission role",
     })?;
-    let host = exchange.url.host_str().unwrap_or("exchange");
+    let host = exchange
+        .url
+        .as_ref()
+        .and_then(|url| url.host_str())
+        .unwrap_or("exchange");
     let users_group = format!("mytimetable-users@{}", domain_part(principal));
     let policy_concurrency = policy_max_concurrency(exchange.max_concurrency_per_account);
     let q = ps_quote;

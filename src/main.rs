@@ -118,6 +118,16 @@ enum Command {
         #[arg(long)]
         max_concurrency: Option<usize>,
     },
+    /// Finds MAILBOX's EWS URL with Autodiscover (SOAP, then POX, following redirects) and
+    /// prints every candidate tried with its outcome; exit 0 with the URL, 2 when none worked.
+    Discover {
+        mailbox: String,
+        #[arg(long)]
+        config: PathBuf,
+        /// Print one JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -210,7 +220,7 @@ async fn run(command: Command) -> ExitCode {
             }
         }
         Command::Serve { config } => {
-            let config = match load_config(&config) {
+            let config = match load_config(&config).await {
                 Ok(config) => config,
                 Err(exit) => return exit,
             };
@@ -224,7 +234,7 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match load_config(&config) {
+            let config = match load_config(&config).await {
                 Ok(config) => config,
                 Err(exit) => return exit,
             };
@@ -242,7 +252,7 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match load_config(&config) {
+            let config = match load_config(&config).await {
                 Ok(config) => config,
                 Err(exit) => return exit,
             };
@@ -262,7 +272,7 @@ async fn run(command: Command) -> ExitCode {
             principal,
             dry_run,
         } => {
-            let config = match load_config(&config) {
+            let config = match load_config(&config).await {
                 Ok(config) => config,
                 Err(exit) => return exit,
             };
@@ -286,6 +296,18 @@ async fn run(command: Command) -> ExitCode {
         Command::Token {
             command: TokenCommand::New { name, scopes },
         } => token_new(&name, &scopes),
+        Command::Discover {
+            mailbox,
+            config,
+            json,
+        } => {
+            let config = match Config::load(&config) {
+                Ok(config) => config,
+                Err(error) => return fail_config(&error),
+            };
+            init_logging(config.log.format, &config.log.level);
+            discover(&config, &mailbox, json).await
+        }
         Command::Demo { listen } => {
             init_logging(LogFormat::Text, "warn");
             let mut stdout = std::io::stdout();
@@ -298,10 +320,12 @@ async fn run(command: Command) -> ExitCode {
             }
         }
         Command::AdminScript { config, users } => {
-            let config = match load_config(&config) {
+            // Offline: the script needs no EWS URL, so no Autodiscover either.
+            let config = match Config::load(&config) {
                 Ok(config) => config,
-                Err(exit) => return exit,
+                Err(error) => return fail_config(&error),
             };
+            init_logging(config.log.format, &config.log.level);
             admin_script(&config, users.as_deref())
         }
         Command::Check {
@@ -309,7 +333,7 @@ async fn run(command: Command) -> ExitCode {
             config,
             json,
         } => {
-            let config = match load_config(&config) {
+            let config = match load_config(&config).await {
                 Ok(config) => config,
                 Err(exit) => return exit,
             };
@@ -819,11 +843,107 @@ fn report_problem(problem: Problem, json: bool) -> ExitCode {
     }
 }
 
-/// Loads the configuration and starts logging as it says; a bad file is exit status 2.
-fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
-    let config = Config::load(path).map_err(|error| fail_config(&error))?;
+/// Loads the configuration and starts logging as it says; with `exchange.autodiscover = true`
+/// also discovers the EWS URL (once per process). A bad file or a failed discovery is exit
+/// status 2.
+async fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
+    let mut config = Config::load(path).map_err(|error| fail_config(&error))?;
     init_logging(config.log.format, &config.log.level);
+    if let Some(settings) = config.autodiscover_settings() {
+        match ews_connector::exchange::autodiscover::discover_cached(&settings).await {
+            Ok(found) => config.exchange.url = Some(found.url),
+            Err(error) => {
+                eprintln!("ews-connector: {}", error_chain(&error));
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
     Ok(config)
+}
+
+/// `discover MAILBOX`: every candidate with its outcome, then the URL found (exit 0), or why
+/// none worked (exit 2); an invalid address is exit 1.
+async fn discover(config: &Config, mailbox: &str, json: bool) -> ExitCode {
+    use ews_connector::exchange::autodiscover::{self, Attempt, Outcome};
+
+    let mailbox = match Mailbox::parse(mailbox) {
+        Ok(mailbox) => mailbox,
+        Err(error) => {
+            return report_problem(
+                Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox),
+                json,
+            );
+        }
+    };
+    let settings = config.autodiscover_settings_for(mailbox.as_str());
+    let result = autodiscover::discover(&settings).await;
+    let attempts = match &result {
+        Ok(found) => found.attempts.as_slice(),
+        Err(error) => error.attempts(),
+    };
+    let describe = |attempt: &Attempt| -> (&'static str, String) {
+        match &attempt.outcome {
+            Outcome::Found { url, setting } => ("found", format!("{url} ({setting})")),
+            Outcome::Redirected { kind, target } => ("redirected", format!("{kind} to {target}")),
+            Outcome::Refused { reason } => ("refused", reason.clone()),
+            Outcome::Failed { reason } => ("failed", reason.clone()),
+        }
+    };
+    if json {
+        let attempts: Vec<serde_json::Value> = attempts
+            .iter()
+            .map(|attempt| {
+                let (outcome, detail) = describe(attempt);
+                serde_json::json!({
+                    "protocol": attempt.protocol.as_str(),
+                    "url": attempt.url.as_str(),
+                    "mailbox": attempt.mailbox,
+                    "outcome": outcome,
+                    "detail": detail,
+                })
+            })
+            .collect();
+        let body = match &result {
+            Ok(found) => serde_json::json!({
+                "mailbox": mailbox.as_str(),
+                "ewsUrl": found.url.as_str(),
+                "foundBy": found.found_by,
+                "attempts": attempts,
+            }),
+            Err(error) => serde_json::json!({
+                "mailbox": mailbox.as_str(),
+                "ewsUrl": null,
+                "error": error.to_string(),
+                "attempts": attempts,
+            }),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).expect("serializable")
+        );
+    } else {
+        for (index, attempt) in attempts.iter().enumerate() {
+            let (outcome, detail) = describe(attempt);
+            println!(
+                "{:>2}. {:<14} {} as {}: {outcome}: {detail}",
+                index + 1,
+                attempt.protocol.as_str(),
+                attempt.url,
+                attempt.mailbox
+            );
+        }
+        if let Ok(found) = &result {
+            println!("EWS URL: {}", found.url);
+            println!("found by: {}", found.found_by);
+        }
+    }
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ews-connector: {}", error_chain(&error));
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn fail_config(error: &ews_connector::config::Error) -> ExitCode {

@@ -110,8 +110,11 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct ExchangeConfig {
-    /// The EWS endpoint, `https://host/EWS/Exchange.asmx`.
-    pub url: url::Url,
+    /// The EWS endpoint, `https://host/EWS/Exchange.asmx`. `None` with `autodiscover = true`
+    /// until the URL is discovered (`main` sets it before building `exchange`).
+    pub url: Option<url::Url>,
+    /// `exchange.autodiscover = true` and its keys; `None` when `url` is configured.
+    pub autodiscover: Option<AutodiscoverConfig>,
     /// `RequestServerVersion` sent with every request.
     pub version: String,
     pub auth: AuthKind,
@@ -133,6 +136,27 @@ pub struct ExchangeConfig {
     /// Lab only: allow Basic authentication over plain http.
     pub danger_allow_basic_over_http: bool,
     pub accounts: Vec<Account>,
+}
+
+/// `exchange.autodiscover = true`: the EWS URL is found from the first account's `smtp`.
+#[derive(Debug, Clone)]
+pub struct AutodiscoverConfig {
+    /// `exchange.autodiscover_url`: one starting endpoint instead of the candidates derived from
+    /// the domain (labs and tests; an `http://` one is allowed to carry credentials).
+    pub url: Option<url::Url>,
+    /// `exchange.autodiscover_trusted_hosts`: lower-case host names (with their subdomains)
+    /// that may get credentials besides the SMTP domain.
+    pub trusted_hosts: Vec<String>,
+    /// `exchange.autodiscover_prefer`: `internal` (default) or `external`.
+    pub prefer: EwsUrlPreference,
+}
+
+/// Which EWS URL Autodiscover uses when both are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EwsUrlPreference {
+    Internal,
+    External,
 }
 
 /// One service account, with its password already read from its file or variable.
@@ -219,6 +243,11 @@ struct RawExchange {
     url: Option<String>,
     #[serde(default)]
     autodiscover: bool,
+    autodiscover_url: Option<String>,
+    #[serde(default)]
+    autodiscover_trusted_hosts: Vec<String>,
+    #[serde(default = "default_prefer")]
+    autodiscover_prefer: EwsUrlPreference,
     #[serde(default = "default_version")]
     version: String,
     #[serde(default = "default_auth")]
@@ -342,6 +371,9 @@ fn default_auth() -> AuthKind {
 fn default_access() -> AccessMode {
     AccessMode::Delegate
 }
+fn default_prefer() -> EwsUrlPreference {
+    EwsUrlPreference::Internal
+}
 fn default_true() -> bool {
     true
 }
@@ -423,6 +455,7 @@ impl Config {
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("api.allowed_domains")
+            .with_list_parse_key("exchange.autodiscover_trusted_hosts")
             .source(Some(overrides.clone().into_iter().collect()));
         let merged = config::Config::builder()
             .add_source(config::File::from_str(toml_text, config::FileFormat::Toml))
@@ -442,7 +475,26 @@ impl Config {
         let mut out = String::new();
         let exchange = &self.exchange;
         let _ = writeln!(out, "[exchange]");
-        let _ = writeln!(out, "url = {}", quote(exchange.url.as_str()));
+        if let Some(url) = &exchange.url {
+            let _ = writeln!(out, "url = {}", quote(url.as_str()));
+        }
+        if let Some(autodiscover) = &exchange.autodiscover {
+            let _ = writeln!(out, "autodiscover = true");
+            if let Some(url) = &autodiscover.url {
+                let _ = writeln!(out, "autodiscover_url = {}", quote(url.as_str()));
+            }
+            let hosts: Vec<String> = autodiscover
+                .trusted_hosts
+                .iter()
+                .map(|h| quote(h))
+                .collect();
+            let _ = writeln!(out, "autodiscover_trusted_hosts = [{}]", hosts.join(", "));
+            let prefer = match autodiscover.prefer {
+                EwsUrlPreference::Internal => "internal",
+                EwsUrlPreference::External => "external",
+            };
+            let _ = writeln!(out, "autodiscover_prefer = {}", quote(prefer));
+        }
         let _ = writeln!(out, "version = {}", quote(&exchange.version));
         let auth = match exchange.auth {
             AuthKind::Ntlm => "ntlm",
@@ -533,12 +585,66 @@ impl Config {
 }
 
 impl Config {
+    /// The settings of Autodiscover (`exchange.autodiscover = true`), asking as the first
+    /// account for its own `smtp`; `None` when `exchange.url` is configured.
+    pub fn autodiscover_settings(&self) -> Option<crate::exchange::autodiscover::Settings> {
+        self.exchange.autodiscover.as_ref()?;
+        let account = self.exchange.accounts.first()?;
+        Some(self.autodiscover_settings_for(&account.smtp))
+    }
+
+    /// Autodiscover settings for `mailbox` (`ews-connector discover`), asking as the first
+    /// account, with the `exchange.autodiscover_*` keys when `autodiscover = true` and the
+    /// defaults (derived candidates, no extra trusted host, internal URL first) otherwise.
+    pub fn autodiscover_settings_for(
+        &self,
+        mailbox: &str,
+    ) -> crate::exchange::autodiscover::Settings {
+        let exchange = &self.exchange;
+        let default = AutodiscoverConfig {
+            url: None,
+            trusted_hosts: Vec::new(),
+            prefer: EwsUrlPreference::Internal,
+        };
+        let autodiscover = exchange.autodiscover.as_ref().unwrap_or(&default);
+        let account = &exchange.accounts[0];
+        crate::exchange::autodiscover::Settings {
+            mailbox: mailbox.to_owned(),
+            credentials: crate::transport::Credentials {
+                username: account.username.clone(),
+                password: account.password.clone(),
+            },
+            auth: match exchange.auth {
+                AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
+                AuthKind::Basic => crate::transport::AuthScheme::Basic,
+            },
+            start_url: autodiscover.url.clone(),
+            trusted_hosts: autodiscover.trusted_hosts.clone(),
+            prefer: match autodiscover.prefer {
+                EwsUrlPreference::Internal => crate::exchange::autodiscover::Preference::Internal,
+                EwsUrlPreference::External => crate::exchange::autodiscover::Preference::External,
+            },
+            ca_file: self.tls.ca_file.clone(),
+            channel_binding: self.tls.channel_binding,
+            danger_allow_basic_over_http: exchange.danger_allow_basic_over_http,
+            connect_timeout: std::time::Duration::from_secs(exchange.connect_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(exchange.timeout_secs),
+            user_agent: format!("ews-connector/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
     /// The settings of the `exchange` room (and its transport).
+    ///
+    /// # Panics
+    /// When `exchange.url` is unset: with `autodiscover = true` the caller first sets it to the
+    /// discovered URL (as `main` does).
     pub fn exchange_settings(&self) -> crate::exchange::Settings {
         let exchange = &self.exchange;
         crate::exchange::Settings {
             transport: crate::transport::Settings {
-                url: exchange.url.clone(),
+                url: exchange.url.clone().expect(
+                    "exchange.url is configured, or discovered before exchange_settings is called",
+                ),
                 auth: match exchange.auth {
                     AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
                     AuthKind::Basic => crate::transport::AuthScheme::Basic,
@@ -772,36 +878,55 @@ fn validate_exchange(
     environment: &dyn Environment,
     base_dir: &Path,
 ) -> Result<ExchangeConfig, Error> {
-    let url_text = match (raw.url, raw.autodiscover) {
-        (Some(url), _) => url,
-        (None, true) => {
+    let autodiscover_keys_without_autodiscover = !raw.autodiscover
+        && (raw.autodiscover_url.is_some() || !raw.autodiscover_trusted_hosts.is_empty());
+    if autodiscover_keys_without_autodiscover {
+        return Err(Error::invalid(
+            "exchange.autodiscover",
+            "exchange.autodiscover_url and exchange.autodiscover_trusted_hosts need exchange.autodiscover = true",
+        ));
+    }
+    let (url, autodiscover) = match (raw.url, raw.autodiscover) {
+        (Some(_), true) => {
             return Err(Error::invalid(
                 "exchange.autodiscover",
-                "autodiscover is not supported yet; set exchange.url to https://<server>/EWS/Exchange.asmx",
+                "exchange.url and exchange.autodiscover = true are both set: keep exchange.url (preferred: it rarely changes) or remove it to discover the URL",
             ));
+        }
+        (Some(url_text), false) => (Some(parse_http_url("exchange.url", &url_text)?), None),
+        (None, true) => {
+            let start = raw
+                .autodiscover_url
+                .as_deref()
+                .map(|text| parse_http_url("exchange.autodiscover_url", text))
+                .transpose()?;
+            let mut trusted_hosts = Vec::new();
+            for (index, host) in raw.autodiscover_trusted_hosts.iter().enumerate() {
+                let host = host.trim().trim_start_matches('.').to_ascii_lowercase();
+                if host.is_empty() || host.contains(['@', ' ', '/', ',', ':']) {
+                    return Err(Error::invalid(
+                        format!("exchange.autodiscover_trusted_hosts[{index}]"),
+                        "not a host name (write mail.uni.example, no scheme or port)",
+                    ));
+                }
+                trusted_hosts.push(host);
+            }
+            (
+                None,
+                Some(AutodiscoverConfig {
+                    url: start,
+                    trusted_hosts,
+                    prefer: raw.autodiscover_prefer,
+                }),
+            )
         }
         (None, false) => {
             return Err(Error::invalid(
                 "exchange.url",
-                "missing (https://<server>/EWS/Exchange.asmx)",
+                "missing (https://<server>/EWS/Exchange.asmx, or exchange.autodiscover = true)",
             ));
         }
     };
-    let url = url::Url::parse(&url_text).map_err(|error| {
-        Error::invalid(
-            "exchange.url",
-            format!("`{url_text}` is not a URL: {error}"),
-        )
-    })?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(Error::invalid(
-            "exchange.url",
-            "must start with https:// (or http:// in a lab)",
-        ));
-    }
-    if url.host_str().is_none() {
-        return Err(Error::invalid("exchange.url", "has no host"));
-    }
     if !crate::ews::is_known_version(&raw.version) {
         return Err(Error::invalid(
             "exchange.version",
@@ -817,7 +942,8 @@ fn validate_exchange(
             "is `impersonation` but exchange.impersonation is false",
         ));
     }
-    if raw.auth == AuthKind::Basic && url.scheme() == "http" && !raw.danger_allow_basic_over_http {
+    let plain_http = url.as_ref().is_some_and(|url| url.scheme() == "http");
+    if raw.auth == AuthKind::Basic && plain_http && !raw.danger_allow_basic_over_http {
         return Err(Error::invalid(
             "exchange.auth",
             "Basic sends the password in every request: it needs an https:// url (lab only: danger_allow_basic_over_http = true)",
@@ -910,6 +1036,7 @@ fn validate_exchange(
     }
     Ok(ExchangeConfig {
         url,
+        autodiscover,
         version: raw.version,
         auth: raw.auth,
         access: raw.access,
@@ -990,6 +1117,22 @@ fn credentials_path(path: &Path, environment: &dyn Environment) -> Result<PathBu
             "names ${CREDENTIALS_DIRECTORY}, which is not set (systemd sets it for units with LoadCredential=)"
         )),
     }
+}
+
+/// Parses an `http(s)://host/...` value of `key`.
+fn parse_http_url(key: &str, text: &str) -> Result<url::Url, Error> {
+    let url = url::Url::parse(text)
+        .map_err(|error| Error::invalid(key, format!("`{text}` is not a URL: {error}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(Error::invalid(
+            key,
+            "must start with https:// (or http:// in a lab)",
+        ));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::invalid(key, "has no host"));
+    }
+    Ok(url)
 }
 
 fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
@@ -1147,7 +1290,10 @@ password_env = "SA1_PASSWORD"
             ],
         )
         .unwrap();
-        assert_eq!(config.exchange.url.host_str(), Some("other.uni.example"));
+        assert_eq!(
+            config.exchange.url.as_ref().and_then(|url| url.host_str()),
+            Some("other.uni.example")
+        );
         assert_eq!(config.exchange.timeout_secs, 5);
         assert!(!config.tls.channel_binding);
         assert_eq!(
@@ -1224,6 +1370,69 @@ password_env = "SA1_PASSWORD"
                 &[]
             )),
             "exchange.accounts[0].smtp"
+        );
+    }
+
+    #[test]
+    fn autodiscover_is_accepted_without_url_and_refused_with_it() {
+        let text = MINIMAL.replace(
+            "url = \"https://mail.uni.example/EWS/Exchange.asmx\"",
+            "autodiscover = true\nautodiscover_trusted_hosts = [\"Mail.Partner.example\"]",
+        );
+        let config = load(&text, &[]).unwrap();
+        assert!(config.exchange.url.is_none());
+        let autodiscover = config.exchange.autodiscover.as_ref().unwrap();
+        assert_eq!(autodiscover.trusted_hosts, vec!["mail.partner.example"]);
+        assert_eq!(autodiscover.prefer, super::EwsUrlPreference::Internal);
+        let settings = config.autodiscover_settings().unwrap();
+        assert_eq!(settings.mailbox, "sa-mytt-exch-1@uni.example");
+        assert_eq!(settings.start_url, None);
+        assert!(config.render_effective().contains("autodiscover = true"));
+
+        let overridden = load(
+            &text,
+            &[
+                (
+                    "EWSC__EXCHANGE__AUTODISCOVER_URL",
+                    "http://127.0.0.1:8443/autodiscover/autodiscover.svc",
+                ),
+                (
+                    "EWSC__EXCHANGE__AUTODISCOVER_TRUSTED_HOSTS",
+                    "a.example,b.example",
+                ),
+                ("EWSC__EXCHANGE__AUTODISCOVER_PREFER", "external"),
+            ],
+        )
+        .unwrap();
+        let settings = overridden.autodiscover_settings().unwrap();
+        assert_eq!(
+            settings.start_url.unwrap().as_str(),
+            "http://127.0.0.1:8443/autodiscover/autodiscover.svc"
+        );
+        assert_eq!(settings.trusted_hosts, vec!["a.example", "b.example"]);
+        assert_eq!(
+            settings.prefer,
+            crate::exchange::autodiscover::Preference::External
+        );
+
+        let both = MINIMAL.replace("[exchange]", "[exchange]\nautodiscover = true");
+        let error = load(&both, &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("exchange.url") && error.contains("exchange.autodiscover"),
+            "{error}"
+        );
+        let stray = MINIMAL.replace(
+            "[exchange]",
+            "[exchange]\nautodiscover_url = \"https://a.uni.example/autodiscover/autodiscover.svc\"",
+        );
+        assert_eq!(invalid_key(load(&stray, &[])), "exchange.autodiscover");
+        let bad_url = text.replace(
+            "autodiscover = true",
+            "autodiscover = true\nautodiscover_url = \"ftp://a.uni.example/x\"",
+        );
+        assert_eq!(
+            invalid_key(load(&bad_url, &[])),
+            "exchange.autodiscover_url"
         );
     }
 

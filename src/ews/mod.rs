@@ -9,6 +9,7 @@
 //! Entry points: [`encode`], [`decode`], [`decode_fault`], the [`Operation`] structs in [`ops`],
 //! [`RequestHeader`], [`ResponseCode`] and its [`ErrorKind`].
 
+pub mod autodiscover;
 pub mod envelope;
 pub mod error;
 pub mod ops;

@@ -19,6 +19,7 @@
 //! [`ExchangeStats`], [`AccountState`].
 
 mod accounts;
+pub mod autodiscover;
 mod retry;
 
 use std::collections::BTreeMap;

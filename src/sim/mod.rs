@@ -17,6 +17,7 @@
 //! [`ScriptedFault`], [`SimStats`].
 //! The state file format is documented in `fixtures/sim/README.md`.
 
+mod autodiscover;
 mod faults;
 mod ntlm;
 mod ops;

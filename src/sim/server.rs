@@ -147,7 +147,7 @@ pub(crate) async fn serve_shared(
 
 /// Per-connection NTLM state.
 #[derive(Default)]
-struct ConnectionState {
+pub(crate) struct ConnectionState {
     /// The server challenge of a CHALLENGE sent on this connection, awaiting AUTHENTICATE.
     pending_challenge: Option<[u8; 8]>,
     /// The account (SMTP address) this connection is logged on as.
@@ -179,6 +179,9 @@ async fn route(
     let method = request.method().clone();
     if method == Method::POST && path.eq_ignore_ascii_case(EWS_PATH) {
         return ews(shared, connection, request).await;
+    }
+    if method == Method::POST && crate::sim::autodiscover::handles(&path) {
+        return crate::sim::autodiscover::handle(shared, connection, request).await;
     }
     if method == Method::GET && path == "/sim/stats" {
         let stats = lock(&shared.stats).clone();
@@ -271,7 +274,7 @@ impl Drop for InflightGuard<'_> {
 }
 
 /// The outcome of the logon step.
-enum Logon {
+pub(crate) enum Logon {
     Account(String),
     Answer(Box<Response<SimBody>>),
 }
@@ -482,7 +485,7 @@ async fn ews_answer(
 }
 
 /// Runs the NTLM / Basic logon for one request.
-fn logon(
+pub(crate) fn logon(
     shared: &Shared,
     connection: &Mutex<ConnectionState>,
     authorization: Option<&str>,
@@ -655,7 +658,7 @@ fn soap_with(status: u16, body: SimBody) -> Response<SimBody> {
     response
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<SimBody> {
+pub(crate) fn plain(status: StatusCode, text: &str) -> Response<SimBody> {
     let mut response = Response::new(SimBody::full(Bytes::from(text.to_string())));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -690,7 +693,7 @@ pub(crate) struct SimBody {
 }
 
 impl SimBody {
-    fn full(bytes: Bytes) -> SimBody {
+    pub(crate) fn full(bytes: Bytes) -> SimBody {
         let length = bytes.len() as u64;
         SimBody {
             chunks: VecDeque::from([bytes]),

@@ -491,6 +491,8 @@ pub struct SimState {
     /// Mailboxes by lower-cased SMTP address; absent means "non-existent mailbox".
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     pub(crate) faults: Vec<ScriptedFault>,
+    /// The `[autodiscover]` section: how the Autodiscover endpoints answer.
+    pub(crate) autodiscover: crate::sim::autodiscover::AutodiscoverSettings,
 }
 
 impl SimState {
@@ -691,6 +693,8 @@ struct StateFile {
     mailboxes: Vec<MailboxFile>,
     #[serde(default)]
     faults: Vec<ScriptedFault>,
+    #[serde(default)]
+    autodiscover: crate::sim::autodiscover::AutodiscoverSettings,
 }
 
 #[derive(Deserialize)]
@@ -918,6 +922,7 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         directory,
         mailboxes: BTreeMap::new(),
         faults: file.faults,
+        autodiscover: file.autodiscover,
     };
 
     for mailbox_file in file.mailboxes {

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{
-    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, RETRY_AFTER, USER_AGENT, WWW_AUTHENTICATE,
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, RETRY_AFTER, USER_AGENT,
+    WWW_AUTHENTICATE,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -360,6 +361,47 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Sends one `GET` of the endpoint's path without credentials and reads the whole response.
+    pub(crate) async fn get(
+        &mut self,
+        endpoint: &Endpoint,
+        user_agent: &HeaderValue,
+    ) -> Result<RawResponse, SendError> {
+        let request = http::Request::builder()
+            .method(Method::GET)
+            .uri(endpoint.path_and_query.as_str())
+            .header(HOST, endpoint.host_header.clone())
+            .header(USER_AGENT, user_agent.clone())
+            .body(Full::new(Bytes::new()))
+            .map_err(|error| {
+                SendError::Failed(Error::Protocol {
+                    endpoint: endpoint.display.clone(),
+                    detail: format!("cannot build the request: {error}"),
+                })
+            })?;
+        if self.sender.ready().await.is_err() {
+            return Err(SendError::NotSent);
+        }
+        let response = match self.sender.send_request(request).await {
+            Ok(response) => response,
+            Err(error) if error.is_canceled() => return Err(SendError::NotSent),
+            Err(error) => return Err(SendError::Failed(hyper_error(endpoint, &error))),
+        };
+        let (parts, incoming) = response.into_parts();
+        let body = incoming
+            .collect()
+            .await
+            .map_err(|error| SendError::Failed(hyper_error(endpoint, &error)))?
+            .to_bytes();
+        Ok(RawResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
 impl Drop for Connection {
     fn drop(&mut self) {
         self.driver.abort();
@@ -397,11 +439,17 @@ impl RawResponse {
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|text| retry_after::parse(text, std::time::SystemTime::now()));
+        let location = self
+            .headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         Response {
             status: self.status.as_u16(),
             content_type,
             body: self.body,
             retry_after,
+            location,
         }
     }
 }

@@ -156,6 +156,8 @@ pub struct Response {
     pub body: Bytes,
     /// `Retry-After` (seconds or HTTP date, turned into a delay), typically on a 503.
     pub retry_after: Option<Duration>,
+    /// `Location`, as sent (a redirect's target; Autodiscover follows it, EWS calls ignore it).
+    pub location: Option<String>,
 }
 
 /// Counters since the transport was built.
@@ -299,6 +301,42 @@ impl Transport {
             settings.danger_accept_invalid_certs,
         )?;
         Ok(self.inner.endpoint.replace_tls_config(Arc::new(config)))
+    }
+
+    /// Sends one unauthenticated `GET` to the endpoint on a fresh connection (no `Authorization`
+    /// header, whatever the scheme) and returns the response, 401 included. Used only for the
+    /// Autodiscover redirect probe (`GET http://autodiscover.<domain>/autodiscover/autodiscover.xml`,
+    /// PROTOCOL.md 8.1 step 4), whose answer is a redirect to follow, never a place for credentials.
+    ///
+    /// # Errors
+    /// [`Error::Connect`], [`Error::Tls`], [`Error::Timeout`], [`Error::Protocol`].
+    pub async fn get_anonymous(&self) -> Result<Response, Error> {
+        let limit = self.inner.settings.request_timeout;
+        let exchange = async {
+            let mut connection = self.inner.open().await?;
+            match connection
+                .get(&self.inner.endpoint, &self.inner.user_agent)
+                .await
+            {
+                Ok(response) => Ok(response.into_response()),
+                Err(SendError::Failed(error)) => Err(error),
+                Err(SendError::NotSent) => Err(Error::Connect {
+                    endpoint: self.inner.endpoint.display.clone(),
+                    detail: "the server closed a new connection before the request was sent"
+                        .to_owned(),
+                    request_sent: false,
+                    source: None,
+                }),
+            }
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                endpoint: self.inner.endpoint.display.clone(),
+                phase: "request",
+                after: limit,
+            }),
+        }
     }
 
     /// A snapshot of the counters.
