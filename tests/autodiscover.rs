@@ -578,7 +578,7 @@ fn the_autodiscover_keys_of_the_sample_configuration_are_valid() {
         "/deploy/config.example.toml"
     ))
     .unwrap()
-    .replace("/etc/ews-connector/sa-mytt-exch-1.password", "pw");
+    .replace("$CREDENTIALS_DIRECTORY/sa-mytt-exch-1.password", "pw");
     let mut uncommented = String::new();
     for line in sample.lines() {
         if line.starts_with("url = ") {
