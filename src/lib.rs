@@ -9,6 +9,7 @@
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
+//! - `doctor`: `ews-connector doctor`, the step-by-step diagnosis of the path to Exchange.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //!
 //! The binary (`src/main.rs`) only parses the command line and wires these together.
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod config;
 pub mod delegation;
 pub mod demo;
+pub mod doctor;
 pub mod ews;
 pub mod exchange;
 pub mod secret;

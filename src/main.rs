@@ -117,6 +117,19 @@ enum Command {
         #[arg(long)]
         max_concurrency: Option<usize>,
     },
+    /// Diagnoses the path to Exchange step by step (configuration, DNS, TCP, TLS, schemes,
+    /// each account's logon, a GetFolder, and with --mailbox the full access check) and says
+    /// what to fix. Exit 0 when every step passed (warnings allowed), 2 otherwise.
+    Doctor {
+        #[arg(long)]
+        config: PathBuf,
+        /// Also run the full access check of this mailbox.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// One JSON object per step (step, subject, verdict, detail, fix) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -285,6 +298,25 @@ async fn run(command: Command) -> ExitCode {
                     eprintln!("ews-connector demo: {}", error_chain(&error));
                     ExitCode::from(2)
                 }
+            }
+        }
+        Command::Doctor {
+            config,
+            mailbox,
+            json,
+        } => {
+            // Only warnings and errors: the report itself is the output.
+            init_logging(LogFormat::Text, "warn");
+            let report = ews_connector::doctor::run(&config, mailbox.as_deref()).await;
+            if json {
+                println!("{}", report.render_json());
+            } else {
+                print!("{}", report.render_text());
+            }
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
             }
         }
         Command::Check {
