@@ -636,6 +636,40 @@ async fn a_name_mismatch_and_an_expired_certificate_get_their_own_verdicts() {
     line(&text, "ok", "tls expiry");
     line(&text, "skipped", "auth schemes");
 
+    // Without the CA file the same server is also untrusted: two verdicts, each named.
+    let config = write_config(dir.path(), &url, &[SIM_ACCOUNT], &with_tls("", ""));
+    let output = doctor(&config, &[]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{}", all_text(&output));
+    assert!(
+        line(&text, "FAIL", "tls trust")
+            .contains("untrusted certificate: unknown issuer CN=Doctor Test CA"),
+        "{text}"
+    );
+    line(&text, "FAIL", "tls name");
+
+    // The lab flag turns both into warnings and lets the next steps run.
+    let config = write_config(
+        dir.path(),
+        &url,
+        &[SIM_ACCOUNT],
+        &with_tls("", "danger_accept_invalid_certs = true"),
+    );
+    let output = doctor(&config, &[]).await;
+    let text = stdout(&output);
+    assert!(
+        line(&text, "warn", "lab flags").contains("danger_accept_invalid_certs"),
+        "{text}"
+    );
+    let trust = line(&text, "warn", "tls trust");
+    assert!(
+        trust.contains("accepted only because tls.danger_accept_invalid_certs = true"),
+        "{text}"
+    );
+    line(&text, "warn", "tls name");
+    // This test server speaks no HTTP: the schemes step runs and fails on that.
+    line(&text, "FAIL", "auth schemes");
+
     let expired = pki(&["127.0.0.1", "localhost"], 2019, 2021);
     std::fs::write(&ca_file, &expired.ca_pem).unwrap();
     let (port, task) = tls_server(expired.server).await;

@@ -67,8 +67,9 @@ impl Verdict {
 /// One line of the diagnosis.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
-    /// A stable name: `config`, `dns`, `tcp`, `tls handshake`, `tls trust`, `tls name`,
-    /// `tls expiry`, `channel binding`, `http`, `auth schemes`, `logon`, `getfolder`, `mailbox`.
+    /// A stable name: `config`, `http`, `lab flags`, `dns`, `tcp`, `tls` (when skipped),
+    /// `tls handshake`, `tls trust`, `tls name`, `tls expiry`, `channel binding`, `auth schemes`,
+    /// `logon`, `getfolder`, `mailbox`.
     pub step: &'static str,
     /// The service account's username for per-account steps, the mailbox for `mailbox`.
     pub subject: Option<String>,
@@ -358,7 +359,7 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     }
     if https && config.tls.danger_accept_invalid_certs {
         report.warn(
-            "config",
+            "lab flags",
             None,
             "tls.danger_accept_invalid_certs = true: any certificate is accepted (lab only)",
             "set tls.ca_file to the site CA and tls.danger_accept_invalid_certs = false",

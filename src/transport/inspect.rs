@@ -546,3 +546,218 @@ impl ServerCertVerifier for HandshakeOnly {
             .supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use tokio::io::AsyncWriteExt;
+
+    use crate::transport::inspect::{
+        SchemesProbe, TcpOutcome, TrustFailure, inspect_tls, offered_schemes, resolve, tcp_probe,
+    };
+    use crate::transport::{AuthScheme, Settings};
+
+    /// A fresh CA (PEM) and a server configuration with a certificate it signed for `names`;
+    /// the CA's key algorithm is the certificate's signature algorithm.
+    fn server_with(
+        names: &[&str],
+        ca_algorithm: &'static rcgen::SignatureAlgorithm,
+    ) -> (String, rustls::ServerConfig) {
+        let ca_key = KeyPair::generate_for(ca_algorithm).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Inspect Test CA");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        let certificate = params.signed_by(&key, &issuer).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+        (ca.pem(), config)
+    }
+
+    /// Serves TLS handshakes on 127.0.0.1:0 until the returned task is aborted.
+    async fn serve(config: rustls::ServerConfig) -> (url::Url, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                if let Ok(mut stream) = acceptor.accept(tcp).await {
+                    let _ = stream.shutdown().await;
+                }
+            }
+        });
+        let url = format!("https://127.0.0.1:{port}/EWS/Exchange.asmx")
+            .parse()
+            .unwrap();
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn a_certificate_is_judged_on_trust_and_name_separately() {
+        let (ca_pem, config) = server_with(&["127.0.0.1"], &rcgen::PKCS_ECDSA_P256_SHA256);
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca_pem).unwrap();
+        let (url, task) = serve(config).await;
+
+        let trusted = inspect_tls(&url, Some(&ca_file), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(trusted.trust, Ok(()));
+        assert_eq!(trusted.name, Ok(()));
+        assert_eq!(trusted.chain.len(), 1);
+        assert_eq!(trusted.chain[0].names, vec!["127.0.0.1".to_owned()]);
+        assert_eq!(trusted.chain[0].issuer, "CN=Inspect Test CA");
+        assert_eq!(trusted.chain[0].signature_algorithm, "ecdsa-with-SHA256");
+        assert_eq!(trusted.binding_hash, "SHA-256");
+        assert!(!trusted.binding_hash_mapped);
+
+        // The same server without the CA: untrusted, but the name still matches.
+        let untrusted = inspect_tls(&url, None, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(untrusted.trust, Err(TrustFailure::UnknownIssuer));
+        assert_eq!(untrusted.name, Ok(()));
+
+        // Reached by another name: trusted, but not for that name.
+        let by_name: url::Url = url
+            .as_str()
+            .replace("127.0.0.1", "localhost")
+            .parse()
+            .unwrap();
+        let other_name = inspect_tls(&by_name, Some(&ca_file), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(other_name.trust, Ok(()));
+        let why = other_name.name.unwrap_err();
+        assert!(
+            why.contains("the certificate is for 127.0.0.1, not localhost"),
+            "{why}"
+        );
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn the_binding_hash_follows_the_certificates_signature() {
+        let (_, config) = server_with(&["127.0.0.1"], &rcgen::PKCS_ECDSA_P384_SHA384);
+        let (url, task) = serve(config).await;
+        let inspection = inspect_tls(&url, None, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(inspection.chain[0].signature_algorithm, "ecdsa-with-SHA384");
+        assert_eq!(inspection.binding_hash, "SHA-384");
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn an_unusable_ca_file_is_named() {
+        let (_, config) = server_with(&["127.0.0.1"], &rcgen::PKCS_ECDSA_P256_SHA256);
+        let (url, task) = serve(config).await;
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        match inspect_tls(&url, Some(&empty), Duration::from_secs(5)).await {
+            Err(crate::transport::Error::CaFile { path, detail }) => {
+                assert_eq!(path, empty);
+                assert!(detail.contains("no PEM certificate"), "{detail}");
+            }
+            other => panic!("expected a ca_file error, got {other:?}"),
+        }
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn plain_http_on_the_port_is_a_handshake_failure() {
+        let state = crate::sim::SimState::from_toml_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sim/sample.toml"
+        )))
+        .unwrap();
+        let sim = crate::sim::start(state).await.unwrap();
+        let https: url::Url = sim.url.replace("http://", "https://").parse().unwrap();
+        match inspect_tls(&https, None, Duration::from_secs(5)).await {
+            Err(crate::transport::Error::Tls { reason, .. }) => {
+                assert!(reason.contains("tls handshake failed"), "{reason}")
+            }
+            other => panic!("expected a tls error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_offered_schemes_are_read_without_credentials() {
+        let state = crate::sim::SimState::from_toml_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sim/sample.toml"
+        )))
+        .unwrap();
+        let sim = crate::sim::start(state).await.unwrap();
+        let settings = Settings::new(sim.url.parse().unwrap(), AuthScheme::Ntlm);
+        let probe = offered_schemes(&settings).await.unwrap();
+        assert_eq!(probe.status, 401);
+        assert!(
+            probe.schemes.iter().any(|scheme| scheme == "NTLM"),
+            "{probe:?}"
+        );
+        assert!(
+            probe.schemes.iter().all(|scheme| !scheme.contains(' ')),
+            "scheme names only, no tokens or realms: {probe:?}"
+        );
+        let stats = sim.stats();
+        assert_eq!(stats.ntlm_challenges, 0, "no handshake was started");
+        assert_eq!(stats.ntlm_accepted + stats.basic_accepted, 0);
+        let _: SchemesProbe = probe;
+    }
+
+    #[tokio::test]
+    async fn names_and_ports_are_probed() {
+        let literal: url::Url = "https://127.0.0.1:8443/EWS/Exchange.asmx".parse().unwrap();
+        assert_eq!(
+            resolve(&literal).await.unwrap(),
+            vec!["127.0.0.1:8443".parse().unwrap()]
+        );
+        let invalid: url::Url = "https://ex01.inspect-test.invalid/EWS/Exchange.asmx"
+            .parse()
+            .unwrap();
+        let error = resolve(&invalid).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("ex01.inspect-test.invalid does not resolve"),
+            "{error}"
+        );
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        assert_eq!(
+            tcp_probe(&[closed], Duration::from_secs(5)).await,
+            TcpOutcome::Refused(closed)
+        );
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = open.local_addr().unwrap();
+        assert_eq!(
+            tcp_probe(&[closed, address], Duration::from_secs(5)).await,
+            TcpOutcome::Connected(address),
+            "the next address is tried after a refusal"
+        );
+    }
+}
