@@ -305,8 +305,8 @@ async fn run(command: Command) -> ExitCode {
             mailbox,
             json,
         } => {
-            // Only warnings and errors: the report itself is the output.
-            init_logging(LogFormat::Text, "warn");
+            // Only errors: the report itself is the output.
+            init_logging(LogFormat::Text, "error");
             let report = ews_connector::doctor::run(&config, mailbox.as_deref()).await;
             if json {
                 println!("{}", report.render_json());

@@ -222,7 +222,7 @@ async fn a_wrong_password_on_the_second_account_is_named_as_that_accounts() {
         ],
         "",
     );
-    let output = doctor(&config, &[]).await;
+    let output = doctor(&config, &["--mailbox", "granted@contoso.example"]).await;
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(2), "{}", all_text(&output));
     line(&text, "ok", r"logon CONTOSO\svc-mytt");
@@ -242,6 +242,14 @@ async fn a_wrong_password_on_the_second_account_is_named_as_that_accounts() {
         line(&text, "skipped", r"getfolder CONTOSO\svc-reports").contains("not run"),
         "{text}"
     );
+    // The mailbox check runs with the account that works, and the refused one is not tried
+    // again: one failed logon in the whole run (over http there is no second attempt).
+    assert!(
+        line(&text, "ok", "mailbox granted@contoso.example")
+            .contains("(1 refused account(s) left out)"),
+        "{text}"
+    );
+    assert_eq!(sim.stats().ntlm_refused, 1);
     assert_no_password(&output, &[SVC_PASSWORD, wrong]);
 }
 

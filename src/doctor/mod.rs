@@ -202,7 +202,7 @@ impl Report {
             subject,
             Verdict::Skipped,
             format!("not run: {reason}"),
-            Some(format!("fix the failed step first ({reason})")),
+            Some("fix the failed step above first, then run doctor again".to_owned()),
         );
     }
 
@@ -446,16 +446,16 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     }
 
     // Each account: logon and a GetFolder of its own calendar.
-    let mut any_account_works = false;
+    let mut working = Vec::new();
     for account in &exchange_config.accounts {
         if account_steps(&mut report, &config, account, https).await {
-            any_account_works = true;
+            working.push(account.username.clone());
         }
     }
 
     if let Some(mailbox) = mailbox {
-        if any_account_works {
-            mailbox_step(&mut report, &config, mailbox).await;
+        if !working.is_empty() {
+            mailbox_step(&mut report, &config, mailbox, &working).await;
         } else {
             report.skip("mailbox", Some(mailbox), "no service account could log on");
         }
@@ -970,7 +970,10 @@ fn getfolder_step(report: &mut Report, account: &config::Account, answer: Folder
     }
 }
 
-async fn mailbox_step(report: &mut Report, config: &Config, text: &str) {
+/// The full access check of `text` as the service makes it, with the accounts whose logon
+/// worked (`working`, by username): a refused account is not tried again, so this step adds no
+/// failed logon.
+async fn mailbox_step(report: &mut Report, config: &Config, text: &str, working: &[String]) {
     let subject = Some(text);
     let mailbox = match Mailbox::parse(text) {
         Ok(mailbox) => mailbox,
@@ -997,7 +1000,12 @@ async fn mailbox_step(report: &mut Report, config: &Config, text: &str) {
         );
         return;
     }
-    let exchange = match Exchange::new(config.exchange_settings()) {
+    let mut settings = config.exchange_settings();
+    let left_out = settings.accounts.len() - working.len();
+    settings
+        .accounts
+        .retain(|account| working.contains(&account.username));
+    let exchange = match Exchange::new(settings) {
         Ok(exchange) => Arc::new(exchange),
         Err(error) => {
             report.fail(
@@ -1036,10 +1044,15 @@ async fn mailbox_step(report: &mut Report, config: &Config, text: &str) {
         .map(|code| format!(", Exchange code {code}"))
         .unwrap_or_default();
     let detail = format!(
-        "status {}, ready {}, {principal} has {level} (required {required}), via {}{code}",
+        "status {}, ready {}, {principal} has {level} (required {required}), via {}{code}{}",
         report_.status.as_str(),
         report_.ready,
-        report_.service_account
+        report_.service_account,
+        if left_out > 0 {
+            format!(" ({left_out} refused account(s) left out)")
+        } else {
+            String::new()
+        }
     );
     let mailbox = mailbox.as_str();
     let service = &report_.service_account;
