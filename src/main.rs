@@ -308,11 +308,13 @@ async fn run(command: Command) -> ExitCode {
             // Only errors: the report itself is the output.
             init_logging(LogFormat::Text, "error");
             let report = ews_connector::doctor::run(&config, mailbox.as_deref()).await;
-            if json {
-                println!("{}", report.render_json());
+            let rendered = if json {
+                report.render_json() + "\n"
             } else {
-                print!("{}", report.render_text());
-            }
+                report.render_text()
+            };
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), rendered.as_bytes());
             if report.passed() {
                 ExitCode::SUCCESS
             } else {
