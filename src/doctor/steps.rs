@@ -20,6 +20,8 @@ use crate::transport::inspect::{self, TrustFailure};
 
 use super::{FolderAnswer, Logon, NtlmFinding, Report, ntlm_verdict};
 
+/// The `config` step when the file does not load: the key and reason, and how to correct it
+/// (Basic over plain http gets its own sentence: use https).
 pub(super) fn config_failure(report: &mut Report, path: &Path, error: &config::Error) {
     match error {
         config::Error::Invalid { key, reason }
@@ -56,6 +58,8 @@ pub(super) fn config_failure(report: &mut Report, path: &Path, error: &config::E
     }
 }
 
+/// The `http` warning: plain http is a lab set-up (readable traffic, no channel binding, and for
+/// Basic a readable password).
 pub(super) fn plain_http(report: &mut Report, config: &Config) {
     match config.exchange.auth {
         AuthKind::Basic => report.warn(
@@ -73,6 +77,7 @@ pub(super) fn plain_http(report: &mut Report, config: &Config) {
     }
 }
 
+/// Marks every step after DNS or TCP as skipped for `reason`.
 pub(super) fn skip_network(
     report: &mut Report,
     config: &Config,
@@ -89,6 +94,7 @@ pub(super) fn skip_network(
     }
 }
 
+/// Marks every step after a refused TLS as skipped.
 pub(super) fn skip_after_tls(report: &mut Report, config: &Config, mailbox: Option<&str>) {
     let reason = "the connector refuses this server's TLS";
     report.skip("auth schemes", None, reason);
@@ -98,6 +104,7 @@ pub(super) fn skip_after_tls(report: &mut Report, config: &Config, mailbox: Opti
     }
 }
 
+/// Marks each account's logon and GetFolder as skipped for `reason`.
 pub(super) fn skip_accounts(report: &mut Report, config: &Config, reason: &str) {
     for account in &config.exchange.accounts {
         report.skip("logon", Some(&account.username), reason);
@@ -439,7 +446,9 @@ pub(super) async fn account_steps(
     true
 }
 
-pub(super) fn getfolder_step(report: &mut Report, account: &config::Account, answer: FolderAnswer) {
+/// The `getfolder` step from the answer of the account's configured logon: the calendar read and
+/// Exchange's `ServerVersionInfo`; no mailbox of its own is a warning, another code a failure.
+fn getfolder_step(report: &mut Report, account: &config::Account, answer: FolderAnswer) {
     let subject = Some(account.username.as_str());
     match answer {
         Ok(answer) => {
@@ -652,7 +661,7 @@ pub(super) async fn mailbox_step(
 
 /// One logon attempt as the connector makes it, for one account, with channel binding on or
 /// off: a GetFolder of the account's own calendar, no retry.
-pub(super) async fn attempt(
+async fn attempt(
     config: &Config,
     account: &config::Account,
     channel_binding: bool,
@@ -684,7 +693,8 @@ pub(super) async fn attempt(
     (classify(&answer), answer)
 }
 
-pub(super) fn classify(answer: &FolderAnswer) -> Logon {
+/// What an attempt's answer says about the credentials.
+fn classify(answer: &FolderAnswer) -> Logon {
     match answer {
         Ok(_) => Logon::Accepted,
         Err(error) if error.kind() == FailureKind::AuthFailed => Logon::Refused,
@@ -694,7 +704,8 @@ pub(super) fn classify(answer: &FolderAnswer) -> Logon {
     }
 }
 
-pub(super) fn password_fix(account: &config::Account) -> String {
+/// The fix for refused credentials: where the password comes from, and the AD checks.
+fn password_fix(account: &config::Account) -> String {
     // Get-ADUser takes the sAMAccountName (without the domain) or the UPN.
     let user = account
         .username
