@@ -371,7 +371,8 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     let host = url.host_str().unwrap_or_default().to_owned();
 
     // Name resolution.
-    let addresses = match inspect::resolve(url).await {
+    let connect_timeout = settings.transport.connect_timeout;
+    let addresses = match inspect::resolve(url, connect_timeout).await {
         Ok(addresses) => {
             let listed: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
             report.ok(
@@ -380,6 +381,17 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
                 format!("{host} resolves to {}", listed.join(", ")),
             );
             addresses
+        }
+        Err(crate::transport::Error::Timeout { after, .. }) => {
+            report.fail(
+                "dns",
+                None,
+                format!("the resolver did not answer for {host} within {after:?}"),
+                "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>)",
+            );
+            report.skip("tcp", None, "the name does not resolve");
+            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
+            return report;
         }
         Err(error) => {
             report.fail(
@@ -395,7 +407,6 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     };
 
     // TCP.
-    let connect_timeout = settings.transport.connect_timeout;
     match inspect::tcp_probe(&addresses, connect_timeout).await {
         TcpOutcome::Connected(address) => {
             report.ok("tcp", None, format!("connected to {address}"));

@@ -39,18 +39,26 @@ use crate::transport::error::Error;
 use crate::transport::tls::{self, EndPointHash};
 use crate::transport::{Request, Settings};
 
-/// Resolves the host of `url` to socket addresses (an IP literal resolves to itself).
+/// Resolves the host of `url` to socket addresses (an IP literal resolves to itself), waiting
+/// at most `timeout` for the resolver.
 ///
 /// # Errors
-/// The resolver's error when the name does not resolve, or [`Error::InvalidSettings`] when the
-/// URL has no host or port.
-pub async fn resolve(url: &url::Url) -> Result<Vec<SocketAddr>, Error> {
+/// [`Error::Connect`] with the resolver's error when the name does not resolve,
+/// [`Error::Timeout`] (phase "connect") when the resolver does not answer in time, or
+/// [`Error::InvalidSettings`] when the URL has no host or port.
+pub async fn resolve(url: &url::Url, timeout: Duration) -> Result<Vec<SocketAddr>, Error> {
     let (host, port) = host_and_port(url)?;
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    let lookup = tokio::time::timeout(timeout, tokio::net::lookup_host((host.as_str(), port)))
         .await
+        .map_err(|_| Error::Timeout {
+            endpoint: format!("{host}:{port}"),
+            phase: "connect",
+            after: timeout,
+        })?;
+    let addresses: Vec<SocketAddr> = lookup
         .map_err(|error| Error::Connect {
             endpoint: format!("{host}:{port}"),
             detail: format!("{host} does not resolve: {error}"),
@@ -731,13 +739,15 @@ mod tests {
     async fn names_and_ports_are_probed() {
         let literal: url::Url = "https://127.0.0.1:8443/EWS/Exchange.asmx".parse().unwrap();
         assert_eq!(
-            resolve(&literal).await.unwrap(),
+            resolve(&literal, Duration::from_secs(5)).await.unwrap(),
             vec!["127.0.0.1:8443".parse().unwrap()]
         );
         let invalid: url::Url = "https://ex01.inspect-test.invalid/EWS/Exchange.asmx"
             .parse()
             .unwrap();
-        let error = resolve(&invalid).await.unwrap_err();
+        let error = resolve(&invalid, Duration::from_secs(30))
+            .await
+            .unwrap_err();
         assert!(
             error
                 .to_string()
