@@ -10,6 +10,7 @@
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
 //! - `logging`: the log subscriber of the binary (text or JSON lines, request ids).
+//! - `doctor`: `ews-connector doctor`, the step-by-step diagnosis of the path to Exchange.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //! - `admin_script`: the PowerShell that prepares Exchange and AD for a site (`admin-script`).
 //!
@@ -21,6 +22,7 @@ pub mod audit;
 pub mod config;
 pub mod delegation;
 pub mod demo;
+pub mod doctor;
 pub mod ews;
 pub mod exchange;
 pub mod logging;

@@ -128,6 +128,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Diagnoses the path to Exchange step by step (configuration, DNS, TCP, TLS, schemes,
+    /// each account's logon, a GetFolder, and with --mailbox the full access check) and says
+    /// what to fix. Exit 0 when every step passed (warnings allowed), 2 otherwise.
+    Doctor {
+        #[arg(long)]
+        config: PathBuf,
+        /// Also run the full access check of this mailbox.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// One JSON object per step (step, subject, verdict, detail, fix) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -327,6 +340,27 @@ async fn run(command: Command) -> ExitCode {
             };
             init_logging(config.log.format, &config.log.level);
             admin_script(&config, users.as_deref())
+        }
+        Command::Doctor {
+            config,
+            mailbox,
+            json,
+        } => {
+            // Only errors: the report itself is the output.
+            init_logging(LogFormat::Text, "error");
+            let report = ews_connector::doctor::run(&config, mailbox.as_deref()).await;
+            let rendered = if json {
+                report.render_json() + "\n"
+            } else {
+                report.render_text()
+            };
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), rendered.as_bytes());
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
         }
         Command::Check {
             mailbox,

@@ -13,11 +13,12 @@
 //! - passwords, `Authorization` values and NTLM tokens never reach logs, errors or `Debug`.
 //!
 //! Entry types: [`Transport`], [`Settings`], [`Credentials`], [`Request`], [`Response`],
-//! [`Stats`], [`Error`].
+//! [`Stats`], [`Error`]; `inspect` holds the step-by-step diagnostics behind `ews-connector doctor`.
 
 mod basic;
 mod connection;
 mod error;
+pub mod inspect;
 mod ntlm;
 mod pool;
 mod retry_after;
