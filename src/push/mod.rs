@@ -1,0 +1,4 @@
+pub mod diff;
+pub mod event;
+pub mod lock;
+pub mod tz;
