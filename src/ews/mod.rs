@@ -11,6 +11,7 @@
 
 pub mod envelope;
 pub mod error;
+pub mod items;
 pub mod ops;
 pub mod response;
 pub mod response_code;
