@@ -11,7 +11,8 @@
 //!   second included); any valid form Exchange sends is read (`Z`, an offset, or none = UTC).
 //! - A `PropertySetId` is a bare GUID (no braces), checked before anything is written; the
 //!   well-known PS_PUBLIC_STRINGS GUID is read as [`PropertySet::PublicStrings`], so both
-//!   spellings of our named property compare equal after a read.
+//!   spellings of our named property compare equal after a read; other GUIDs are read in lower
+//!   case ([`ExtendedFieldUri::same_property`] compares them without regard to case).
 //! - The read-only `ItemId` and `CalendarItemType` are never written inside an item: a request that
 //!   tries is refused naming the field.
 //!
@@ -340,12 +341,27 @@ impl CalendarItem {
         paths
     }
 
-    /// The value of the first extended property at `field`, if the item carries it.
+    /// The value of the first extended property at `field` (compared with
+    /// [`ExtendedFieldUri::same_property`]), if the item carries it.
     pub fn extended_property(&self, field: &ExtendedFieldUri) -> Option<&str> {
         self.extended_properties
             .iter()
-            .find(|property| &property.field == field)
+            .find(|property| property.field.same_property(field))
             .map(|property| property.value.as_str())
+    }
+}
+
+impl ExtendedFieldUri {
+    /// Whether both name the same property: same set (GUIDs compared without regard to case,
+    /// the PS_PUBLIC_STRINGS GUID equal to `PublicStrings`), same name, same type.
+    pub fn same_property(&self, other: &ExtendedFieldUri) -> bool {
+        let set_guid = |set: &PropertySet| match set {
+            PropertySet::PublicStrings => PUBLIC_STRINGS_GUID.to_ascii_lowercase(),
+            PropertySet::Guid(guid) => guid.trim().to_ascii_lowercase(),
+        };
+        set_guid(&self.property_set) == set_guid(&other.property_set)
+            && self.property_name == other.property_name
+            && self.property_type == other.property_type
     }
 }
 
@@ -597,7 +613,7 @@ pub(crate) fn parse_extended_field_uri(
         (None, Some(guid)) if guid.trim().eq_ignore_ascii_case(PUBLIC_STRINGS_GUID) => {
             PropertySet::PublicStrings
         }
-        (None, Some(guid)) => PropertySet::Guid(guid.trim().to_owned()),
+        (None, Some(guid)) => PropertySet::Guid(guid.trim().to_ascii_lowercase()),
         (None, None) => return Ok(None),
     };
     let property_type = crate::ews::xml::parse_value(
@@ -891,5 +907,18 @@ mod tests {
         let item = parse_calendar_item(&element).unwrap();
         assert_eq!(item.extended_property(&public("MyTimetableId")), Some("a"));
         assert_eq!(item.extended_properties.len(), 1);
+        assert_eq!(item.extended_properties[0].field, public("MyTimetableId"));
+        let ours = |guid: &str| ExtendedFieldUri {
+            property_set: PropertySet::Guid(guid.to_owned()),
+            property_name: "MyTimetableId".to_owned(),
+            property_type: MapiPropertyType::String,
+        };
+        assert!(
+            ours("C11FF724-AA03-4555-9952-8FA248A11C3E")
+                .same_property(&ours("c11ff724-aa03-4555-9952-8fa248a11c3e"))
+        );
+        assert!(
+            !ours("c11ff724-aa03-4555-9952-8fa248a11c3e").same_property(&public("MyTimetableId"))
+        );
     }
 }
