@@ -124,7 +124,17 @@ path = "{audit}"
         config.delegation_settings(),
         Some(audit.clone()),
     ));
-    let state = api::AppState::new(config.api_settings(), delegation, exchange, Some(audit));
+    let push = Arc::new(crate::push::Push::new(
+        exchange.clone(),
+        config.push_settings(),
+    ));
+    let state = api::AppState::with_push(
+        config.api_settings(),
+        delegation,
+        push,
+        exchange,
+        Some(audit),
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| Error::Listen {

@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod ntlm_peer;
+pub mod push;
 pub mod schema;
 pub mod sim;
