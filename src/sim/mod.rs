@@ -18,10 +18,12 @@
 //! The state file format is documented in `fixtures/sim/README.md`.
 
 mod faults;
+mod item_ops;
 mod items;
 mod ntlm;
 mod ops;
 mod render;
+mod render_items;
 mod server;
 mod state;
 mod xml;
