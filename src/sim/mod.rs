@@ -18,9 +18,12 @@
 //! The state file format is documented in `fixtures/sim/README.md`.
 
 mod faults;
+mod item_ops;
+mod items;
 mod ntlm;
 mod ops;
 mod render;
+mod render_items;
 mod server;
 mod state;
 mod xml;
@@ -36,6 +39,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::sim::faults::{FaultKind, ScriptedFault};
+pub use crate::sim::items::{ItemBody, SimExtendedProperty, SimItem, same_property_set};
 pub use crate::sim::server::SimStats;
 pub use crate::sim::state::{
     CalendarView, DelegatePermissions, ItemScope, PermissionFlags, PermissionLevel, PermissionView,
@@ -209,6 +213,34 @@ impl SimHandle {
             .ok_or_else(|| Error::UnknownUser(account_smtp.to_string()))?;
         account.password = crate::secret::Secret::new(password);
         Ok(())
+    }
+
+    /// A mailbox's calendar items, sorted by start; `None` for an unknown mailbox.
+    pub fn calendar_items(&self, mailbox: &str) -> Option<Vec<SimItem>> {
+        lock(&self.shared.state).calendar_items(mailbox)
+    }
+
+    /// Acts like the user (Outlook): stores `item` in `mailbox`'s calendar and returns it as
+    /// stored. An empty `item_id` gets a new id; an id of an item of this mailbox replaces that
+    /// item (an edit). Either way the item gets a new ChangeKey, so a ChangeKey read earlier is
+    /// stale. An empty `created_by` means the owner.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`]; [`Error::InvalidState`] when the id is another mailbox's.
+    pub fn insert_item(&self, mailbox: &str, item: SimItem) -> Result<SimItem, Error> {
+        lock(&self.shared.state).store_item(mailbox, item)
+    }
+
+    /// Acts like the user deleting an item; returns it when it was in that mailbox.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`].
+    pub fn remove_item(&self, mailbox: &str, item_id: &str) -> Result<Option<SimItem>, Error> {
+        let mut state = lock(&self.shared.state);
+        if !state.mailboxes.contains_key(&mailbox.to_ascii_lowercase()) {
+            return Err(Error::UnknownMailbox(mailbox.to_string()));
+        }
+        Ok(state.delete_item(mailbox, item_id))
     }
 
     /// Queues a scripted fault.
