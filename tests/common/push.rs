@@ -48,6 +48,13 @@ impl PushSetup {
     }
 
     pub fn with_sim(sim: SimHandle, access: AccessMode, batch_size: usize) -> PushSetup {
+        let mut push_settings = push::Settings::new(access);
+        push_settings.batch_size = batch_size;
+        PushSetup::with_settings(sim, push_settings)
+    }
+
+    pub fn with_settings(sim: SimHandle, push_settings: push::Settings) -> PushSetup {
+        let access = push_settings.access;
         let capture = tempfile::tempdir().unwrap();
         let mut transport = TransportSettings::new(sim.url.parse().unwrap(), AuthScheme::Ntlm);
         transport.request_timeout = Duration::from_secs(10);
@@ -77,8 +84,6 @@ impl PushSetup {
             },
             None,
         ));
-        let mut push_settings = push::Settings::new(access);
-        push_settings.batch_size = batch_size;
         let push = Arc::new(Push::new(exchange.clone(), push_settings));
         let state = AppState::with_push(settings(), delegation, push.clone(), exchange, None);
         PushSetup {
