@@ -116,21 +116,18 @@ fn event_input(fields: &Map<String, Value>, prefix: &str) -> Result<EventInput, 
     })
 }
 
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
         Problem::new("invalid_request", format!("the body is not JSON: {error}"))
     })?;
     match value {
         Value::Object(fields) => Ok(fields),
-        _ => Err(Problem::new(
-            "invalid_request",
-            "the body must be a JSON object",
-        )),
+        _ => Err(Problem::new("invalid_request", "the body must be a JSON object").into()),
     }
 }
 
 /// Reads `start` and `end` from the query: RFC 3339 times with an offset.
-fn window(query: Option<&str>) -> Result<Window, Problem> {
+fn window(query: Option<&str>) -> Result<Window, ApiError> {
     let mut start = None;
     let mut end = None;
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -140,7 +137,7 @@ fn window(query: Option<&str>) -> Result<Window, Problem> {
             _ => {}
         }
     }
-    let parse = |name: &str, value: Option<String>| -> Result<DateTime<Utc>, Problem> {
+    let parse = |name: &str, value: Option<String>| -> Result<DateTime<Utc>, ApiError> {
         let value = value.ok_or_else(|| {
             Problem::new(
                 "invalid_request",
@@ -156,6 +153,7 @@ fn window(query: Option<&str>) -> Result<Window, Problem> {
                         "the parameter `{name}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"
                     ),
                 )
+                .into()
             })
     };
     let start = parse("start", start)?;
@@ -168,6 +166,7 @@ fn window(query: Option<&str>) -> Result<Window, Problem> {
                 error.to_string().trim_start_matches("the field ")
             ),
         )
+        .into()
     })
 }
 
@@ -316,8 +315,8 @@ pub(crate) async fn sync_events(
 ) -> Result<Json<SyncReportBody>, ApiError> {
     let mailbox = target(&state, &mailbox)?;
     let with_mailbox = |problem: Problem| problem.with_mailbox(mailbox.as_str());
-    let window = window(query.as_deref()).map_err(with_mailbox)?;
-    let fields = json_object(&body).map_err(with_mailbox)?;
+    let window = window(query.as_deref()).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
+    let fields = json_object(&body).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
     let list = match fields.get("events") {
         Some(Value::Array(list)) => list,
         _ => {

@@ -444,7 +444,8 @@ mod tests {
         assert_eq!(event.content_hash(), same.content_hash());
         assert!(event.content_hash().starts_with("v1:"));
 
-        let changes: Vec<Box<dyn Fn(&mut EventInput)>> = vec![
+        type Change = Box<dyn Fn(&mut EventInput)>;
+        let changes: Vec<Change> = vec![
             Box::new(|event| event.subject.push('!')),
             Box::new(|event| event.end = "2026-12-01T11:00:00+01:00".parse().unwrap()),
             Box::new(|event| event.location = None),

@@ -287,9 +287,7 @@ impl Push {
                 );
                 let ids: Vec<ItemId> = found.into_iter().map(|item| item.item_id).collect();
                 for result in self.delete_items(mailbox, &ids).await? {
-                    if let Err(error) = result {
-                        return Err(error);
-                    }
+                    result?;
                 }
             }
             if kept.content_hash.as_deref() == Some(hash.as_str()) {
