@@ -327,6 +327,8 @@ async fn schema_invalid_sample_requests_are_refused() {
     let sim = start_sim(&sample_state()).await;
     let mut client = logged_in_client(&sim).await;
     let names = [
+        "CreateItem-ExtendedProperty-after-Start.request.xml",
+        "FindItem-PropertySetId-with-braces.request.xml",
         "GetFolder-RequestServerVersion-Exchange2019.request.xml",
         "GetFolder-https-soap-namespace.request.xml",
         "UpdateFolder-CalendarPermission-wrong-order.request.xml",
@@ -334,6 +336,7 @@ async fn schema_invalid_sample_requests_are_refused() {
         "UpdateFolder-generic-Permission-in-CalendarFolder.request.xml",
     ];
     let key_before = sim.calendar(ALICE).unwrap().change_key;
+    let items_before = sim.calendar_items(ALICE).unwrap();
     for name in names {
         let request = std::fs::read_to_string(schema.join("samples/invalid").join(name)).unwrap();
         let response = call(&mut client, &request).await;
@@ -345,4 +348,70 @@ async fn schema_invalid_sample_requests_are_refused() {
         );
     }
     assert_eq!(sim.calendar(ALICE).unwrap().change_key, key_before);
+    assert_eq!(sim.calendar_items(ALICE).unwrap(), items_before);
+}
+
+/// Microsoft-shaped sample requests (`../shared/ews-schema/samples/*Item*.request.xml`) are
+/// answered as the sample responses show, and the answers validate.
+#[tokio::test]
+async fn sample_item_requests_are_answered_like_the_sample_responses() {
+    let Some(schema) = schema_dir("sample_item_requests_are_answered_like_the_sample_responses")
+    else {
+        return;
+    };
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let sample = |name: &str| std::fs::read_to_string(schema.join("samples").join(name)).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut answer = async |name: &str, client: &mut RawClient| {
+        let response = call(client, &sample(name)).await;
+        assert_eq!(response.status, 200, "{name}: {}", response.body);
+        let path = directory.path().join(name.replace("request", "answer"));
+        std::fs::write(&path, &response.body).unwrap();
+        files.push(path);
+        response
+    };
+
+    let created = answer("CreateItem-CalendarItem-batch.request.xml", &mut client).await;
+    assert_eq!(
+        response_codes(&created.body),
+        ["NoError", "ErrorCalendarEndDateIsEarlierThanStartDate"]
+    );
+    let (created_id, _) = item_ids_in(&created.body).remove(0);
+    let view = answer("FindItem-CalendarView.request.xml", &mut client).await;
+    assert_eq!(response_codes(&view.body), ["NoError"]);
+    assert!(
+        view.body
+            .contains("<t:Value>crm:event:7f3c2a10-5b8e-4d2a-9c61-0e4f2b7d9a13</t:Value>")
+    );
+    let found = answer("FindItem-by-external-id.request.xml", &mut client).await;
+    let found_ids: Vec<String> = item_ids_in(&found.body)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(found_ids, [created_id]);
+
+    // The samples' fixed ids: one of them exists (seeded with a newer ChangeKey), one does not.
+    let seeded_id = "AAMkADQ3ZjI5NDlmLTJhMmQtNDkzZi04MzgwLTNjMTcwMzQ0ODg1NQBGAAAAAABvEzOz2ngdS4fM7nrrVaC9BwBc8+7mKqWbRIvwLpGPX3RsAAAAAAENAABc8+7mKqWbRIvwLpGPX3RsAAAbq1RMAAA=";
+    let start = chrono::DateTime::parse_from_rfc3339("2025-03-04T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut seeded = ews_connector::sim::SimItem::new(start, start + chrono::Duration::hours(8));
+    seeded.item_id = seeded_id.to_string();
+    sim.insert_item(ALICE, seeded).unwrap();
+    let updated = answer("UpdateItem-CalendarItem.request.xml", &mut client).await;
+    assert_eq!(response_codes(&updated.body), ["ErrorIrresolvableConflict"]);
+    let deleted = answer("DeleteItem-CalendarItem.request.xml", &mut client).await;
+    assert_eq!(
+        response_codes(&deleted.body),
+        ["NoError", "ErrorItemNotFound"]
+    );
+    assert!(
+        !sim.calendar_items(ALICE)
+            .unwrap()
+            .iter()
+            .any(|item| item.item_id == seeded_id)
+    );
+    validate(&schema, &files);
 }
