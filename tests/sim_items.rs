@@ -662,7 +662,7 @@ async fn delegate_access_needs_the_calendar_permission() {
             &create_items(
                 &calendar_folder(Some(GRANTED)),
                 Some("SendToNone"),
-                &[item.clone()],
+                std::slice::from_ref(&item),
             ),
         ),
     )
