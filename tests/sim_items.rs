@@ -1039,3 +1039,69 @@ async fn schema_breaking_item_requests_are_refused_whole() {
     assert_eq!(response.status, 500);
     assert_eq!(sim.calendar_items(ALICE).unwrap(), before);
 }
+
+#[tokio::test]
+async fn mailbox_fault_filters_find_items_named_by_id() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let users = sim
+        .calendar_items(GRANTED)
+        .unwrap()
+        .into_iter()
+        .find(|item| item.subject.as_deref() == Some("Project review"))
+        .unwrap();
+    sim.push_fault(ScriptedFault {
+        operation: Some("DeleteItem".into()),
+        mailbox: Some(GRANTED.into()),
+        count: 1,
+        kind: FaultKind::SoapFault {
+            code: "ErrorInternalServerError".into(),
+        },
+    });
+    // Delegate access names no mailbox in the body: the item id's mailbox matches the filter.
+    let request = envelope(None, &delete_items(&[&users.item_id], true));
+    let response = call(&mut client, &request).await;
+    assert_eq!(response.status, 500);
+    assert!(response.body.contains("ErrorInternalServerError"));
+    assert!(
+        sim.calendar_items(GRANTED)
+            .unwrap()
+            .iter()
+            .any(|item| item.item_id == users.item_id)
+    );
+    let response = call(&mut client, &request).await;
+    assert_eq!(response_codes(&response.body), ["NoError"]);
+}
+
+#[tokio::test]
+async fn items_are_inspectable_over_http() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = RawClient::connect(&sim).await;
+    let response = client
+        .request("GET", "/sim/mailboxes/alice@contoso.example/items", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let json: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    let items = json.as_array().unwrap();
+    let expected = sim.calendar_items(ALICE).unwrap();
+    assert_eq!(items.len(), expected.len());
+    assert_eq!(items[0]["itemId"], expected[0].item_id.as_str());
+    assert_eq!(items[0]["subject"], "Dentist");
+    assert_eq!(items[0]["start"], "2025-03-04T07:00:00Z");
+    assert_eq!(items[0]["startTimeZone"], "W. Europe Standard Time");
+    let gym = &items[2];
+    assert_eq!(gym["reminderIsSet"], false);
+    assert_eq!(gym["extendedProperties"][0]["propertySet"], PRIVATE_SET);
+    assert_eq!(gym["extendedProperties"][0]["value"], "phone:gym-42");
+    let missing = client
+        .request(
+            "GET",
+            "/sim/mailboxes/nobody@contoso.example/items",
+            &[],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(missing.status, 404);
+}
