@@ -16,8 +16,8 @@ pub struct ScriptedFault {
     /// Applies only to this operation (`GetFolder`, …, case-insensitive); any when absent.
     #[serde(default)]
     pub operation: Option<String>,
-    /// Applies only to requests for this mailbox (impersonated or named in the body); any when
-    /// absent.
+    /// Applies only to requests for this mailbox (impersonated, named in the body, or holding the
+    /// first item the body names by `t:ItemId`); any when absent.
     #[serde(default)]
     pub mailbox: Option<String>,
     /// How many matching requests get this fault.

@@ -481,6 +481,20 @@ fn locate_item<'a>(
     Ok((mailbox, item))
 }
 
+/// The mailbox (lower-cased) holding the first item a request names by `t:ItemId`: the target of
+/// an UpdateItem, DeleteItem or GetItem by delegate access, for fault filters.
+pub(crate) fn first_item_mailbox(state: &SimState, operation: &Element) -> Option<String> {
+    fn first_id(element: &Element) -> Option<&str> {
+        if element.is(TYPES_NS, "ItemId") {
+            return element.attribute("Id");
+        }
+        element.children.iter().find_map(first_id)
+    }
+    state
+        .mailbox_of_item(first_id(operation)?)
+        .map(str::to_string)
+}
+
 /// Collects per-input outcomes and applies the batch-stop rule.
 struct Batch {
     messages: Vec<ItemMessage>,

@@ -11,7 +11,7 @@
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use sha1::{Digest, Sha1};
 
 use crate::sim::Error;
@@ -21,7 +21,7 @@ use crate::sim::state::SimState;
 pub(crate) const PUBLIC_STRINGS_GUID: &str = "00020329-0000-0000-C000-000000000046";
 
 /// `t:Body`: its `BodyType` (`Text` or `HTML`) and text.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     /// `Text` or `HTML`, as sent.
@@ -31,8 +31,8 @@ pub struct ItemBody {
 }
 
 /// One extended (MAPI named) property of an item.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
 pub struct SimExtendedProperty {
     /// `PublicStrings` or a bare GUID (as sent; compared with [`same_property_set`]).
     pub property_set: String,
@@ -65,8 +65,10 @@ pub fn same_property_set(a: &str, b: &str) -> bool {
     canonical(a) == canonical(b)
 }
 
-/// One calendar item (a single appointment), as stored and as tests see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One calendar item (a single appointment), as stored and as tests see it (also the JSON of
+/// `GET /sim/mailboxes/{smtp}/items`, camelCase, instants as `2025-03-04T08:00:00Z`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SimItem {
     /// `t:ItemId/@Id`: opaque base64; empty in [`SimItem::new`] until stored.
     pub item_id: String,
@@ -80,8 +82,10 @@ pub struct SimItem {
     /// `t:ReminderMinutesBeforeStart` (Exchange's default: 15).
     pub reminder_minutes: i32,
     /// `t:Start`, as an instant.
+    #[serde(serialize_with = "serialize_instant")]
     pub start: DateTime<Utc>,
     /// `t:End`, as an instant.
+    #[serde(serialize_with = "serialize_instant")]
     pub end: DateTime<Utc>,
     /// `t:IsAllDayEvent`.
     pub is_all_day: bool,
@@ -152,6 +156,13 @@ pub(crate) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
 /// The wire form of an instant (`2025-03-04T08:00:00Z`).
 pub(crate) fn format_instant(instant: &DateTime<Utc>) -> String {
     instant.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn serialize_instant<S: Serializer>(
+    instant: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_instant(instant))
 }
 
 fn generated_item_id(mailbox: &str, serial: u64) -> String {

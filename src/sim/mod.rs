@@ -1,7 +1,8 @@
 //! `sim`: an offline, stateful EWS simulator (`ews-connector sim`) that serves
 //! `POST /EWS/Exchange.asmx` on loopback, logs clients on with its own NTLMv2 verifier (or Basic,
-//! when the state enables it), and answers GetFolder, UpdateFolder and the delegate operations
-//! from response templates under `fixtures/sim/templates/`.
+//! when the state enables it), and answers GetFolder, UpdateFolder, the delegate operations and
+//! the calendar-item operations (FindItem, GetItem, CreateItem, UpdateItem, DeleteItem) from
+//! response templates under `fixtures/sim/templates/`.
 //!
 //! Invariants:
 //! - it depends on no other module of the crate except `crate::secret` (not `ews`, not
@@ -11,10 +12,12 @@
 //!   without a challenge on the same connection gets 401;
 //! - it binds loopback only ([`run`] refuses any other address).
 //!
-//! Layout: `state` (the world, from TOML), `ntlm` (acceptor), `xml` (request reader), `ops` (the
-//! operations), `render` (templates), `faults` (scripted misbehaviour), `server` (HTTP).
+//! Layout: `state` (the world, from TOML), `items` (calendar items in the state), `ntlm`
+//! (acceptor), `xml` (request reader), `ops` (folder and delegate operations, impersonation),
+//! `item_ops` (item operations), `render` / `render_items` (templates), `faults` (scripted
+//! misbehaviour), `server` (HTTP).
 //! Entry types: [`SimState`], [`serve`], [`start`] / [`SimHandle`], [`run`] / [`SimOptions`],
-//! [`ScriptedFault`], [`SimStats`].
+//! [`ScriptedFault`], [`SimStats`], [`SimItem`].
 //! The state file format is documented in `fixtures/sim/README.md`.
 
 mod faults;

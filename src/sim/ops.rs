@@ -1,5 +1,6 @@
 //! The EWS operations the simulator answers, applied to its [`SimState`]: impersonation checks,
-//! GetFolder, UpdateFolder and the four delegate operations.
+//! GetFolder, UpdateFolder and the four delegate operations; the item operations are routed to
+//! `item_ops`.
 //!
 //! Invariants: a request that is refused as a whole is a SOAP fault with HTTP 500; a refused
 //! folder or delegate is a per-message error with HTTP 200; a failed UpdateFolder changes

@@ -31,6 +31,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::sim::faults::{FaultKind, FaultQueue, ScriptedFault};
+use crate::sim::item_ops;
 use crate::sim::ntlm::{self, Challenge, NtlmMessage};
 use crate::sim::ops::{self, Answer};
 use crate::sim::render;
@@ -251,6 +252,19 @@ async fn control(
                 None => plain(StatusCode::NOT_FOUND, "no such mailbox"),
             };
         }
+        if let Some(mailbox) = path
+            .strip_prefix("/sim/mailboxes/")
+            .and_then(|rest| rest.strip_suffix("/items"))
+        {
+            let mailbox = url::form_urlencoded::parse(format!("m={mailbox}").as_bytes())
+                .next()
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+            return match lock(&shared.state).calendar_items(&mailbox) {
+                Some(items) => json(StatusCode::OK, &items),
+                None => plain(StatusCode::NOT_FOUND, "no such mailbox"),
+            };
+        }
     }
     plain(StatusCode::NOT_FOUND, "not found")
 }
@@ -394,7 +408,8 @@ async fn ews_answer(
             return Ok(soap(Answer::fault("ErrorSchemaValidation")));
         }
     };
-    let mailbox = ops::target_mailbox(&request);
+    let mailbox = ops::target_mailbox(&request)
+        .or_else(|| item_ops::first_item_mailbox(&lock(&shared.state), &request.operation));
     // Impersonated calls should carry the same mailbox in X-AnchorMailbox (PROTOCOL §2.3).
     let by_smtp = matches!(
         request.impersonation,
