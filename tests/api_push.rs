@@ -365,3 +365,47 @@ async fn duplicates_of_our_event_are_cleaned_up_by_the_next_upsert() {
     assert_eq!(left.len(), 1, "the duplicate is deleted");
     assert_ne!(left[0].item_id, copy.item_id, "the first one is kept");
 }
+
+#[tokio::test]
+async fn a_stale_change_key_from_a_concurrent_user_edit_is_read_again_and_retried() {
+    use ews_connector::sim::{FaultKind, ScriptedFault};
+
+    let setup = PushSetup::start().await;
+    let body = lecture("Lecture", utc("2026-12-04T08:00:00Z"), 60);
+    let (status, _) = setup.put_event(GRANTED, "mytt-race", &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The UpdateItem waits in the simulator; meanwhile the user edits the item in Outlook,
+    // which gives it a new ChangeKey.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("UpdateItem".to_owned()),
+        ..ScriptedFault::once(FaultKind::LatencyMs { ms: 1500 })
+    });
+    let mut changed = body.clone();
+    changed["subject"] = json!("Lecture (moved)");
+    let user_edit = async {
+        for _ in 0..500 {
+            if setup.requests("UpdateItem") == 1 {
+                let mut item = setup.ours(GRANTED, "mytt-race").remove(0);
+                item.location = Some("Moved by the user".to_owned());
+                setup.sim.insert_item(GRANTED, item).unwrap();
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
+    };
+    let ((status, answer), edited) =
+        tokio::join!(setup.put_event(GRANTED, "mytt-race", &changed), user_edit);
+    assert!(edited, "the user's edit happened while the update waited");
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], "updated");
+    assert_eq!(
+        setup.requests("UpdateItem"),
+        2,
+        "the stale write and its retry"
+    );
+    let item = setup.ours(GRANTED, "mytt-race").remove(0);
+    assert_eq!(item.subject.as_deref(), Some("Lecture (moved)"));
+    // The event owns its location: the retry, computed from the fresh read, writes it back.
+    assert_eq!(item.location.as_deref(), Some("Room 1.14"));
+}

@@ -37,8 +37,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use self::event::{Event, EventInput, ExternalId, InvalidEvent, ShowAs};
 use crate::delegation::{AccessMode, Mailbox};
-use crate::ews::ErrorKind;
-use crate::ews::ResponseError;
 use crate::ews::items::{CalendarItem, ItemId, ItemShape, PropertyPath};
 use crate::ews::ops::create_item::CreateItem;
 use crate::ews::ops::delete_item::{DeleteItem, DeleteType as EwsDeleteType};
@@ -46,6 +44,7 @@ use crate::ews::ops::find_item::{FindItem, FindItemView, Restriction};
 use crate::ews::ops::get_folder::{BaseShape, DistinguishedFolderName, FolderIdRef};
 use crate::ews::ops::get_item::GetItem;
 use crate::ews::ops::update_item::{ConflictResolution, ItemChange, UpdateItem};
+use crate::ews::{ErrorKind, ResponseCode, ResponseError};
 use crate::exchange::{self, ActAs, Exchange};
 use crate::push::calendar::Ours;
 use crate::push::diff::Found;
@@ -793,7 +792,9 @@ impl Push {
             .into_iter()
             .map(|result| match result {
                 Ok(()) => Ok(()),
-                Err(response) if response.kind() == ErrorKind::NotFound => Ok(()),
+                Err(response) if *response.effective_code() == ResponseCode::ErrorItemNotFound => {
+                    Ok(())
+                }
                 Err(response) => Err(Error::refused(&response)),
             })
             .collect())
