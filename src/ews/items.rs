@@ -643,7 +643,7 @@ pub(crate) fn parse_calendar_item(element: &Element) -> Result<CalendarItem, Err
         element
             .child(TYPES_NS, name)
             .and_then(|child| child.attribute("Id"))
-            .map(|id| id.trim().to_owned())
+            .map(str::to_owned)
     };
     let body = element
         .child(TYPES_NS, "Body")
@@ -920,5 +920,74 @@ mod tests {
         assert!(
             !ours("c11ff724-aa03-4555-9952-8fa248a11c3e").same_property(&public("MyTimetableId"))
         );
+    }
+
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        "\\PC{1,12}|[<>&\"' \t\r\naë日]{1,8}"
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the writer accepts, the reader gives back unchanged (times as the same
+        /// instant); whatever it refuses is refused as `InvalidInput`.
+        #[test]
+        fn written_items_read_back_unchanged(
+            subject in text(),
+            body in text(),
+            html in proptest::bool::ANY,
+            category in text(),
+            value in text(),
+            location in text(),
+            zone in text(),
+            seconds in 0i64..4_000_000_000,
+            offset_minutes in -840i32..=840,
+            minutes in proptest::option::of(0u32..=MAX_REMINDER_MINUTES),
+            flags in proptest::option::of(proptest::bool::ANY),
+            status in proptest::sample::select(LegacyFreeBusyStatus::ALL),
+            bad in proptest::option::weighted(0.2, "[\u{1}\u{b}\u{1f}\u{fffe}\u{ffff}]"),
+        ) {
+            let offset = FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let start = DateTime::from_timestamp(seconds, 0).unwrap().with_timezone(&offset);
+            let item = CalendarItem {
+                subject: Some(format!("{subject}{}", bad.clone().unwrap_or_default())),
+                body: Some(Body { body_type: if html { BodyType::Html } else { BodyType::Text }, text: body }),
+                categories: vec![category],
+                reminder_is_set: flags,
+                reminder_minutes_before_start: minutes,
+                extended_properties: vec![ExtendedProperty { field: public("Id"), value }],
+                start: Some(start),
+                end: Some(start + chrono::Duration::minutes(90)),
+                is_all_day_event: flags,
+                legacy_free_busy_status: Some(status),
+                location: Some(location),
+                start_time_zone: Some(zone.clone()),
+                end_time_zone: Some(zone),
+                ..CalendarItem::default()
+            };
+            let blank = [&item.categories[0], item.start_time_zone.as_ref().unwrap()]
+                .iter()
+                .any(|value| value.trim().is_empty());
+            match written(&item) {
+                Ok(xml) => {
+                    proptest::prop_assert!(bad.is_none() && !blank);
+                    let document = xml.replacen(
+                        "<t:CalendarItem>",
+                        &format!(r#"<t:CalendarItem xmlns:t="{TYPES_NS}">"#),
+                        1,
+                    );
+                    let read = parse_calendar_item(&parse(document.as_bytes()).unwrap()).unwrap();
+                    proptest::prop_assert_eq!(read, item);
+                }
+                Err(Error::InvalidInput { field, .. }) => {
+                    let expected = if bad.is_some() { "item.subject" } else { "" };
+                    proptest::prop_assert!(
+                        field == expected || (bad.is_none() && blank),
+                        "refused {field} (bad: {bad:?}, blank: {blank})"
+                    );
+                }
+                Err(other) => proptest::prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
     }
 }
