@@ -23,8 +23,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, Utc};
 
 use crate::ews::error::Error;
 use crate::ews::ops::get_folder::BaseShape;
-use crate::ews::types::{ews_enum, require_non_empty};
-use crate::ews::xml::{Element, TYPES_NS, XmlWriter, optional_bool};
+use crate::ews::types::ews_enum;
+use crate::ews::xml::{Element, TYPES_NS, XmlWriter, check_xml_chars, escape, optional_bool};
 
 /// The GUID of PS_PUBLIC_STRINGS, the property set `DistinguishedPropertySetId="PublicStrings"`
 /// names.
@@ -400,19 +400,51 @@ pub fn is_bare_guid(value: &str) -> bool {
         })
 }
 
+/// Checks a value the way `XmlWriter` does (XML 1.0 characters, and non-blank when `required`),
+/// building the field name only when the value is refused: item batches are large and the names
+/// are needed only in errors.
+fn check(value: &str, required: bool, field: impl FnOnce() -> String) -> Result<(), Error> {
+    if required && value.trim().is_empty() {
+        return Err(Error::InvalidInput {
+            field: field(),
+            reason: "must not be empty".to_owned(),
+        });
+    }
+    check_xml_chars("", value).map_err(|error| match error {
+        Error::InvalidInput { reason, .. } => Error::InvalidInput {
+            field: field(),
+            reason,
+        },
+        other => other,
+    })
+}
+
+/// `<name>value</name>` with `value` checked as [`check`] does, then escaped.
+fn checked_leaf(
+    writer: &mut XmlWriter,
+    name: &str,
+    value: &str,
+    required: bool,
+    field: impl FnOnce() -> String,
+) -> Result<(), Error> {
+    check(value, required, field)?;
+    writer.open(name);
+    writer.raw(&escape(value));
+    writer.close(name);
+    Ok(())
+}
+
 /// Writes `t:ItemId`.
 pub(crate) fn write_item_id(
     writer: &mut XmlWriter,
     field: &str,
     item_id: &ItemId,
 ) -> Result<(), Error> {
-    let id_field = format!("{field}.id");
-    require_non_empty(&id_field, &item_id.id)?;
-    let change_key_field = format!("{field}.change_key");
-    let mut attributes = vec![("Id", id_field.as_str(), item_id.id.as_str())];
+    check(&item_id.id, true, || format!("{field}.id"))?;
+    let mut attributes = vec![("Id", "", item_id.id.as_str())];
     if let Some(change_key) = &item_id.change_key {
-        require_non_empty(&change_key_field, change_key)?;
-        attributes.push(("ChangeKey", change_key_field.as_str(), change_key.as_str()));
+        check(change_key, true, || format!("{field}.change_key"))?;
+        attributes.push(("ChangeKey", "", change_key.as_str()));
     }
     writer.open_with("t:ItemId", &attributes, true)
 }
@@ -424,15 +456,15 @@ pub(crate) fn write_extended_field_uri(
     field: &str,
     uri: &ExtendedFieldUri,
 ) -> Result<(), Error> {
-    let name_field = format!("{field}.property_name");
-    require_non_empty(&name_field, &uri.property_name)?;
-    let set_field = format!("{field}.property_set");
+    check(&uri.property_name, true, || {
+        format!("{field}.property_name")
+    })?;
     let set = match &uri.property_set {
         PropertySet::PublicStrings => ("DistinguishedPropertySetId", "PublicStrings"),
         PropertySet::Guid(guid) => {
             if !is_bare_guid(guid) {
                 return Err(Error::InvalidInput {
-                    field: set_field,
+                    field: format!("{field}.property_set"),
                     reason: "a PropertySetId must be a bare GUID such as \
                              00020329-0000-0000-C000-000000000046 (no braces)"
                         .to_owned(),
@@ -441,12 +473,13 @@ pub(crate) fn write_extended_field_uri(
             ("PropertySetId", guid.as_str())
         }
     };
+    // Every value is checked above (or is a GUID or a constant), so no field name is needed.
     writer.open_with(
         "t:ExtendedFieldURI",
         &[
-            (set.0, set_field.as_str(), set.1),
-            ("PropertyName", name_field.as_str(), &uri.property_name),
-            ("PropertyType", "property_type", uri.property_type.as_str()),
+            (set.0, "", set.1),
+            ("PropertyName", "", &uri.property_name),
+            ("PropertyType", "", uri.property_type.as_str()),
         ],
         true,
     )
@@ -493,25 +526,26 @@ pub(crate) fn write_calendar_item(
     }
     writer.open("t:CalendarItem");
     if let Some(subject) = &item.subject {
-        writer.leaf("t:Subject", &format!("{field}.subject"), subject)?;
+        checked_leaf(writer, "t:Subject", subject, false, || {
+            format!("{field}.subject")
+        })?;
     }
     if let Some(body) = &item.body {
-        let body_field = format!("{field}.body");
+        check(&body.text, false, || format!("{field}.body"))?;
         writer.open_with(
             "t:Body",
-            &[("BodyType", "body_type", body.body_type.as_str())],
+            &[("BodyType", "", body.body_type.as_str())],
             false,
         )?;
-        crate::ews::xml::check_xml_chars(&body_field, &body.text)?;
-        writer.raw(&crate::ews::xml::escape(&body.text));
+        writer.raw(&escape(&body.text));
         writer.close("t:Body");
     }
     if !item.categories.is_empty() {
         writer.open("t:Categories");
         for (index, category) in item.categories.iter().enumerate() {
-            let category_field = format!("{field}.categories[{index}]");
-            require_non_empty(&category_field, category)?;
-            writer.leaf("t:String", &category_field, category)?;
+            checked_leaf(writer, "t:String", category, true, || {
+                format!("{field}.categories[{index}]")
+            })?;
         }
         writer.close("t:Categories");
     }
@@ -528,14 +562,24 @@ pub(crate) fn write_calendar_item(
         writer.leaf_static("t:ReminderMinutesBeforeStart", &minutes.to_string());
     }
     for (index, property) in item.extended_properties.iter().enumerate() {
-        let property_field = format!("{field}.extended_properties[{index}]");
+        let property_field = || format!("{field}.extended_properties[{index}]");
         writer.open("t:ExtendedProperty");
-        write_extended_field_uri(writer, &property_field, &property.field)?;
-        writer.leaf(
-            "t:Value",
-            &format!("{property_field}.value"),
-            &property.value,
-        )?;
+        if let Err(error) = write_extended_field_uri(writer, "", &property.field) {
+            // Named again with the item's field path (the fast path above builds none).
+            return Err(match error {
+                Error::InvalidInput {
+                    field: inner,
+                    reason,
+                } => Error::InvalidInput {
+                    field: format!("{}{inner}", property_field()),
+                    reason,
+                },
+                other => other,
+            });
+        }
+        checked_leaf(writer, "t:Value", &property.value, false, || {
+            format!("{}.value", property_field())
+        })?;
         writer.close("t:ExtendedProperty");
     }
     if let Some(start) = &item.start {
@@ -551,16 +595,17 @@ pub(crate) fn write_calendar_item(
         writer.leaf_static("t:LegacyFreeBusyStatus", status.as_str());
     }
     if let Some(location) = &item.location {
-        writer.leaf("t:Location", &format!("{field}.location"), location)?;
+        checked_leaf(writer, "t:Location", location, false, || {
+            format!("{field}.location")
+        })?;
     }
     for (name, zone, zone_field) in [
         ("t:StartTimeZone", &item.start_time_zone, "start_time_zone"),
         ("t:EndTimeZone", &item.end_time_zone, "end_time_zone"),
     ] {
         if let Some(zone) = zone {
-            let zone_field = format!("{field}.{zone_field}");
-            require_non_empty(&zone_field, zone)?;
-            writer.open_with(name, &[("Id", zone_field.as_str(), zone)], true)?;
+            check(zone, true, || format!("{field}.{zone_field}"))?;
+            writer.open_with(name, &[("Id", "", zone)], true)?;
         }
     }
     writer.close("t:CalendarItem");
@@ -643,7 +688,7 @@ pub(crate) fn parse_calendar_item(element: &Element) -> Result<CalendarItem, Err
         element
             .child(TYPES_NS, name)
             .and_then(|child| child.attribute("Id"))
-            .map(|id| id.trim().to_owned())
+            .map(str::to_owned)
     };
     let body = element
         .child(TYPES_NS, "Body")
@@ -920,5 +965,74 @@ mod tests {
         assert!(
             !ours("c11ff724-aa03-4555-9952-8fa248a11c3e").same_property(&public("MyTimetableId"))
         );
+    }
+
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        "\\PC{1,12}|[<>&\"' \t\r\naë日]{1,8}"
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the writer accepts, the reader gives back unchanged (times as the same
+        /// instant); whatever it refuses is refused as `InvalidInput`.
+        #[test]
+        fn written_items_read_back_unchanged(
+            subject in text(),
+            body in text(),
+            html in proptest::bool::ANY,
+            category in text(),
+            value in text(),
+            location in text(),
+            zone in text(),
+            seconds in 0i64..4_000_000_000,
+            offset_minutes in -840i32..=840,
+            minutes in proptest::option::of(0u32..=MAX_REMINDER_MINUTES),
+            flags in proptest::option::of(proptest::bool::ANY),
+            status in proptest::sample::select(LegacyFreeBusyStatus::ALL),
+            bad in proptest::option::weighted(0.2, "[\u{1}\u{b}\u{1f}\u{fffe}\u{ffff}]"),
+        ) {
+            let offset = FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let start = DateTime::from_timestamp(seconds, 0).unwrap().with_timezone(&offset);
+            let item = CalendarItem {
+                subject: Some(format!("{subject}{}", bad.clone().unwrap_or_default())),
+                body: Some(Body { body_type: if html { BodyType::Html } else { BodyType::Text }, text: body }),
+                categories: vec![category],
+                reminder_is_set: flags,
+                reminder_minutes_before_start: minutes,
+                extended_properties: vec![ExtendedProperty { field: public("Id"), value }],
+                start: Some(start),
+                end: Some(start + chrono::Duration::minutes(90)),
+                is_all_day_event: flags,
+                legacy_free_busy_status: Some(status),
+                location: Some(location),
+                start_time_zone: Some(zone.clone()),
+                end_time_zone: Some(zone),
+                ..CalendarItem::default()
+            };
+            let blank = [&item.categories[0], item.start_time_zone.as_ref().unwrap()]
+                .iter()
+                .any(|value| value.trim().is_empty());
+            match written(&item) {
+                Ok(xml) => {
+                    proptest::prop_assert!(bad.is_none() && !blank);
+                    let document = xml.replacen(
+                        "<t:CalendarItem>",
+                        &format!(r#"<t:CalendarItem xmlns:t="{TYPES_NS}">"#),
+                        1,
+                    );
+                    let read = parse_calendar_item(&parse(document.as_bytes()).unwrap()).unwrap();
+                    proptest::prop_assert_eq!(read, item);
+                }
+                Err(Error::InvalidInput { field, .. }) => {
+                    let expected = if bad.is_some() { "item.subject" } else { "" };
+                    proptest::prop_assert!(
+                        field == expected || (bad.is_none() && blank),
+                        "refused {field} (bad: {bad:?}, blank: {blank})"
+                    );
+                }
+                Err(other) => proptest::prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
     }
 }
