@@ -451,3 +451,57 @@ async fn every_request_body_of_the_push_flows_validates_against_microsofts_schem
         }
     }
 }
+
+#[tokio::test]
+async fn one_item_that_vanishes_during_a_sync_is_reported_in_failed_and_the_others_are_applied() {
+    let setup = PushSetup::start().await;
+    let events = lectures(5);
+    let (status, report) = setup.sync(GRANTED, january(), &sync_list(&events)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let mut changed = sync_list(&events);
+    for event in &mut changed {
+        event["subject"] = json!("Renamed");
+    }
+    // The read before the updates waits in the simulator; meanwhile the user deletes one of our
+    // items.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("GetItem".to_owned()),
+        ..ScriptedFault::once(FaultKind::LatencyMs { ms: 1500 })
+    });
+    let vanished = setup.ours(GRANTED, &events[2].0).remove(0);
+    let user_delete = async {
+        for _ in 0..500 {
+            if setup.requests("GetItem") == 1 {
+                setup.sim.remove_item(GRANTED, &vanished.item_id).unwrap();
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
+    };
+    let ((status, report), deleted) =
+        tokio::join!(setup.sync(GRANTED, january(), &changed), user_delete);
+    assert!(deleted, "the user's delete happened during the sync");
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["updated"], 4, "{report}");
+    let failed = report["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0]["externalId"], events[2].0.as_str());
+    assert_eq!(failed[0]["error"]["code"], "event_not_found");
+    assert_eq!(failed[0]["error"]["ewsResponseCode"], "ErrorItemNotFound");
+    for (index, (id, _)) in events.iter().enumerate() {
+        let stored = setup.ours(GRANTED, id);
+        if index == 2 {
+            assert!(stored.is_empty());
+        } else {
+            assert_eq!(stored[0].subject.as_deref(), Some("Renamed"), "{id}");
+        }
+    }
+    // The next sync puts it back.
+    let (status, report) = setup.sync(GRANTED, january(), &changed).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["created"], &report["unchanged"]),
+        (&json!(1), &json!(4))
+    );
+}

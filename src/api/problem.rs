@@ -192,6 +192,15 @@ impl From<&push::Error> for Problem {
     fn from(error: &push::Error) -> Self {
         match error {
             push::Error::Exchange(error) => from_exchange(error),
+            // Our item vanished between the read and the write (the user deleted it).
+            push::Error::Refused { code, .. } if code == "ErrorItemNotFound" => {
+                let mut problem = Problem::new(
+                    "event_not_found",
+                    "the event's item was deleted in the calendar meanwhile",
+                );
+                problem.ews_response_code = Some(code.clone());
+                problem
+            }
             push::Error::Refused {
                 kind,
                 code,
