@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the hot paths without I/O: encoding a GetFolder request, parsing a
-//! GetFolder response with a 30-entry permission set, and the permission merge.
+//! GetFolder response with a 30-entry permission set, the permission merge, and encoding a
+//! CreateItem of 100 realistic calendar items (the push domain's largest batch shape).
 //!
 //! Run: `cargo bench --bench core`.
 
@@ -9,6 +10,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 use ews_connector::delegation::PermissionLevel;
 use ews_connector::delegation::merge::{Change, merge};
+use ews_connector::ews::items::{
+    Body, BodyType, CalendarItem, ExtendedFieldUri, ExtendedProperty, LegacyFreeBusyStatus,
+    MapiPropertyType, PropertySet,
+};
+use ews_connector::ews::ops::create_item::CreateItem;
 use ews_connector::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
@@ -65,6 +71,62 @@ fn get_folder() -> GetFolder {
     }
 }
 
+/// A 100-item CreateItem as the push domain sends it: subject, body, location, categories,
+/// reminder, two extended properties in a private property set, start/end with an offset (written
+/// as UTC), Windows time zones.
+fn create_item_100() -> CreateItem {
+    let property = |name: &str| ExtendedFieldUri {
+        property_set: PropertySet::Guid("c11ff724-aa03-4555-9952-8fa248a11c3e".to_owned()),
+        property_name: name.to_owned(),
+        property_type: MapiPropertyType::String,
+    };
+    let first_start: chrono::DateTime<chrono::FixedOffset> =
+        "2025-09-01T08:45:00+02:00".parse().expect("a date");
+    let items = (0..100u32)
+        .map(|index| {
+            let start = first_start + chrono::Duration::hours(i64::from(index) * 5);
+            CalendarItem {
+                subject: Some(format!("Lecture {index}: Linear Algebra & Geometry (group B)")),
+                body: Some(Body {
+                    body_type: BodyType::Text,
+                    text: format!(
+                        "Course WISB{index:03}. Lecturer: Dr. Zoë O'Brien.\nBring your student card; \
+                         the room may change, see MyTimetable."
+                    ),
+                }),
+                categories: vec!["MyTimetable".to_owned(), "Mathematics".to_owned()],
+                reminder_is_set: Some(true),
+                reminder_minutes_before_start: Some(15),
+                extended_properties: vec![
+                    ExtendedProperty {
+                        field: property("ExternalId"),
+                        value: format!("mytimetable:event:{index:08x}-5b8e-4d2a-9c61-0e4f2b7d9a13"),
+                    },
+                    ExtendedProperty {
+                        field: property("ContentHash"),
+                        value: format!("sha256:{:064x}", u64::from(index) * 0x9e37_79b9),
+                    },
+                ],
+                start: Some(start),
+                end: Some(start + chrono::Duration::minutes(105)),
+                is_all_day_event: Some(false),
+                legacy_free_busy_status: Some(LegacyFreeBusyStatus::Busy),
+                location: Some(format!("Hall {} (Buys Ballot building)", index % 7)),
+                start_time_zone: Some("W. Europe Standard Time".to_owned()),
+                end_time_zone: Some("W. Europe Standard Time".to_owned()),
+                ..CalendarItem::default()
+            }
+        })
+        .collect();
+    CreateItem {
+        saved_item_folder: FolderIdRef::Distinguished {
+            id: DistinguishedFolderName::Calendar,
+            mailbox: None,
+        },
+        items,
+    }
+}
+
 fn benchmarks(criterion: &mut Criterion) {
     let header = RequestHeader {
         version: "Exchange2013_SP1".to_owned(),
@@ -104,5 +166,20 @@ fn benchmarks(criterion: &mut Criterion) {
     });
 }
 
-criterion_group!(core, benchmarks);
+fn item_benchmarks(criterion: &mut Criterion) {
+    let header = RequestHeader {
+        version: "Exchange2013_SP1".to_owned(),
+        impersonation: Some(Impersonation::PrimarySmtpAddress(
+            "s.jansen@uni.example".to_owned(),
+        )),
+    };
+    let operation = create_item_100();
+    let size = encode(&header, &operation).expect("encodes").len();
+    assert!(size > 100_000, "the batch shrank to {size} bytes");
+    criterion.bench_function("encode CreateItem 100 items", |bench| {
+        bench.iter(|| encode(black_box(&header), black_box(&operation)).expect("encodes"))
+    });
+}
+
+criterion_group!(core, benchmarks, item_benchmarks);
 criterion_main!(core);

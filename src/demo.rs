@@ -98,7 +98,17 @@ pub async fn run(
         config.delegation_settings(),
         Some(audit.clone()),
     ));
-    let state = api::AppState::new(config.api_settings(), delegation, exchange, Some(audit));
+    let push = Arc::new(crate::push::Push::new(
+        exchange.clone(),
+        config.push_settings(),
+    ));
+    let state = api::AppState::with_push(
+        config.api_settings(),
+        delegation,
+        push,
+        exchange,
+        Some(audit),
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| Error::Listen {
@@ -200,8 +210,8 @@ pub fn walkthrough(sim_url: &str, addr: SocketAddr, token: &str, audit_path: &st
     text
 }
 
-/// The walkthrough's commands: check, grant, grant again, check, revoke, check, and the
-/// statuses of the other sample mailboxes.
+/// The walkthrough's commands: check, grant, grant again, check, revoke, check, the statuses of
+/// the other sample mailboxes, then a pushed event (created, then unchanged) and the listing.
 pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
     let base = format!("http://{addr}/v1/mailboxes");
     let auth = "-H \"Authorization: Bearer $TOKEN\"";
@@ -213,6 +223,16 @@ pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
     };
     let revoke =
         |mailbox: &str| format!("curl -s -X DELETE {auth} {base}/{mailbox}/calendar/delegation");
+    let push_event = |mailbox: &str| {
+        format!(
+            "curl -s -X PUT {auth} -H 'Content-Type: application/json' -d '{{\"subject\": \"Linear Algebra - Lecture\", \"start\": \"2026-12-01T09:00:00+01:00\", \"end\": \"2026-12-01T10:45:00+01:00\", \"timeZone\": \"Europe/Amsterdam\", \"location\": \"Room 1.14\"}}' {base}/{mailbox}/calendar/events/mytt-42"
+        )
+    };
+    let list_events = |mailbox: &str| {
+        format!(
+            "curl -s {auth} '{base}/{mailbox}/calendar/events?start=2026-12-01T00:00:00Z&end=2026-12-08T00:00:00Z'"
+        )
+    };
     vec![
         access("plain@contoso.example"),
         grant("plain@contoso.example"),
@@ -225,5 +245,8 @@ pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
         access("ceo@contoso.example"),
         access("nobody@contoso.example"),
         access("moving@contoso.example"),
+        push_event("granted@contoso.example"),
+        push_event("granted@contoso.example"),
+        list_events("granted@contoso.example"),
     ]
 }

@@ -6,6 +6,7 @@
 //! - `exchange`: the one call path that combines `ews` and `transport`.
 //! - `sim`: an offline EWS simulator that answers from `fixtures/`.
 //! - `delegation`: check, grant and revoke calendar delegation, in our own words.
+//! - `push`: calendar events pushed by external id (upsert, delete, window sync), in our own words.
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
@@ -26,6 +27,7 @@ pub mod doctor;
 pub mod ews;
 pub mod exchange;
 pub mod logging;
+pub mod push;
 pub mod secret;
 pub mod sim;
 pub mod transport;

@@ -468,9 +468,14 @@ async fn serve(config: &Config) -> ExitCode {
         config.delegation_settings(),
         Some(audit.clone()),
     ));
-    let state = api::AppState::new(
+    let push = Arc::new(ews_connector::push::Push::new(
+        exchange.clone(),
+        config.push_settings(),
+    ));
+    let state = api::AppState::with_push(
         config.api_settings(),
         delegation,
+        push,
         exchange.clone(),
         Some(audit.clone()),
     );

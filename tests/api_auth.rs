@@ -39,6 +39,7 @@ fn operations() -> Vec<(Method, String, Vec<String>)> {
 /// gets past auth is refused with 400 before anything reaches Exchange.
 fn concrete(path: &str) -> String {
     path.replace("{mailbox}", "not-an-address")
+        .replace("{externalId}", "mytt-1")
 }
 
 fn request(method: &Method, uri: &str, authorization: Option<&str>) -> Request<Body> {

@@ -48,6 +48,16 @@ async fn the_served_document_is_openapi_3_1_and_lists_exactly_the_served_routes(
         ("DELETE", "/v1/mailboxes/{mailbox}/calendar/delegation"),
         ("POST", "/v1/calendar/access:batch"),
         ("POST", "/v1/calendar/delegation:batch"),
+        (
+            "PUT",
+            "/v1/mailboxes/{mailbox}/calendar/events/{externalId}",
+        ),
+        (
+            "DELETE",
+            "/v1/mailboxes/{mailbox}/calendar/events/{externalId}",
+        ),
+        ("GET", "/v1/mailboxes/{mailbox}/calendar/events"),
+        ("PUT", "/v1/mailboxes/{mailbox}/calendar/events"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),
@@ -60,7 +70,9 @@ async fn the_served_document_is_openapi_3_1_and_lists_exactly_the_served_routes(
 
     // Each listed operation is served (not 404 or 405) ...
     for (method, path) in &listed {
-        let uri = path.replace("{mailbox}", "bad address");
+        let uri = path
+            .replace("{mailbox}", "bad address")
+            .replace("{externalId}", "mytt-1");
         let uri = uri.replace(' ', "%20");
         let response = oneshot(
             &state,

@@ -40,7 +40,7 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         .await
         .expect("the demo prints its walkthrough");
     let export = export.expect("an export TOKEN= line");
-    assert_eq!(commands.len(), 11, "{commands:#?}");
+    assert_eq!(commands.len(), 14, "{commands:#?}");
 
     let mut answers = Vec::new();
     for command in &commands {
@@ -81,6 +81,15 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         answers[10]["status"], "mailbox_unavailable",
         "{}",
         answers[10]
+    );
+
+    // Calendar push on granted@: created, the same again unchanged, and the listing.
+    assert_eq!(answers[11]["result"], "created", "{}", answers[11]);
+    assert_eq!(answers[12]["result"], "unchanged", "{}", answers[12]);
+    assert_eq!(
+        answers[13]["events"][0]["externalId"], "mytt-42",
+        "{}",
+        answers[13]
     );
 
     child.kill().await.unwrap();

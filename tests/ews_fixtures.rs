@@ -9,12 +9,21 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ews_connector::ews::items::{
+    Body, BodyType, CalendarItem, CalendarItemType, ExtendedFieldUri, ExtendedProperty, ItemId,
+    LegacyFreeBusyStatus, MapiPropertyType, PropertySet,
+};
 use ews_connector::ews::ops::add_delegate::AddDelegate;
+use ews_connector::ews::ops::create_item::CreateItem;
+use ews_connector::ews::ops::delete_item::DeleteItem;
+use ews_connector::ews::ops::find_item::{FindItem, FindItemPage};
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::{Folder, GetFolder};
+use ews_connector::ews::ops::get_item::GetItem;
 use ews_connector::ews::ops::remove_delegate::RemoveDelegate;
 use ews_connector::ews::ops::update_delegate::UpdateDelegate;
 use ews_connector::ews::ops::update_folder::UpdateFolder;
+use ews_connector::ews::ops::update_item::UpdateItem;
 use ews_connector::ews::types::{
     CalendarPermission, CalendarPermissionLevel, CalendarPermissionReadAccess,
     DelegateFolderPermissionLevel, DelegatePermissions, DelegateUser, DeliverMeetingRequests,
@@ -75,6 +84,11 @@ fn decode_for(operation: &str, bytes: &[u8]) -> String {
         "add_delegate" => render::<AddDelegate>(bytes),
         "update_delegate" => render::<UpdateDelegate>(bytes),
         "remove_delegate" => render::<RemoveDelegate>(bytes),
+        "find_item" => render::<FindItem>(bytes),
+        "get_item" => render::<GetItem>(bytes),
+        "create_item" => render::<CreateItem>(bytes),
+        "update_item" => render::<UpdateItem>(bytes),
+        "delete_item" => render::<DeleteItem>(bytes),
         "soap_fault" => render::<GetFolder>(bytes),
         other => panic!("no decoder for fixture folder {other}"),
     }
@@ -654,6 +668,8 @@ fn rewrites() -> Vec<Rewrite> {
                 .replace(">NoError<", ">&#78;oError<")
                 .replace("Error", "&#69;rror")
                 .replace("The ", "&#x54;he ")
+                .replace("Lecture:", "&#76;ecture&#x3A;")
+                .replace(">2025-03-04T08", ">&#50;025-03-04T08")
         }),
         ("unknown elements and attributes", |xml| {
             xml.replace(
@@ -664,6 +680,11 @@ fn rewrites() -> Vec<Rewrite> {
             .replace(
                 "<t:CalendarFolder>",
                 &format!("<t:CalendarFolder>{EXTENSION}"),
+            )
+            .replace("<t:CalendarItem>", &format!("<t:CalendarItem>{EXTENSION}"))
+            .replace(
+                "<m:RootFolder ",
+                "<m:RootFolder xmlns:z=\"urn:fabrikam:z\" z:page=\"1\" ",
             )
             .replace("<s:Body", "<s:Body xmlns:y=\"urn:fabrikam\" y:trace=\"1\"")
             .replace(
@@ -754,10 +775,324 @@ proptest::proptest! {
             1 => bytes[at..end].iter_mut().for_each(|slot| *slot = byte),
             _ => bytes.splice(at..at, std::iter::repeat_n(byte, length)).for_each(drop),
         }
-        for operation in ["get_folder", "update_folder", "get_delegate", "add_delegate", "update_delegate", "remove_delegate"] {
+        for operation in ["get_folder", "update_folder", "get_delegate", "add_delegate", "update_delegate", "remove_delegate", "find_item", "get_item", "create_item", "update_item", "delete_item"] {
             let rendered = decode_for(operation, &bytes);
             proptest::prop_assert!(rendered.starts_with("Ok(") || rendered.starts_with("Err("));
         }
         let _ = decode_fault(&bytes);
     }
+}
+
+// ---- calendar items -----------------------------------------------------------------------------
+
+const OUR_SET: &str = "c11ff724-aa03-4555-9952-8fa248a11c3e";
+const EXTERNAL_ID: &str = "mytimetable:event:7f3c2a10-5b8e-4d2a-9c61-0e4f2b7d9a13";
+const HASH_1: &str = "sha256:5f0c3a7e9d1b2c4a6e8f0a1b3c5d7e9f1a2b3c4d5e6f708192a3b4c5d6e7f8091";
+const HASH_2: &str = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const ITEM_ID_PREFIX: &str = "AAMkAGNvbnRvc28tZXhhbXBsZS1hbGljZQBGAAAAAADx0Fq8kWcBTL4rU2nQv1cWBwB1Y2FsZW5kYXIAAAAAAQ0AAHVjYWxlbmRhcgAAAAAA";
+
+fn ours(name: &str) -> ExtendedFieldUri {
+    ExtendedFieldUri {
+        property_set: PropertySet::Guid(OUR_SET.to_owned()),
+        property_name: name.to_owned(),
+        property_type: MapiPropertyType::String,
+    }
+}
+
+fn our_properties(external_id: &str, hash: &str) -> Vec<ExtendedProperty> {
+    vec![
+        ExtendedProperty {
+            field: ours("ExternalId"),
+            value: external_id.to_owned(),
+        },
+        ExtendedProperty {
+            field: ours("ContentHash"),
+            value: hash.to_owned(),
+        },
+    ]
+}
+
+fn item_id(number: u32, change_key: &str) -> ItemId {
+    ItemId {
+        id: format!("{ITEM_ID_PREFIX}{number:04}AAA="),
+        change_key: Some(format!(
+            "DwAAABYAAAB1c2VyQGNvbnRvc28uZXhhbXBsZQAAA{change_key}"
+        )),
+    }
+}
+
+fn page(path: &str) -> FindItemPage {
+    let decoded = decode::<FindItem>(&read(path)).unwrap_or_else(|error| panic!("{path}: {error}"));
+    only(&decoded.response).unwrap_or_else(|error| panic!("{path}: {error:?}"))
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    text.parse().unwrap()
+}
+
+#[test]
+fn calendar_view_tells_our_items_from_the_users() {
+    let window = page("find_item/calendar_view.xml");
+    assert_eq!(
+        (
+            window.total_items_in_view,
+            window.includes_last_item_in_range
+        ),
+        (4, true)
+    );
+    assert_eq!(window.indexed_paging_offset, None);
+    assert_eq!(
+        window.items,
+        vec![
+            CalendarItem {
+                item_id: Some(item_id(1, "B7")),
+                subject: Some("Lecture: Linear Algebra & Geometry".to_owned()),
+                extended_properties: our_properties(EXTERNAL_ID, HASH_1),
+                start: Some(at("2025-03-04T08:00:00Z")),
+                end: Some(at("2025-03-04T09:45:00Z")),
+                is_all_day_event: Some(false),
+                legacy_free_busy_status: Some(LegacyFreeBusyStatus::Busy),
+                location: Some("Hall 1 (Zoë building)".to_owned()),
+                calendar_item_type: Some(CalendarItemType::Single),
+                ..CalendarItem::default()
+            },
+            CalendarItem {
+                item_id: Some(item_id(2, "C1")),
+                subject: Some("Weekly team sync".to_owned()),
+                start: Some(at("2025-03-05T09:00:00Z")),
+                end: Some(at("2025-03-05T09:30:00Z")),
+                is_all_day_event: Some(false),
+                legacy_free_busy_status: Some(LegacyFreeBusyStatus::Tentative),
+                calendar_item_type: Some(CalendarItemType::Occurrence),
+                ..CalendarItem::default()
+            },
+            CalendarItem {
+                item_id: Some(item_id(3, "C2")),
+                subject: Some("Dentist".to_owned()),
+                extended_properties: vec![ExtendedProperty {
+                    field: ExtendedFieldUri {
+                        property_set: PropertySet::PublicStrings,
+                        ..ours("ExternalId")
+                    },
+                    value: "not-ours-42".to_owned(),
+                }],
+                start: Some(at("2025-03-06T15:00:00+01:00")),
+                end: Some(at("2025-03-06T16:00:00+01:00")),
+                is_all_day_event: Some(false),
+                legacy_free_busy_status: Some(LegacyFreeBusyStatus::Oof),
+                calendar_item_type: Some(CalendarItemType::Single),
+                ..CalendarItem::default()
+            },
+        ],
+        "the t:Item in the calendar folder is skipped"
+    );
+    let carrying_ours: Vec<bool> = window
+        .items
+        .iter()
+        .map(|item| item.extended_property(&ours("ExternalId")).is_some())
+        .collect();
+    assert_eq!(
+        carrying_ours,
+        [true, false, false],
+        "a PublicStrings property of the same name is not ours"
+    );
+}
+
+#[test]
+fn a_truncated_window_says_so_and_times_without_offset_are_utc() {
+    let window = page("find_item/calendar_view_truncated.xml");
+    assert!(!window.includes_last_item_in_range);
+    assert_eq!(window.total_items_in_view, 37);
+    let times: Vec<_> = window
+        .items
+        .iter()
+        .map(|item| {
+            (
+                item.start.unwrap(),
+                item.end.unwrap(),
+                item.calendar_item_type,
+            )
+        })
+        .collect();
+    assert_eq!(
+        times,
+        [
+            (
+                at("2025-03-10T08:00:00Z"),
+                at("2025-03-10T09:00:00Z"),
+                Some(CalendarItemType::Single)
+            ),
+            (
+                at("2025-03-10T10:00:00Z"),
+                at("2025-03-10T12:00:00Z"),
+                Some(CalendarItemType::Exception)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn lookups_by_external_id_give_zero_one_or_two_hits() {
+    let mut hits = Vec::new();
+    for case in ["no_hit", "one_hit", "two_hits"] {
+        let found = page(&format!("find_item/restriction_{case}.xml"));
+        assert!(found.includes_last_item_in_range, "{case}");
+        assert_eq!(
+            found.total_items_in_view as usize,
+            found.items.len(),
+            "{case}"
+        );
+        assert_eq!(
+            found.indexed_paging_offset,
+            Some(found.items.len() as u32),
+            "{case}"
+        );
+        hits.push(
+            found
+                .items
+                .iter()
+                .map(|item| {
+                    (
+                        item.item_id.clone().unwrap(),
+                        item.extended_property(&ours("ExternalId"))
+                            .map(str::to_owned),
+                        item.extended_property(&ours("ContentHash"))
+                            .map(str::to_owned),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let ours_with = |number, change_key, hash: &str| {
+        (
+            item_id(number, change_key),
+            Some(EXTERNAL_ID.to_owned()),
+            Some(hash.to_owned()),
+        )
+    };
+    assert_eq!(
+        hits,
+        vec![
+            vec![],
+            vec![ours_with(1, "B7", HASH_1)],
+            vec![ours_with(1, "B7", HASH_1), ours_with(5, "C5", HASH_2)],
+        ]
+    );
+    let error = item_error::<FindItem, FindItemPage>("find_item/error_folder_not_found.xml");
+    assert_eq!(
+        (error.response_code.clone(), error.kind()),
+        (ResponseCode::ErrorFolderNotFound, ErrorKind::NotFound)
+    );
+}
+
+#[test]
+fn get_item_reads_every_field_we_write_and_a_gone_item() {
+    let decoded = decode::<GetItem>(&read("get_item/calendar_item.xml")).unwrap();
+    let [item, gone] = decoded.response.as_slice() else {
+        panic!("two response messages expected");
+    };
+    assert_eq!(
+        item.as_ref().unwrap(),
+        &CalendarItem {
+            item_id: Some(item_id(1, "B7")),
+            subject: Some("Lecture: Linear Algebra & Geometry".to_owned()),
+            body: Some(Body {
+                body_type: BodyType::Html,
+                text: "<p>Bring your <b>student card</b> & a calculator.</p>".to_owned(),
+            }),
+            categories: vec!["MyTimetable".to_owned(), "Mathematics".to_owned()],
+            reminder_is_set: Some(true),
+            reminder_minutes_before_start: Some(15),
+            extended_properties: our_properties(EXTERNAL_ID, HASH_1),
+            start: Some(at("2025-03-04T08:00:00Z")),
+            end: Some(at("2025-03-04T09:45:00Z")),
+            is_all_day_event: Some(false),
+            legacy_free_busy_status: Some(LegacyFreeBusyStatus::Busy),
+            location: Some("Hall 1 (Zoë building)".to_owned()),
+            calendar_item_type: Some(CalendarItemType::Single),
+            start_time_zone: Some("W. Europe Standard Time".to_owned()),
+            end_time_zone: Some("W. Europe Standard Time".to_owned()),
+        }
+    );
+    let gone = gone.as_ref().unwrap_err();
+    assert_eq!(
+        (gone.response_code.clone(), gone.kind()),
+        (ResponseCode::ErrorItemNotFound, ErrorKind::NotFound)
+    );
+}
+
+/// A batch's outcome in input order: the new ChangeKey's tail, or the code and its kind.
+fn batch_outcomes<O: Operation<Response = Vec<Result<ItemId, ResponseError>>>>(
+    path: &str,
+) -> Vec<Result<ItemId, (ResponseCode, ErrorKind)>> {
+    decode::<O>(&read(path))
+        .unwrap_or_else(|error| panic!("{path}: {error}"))
+        .response
+        .into_iter()
+        .map(|message| message.map_err(|error| (error.response_code.clone(), error.kind())))
+        .collect()
+}
+
+#[test]
+fn create_item_batches_report_each_item_in_input_order() {
+    assert_eq!(
+        batch_outcomes::<CreateItem>("create_item/batch_partial_failure.xml"),
+        vec![
+            Ok(item_id(21, "D1")),
+            Err((
+                ResponseCode::ErrorCalendarEndDateIsEarlierThanStartDate,
+                ErrorKind::Invalid
+            )),
+            Ok(item_id(23, "D3")),
+        ]
+    );
+    let stopped = (
+        ResponseCode::ErrorBatchProcessingStopped,
+        ErrorKind::Transient,
+    );
+    assert_eq!(
+        batch_outcomes::<CreateItem>("create_item/batch_processing_stopped.xml"),
+        vec![
+            Ok(item_id(31, "E1")),
+            Err((ResponseCode::ErrorQuotaExceeded, ErrorKind::Fatal)),
+            Err(stopped.clone()),
+            Err(stopped),
+        ]
+    );
+}
+
+#[test]
+fn update_item_gives_the_new_change_key_or_the_reason() {
+    assert_eq!(
+        batch_outcomes::<UpdateItem>("update_item/success.xml"),
+        vec![Ok(item_id(1, "B9"))]
+    );
+    assert_eq!(
+        batch_outcomes::<UpdateItem>("update_item/error_irresolvable_conflict.xml"),
+        vec![Err((
+            ResponseCode::ErrorIrresolvableConflict,
+            ErrorKind::Conflict
+        ))]
+    );
+    assert_eq!(
+        batch_outcomes::<UpdateItem>("update_item/error_item_not_found.xml"),
+        vec![Err((ResponseCode::ErrorItemNotFound, ErrorKind::NotFound))]
+    );
+}
+
+#[test]
+fn delete_item_reports_a_repeated_delete_as_not_found() {
+    let deleted = decode::<DeleteItem>(&read("delete_item/success.xml"))
+        .unwrap()
+        .response;
+    assert_eq!(deleted, vec![Ok(()), Ok(())]);
+    let repeated = decode::<DeleteItem>(&read("delete_item/error_item_not_found.xml"))
+        .unwrap()
+        .response;
+    assert_eq!(repeated[0], Ok(()));
+    let gone = repeated[1].as_ref().unwrap_err();
+    assert_eq!(
+        (gone.response_code.clone(), gone.kind()),
+        (ResponseCode::ErrorItemNotFound, ErrorKind::NotFound)
+    );
 }

@@ -17,11 +17,16 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use ews_connector::ews::ops::add_delegate::AddDelegate;
+use ews_connector::ews::ops::create_item::CreateItem;
+use ews_connector::ews::ops::delete_item::DeleteItem;
+use ews_connector::ews::ops::find_item::FindItem;
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::GetFolder;
+use ews_connector::ews::ops::get_item::GetItem;
 use ews_connector::ews::ops::remove_delegate::RemoveDelegate;
 use ews_connector::ews::ops::update_delegate::UpdateDelegate;
 use ews_connector::ews::ops::update_folder::UpdateFolder;
+use ews_connector::ews::ops::update_item::UpdateItem;
 use ews_connector::ews::xml::MAX_DEPTH;
 use ews_connector::ews::{Error, Operation, decode, decode_fault};
 
@@ -136,7 +141,7 @@ struct Outcome {
     error: Option<String>,
 }
 
-/// Runs the fixture's decoder (all six for a SOAP-fault fixture) and `decode_fault` on `bytes`
+/// Runs the fixture's decoder (all eleven for a SOAP-fault fixture) and `decode_fault` on `bytes`
 /// and checks the invariants that hold for every input.
 fn decode_all(operation: &str, bytes: &[u8], what: &str) -> Outcome {
     fn one<O: Operation>(bytes: &[u8], what: &str) -> Result<(), Error>
@@ -162,6 +167,11 @@ fn decode_all(operation: &str, bytes: &[u8], what: &str) -> Outcome {
         "add_delegate" => vec![one::<AddDelegate>(bytes, what)],
         "update_delegate" => vec![one::<UpdateDelegate>(bytes, what)],
         "remove_delegate" => vec![one::<RemoveDelegate>(bytes, what)],
+        "find_item" => vec![one::<FindItem>(bytes, what)],
+        "get_item" => vec![one::<GetItem>(bytes, what)],
+        "create_item" => vec![one::<CreateItem>(bytes, what)],
+        "update_item" => vec![one::<UpdateItem>(bytes, what)],
+        "delete_item" => vec![one::<DeleteItem>(bytes, what)],
         "soap_fault" => vec![
             one::<GetFolder>(bytes, what),
             one::<UpdateFolder>(bytes, what),
@@ -169,6 +179,11 @@ fn decode_all(operation: &str, bytes: &[u8], what: &str) -> Outcome {
             one::<AddDelegate>(bytes, what),
             one::<UpdateDelegate>(bytes, what),
             one::<RemoveDelegate>(bytes, what),
+            one::<FindItem>(bytes, what),
+            one::<GetItem>(bytes, what),
+            one::<CreateItem>(bytes, what),
+            one::<UpdateItem>(bytes, what),
+            one::<DeleteItem>(bytes, what),
         ],
         other => panic!("no decoder for fixture folder {other}"),
     };

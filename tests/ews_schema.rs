@@ -11,14 +11,25 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use ews_connector::ews::items::{
+    Body, BodyType, CalendarItem, ExtendedFieldUri, ExtendedProperty, ItemField, ItemId, ItemShape,
+    LegacyFreeBusyStatus, MapiPropertyType, PropertyPath, PropertySet,
+};
 use ews_connector::ews::ops::add_delegate::AddDelegate;
+use ews_connector::ews::ops::create_item::CreateItem;
+use ews_connector::ews::ops::delete_item::{DeleteItem, DeleteType};
+use ews_connector::ews::ops::find_item::{FindItem, FindItemView, Restriction};
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
+use ews_connector::ews::ops::get_item::GetItem;
 use ews_connector::ews::ops::remove_delegate::RemoveDelegate;
 use ews_connector::ews::ops::update_delegate::UpdateDelegate;
 use ews_connector::ews::ops::update_folder::{FolderChange, UpdateFolder};
+use ews_connector::ews::ops::update_item::{
+    ConflictResolution, ItemChange, ItemUpdate, UpdateItem,
+};
 use ews_connector::ews::types::{
     CalendarPermission, CalendarPermissionLevel, CalendarPermissionReadAccess,
     CalendarPermissionSet, DelegateFolderPermissionLevel, DelegatePermissions, DelegateUser,
@@ -373,6 +384,407 @@ fn requests() -> Vec<(String, Encoder)> {
                     UserId {
                         sid: Some(value.clone()),
                         ..UserId::default()
+                    },
+                ],
+            }),
+        ));
+    }
+    requests.extend(item_requests());
+    requests
+}
+
+// ---- calendar items -----------------------------------------------------------------------------
+
+const OUR_SET: &str = "c11ff724-aa03-4555-9952-8fa248a11c3e";
+
+/// Both `PropertySet` forms, for each of the two properties the push domain writes.
+fn our_field(name: &str, public: bool) -> ExtendedFieldUri {
+    ExtendedFieldUri {
+        property_set: if public {
+            PropertySet::PublicStrings
+        } else {
+            PropertySet::Guid(OUR_SET.to_owned())
+        },
+        property_name: name.to_owned(),
+        property_type: MapiPropertyType::String,
+    }
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    text.parse().unwrap()
+}
+
+/// An event as the push domain writes it: every field we use, two extended properties.
+fn realistic_item(index: u32) -> CalendarItem {
+    CalendarItem {
+        subject: Some(format!("Lecture {index}: Linear Algebra & Geometry")),
+        body: Some(Body {
+            body_type: BodyType::Text,
+            text: format!("Group {index}. Bring your student card.\nRoom may change."),
+        }),
+        categories: vec!["MyTimetable".to_owned(), "Mathematics".to_owned()],
+        reminder_is_set: Some(true),
+        reminder_minutes_before_start: Some(15),
+        extended_properties: vec![
+            ExtendedProperty {
+                field: our_field("ExternalId", false),
+                value: format!("mytimetable:event:{index:08}-5b8e-4d2a-9c61-0e4f2b7d9a13"),
+            },
+            ExtendedProperty {
+                field: our_field("ContentHash", false),
+                value: format!("sha256:{index:064x}"),
+            },
+        ],
+        start: Some(at("2025-03-04T09:00:00+01:00") + chrono::Duration::hours(i64::from(index))),
+        end: Some(at("2025-03-04T10:45:00+01:00") + chrono::Duration::hours(i64::from(index))),
+        is_all_day_event: Some(false),
+        legacy_free_busy_status: Some(LegacyFreeBusyStatus::Busy),
+        location: Some(format!("Hall {index} (Zoë building)")),
+        start_time_zone: Some("W. Europe Standard Time".to_owned()),
+        end_time_zone: Some("W. Europe Standard Time".to_owned()),
+        ..CalendarItem::default()
+    }
+}
+
+/// One `Set` per settable property of `realistic_item`, in schema order (and the extended one in
+/// both property-set forms).
+fn every_set() -> Vec<ItemUpdate> {
+    let item = realistic_item(7);
+    let mut sets = vec![
+        CalendarItem {
+            subject: item.subject.clone(),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            body: Some(Body {
+                body_type: BodyType::Html,
+                text: "<p>Moved to <b>Hall 2</b></p>".to_owned(),
+            }),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            categories: item.categories.clone(),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            reminder_is_set: Some(false),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            reminder_minutes_before_start: Some(0),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            extended_properties: vec![item.extended_properties[1].clone()],
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            extended_properties: vec![ExtendedProperty {
+                field: our_field("ExternalId", true),
+                value: "public-form".to_owned(),
+            }],
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            start: item.start,
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            end: item.end,
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            is_all_day_event: Some(true),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            legacy_free_busy_status: Some(LegacyFreeBusyStatus::WorkingElsewhere),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            location: item.location.clone(),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            start_time_zone: Some("GMT Standard Time".to_owned()),
+            ..CalendarItem::default()
+        },
+        CalendarItem {
+            end_time_zone: Some("GMT Standard Time".to_owned()),
+            ..CalendarItem::default()
+        },
+    ];
+    sets.drain(..).map(ItemUpdate::Set).collect()
+}
+
+fn calendar_of(mailbox: Option<&str>) -> FolderIdRef {
+    FolderIdRef::Distinguished {
+        id: DistinguishedFolderName::Calendar,
+        mailbox: mailbox.map(str::to_owned),
+    }
+}
+
+fn item_shape() -> ItemShape {
+    ItemShape {
+        base_shape: BaseShape::IdOnly,
+        additional_properties: ItemField::ALL
+            .iter()
+            .map(|field| PropertyPath::Field(*field))
+            .chain([
+                PropertyPath::Extended(our_field("ExternalId", false)),
+                PropertyPath::Extended(our_field("ContentHash", true)),
+            ])
+            .collect(),
+    }
+}
+
+/// Every item request shape: each operation, own and delegate (Mailbox) calendars, a 100-item
+/// CreateItem, all-day items with time zones, every free/busy status, HTML bodies, categories,
+/// hostile values, every settable field, deletes of fields, both property-set forms.
+fn item_requests() -> Vec<(String, Encoder)> {
+    let mut requests: Vec<(String, Encoder)> = Vec::new();
+    for (name, folder) in [
+        ("own", calendar_of(None)),
+        ("delegate", calendar_of(Some("alice@contoso.example"))),
+        (
+            "folder_id",
+            FolderIdRef::Folder(FolderId {
+                id: "AAMkAD=".to_owned(),
+                change_key: None,
+            }),
+        ),
+    ] {
+        requests.push((
+            format!("find_item_calendar_view_{name}"),
+            boxed(FindItem {
+                item_shape: item_shape(),
+                view: FindItemView::Calendar {
+                    start: "2025-03-03T00:00:00Z".parse().unwrap(),
+                    end: "2025-03-10T00:00:00Z".parse().unwrap(),
+                    max_entries: 500,
+                },
+                restriction: None,
+                parent_folder: folder.clone(),
+            }),
+        ));
+        for (path_name, path) in [
+            (
+                "guid",
+                PropertyPath::Extended(our_field("ExternalId", false)),
+            ),
+            (
+                "public",
+                PropertyPath::Extended(our_field("ExternalId", true)),
+            ),
+            ("field", PropertyPath::Field(ItemField::Subject)),
+        ] {
+            requests.push((
+                format!("find_item_restriction_{path_name}_{name}"),
+                boxed(FindItem {
+                    item_shape: ItemShape {
+                        base_shape: BaseShape::IdOnly,
+                        additional_properties: Vec::new(),
+                    },
+                    view: FindItemView::IndexedPage {
+                        max_entries: 10,
+                        offset: 20,
+                    },
+                    restriction: Some(Restriction::IsEqualTo {
+                        path,
+                        value: "mytimetable:event:7f3c2a10 & <co> \"q\" 'a' zoë 日本".to_owned(),
+                    }),
+                    parent_folder: folder.clone(),
+                }),
+            ));
+        }
+        requests.push((
+            format!("create_item_one_{name}"),
+            boxed(CreateItem {
+                saved_item_folder: folder.clone(),
+                items: vec![realistic_item(1)],
+            }),
+        ));
+    }
+    requests.push((
+        "find_item_indexed_page_without_restriction".to_owned(),
+        boxed(FindItem {
+            item_shape: ItemShape {
+                base_shape: BaseShape::Default,
+                additional_properties: Vec::new(),
+            },
+            view: FindItemView::IndexedPage {
+                max_entries: 1000,
+                offset: 0,
+            },
+            restriction: None,
+            parent_folder: calendar_of(None),
+        }),
+    ));
+    for base_shape in BaseShape::ALL {
+        requests.push((
+            format!("get_item_{}", base_shape.as_str()),
+            boxed(GetItem {
+                item_shape: ItemShape {
+                    base_shape: *base_shape,
+                    ..item_shape()
+                },
+                item_ids: vec![
+                    ItemId {
+                        id: "AAMk1=".to_owned(),
+                        change_key: Some("DwAA1".to_owned()),
+                    },
+                    ItemId {
+                        id: "AAMk2=".to_owned(),
+                        change_key: None,
+                    },
+                ],
+            }),
+        ));
+    }
+    requests.push((
+        "create_item_100".to_owned(),
+        boxed(CreateItem {
+            saved_item_folder: calendar_of(Some("alice@contoso.example")),
+            items: (0..100).map(realistic_item).collect(),
+        }),
+    ));
+    requests.push((
+        "create_item_all_day".to_owned(),
+        boxed(CreateItem {
+            saved_item_folder: calendar_of(None),
+            items: vec![
+                CalendarItem {
+                    subject: Some("Exam week".to_owned()),
+                    start: Some(at("2025-06-02T00:00:00+02:00")),
+                    end: Some(at("2025-06-07T00:00:00+02:00")),
+                    is_all_day_event: Some(true),
+                    legacy_free_busy_status: Some(LegacyFreeBusyStatus::Free),
+                    start_time_zone: Some("W. Europe Standard Time".to_owned()),
+                    end_time_zone: Some("W. Europe Standard Time".to_owned()),
+                    ..CalendarItem::default()
+                },
+                CalendarItem {
+                    subject: Some("Open day".to_owned()),
+                    start: Some(at("2025-11-01T00:00:00-04:00")),
+                    end: Some(at("2025-11-02T00:00:00-04:00")),
+                    is_all_day_event: Some(true),
+                    start_time_zone: Some("Eastern Standard Time".to_owned()),
+                    ..CalendarItem::default()
+                },
+            ],
+        }),
+    ));
+    requests.push((
+        "create_item_every_free_busy_status".to_owned(),
+        boxed(CreateItem {
+            saved_item_folder: calendar_of(None),
+            items: LegacyFreeBusyStatus::ALL
+                .iter()
+                .map(|status| CalendarItem {
+                    subject: Some(status.as_str().to_owned()),
+                    start: Some(at("2025-03-04T08:00:00Z")),
+                    end: Some(at("2025-03-04T09:00:00Z")),
+                    legacy_free_busy_status: Some(*status),
+                    ..CalendarItem::default()
+                })
+                .collect(),
+        }),
+    ));
+    requests.push((
+        "create_item_html_and_minimal".to_owned(),
+        boxed(CreateItem {
+            saved_item_folder: calendar_of(None),
+            items: vec![
+                CalendarItem {
+                    subject: Some("HTML".to_owned()),
+                    body: Some(Body {
+                        body_type: BodyType::Html,
+                        text:
+                            "<html><body><p style=\"color:red\">Exam &amp; more</p></body></html>"
+                                .to_owned(),
+                    }),
+                    categories: vec!["A".to_owned(), "B & C".to_owned(), "Zoë".to_owned()],
+                    ..CalendarItem::default()
+                },
+                CalendarItem::default(),
+            ],
+        }),
+    ));
+    requests.push((
+        "create_item_hostile".to_owned(),
+        boxed(CreateItem {
+            saved_item_folder: calendar_of(Some(HOSTILE_VALUES[0])),
+            items: HOSTILE_VALUES
+                .iter()
+                .map(|value| CalendarItem {
+                    subject: Some((*value).to_owned()),
+                    body: Some(Body {
+                        body_type: BodyType::Html,
+                        text: (*value).to_owned(),
+                    }),
+                    categories: vec![(*value).to_owned()],
+                    extended_properties: vec![ExtendedProperty {
+                        field: our_field(value, false),
+                        value: (*value).to_owned(),
+                    }],
+                    location: Some((*value).to_owned()),
+                    start_time_zone: Some((*value).to_owned()),
+                    ..CalendarItem::default()
+                })
+                .collect(),
+        }),
+    ));
+    for conflict_resolution in ConflictResolution::ALL {
+        requests.push((
+            format!("update_item_every_field_{}", conflict_resolution.as_str()),
+            boxed(UpdateItem {
+                conflict_resolution: *conflict_resolution,
+                changes: vec![
+                    ItemChange {
+                        item_id: ItemId {
+                            id: "AAMk1=".to_owned(),
+                            change_key: Some("DwAA1".to_owned()),
+                        },
+                        updates: every_set(),
+                    },
+                    ItemChange {
+                        item_id: ItemId {
+                            id: "AAMk2=".to_owned(),
+                            change_key: Some("DwAA2".to_owned()),
+                        },
+                        updates: ItemField::ALL
+                            .iter()
+                            .filter(|field| **field != ItemField::CalendarItemType)
+                            .map(|field| ItemUpdate::Delete(PropertyPath::Field(*field)))
+                            .chain([
+                                ItemUpdate::Delete(PropertyPath::Extended(our_field(
+                                    "ContentHash",
+                                    false,
+                                ))),
+                                ItemUpdate::Delete(PropertyPath::Extended(our_field(
+                                    "ContentHash",
+                                    true,
+                                ))),
+                            ])
+                            .collect(),
+                    },
+                ],
+            }),
+        ));
+    }
+    for delete_type in DeleteType::ALL {
+        requests.push((
+            format!("delete_item_{}", delete_type.as_str()),
+            boxed(DeleteItem {
+                delete_type: *delete_type,
+                item_ids: vec![
+                    ItemId {
+                        id: "AAMk1=".to_owned(),
+                        change_key: None,
+                    },
+                    ItemId {
+                        id: "AAMk2=".to_owned(),
+                        change_key: Some("DwAA2".to_owned()),
                     },
                 ],
             }),
@@ -838,6 +1250,283 @@ proptest::proptest! {
             }
             Err(Error::InvalidInput { field, .. }) => proptest::prop_assert_eq!(field, "mailbox"),
             Err(other) => proptest::prop_assert!(false, "unexpected error {other}"),
+        }
+    }
+}
+
+fn delegate_mode() -> RequestHeader {
+    RequestHeader {
+        version: "Exchange2013_SP1".to_owned(),
+        impersonation: None,
+    }
+}
+
+#[test]
+fn item_element_order_and_guid_form_are_enforced_by_the_validator() {
+    // Guards the oracle for items: what `ews` writes validates, and the two mistakes PROTOCOL
+    // §6.3 warns about (ExtendedProperty after Start, a braced PropertySetId) do not.
+    let good = String::from_utf8(
+        encode(
+            &delegate_mode(),
+            &CreateItem {
+                saved_item_folder: calendar_of(None),
+                items: vec![realistic_item(3)],
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let start = good.find("<t:ExtendedProperty>").unwrap();
+    let end = good.rfind("</t:ExtendedProperty>").unwrap() + "</t:ExtendedProperty>".len();
+    let properties = &good[start..end];
+    let after_end = good
+        .replace(properties, "")
+        .replace("</t:End>", &format!("</t:End>{properties}"));
+    let braced = good.replace(OUR_SET, &format!("{{{OUR_SET}}}"));
+    assert_ne!(after_end, good);
+    assert_ne!(braced, good);
+    // `ews` itself refuses the braced form before anything is written.
+    let refused = encode(
+        &delegate_mode(),
+        &CreateItem {
+            saved_item_folder: calendar_of(None),
+            items: vec![CalendarItem {
+                extended_properties: vec![ExtendedProperty {
+                    field: ExtendedFieldUri {
+                        property_set: PropertySet::Guid(format!("{{{OUR_SET}}}")),
+                        ..our_field("ExternalId", false)
+                    },
+                    value: "x".to_owned(),
+                }],
+                ..CalendarItem::default()
+            }],
+        },
+    )
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .starts_with("invalid input in items[0].extended_properties[0].property_set: a PropertySetId must be a bare GUID"),
+        "{refused}"
+    );
+    if !common::schema::require_or_skip("validation") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    assert_eq!(
+        common::schema::validate_all(&[write("good.xml", &good)]),
+        Ok(())
+    );
+    assert!(common::schema::validate_all(&[write("after_end.xml", &after_end)]).is_err());
+    assert!(common::schema::validate_all(&[write("braced.xml", &braced)]).is_err());
+}
+
+#[test]
+fn hostile_item_values_round_trip_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let have_xmllint = common::schema::on_path("xmllint");
+    for value in HOSTILE_VALUES {
+        let bytes = encode(
+            &delegate_mode(),
+            &CreateItem {
+                saved_item_folder: calendar_of(Some(value)),
+                items: vec![CalendarItem {
+                    subject: Some((*value).to_owned()),
+                    body: Some(Body {
+                        body_type: BodyType::Html,
+                        text: (*value).to_owned(),
+                    }),
+                    categories: vec![(*value).to_owned()],
+                    extended_properties: vec![ExtendedProperty {
+                        field: our_field(value, false),
+                        value: (*value).to_owned(),
+                    }],
+                    location: Some((*value).to_owned()),
+                    start_time_zone: Some((*value).to_owned()),
+                    ..CalendarItem::default()
+                }],
+            },
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(!text.contains("<t:Injected"), "markup leaked: {text}");
+        let root = parse(&bytes).unwrap();
+        let mut found = Vec::new();
+        for name in [
+            "EmailAddress",
+            "Subject",
+            "Body",
+            "String",
+            "Value",
+            "Location",
+        ] {
+            texts_of(&root, TYPES_NS, name, &mut found);
+        }
+        assert_eq!(found, vec![*value; 6], "{text}");
+        let mut attributes = Vec::new();
+        collect_attributes(&root, &mut attributes);
+        assert!(
+            attributes.contains(&("PropertyName".to_owned(), (*value).to_owned())),
+            "{text}"
+        );
+        assert!(
+            attributes.contains(&("Id".to_owned(), (*value).to_owned())),
+            "{text}"
+        );
+        if have_xmllint {
+            let path = dir.path().join("hostile_item.xml");
+            std::fs::write(&path, &bytes).unwrap();
+            for xpath in [
+                "string(//*[local-name()='Subject'])",
+                "string(//*[local-name()='StartTimeZone']/@Id)",
+                "string(//*[local-name()='ExtendedFieldURI']/@PropertyName)",
+            ] {
+                let seen = xmllint_string(&path, xpath);
+                assert_eq!(seen.trim_end_matches('\n'), *value, "{xpath}");
+            }
+        }
+    }
+}
+
+fn collect_attributes(element: &Element, found: &mut Vec<(String, String)>) {
+    for attribute in &element.attributes {
+        found.push((attribute.name.clone(), attribute.value.clone()));
+    }
+    for child in &element.children {
+        collect_attributes(child, found);
+    }
+}
+
+#[test]
+fn control_characters_in_items_are_refused_naming_the_field() {
+    let bell = "bell\u{7}";
+    let create = |item: CalendarItem| {
+        encode(
+            &delegate_mode(),
+            &CreateItem {
+                saved_item_folder: calendar_of(None),
+                items: vec![realistic_item(0), item],
+            },
+        )
+    };
+    let cases: Vec<(&str, Result<Vec<u8>, Error>)> = vec![
+        (
+            "items[1].subject",
+            create(CalendarItem {
+                subject: Some(bell.to_owned()),
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "items[1].body",
+            create(CalendarItem {
+                body: Some(Body {
+                    body_type: BodyType::Text,
+                    text: "line\u{0}".to_owned(),
+                }),
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "items[1].categories[1]",
+            create(CalendarItem {
+                categories: vec!["ok".to_owned(), bell.to_owned()],
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "items[1].extended_properties[0].value",
+            create(CalendarItem {
+                extended_properties: vec![ExtendedProperty {
+                    field: our_field("ExternalId", false),
+                    value: "\u{fffe}".to_owned(),
+                }],
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "items[1].location",
+            create(CalendarItem {
+                location: Some(bell.to_owned()),
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "items[1].end_time_zone",
+            create(CalendarItem {
+                end_time_zone: Some(bell.to_owned()),
+                ..CalendarItem::default()
+            }),
+        ),
+        (
+            "restriction.value",
+            encode(
+                &delegate_mode(),
+                &FindItem {
+                    item_shape: item_shape(),
+                    view: FindItemView::IndexedPage {
+                        max_entries: 10,
+                        offset: 0,
+                    },
+                    restriction: Some(Restriction::IsEqualTo {
+                        path: PropertyPath::Extended(our_field("ExternalId", false)),
+                        value: bell.to_owned(),
+                    }),
+                    parent_folder: calendar_of(None),
+                },
+            ),
+        ),
+        (
+            "changes[0].updates[0].subject",
+            encode(
+                &delegate_mode(),
+                &UpdateItem {
+                    conflict_resolution: ConflictResolution::AlwaysOverwrite,
+                    changes: vec![ItemChange {
+                        item_id: ItemId {
+                            id: "AAMk1=".to_owned(),
+                            change_key: Some("DwAA1".to_owned()),
+                        },
+                        updates: vec![ItemUpdate::Set(CalendarItem {
+                            subject: Some(bell.to_owned()),
+                            ..CalendarItem::default()
+                        })],
+                    }],
+                },
+            ),
+        ),
+        (
+            "item_ids[1].id",
+            encode(
+                &delegate_mode(),
+                &DeleteItem {
+                    delete_type: DeleteType::HardDelete,
+                    item_ids: vec![
+                        ItemId {
+                            id: "AAMk1=".to_owned(),
+                            change_key: None,
+                        },
+                        ItemId {
+                            id: bell.to_owned(),
+                            change_key: None,
+                        },
+                    ],
+                },
+            ),
+        ),
+    ];
+    for (expected_field, result) in cases {
+        match result {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, expected_field);
+                assert!(reason.contains("cannot be carried by XML 1.0"), "{reason}");
+            }
+            other => panic!("{expected_field}: expected InvalidInput, got {other:?}"),
         }
     }
 }

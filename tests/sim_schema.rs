@@ -190,9 +190,13 @@ async fn rendered_answers_validate_against_the_schema() {
     std::fs::write(&path, &response.body).unwrap();
     files.push(path);
 
+    validate(&schema, &files);
+}
+
+fn validate(schema: &std::path::Path, files: &[PathBuf]) {
     let output = Command::new("bash")
         .arg(schema.join("validate.sh"))
-        .args(&files)
+        .args(files)
         .output()
         .expect("validate.sh runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -204,6 +208,117 @@ async fn rendered_answers_validate_against_the_schema() {
     assert_eq!(stdout.matches("validates").count(), files.len(), "{stdout}");
 }
 
+/// Every item template (FindItem with both views, GetItem, CreateItem, UpdateItem, DeleteItem;
+/// successes with every stored field, and errors with and without `m:Items`) rendered with the
+/// sample state, validated against the schema.
+#[tokio::test]
+async fn rendered_item_answers_validate_against_the_schema() {
+    let Some(schema) = schema_dir("rendered_item_answers_validate_against_the_schema") else {
+        return;
+    };
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let all_fields = r#"<t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="item:Body"/><t:FieldURI FieldURI="item:Categories"/><t:FieldURI FieldURI="item:ReminderIsSet"/><t:FieldURI FieldURI="item:ReminderMinutesBeforeStart"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:End"/><t:FieldURI FieldURI="calendar:IsAllDayEvent"/><t:FieldURI FieldURI="calendar:LegacyFreeBusyStatus"/><t:FieldURI FieldURI="calendar:Location"/><t:FieldURI FieldURI="calendar:CalendarItemType"/><t:FieldURI FieldURI="calendar:StartTimeZone"/><t:FieldURI FieldURI="calendar:EndTimeZone"/>"#;
+    let private_uri = r#"<t:ExtendedFieldURI PropertySetId="C11FF724-AA03-4555-9952-8FA248A11C3E" PropertyName="CalSyncExternalId" PropertyType="String"/>"#;
+    let created = call(
+        &mut client,
+        &envelope(
+            Some(ALICE),
+            &create_items(
+                &calendar_folder(None),
+                Some("SendToNone"),
+                &[
+                    pushed_item(
+                        "Lecture",
+                        "2025-03-04T08:00:00Z",
+                        "2025-03-04T10:00:00Z",
+                        "v:1",
+                    ),
+                    pushed_item(
+                        "Backwards",
+                        "2025-03-04T10:00:00Z",
+                        "2025-03-04T08:00:00Z",
+                        "v:2",
+                    ),
+                ],
+            ),
+        ),
+    )
+    .await;
+    let (id, key) = item_ids_in(&created.body).remove(0);
+    let view = calendar_view(
+        &calendar_folder(None),
+        "2025-03-01T00:00:00Z",
+        "2025-04-01T00:00:00Z",
+        Some(3),
+    )
+    .replace(
+        r#"<t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:End"/>"#,
+        &format!("{all_fields}{EXTERNAL_ID_URI}{private_uri}"),
+    );
+    let get = get_items(&[&id, "AAMkAGhvc3Q="]).replace(
+        "<t:BaseShape>IdOnly</t:BaseShape>",
+        "<t:BaseShape>AllProperties</t:BaseShape>",
+    );
+    let update = |change_key: &str| {
+        format!(
+            r#"<m:UpdateItem ConflictResolution="NeverOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange><t:ItemId Id="{id}" ChangeKey="{change_key}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:CalendarItem><t:Subject>Lecture (moved)</t:Subject></t:CalendarItem></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"#
+        )
+    };
+    let requests: Vec<(&str, String)> = vec![
+        ("create_item_mixed", created.body.clone()),
+        ("find_item_calendar_view", envelope(Some(ALICE), &view)),
+        (
+            "find_item_indexed",
+            envelope(
+                Some(ALICE),
+                &find_by_external_id(&calendar_folder(None), "v:1"),
+            ),
+        ),
+        (
+            "find_item_error",
+            envelope(
+                None,
+                &find_by_external_id(&calendar_folder(Some("plain@contoso.example")), "v:1"),
+            ),
+        ),
+        ("get_item_mixed", envelope(Some(ALICE), &get)),
+        (
+            "update_item_conflict",
+            envelope(Some(ALICE), &update("stale")),
+        ),
+        ("update_item_success", envelope(Some(ALICE), &update(&key))),
+        (
+            "delete_item_mixed",
+            envelope(Some(ALICE), &delete_items(&[&id, &id], true)),
+        ),
+    ];
+    let directory = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, request) in &requests {
+        let body = if *name == "create_item_mixed" {
+            request.clone()
+        } else {
+            call(&mut client, request).await.body
+        };
+        assert!(body.contains("ResponseMessages"), "{name}: {body}");
+        let path = directory.path().join(format!("{name}.xml"));
+        std::fs::write(&path, &body).unwrap();
+        files.push(path);
+    }
+    let view_answer = std::fs::read_to_string(&files[1]).unwrap();
+    for element in [
+        "<t:Body BodyType=\"Text\">",
+        "<t:Categories>",
+        "<t:ExtendedProperty>",
+        "<t:StartTimeZone Id=",
+        "IncludesLastItemInRange=\"false\"",
+    ] {
+        assert!(view_answer.contains(element), "{element}: {view_answer}");
+    }
+    validate(&schema, &files);
+}
+
 #[tokio::test]
 async fn schema_invalid_sample_requests_are_refused() {
     let Some(schema) = schema_dir("schema_invalid_sample_requests_are_refused") else {
@@ -212,6 +327,8 @@ async fn schema_invalid_sample_requests_are_refused() {
     let sim = start_sim(&sample_state()).await;
     let mut client = logged_in_client(&sim).await;
     let names = [
+        "CreateItem-ExtendedProperty-after-Start.request.xml",
+        "FindItem-PropertySetId-with-braces.request.xml",
         "GetFolder-RequestServerVersion-Exchange2019.request.xml",
         "GetFolder-https-soap-namespace.request.xml",
         "UpdateFolder-CalendarPermission-wrong-order.request.xml",
@@ -219,6 +336,7 @@ async fn schema_invalid_sample_requests_are_refused() {
         "UpdateFolder-generic-Permission-in-CalendarFolder.request.xml",
     ];
     let key_before = sim.calendar(ALICE).unwrap().change_key;
+    let items_before = sim.calendar_items(ALICE).unwrap();
     for name in names {
         let request = std::fs::read_to_string(schema.join("samples/invalid").join(name)).unwrap();
         let response = call(&mut client, &request).await;
@@ -230,4 +348,70 @@ async fn schema_invalid_sample_requests_are_refused() {
         );
     }
     assert_eq!(sim.calendar(ALICE).unwrap().change_key, key_before);
+    assert_eq!(sim.calendar_items(ALICE).unwrap(), items_before);
+}
+
+/// Microsoft-shaped sample requests (`../shared/ews-schema/samples/*Item*.request.xml`) are
+/// answered as the sample responses show, and the answers validate.
+#[tokio::test]
+async fn sample_item_requests_are_answered_like_the_sample_responses() {
+    let Some(schema) = schema_dir("sample_item_requests_are_answered_like_the_sample_responses")
+    else {
+        return;
+    };
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let sample = |name: &str| std::fs::read_to_string(schema.join("samples").join(name)).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut answer = async |name: &str, client: &mut RawClient| {
+        let response = call(client, &sample(name)).await;
+        assert_eq!(response.status, 200, "{name}: {}", response.body);
+        let path = directory.path().join(name.replace("request", "answer"));
+        std::fs::write(&path, &response.body).unwrap();
+        files.push(path);
+        response
+    };
+
+    let created = answer("CreateItem-CalendarItem-batch.request.xml", &mut client).await;
+    assert_eq!(
+        response_codes(&created.body),
+        ["NoError", "ErrorCalendarEndDateIsEarlierThanStartDate"]
+    );
+    let (created_id, _) = item_ids_in(&created.body).remove(0);
+    let view = answer("FindItem-CalendarView.request.xml", &mut client).await;
+    assert_eq!(response_codes(&view.body), ["NoError"]);
+    assert!(
+        view.body
+            .contains("<t:Value>crm:event:7f3c2a10-5b8e-4d2a-9c61-0e4f2b7d9a13</t:Value>")
+    );
+    let found = answer("FindItem-by-external-id.request.xml", &mut client).await;
+    let found_ids: Vec<String> = item_ids_in(&found.body)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(found_ids, [created_id]);
+
+    // The samples' fixed ids: one of them exists (seeded with a newer ChangeKey), one does not.
+    let seeded_id = "AAMkADQ3ZjI5NDlmLTJhMmQtNDkzZi04MzgwLTNjMTcwMzQ0ODg1NQBGAAAAAABvEzOz2ngdS4fM7nrrVaC9BwBc8+7mKqWbRIvwLpGPX3RsAAAAAAENAABc8+7mKqWbRIvwLpGPX3RsAAAbq1RMAAA=";
+    let start = chrono::DateTime::parse_from_rfc3339("2025-03-04T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut seeded = ews_connector::sim::SimItem::new(start, start + chrono::Duration::hours(8));
+    seeded.item_id = seeded_id.to_string();
+    sim.insert_item(ALICE, seeded).unwrap();
+    let updated = answer("UpdateItem-CalendarItem.request.xml", &mut client).await;
+    assert_eq!(response_codes(&updated.body), ["ErrorIrresolvableConflict"]);
+    let deleted = answer("DeleteItem-CalendarItem.request.xml", &mut client).await;
+    assert_eq!(
+        response_codes(&deleted.body),
+        ["NoError", "ErrorItemNotFound"]
+    );
+    assert!(
+        !sim.calendar_items(ALICE)
+            .unwrap()
+            .iter()
+            .any(|item| item.item_id == seeded_id)
+    );
+    validate(&schema, &files);
 }

@@ -125,3 +125,127 @@ pub struct GrantBody {
 pub fn rfc3339(time: &chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// An event body of the Calendar push routes, for the OpenAPI document; the handlers read the
+/// JSON themselves so that a wrong type is reported with the field's name.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used.
+pub struct EventInputBody {
+    /// Not blank, at most 255 characters.
+    pub subject: String,
+    /// RFC 3339 with an offset.
+    pub start: String,
+    /// RFC 3339 with an offset; after `start`, at most 366 days later.
+    pub end: String,
+    /// An IANA zone such as `Europe/Amsterdam`; sent to Exchange as its Windows id.
+    pub time_zone: String,
+    pub location: Option<String>,
+    /// Plain text.
+    pub body: Option<String>,
+    pub categories: Option<Vec<String>>,
+    /// When true, `start` and `end` must be midnight in `timeZone`.
+    pub is_all_day: Option<bool>,
+    /// `Free`, `Tentative`, `Busy` (default), `Oof`, `WorkingElsewhere`.
+    pub show_as: Option<String>,
+    /// 0 to 20160; absent means no reminder.
+    pub reminder_minutes_before_start: Option<u32>,
+}
+
+/// One event of a sync body: the event body plus its external id.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used.
+pub struct SyncEventBody {
+    /// 1 to 200 of `A-Z a-z 0-9 - . _ ~ : @ + =`.
+    pub external_id: String,
+    pub subject: String,
+    pub start: String,
+    pub end: String,
+    pub time_zone: String,
+    pub location: Option<String>,
+    pub body: Option<String>,
+    pub categories: Option<Vec<String>>,
+    pub is_all_day: Option<bool>,
+    pub show_as: Option<String>,
+    pub reminder_minutes_before_start: Option<u32>,
+}
+
+/// The body of `PUT .../calendar/events?start=...&end=...`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct SyncBody {
+    /// The connector's events in the window, exactly; external ids must not repeat, and every
+    /// event must overlap the window.
+    pub events: Vec<SyncEventBody>,
+}
+
+/// The answer of `PUT .../calendar/events/{externalId}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventResultBody {
+    pub mailbox: String,
+    pub external_id: String,
+    /// `created`, `updated` or `unchanged`.
+    pub result: &'static str,
+}
+
+/// One of the connector's events as stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEventBody {
+    pub external_id: String,
+    pub subject: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub location: Option<String>,
+    pub categories: Vec<String>,
+    pub is_all_day: bool,
+    pub show_as: Option<&'static str>,
+    pub reminder_minutes_before_start: Option<u32>,
+}
+
+impl From<&crate::push::StoredEvent> for StoredEventBody {
+    fn from(event: &crate::push::StoredEvent) -> Self {
+        StoredEventBody {
+            external_id: event.external_id.clone(),
+            subject: event.subject.clone(),
+            start: event.start.as_ref().map(rfc3339),
+            end: event.end.as_ref().map(rfc3339),
+            location: event.location.clone(),
+            categories: event.categories.clone(),
+            is_all_day: event.is_all_day,
+            show_as: event.show_as.map(|show_as| show_as.as_str()),
+            reminder_minutes_before_start: event.reminder_minutes_before_start,
+        }
+    }
+}
+
+/// The answer of `GET .../calendar/events`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsBody {
+    pub mailbox: String,
+    pub start: String,
+    pub end: String,
+    pub events: Vec<StoredEventBody>,
+}
+
+/// One event a sync could not apply.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailureBody {
+    pub external_id: String,
+    pub error: crate::api::problem::Problem,
+}
+
+/// The answer of `PUT .../calendar/events?start=...&end=...`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReportBody {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    pub failed: Vec<ItemFailureBody>,
+}

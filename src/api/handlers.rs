@@ -17,7 +17,7 @@ use crate::api::{AppState, metrics, routes};
 use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, RevokeRequest};
 
 /// Parses the path's mailbox and applies `allowed_domains`.
-fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
+pub(crate) fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
     let mailbox = Mailbox::parse(raw)
         .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(raw))?;
     if !mailbox.is_allowed_in(&state.settings().allowed_domains) {

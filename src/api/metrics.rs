@@ -25,6 +25,8 @@ type Labels = Vec<(String, String)>;
 #[derive(Default)]
 pub(crate) struct Metrics {
     requests: Family<Labels, Counter>,
+    /// Calendar pushes by result: `created`, `updated`, `unchanged`, `deleted`, `failed`.
+    pushes: Family<Labels, Counter>,
     /// Progress of every batch this process ran or runs (shared with the batch drivers).
     pub(crate) batch: Arc<Progress>,
 }
@@ -39,6 +41,15 @@ impl Metrics {
             ])
             .inc();
     }
+
+    /// Counts `count` pushes with `result` (`created`, `updated`, `unchanged`, `deleted`,
+    /// `failed`); a zero count still creates the series, so every result shows from the first
+    /// push on.
+    pub(crate) fn record_push(&self, result: &str, count: u64) {
+        self.pushes
+            .get_or_create(&vec![("result".to_owned(), result.to_owned())])
+            .inc_by(count);
+    }
 }
 
 /// The text of one scrape.
@@ -48,6 +59,12 @@ pub(crate) fn render(state: &AppState) -> String {
         "http_requests",
         "API requests by matched route, method and status",
         state.inner.metrics.requests.clone(),
+    );
+
+    registry.register(
+        "pushes",
+        "calendar pushes by result (created, updated, unchanged, deleted, failed)",
+        state.inner.metrics.pushes.clone(),
     );
 
     let exchange = &state.inner.exchange;

@@ -23,6 +23,7 @@ mod handlers;
 mod metrics;
 mod middleware;
 pub mod problem;
+mod push;
 mod readiness;
 mod routes;
 pub mod token;
@@ -34,6 +35,7 @@ use std::time::Duration;
 use crate::audit::AuditLog;
 use crate::delegation::Delegation;
 use crate::exchange::Exchange;
+use crate::push::Push;
 
 pub use self::readiness::spawn_readiness;
 pub use self::routes::{PUBLIC_PATHS, openapi, router};
@@ -84,6 +86,7 @@ pub struct AppState {
 struct Inner {
     settings: Settings,
     delegation: Arc<Delegation>,
+    push: Arc<Push>,
     exchange: Arc<Exchange>,
     audit: Option<Arc<AuditLog>>,
     metrics: metrics::Metrics,
@@ -94,9 +97,27 @@ impl AppState {
     /// The state of one API instance. `audit` is the same log `delegation` writes to; [`serve`]
     /// flushes it at shutdown. Readiness starts "not probed yet" until [`spawn_readiness`]
     /// runs its first probe.
+    ///
+    /// The push routes get a [`Push`] with the default push settings and the access mode of
+    /// `delegation`; [`AppState::with_push`] takes a configured one.
     pub fn new(
         settings: Settings,
         delegation: Arc<Delegation>,
+        exchange: Arc<Exchange>,
+        audit: Option<Arc<AuditLog>>,
+    ) -> AppState {
+        let push = Arc::new(Push::new(
+            exchange.clone(),
+            crate::push::Settings::new(delegation.settings().access),
+        ));
+        AppState::with_push(settings, delegation, push, exchange, audit)
+    }
+
+    /// As [`AppState::new`], with the push domain as configured (`Config::push_settings`).
+    pub fn with_push(
+        settings: Settings,
+        delegation: Arc<Delegation>,
+        push: Arc<Push>,
         exchange: Arc<Exchange>,
         audit: Option<Arc<AuditLog>>,
     ) -> AppState {
@@ -105,6 +126,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 settings,
                 delegation,
+                push,
                 exchange,
                 audit,
                 metrics: metrics::Metrics::default(),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::delegation;
 use crate::ews::ErrorKind;
 use crate::exchange::FailureKind;
+use crate::push;
 
 /// One problem, as API.md's error table describes it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -120,51 +121,12 @@ fn code_for_kind(kind: ErrorKind) -> &'static str {
 impl From<&delegation::Error> for Problem {
     fn from(error: &delegation::Error) -> Self {
         match error {
-            delegation::Error::Exchange(error) => {
-                let code = match error.kind() {
-                    FailureKind::Code(kind) => code_for_kind(kind),
-                    FailureKind::AuthFailed => "exchange_auth_failed",
-                    FailureKind::Unreachable => "exchange_unreachable",
-                    FailureKind::Timeout => "exchange_timeout",
-                    FailureKind::Throttled => "throttled",
-                    FailureKind::Unusable => "exchange_error",
-                    FailureKind::InvalidInput => "invalid_request",
-                };
-                let mut problem = Problem::new(code, error_chain(error));
-                problem.ews_response_code =
-                    error.response_code().map(|code| code.as_str().to_owned());
-                // Retry-After goes with the answers that mean "later": throttling, a mailbox
-                // being moved, and a timeout after the retry budget (API.md).
-                if matches!(
-                    code,
-                    "throttled" | "mailbox_unavailable" | "exchange_timeout"
-                ) {
-                    problem.retry_after = error.retry_after();
-                }
-                if matches!(code, "throttled" | "mailbox_unavailable")
-                    && problem.retry_after.is_none()
-                {
-                    problem.retry_after = Some(Duration::from_secs(30));
-                }
-                problem
-            }
+            delegation::Error::Exchange(error) => from_exchange(error),
             delegation::Error::Refused {
                 kind,
                 code,
                 message,
-            } => {
-                let mut problem = Problem::new(
-                    code_for_kind(*kind),
-                    message
-                        .clone()
-                        .unwrap_or_else(|| format!("Exchange answered {code}")),
-                );
-                problem.ews_response_code = Some(code.clone());
-                if matches!(problem.code, "throttled" | "mailbox_unavailable") {
-                    problem.retry_after = Some(Duration::from_secs(30));
-                }
-                problem
-            }
+            } => from_refusal(*kind, code, message.as_deref()),
             delegation::Error::Incomplete(_) | delegation::Error::NotConfirmed => {
                 Problem::new("exchange_error", error.to_string())
             }
@@ -180,6 +142,78 @@ impl From<&delegation::Error> for Problem {
                 problem
             }
             delegation::Error::Audit(_) => Problem::new("audit_unavailable", error_chain(error)),
+        }
+    }
+}
+
+/// The problem for a failure of Exchange as a whole.
+fn from_exchange(error: &crate::exchange::Error) -> Problem {
+    let code = match error.kind() {
+        FailureKind::Code(kind) => code_for_kind(kind),
+        FailureKind::AuthFailed => "exchange_auth_failed",
+        FailureKind::Unreachable => "exchange_unreachable",
+        FailureKind::Timeout => "exchange_timeout",
+        FailureKind::Throttled => "throttled",
+        FailureKind::Unusable => "exchange_error",
+        FailureKind::InvalidInput => "invalid_request",
+    };
+    let mut problem = Problem::new(code, error_chain(error));
+    problem.ews_response_code = error.response_code().map(|code| code.as_str().to_owned());
+    // Retry-After goes with the answers that mean "later": throttling, a mailbox
+    // being moved, and a timeout after the retry budget (API.md).
+    if matches!(
+        code,
+        "throttled" | "mailbox_unavailable" | "exchange_timeout"
+    ) {
+        problem.retry_after = error.retry_after();
+    }
+    if matches!(code, "throttled" | "mailbox_unavailable") && problem.retry_after.is_none() {
+        problem.retry_after = Some(Duration::from_secs(30));
+    }
+    problem
+}
+
+/// The problem for an Exchange refusal about the mailbox or item.
+fn from_refusal(kind: ErrorKind, code: &str, message: Option<&str>) -> Problem {
+    let mut problem = Problem::new(
+        code_for_kind(kind),
+        message
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("Exchange answered {code}")),
+    );
+    problem.ews_response_code = Some(code.to_owned());
+    if matches!(problem.code, "throttled" | "mailbox_unavailable") {
+        problem.retry_after = Some(Duration::from_secs(30));
+    }
+    problem
+}
+
+impl From<&push::Error> for Problem {
+    fn from(error: &push::Error) -> Self {
+        match error {
+            push::Error::Exchange(error) => from_exchange(error),
+            // Our item vanished between the read and the write (the user deleted it).
+            push::Error::Refused { code, .. } if code == "ErrorItemNotFound" => {
+                let mut problem = Problem::new(
+                    "event_not_found",
+                    "the event's item was deleted in the calendar meanwhile",
+                );
+                problem.ews_response_code = Some(code.clone());
+                problem
+            }
+            push::Error::Refused {
+                kind,
+                code,
+                message,
+            } => from_refusal(*kind, code, message.as_deref()),
+            push::Error::Invalid(invalid) => Problem::new("invalid_request", invalid.to_string()),
+            push::Error::EventNotFound(_) => Problem::new("event_not_found", error.to_string()),
+            push::Error::Conflict { .. } => {
+                let mut problem = Problem::new("conflict", error.to_string());
+                problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
+                problem
+            }
+            push::Error::Incomplete(_) => Problem::new("exchange_error", error.to_string()),
         }
     }
 }

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::batch::BATCH_BODY_LIMIT;
-use crate::api::{AppState, auth, batch, handlers, middleware};
+use crate::api::{AppState, auth, batch, handlers, middleware, push};
 
 /// The paths served without a token: health, readiness, metrics and the OpenAPI document.
 pub const PUBLIC_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
@@ -65,10 +65,13 @@ fn tables() -> (
 ) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(handlers::check_access))
-        .routes(routes!(handlers::grant, handlers::revoke));
+        .routes(routes!(handlers::grant, handlers::revoke))
+        .routes(routes!(push::put_event, push::delete_event));
     let v1_batch = OpenApiRouter::new()
         .routes(routes!(batch::check_batch))
-        .routes(routes!(batch::grant_batch));
+        .routes(routes!(batch::grant_batch))
+        // A sync carries a whole window's events, so it gets the batch body limit.
+        .routes(routes!(push::list_events, push::sync_events));
     let public = OpenApiRouter::new()
         .routes(routes!(handlers::healthz))
         .routes(routes!(handlers::readyz))

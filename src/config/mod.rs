@@ -103,6 +103,7 @@ pub struct Config {
     pub exchange: ExchangeConfig,
     pub tls: TlsConfig,
     pub delegation: DelegationConfig,
+    pub push: PushConfig,
     pub api: ApiConfig,
     pub audit: AuditConfig,
     pub log: LogConfig,
@@ -192,6 +193,18 @@ pub struct DelegationConfig {
     pub level: String,
 }
 
+/// `[push]`: how events are written.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// Items per CreateItem, UpdateItem, DeleteItem and GetItem request, 1 to 100 (default 50).
+    pub batch_size: usize,
+    /// `HardDelete`, `SoftDelete` (default) or `MoveToDeletedItems`.
+    pub delete_type: String,
+    /// `MaxEntriesReturned` of one calendar view, 1 to 1000 (default 1000, Exchange's default
+    /// find limit); a fuller window is split.
+    pub view_max_entries: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub listen: SocketAddr,
@@ -229,6 +242,8 @@ struct RawConfig {
     tls: RawTls,
     #[serde(default)]
     delegation: RawDelegation,
+    #[serde(default)]
+    push: RawPush,
     #[serde(default)]
     api: RawApi,
     #[serde(default)]
@@ -306,6 +321,37 @@ impl Default for RawTls {
 struct RawDelegation {
     principal: Option<String>,
     level: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPush {
+    #[serde(default = "default_push_batch_size")]
+    batch_size: usize,
+    #[serde(default = "default_push_delete_type")]
+    delete_type: String,
+    #[serde(default = "default_push_view_max_entries")]
+    view_max_entries: u32,
+}
+
+impl Default for RawPush {
+    fn default() -> Self {
+        RawPush {
+            batch_size: default_push_batch_size(),
+            delete_type: default_push_delete_type(),
+            view_max_entries: default_push_view_max_entries(),
+        }
+    }
+}
+
+fn default_push_batch_size() -> usize {
+    50
+}
+fn default_push_delete_type() -> String {
+    "SoftDelete".to_owned()
+}
+fn default_push_view_max_entries() -> u32 {
+    1000
 }
 
 #[derive(Deserialize, Default)]
@@ -556,6 +602,10 @@ impl Config {
         let _ = writeln!(out, "\n[delegation]");
         let _ = writeln!(out, "principal = {}", quote(&self.delegation.principal));
         let _ = writeln!(out, "level = {}", quote(&self.delegation.level));
+        let _ = writeln!(out, "\n[push]");
+        let _ = writeln!(out, "batch_size = {}", self.push.batch_size);
+        let _ = writeln!(out, "delete_type = {}", quote(&self.push.delete_type));
+        let _ = writeln!(out, "view_max_entries = {}", self.push.view_max_entries);
         let _ = writeln!(out, "\n[api]");
         let _ = writeln!(out, "listen = {}", quote(&self.api.listen.to_string()));
         let domains: Vec<String> = self.api.allowed_domains.iter().map(|d| quote(d)).collect();
@@ -718,6 +768,19 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The settings of the `push` room.
+    pub fn push_settings(&self) -> crate::push::Settings {
+        crate::push::Settings {
+            access: self.delegation_settings().access,
+            batch_size: self.push.batch_size,
+            delete_type: crate::push::DeleteType::parse(&self.push.delete_type)
+                .expect("push.delete_type is validated at load"),
+            view_max_entries: self.push.view_max_entries,
+        }
+    }
+}
+
 fn quote(value: &str) -> String {
     toml::Value::String(value.to_owned()).to_string()
 }
@@ -761,6 +824,8 @@ fn validate(
             ),
         ));
     }
+
+    let push = validate_push(raw.push)?;
 
     let listen_text = raw
         .api
@@ -860,6 +925,7 @@ fn validate(
         exchange,
         tls,
         delegation: DelegationConfig { principal, level },
+        push,
         api: ApiConfig {
             listen,
             allowed_domains,
@@ -870,6 +936,38 @@ fn validate(
             format: raw.log.format,
             level: raw.log.level,
         },
+    })
+}
+
+fn validate_push(raw: RawPush) -> Result<PushConfig, Error> {
+    if !(1..=100).contains(&raw.batch_size) {
+        return Err(Error::invalid(
+            "push.batch_size",
+            format!(
+                "{} is not between 1 and 100 (items per EWS request)",
+                raw.batch_size
+            ),
+        ));
+    }
+    if crate::push::DeleteType::parse(&raw.delete_type).is_none() {
+        return Err(Error::invalid(
+            "push.delete_type",
+            format!(
+                "`{}` is not one of HardDelete, SoftDelete, MoveToDeletedItems",
+                raw.delete_type
+            ),
+        ));
+    }
+    if !(1..=1000).contains(&raw.view_max_entries) {
+        return Err(Error::invalid(
+            "push.view_max_entries",
+            format!("{} is not between 1 and 1000", raw.view_max_entries),
+        ));
+    }
+    Ok(PushConfig {
+        batch_size: raw.batch_size,
+        delete_type: raw.delete_type,
+        view_max_entries: raw.view_max_entries,
     })
 }
 
@@ -1562,5 +1660,45 @@ password_env = "SA1_PASSWORD"
         assert!(!rendered.contains("S3cret"), "{rendered}");
         assert!(rendered.contains("password = \"***\""), "{rendered}");
         assert!(!format!("{config:?}").contains("S3cret"));
+    }
+    #[test]
+    fn push_keys_have_defaults_limits_and_overrides() {
+        let config = load(MINIMAL, &[]).unwrap();
+        let settings = config.push_settings();
+        assert_eq!(settings.batch_size, 50);
+        assert_eq!(settings.delete_type, crate::push::DeleteType::SoftDelete);
+        assert_eq!(settings.view_max_entries, 1000);
+        assert_eq!(settings.access, crate::delegation::AccessMode::Delegate);
+
+        let config = load(
+            &format!("{MINIMAL}\n[push]\nbatch_size = 100\ndelete_type = \"MoveToDeletedItems\"\n"),
+            &[("EWSC__PUSH__VIEW_MAX_ENTRIES", "200")],
+        )
+        .unwrap();
+        let settings = config.push_settings();
+        assert_eq!(settings.batch_size, 100);
+        assert_eq!(
+            settings.delete_type,
+            crate::push::DeleteType::MoveToDeletedItems
+        );
+        assert_eq!(settings.view_max_entries, 200);
+        assert!(
+            config
+                .render_effective()
+                .contains("delete_type = \"MoveToDeletedItems\"")
+        );
+
+        for (text, key) in [
+            ("batch_size = 101", "push.batch_size"),
+            ("batch_size = 0", "push.batch_size"),
+            ("delete_type = \"Shred\"", "push.delete_type"),
+            ("view_max_entries = 5000", "push.view_max_entries"),
+        ] {
+            assert_eq!(
+                invalid_key(load(&format!("{MINIMAL}\n[push]\n{text}\n"), &[])),
+                key,
+                "{text}"
+            );
+        }
     }
 }

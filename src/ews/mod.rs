@@ -7,11 +7,13 @@
 //!   `ews::Error`; a `soap:Fault` is `Error::Fault`.
 //!
 //! Entry points: [`encode`], [`decode`], [`decode_fault`], the [`Operation`] structs in [`ops`],
-//! [`RequestHeader`], [`ResponseCode`] and its [`ErrorKind`].
+//! [`RequestHeader`], [`ResponseCode`] and its [`ErrorKind`]; the calendar item types the item
+//! operations share are in [`items`].
 
 pub mod autodiscover;
 pub mod envelope;
 pub mod error;
+pub mod items;
 pub mod ops;
 pub mod response;
 pub mod response_code;

@@ -115,7 +115,10 @@ impl XmlWriter {
             self.buffer.push(' ');
             self.buffer.push_str(attribute);
             self.buffer.push_str("=\"");
-            self.buffer.push_str(&escape(value));
+            // Tab and LF are written as references in attributes: a parser normalizes them to
+            // spaces otherwise, and the server would see another value.
+            self.buffer
+                .push_str(&escape(value).replace('\t', "&#9;").replace('\n', "&#10;"));
             self.buffer.push('"');
         }
         self.buffer.push_str(if empty { "/>" } else { ">" });

@@ -16,8 +16,8 @@ pub struct ScriptedFault {
     /// Applies only to this operation (`GetFolder`, …, case-insensitive); any when absent.
     #[serde(default)]
     pub operation: Option<String>,
-    /// Applies only to requests for this mailbox (impersonated or named in the body); any when
-    /// absent.
+    /// Applies only to requests for this mailbox (impersonated, named in the body, or holding the
+    /// first item the body names by `t:ItemId`); any when absent.
     #[serde(default)]
     pub mailbox: Option<String>,
     /// How many matching requests get this fault.
@@ -75,6 +75,9 @@ pub enum FaultKind {
     Http401,
     /// Sends the status line, headers and part of the body, then closes the connection.
     Reset,
+    /// Processes the request in full (a CreateItem's items ARE stored), then closes the
+    /// connection without sending any byte of the response: a lost response.
+    ResetAfterProcessing,
     /// Answers normally with `Connection: close`, then closes the connection.
     ConnectionClose,
     /// Answers HTTP 200 with a truncated XML body.
@@ -182,6 +185,11 @@ mod tests {
                 code: "ErrorInternalServerError".into()
             }
         );
+        let fault: ScriptedFault =
+            serde_json::from_str(r#"{"kind":"reset_after_processing","operation":"CreateItem"}"#)
+                .unwrap();
+        assert_eq!(fault.kind, FaultKind::ResetAfterProcessing);
+        assert_eq!(fault.operation.as_deref(), Some("CreateItem"));
         let fault: ScriptedFault = toml::from_str(
             "operation = \"UpdateFolder\"\nkind = \"concurrent_write\"\nuser = \"carol@contoso.example\"\nlevel = \"Editor\"\ncount = 2\n",
         )

@@ -1,7 +1,8 @@
 //! `sim`: an offline, stateful EWS simulator (`ews-connector sim`) that serves
 //! `POST /EWS/Exchange.asmx` on loopback, logs clients on with its own NTLMv2 verifier (or Basic,
-//! when the state enables it), and answers GetFolder, UpdateFolder and the delegate operations
-//! from response templates under `fixtures/sim/templates/`.
+//! when the state enables it), and answers GetFolder, UpdateFolder, the delegate operations and
+//! the calendar-item operations (FindItem, GetItem, CreateItem, UpdateItem, DeleteItem) from
+//! response templates under `fixtures/sim/templates/`.
 //!
 //! Invariants:
 //! - it depends on no other module of the crate except `crate::secret` (not `ews`, not
@@ -11,17 +12,22 @@
 //!   without a challenge on the same connection gets 401;
 //! - it binds loopback only ([`run`] refuses any other address).
 //!
-//! Layout: `state` (the world, from TOML), `ntlm` (acceptor), `xml` (request reader), `ops` (the
-//! operations), `render` (templates), `faults` (scripted misbehaviour), `server` (HTTP).
+//! Layout: `state` (the world, from TOML), `items` (calendar items in the state), `ntlm`
+//! (acceptor), `xml` (request reader), `ops` (folder and delegate operations, impersonation),
+//! `item_ops` (item operations), `render` / `render_items` (templates), `faults` (scripted
+//! misbehaviour), `server` (HTTP).
 //! Entry types: [`SimState`], [`serve`], [`start`] / [`SimHandle`], [`run`] / [`SimOptions`],
-//! [`ScriptedFault`], [`SimStats`].
+//! [`ScriptedFault`], [`SimStats`], [`SimItem`].
 //! The state file format is documented in `fixtures/sim/README.md`.
 
 mod autodiscover;
 mod faults;
+mod item_ops;
+mod items;
 mod ntlm;
 mod ops;
 mod render;
+mod render_items;
 mod server;
 mod state;
 mod xml;
@@ -37,6 +43,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::sim::faults::{FaultKind, ScriptedFault};
+pub use crate::sim::items::{ItemBody, SimExtendedProperty, SimItem, same_property_set};
 pub use crate::sim::server::SimStats;
 pub use crate::sim::state::{
     CalendarView, DelegatePermissions, ItemScope, PermissionFlags, PermissionLevel, PermissionView,
@@ -210,6 +217,34 @@ impl SimHandle {
             .ok_or_else(|| Error::UnknownUser(account_smtp.to_string()))?;
         account.password = crate::secret::Secret::new(password);
         Ok(())
+    }
+
+    /// A mailbox's calendar items, sorted by start; `None` for an unknown mailbox.
+    pub fn calendar_items(&self, mailbox: &str) -> Option<Vec<SimItem>> {
+        lock(&self.shared.state).calendar_items(mailbox)
+    }
+
+    /// Acts like the user (Outlook): stores `item` in `mailbox`'s calendar and returns it as
+    /// stored. An empty `item_id` gets a new id; an id of an item of this mailbox replaces that
+    /// item (an edit). Either way the item gets a new ChangeKey, so a ChangeKey read earlier is
+    /// stale. An empty `created_by` means the owner.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`]; [`Error::InvalidState`] when the id is another mailbox's.
+    pub fn insert_item(&self, mailbox: &str, item: SimItem) -> Result<SimItem, Error> {
+        lock(&self.shared.state).store_item(mailbox, item)
+    }
+
+    /// Acts like the user deleting an item; returns it when it was in that mailbox.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMailbox`].
+    pub fn remove_item(&self, mailbox: &str, item_id: &str) -> Result<Option<SimItem>, Error> {
+        let mut state = lock(&self.shared.state);
+        if !state.mailboxes.contains_key(&mailbox.to_ascii_lowercase()) {
+            return Err(Error::UnknownMailbox(mailbox.to_string()));
+        }
+        Ok(state.delete_item(mailbox, item_id))
     }
 
     /// Queues a scripted fault.

@@ -1,5 +1,6 @@
 //! The EWS operations the simulator answers, applied to its [`SimState`]: impersonation checks,
-//! GetFolder, UpdateFolder and the four delegate operations.
+//! GetFolder, UpdateFolder and the four delegate operations; the item operations are routed to
+//! `item_ops`.
 //!
 //! Invariants: a request that is refused as a whole is a SOAP fault with HTTP 500; a refused
 //! folder or delegate is a per-message error with HTTP 200; a failed UpdateFolder changes
@@ -10,6 +11,7 @@
 //! folder-owner right answers `ErrorAccessDenied` ("visible, but the right is missing").
 //! Entry types: [`Answer`], [`handle`].
 
+use crate::sim::item_ops;
 use crate::sim::render::{
     self, DelegateMessage, EffectiveRights, RenderedDelegate, RenderedPermission, RenderedUser,
 };
@@ -20,13 +22,18 @@ use crate::sim::state::{
 use crate::sim::xml::{ConnectingSid, Element, MESSAGES_NS, SoapRequest, TYPES_NS};
 
 /// The operations the simulator implements.
-pub(crate) const OPERATIONS: [&str; 6] = [
+pub(crate) const OPERATIONS: [&str; 11] = [
     "GetFolder",
     "UpdateFolder",
     "GetDelegate",
     "AddDelegate",
     "UpdateDelegate",
     "RemoveDelegate",
+    "FindItem",
+    "GetItem",
+    "CreateItem",
+    "UpdateItem",
+    "DeleteItem",
 ];
 
 /// The values of `t:ExchangeVersionType` in the schema.
@@ -57,17 +64,25 @@ const SERVER_VERSIONS: [&str; 19] = [
 pub(crate) struct Answer {
     pub status: u16,
     pub body: String,
+    /// Items the request changed (CreateItem: created, UpdateItem: changed, DeleteItem:
+    /// deleted), for `SimStats::items`.
+    pub items: u64,
 }
 
 impl Answer {
-    fn ok(body: String) -> Answer {
-        Answer { status: 200, body }
+    pub(crate) fn ok(body: String) -> Answer {
+        Answer {
+            status: 200,
+            body,
+            items: 0,
+        }
     }
 
     pub(crate) fn fault(code: &str) -> Answer {
         Answer {
             status: 500,
             body: render::soap_fault(code, None),
+            items: 0,
         }
     }
 }
@@ -96,14 +111,16 @@ pub(crate) fn target_mailbox(request: &SoapRequest) -> Option<String> {
 }
 
 /// Who is acting: the authenticated account and, under impersonation, the impersonated mailbox.
-struct Actor {
+pub(crate) struct Actor {
     /// The identity whose rights apply (impersonated mailbox, else the account), lower-cased.
-    smtp: String,
+    pub smtp: String,
+    /// Whether the request carried an `ExchangeImpersonation` header.
+    pub impersonated: bool,
 }
 
 impl Actor {
     /// Whether the actor acts as the owner of `mailbox`.
-    fn owns(&self, mailbox: &str) -> bool {
+    pub(crate) fn owns(&self, mailbox: &str) -> bool {
         self.smtp == mailbox
     }
 }
@@ -132,6 +149,7 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
     let actor = match &request.impersonation {
         None => Actor {
             smtp: caller_smtp.to_string(),
+            impersonated: false,
         },
         Some(connecting) => {
             let (found, unknown_code) = match connecting {
@@ -161,12 +179,20 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
             if !allowed {
                 return Answer::fault("ErrorImpersonateUserDenied");
             }
-            Actor { smtp: target }
+            Actor {
+                smtp: target,
+                impersonated: true,
+            }
         }
     };
     match operation.name.as_str() {
         "GetFolder" => get_folder(state, &actor, operation),
         "UpdateFolder" => update_folder(state, &actor, operation),
+        "FindItem" => item_ops::find_item(state, &actor, operation),
+        "GetItem" => item_ops::get_item(state, &actor, operation),
+        "CreateItem" => item_ops::create_item(state, &actor, operation),
+        "UpdateItem" => item_ops::update_item(state, &actor, operation),
+        "DeleteItem" => item_ops::delete_item(state, &actor, operation),
         delegate_operation => delegates(state, &actor, delegate_operation, operation),
     }
 }
@@ -209,7 +235,7 @@ fn folder_answer(operation: &str, messages: Vec<Result<String, &'static str>>) -
 }
 
 /// Finds the calendar a `t:DistinguishedFolderId` or `t:FolderId` names.
-fn locate_folder<'a>(
+pub(crate) fn locate_folder<'a>(
     state: &'a SimState,
     actor: &Actor,
     folder_id: &Element,
@@ -249,7 +275,7 @@ fn locate_folder<'a>(
 
 /// The rights `smtp` has on a calendar: its own entry, else the union of the entries of the
 /// groups it belongs to, else Default.
-fn effective_flags(state: &SimState, mailbox: &Mailbox, smtp: &str) -> PermissionFlags {
+pub(crate) fn effective_flags(state: &SimState, mailbox: &Mailbox, smtp: &str) -> PermissionFlags {
     let entry_for = |principal: &Principal| {
         mailbox
             .permissions

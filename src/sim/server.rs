@@ -9,7 +9,6 @@
 //! Entry types: [`Shared`], [`SimStats`], [`serve_shared`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -32,6 +31,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::sim::faults::{FaultKind, FaultQueue, ScriptedFault};
+use crate::sim::item_ops;
 use crate::sim::ntlm::{self, Challenge, NtlmMessage};
 use crate::sim::ops::{self, Answer};
 use crate::sim::render;
@@ -71,6 +71,10 @@ pub struct SimStats {
     pub busy_answers: u64,
     /// Scripted faults applied.
     pub faults_applied: u64,
+    /// Items changed by operation: CreateItem items created, UpdateItem items changed,
+    /// DeleteItem items deleted.
+    #[serde(default)]
+    pub items_by_operation: BTreeMap<String, u64>,
     /// Impersonated requests whose `X-AnchorMailbox` header is missing or names another
     /// mailbox than the impersonation header (real Exchange then proxies and slows down).
     pub anchor_mailbox_mismatches: u64,
@@ -84,7 +88,26 @@ impl SimStats {
             .copied()
             .unwrap_or(0)
     }
+
+    /// Items changed by one operation (CreateItem: created, UpdateItem: changed, DeleteItem:
+    /// deleted).
+    pub fn items(&self, operation: &str) -> u64 {
+        self.items_by_operation.get(operation).copied().unwrap_or(0)
+    }
 }
+
+/// The service's error: the connection is closed without a response (hyper drops it when the
+/// service fails), for the `reset_after_processing` fault.
+#[derive(Debug)]
+struct LostResponse;
+
+impl std::fmt::Display for LostResponse {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("scripted lost response")
+    }
+}
+
+impl std::error::Error for LostResponse {}
 
 /// Everything the connections share.
 pub(crate) struct Shared {
@@ -159,7 +182,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let service = service_fn(move |request| {
         let shared = Arc::clone(&shared);
         let connection = Arc::clone(&connection);
-        async move { Ok::<_, Infallible>(route(&shared, &connection, request).await) }
+        async move { route(&shared, &connection, request).await }
     });
     if let Err(error) = http1::Builder::new()
         .keep_alive(true)
@@ -174,15 +197,25 @@ async fn route(
     shared: &Shared,
     connection: &Mutex<ConnectionState>,
     request: Request<Incoming>,
-) -> Response<SimBody> {
+) -> Result<Response<SimBody>, LostResponse> {
     let path = request.uri().path().to_string();
     let method = request.method().clone();
     if method == Method::POST && path.eq_ignore_ascii_case(EWS_PATH) {
         return ews(shared, connection, request).await;
     }
     if method == Method::POST && crate::sim::autodiscover::handles(&path) {
-        return crate::sim::autodiscover::handle(shared, connection, request).await;
+        return Ok(crate::sim::autodiscover::handle(shared, connection, request).await);
     }
+    Ok(control(shared, method, &path, request).await)
+}
+
+/// The `/sim/...` control routes.
+async fn control(
+    shared: &Shared,
+    method: Method,
+    path: &str,
+    request: Request<Incoming>,
+) -> Response<SimBody> {
     if method == Method::GET && path == "/sim/stats" {
         let stats = lock(&shared.stats).clone();
         return json(StatusCode::OK, &stats);
@@ -219,6 +252,19 @@ async fn route(
                 .unwrap_or_default();
             return match lock(&shared.state).calendar(&mailbox) {
                 Some(calendar) => json(StatusCode::OK, &calendar),
+                None => plain(StatusCode::NOT_FOUND, "no such mailbox"),
+            };
+        }
+        if let Some(mailbox) = path
+            .strip_prefix("/sim/mailboxes/")
+            .and_then(|rest| rest.strip_suffix("/items"))
+        {
+            let mailbox = url::form_urlencoded::parse(format!("m={mailbox}").as_bytes())
+                .next()
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+            return match lock(&shared.state).calendar_items(&mailbox) {
+                Some(items) => json(StatusCode::OK, &items),
                 None => plain(StatusCode::NOT_FOUND, "no such mailbox"),
             };
         }
@@ -283,7 +329,7 @@ async fn ews(
     shared: &Shared,
     connection: &Mutex<ConnectionState>,
     request: Request<Incoming>,
-) -> Response<SimBody> {
+) -> Result<Response<SimBody>, LostResponse> {
     // Exchange echoes `client-request-id` when asked with `return-client-request-id: true`.
     let echo = request
         .headers()
@@ -291,13 +337,13 @@ async fn ews(
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"))
         .then(|| request.headers().get("client-request-id").cloned())
         .flatten();
-    let mut response = ews_answer(shared, connection, request).await;
+    let mut response = ews_answer(shared, connection, request).await?;
     if let Some(client_request_id) = echo {
         response
             .headers_mut()
             .insert("client-request-id", client_request_id);
     }
-    response
+    Ok(response)
 }
 
 /// How late a tokio sleep wakes on average (1 ms timer ticks, rounded up twice); the latency
@@ -308,7 +354,7 @@ async fn ews_answer(
     shared: &Shared,
     connection: &Mutex<ConnectionState>,
     request: Request<Incoming>,
-) -> Response<SimBody> {
+) -> Result<Response<SimBody>, LostResponse> {
     let arrived = tokio::time::Instant::now();
     let anchor_mailbox = request
         .headers()
@@ -322,11 +368,11 @@ async fn ews_answer(
         .map(str::to_string);
     let body = match request.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return plain(StatusCode::BAD_REQUEST, "unreadable body"),
+        Err(_) => return Ok(plain(StatusCode::BAD_REQUEST, "unreadable body")),
     };
     let account = match logon(shared, connection, authorization.as_deref()) {
         Logon::Account(account) => account,
-        Logon::Answer(response) => return *response,
+        Logon::Answer(response) => return Ok(*response),
     };
 
     let limit = {
@@ -351,20 +397,22 @@ async fn ews_answer(
 
     if limit.is_some_and(|limit| concurrency > limit) {
         lock(&shared.stats).busy_answers += 1;
-        return soap(Answer {
+        return Ok(soap(Answer {
             status: 500,
             body: render::soap_fault("ErrorServerBusy", Some(BUSY_BACK_OFF_MS)),
-        });
+            items: 0,
+        }));
     }
 
     let request = match parsed {
         Ok(request) => request,
         Err(error) => {
             tracing::debug!(%error, "sim: unreadable soap request");
-            return soap(Answer::fault("ErrorSchemaValidation"));
+            return Ok(soap(Answer::fault("ErrorSchemaValidation")));
         }
     };
-    let mailbox = ops::target_mailbox(&request);
+    let mailbox = ops::target_mailbox(&request)
+        .or_else(|| item_ops::first_item_mailbox(&lock(&shared.state), &request.operation));
     // Impersonated calls should carry the same mailbox in X-AnchorMailbox (PROTOCOL §2.3).
     let by_smtp = matches!(
         request.impersonation,
@@ -401,10 +449,11 @@ async fn ews_answer(
     match fault {
         Some(FaultKind::ServerBusy { back_off_ms }) => {
             lock(&shared.stats).busy_answers += 1;
-            return soap(Answer {
+            return Ok(soap(Answer {
                 status: 500,
                 body: render::soap_fault("ErrorServerBusy", Some(back_off_ms)),
-            });
+                items: 0,
+            }));
         }
         Some(FaultKind::Http503 { retry_after_secs }) => {
             let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "");
@@ -413,16 +462,16 @@ async fn ews_answer(
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
-            return response;
+            return Ok(response);
         }
         Some(FaultKind::Http401) => {
             let mut state = lock(connection);
             state.authenticated = None;
             state.pending_challenge = None;
             drop(state);
-            return unauthorized(shared);
+            return Ok(unauthorized(shared));
         }
-        Some(FaultKind::SoapFault { code }) => return soap(Answer::fault(&code)),
+        Some(FaultKind::SoapFault { code }) => return Ok(soap(Answer::fault(&code))),
         Some(FaultKind::LatencyMs { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
         _ => {}
     }
@@ -445,7 +494,14 @@ async fn ews_answer(
         }
         ops::handle(&mut state, &account, &request)
     };
-    match fault {
+    if answer.items > 0 {
+        *lock(&shared.stats)
+            .items_by_operation
+            .entry(operation_name)
+            .or_insert(0) += answer.items;
+    }
+    Ok(match fault {
+        Some(FaultKind::ResetAfterProcessing) => return Err(LostResponse),
         Some(FaultKind::Reset) => {
             let full = Bytes::from(answer.body);
             let half = full.slice(..full.len() / 2);
@@ -474,6 +530,7 @@ async fn ews_answer(
             soap(Answer {
                 status: 200,
                 body: full[..cut].to_string(),
+                items: 0,
             })
         }
         Some(FaultKind::Slow { ms }) => soap_with(
@@ -481,7 +538,7 @@ async fn ews_answer(
             SimBody::dribbled(Bytes::from(answer.body), Duration::from_millis(ms)),
         ),
         _ => soap(answer),
-    }
+    })
 }
 
 /// Runs the NTLM / Basic logon for one request.

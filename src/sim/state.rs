@@ -11,7 +11,7 @@
 //! Passwords are kept in clear in the state file because this is a simulator: never reuse a real
 //! password there.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use base64::Engine;
@@ -21,6 +21,7 @@ use sha1::{Digest, Sha1};
 use crate::secret::Secret;
 use crate::sim::Error;
 use crate::sim::faults::ScriptedFault;
+use crate::sim::items::{ItemFile, SimItem};
 
 /// `EditItems` / `DeleteItems` scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
@@ -457,6 +458,10 @@ pub(crate) struct Mailbox {
     pub unknown_entries: Vec<String>,
     pub delegates: Vec<Delegate>,
     pub deliver_meeting_requests: String,
+    /// Calendar items by item id.
+    pub items: BTreeMap<String, SimItem>,
+    /// At most this many calendar items (CreateItem beyond it: `ErrorQuotaExceeded`).
+    pub item_quota: Option<usize>,
 }
 
 impl Mailbox {
@@ -493,6 +498,10 @@ pub struct SimState {
     pub(crate) faults: Vec<ScriptedFault>,
     /// The `[autodiscover]` section: how the Autodiscover endpoints answer.
     pub(crate) autodiscover: crate::sim::autodiscover::AutodiscoverSettings,
+    /// Item id → lower-cased SMTP key of the mailbox holding it.
+    pub(crate) item_owner: HashMap<String, String>,
+    /// Store-wide counter behind item ids and item ChangeKeys.
+    pub(crate) item_serial: u64,
 }
 
 impl SimState {
@@ -791,6 +800,9 @@ struct MailboxFile {
     #[serde(default)]
     delegates: Vec<DelegateFile>,
     deliver_meeting_requests: Option<String>,
+    item_quota: Option<usize>,
+    #[serde(default)]
+    items: Vec<ItemFile>,
 }
 
 #[derive(Deserialize)]
@@ -923,6 +935,8 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         mailboxes: BTreeMap::new(),
         faults: file.faults,
         autodiscover: file.autodiscover,
+        item_owner: HashMap::new(),
+        item_serial: 0,
     };
 
     for mailbox_file in file.mailboxes {
@@ -986,10 +1000,22 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
             deliver_meeting_requests: mailbox_file
                 .deliver_meeting_requests
                 .unwrap_or_else(|| "DelegatesAndSendInformationToMe".to_string()),
+            items: BTreeMap::new(),
+            item_quota: mailbox_file.item_quota,
         };
         state
             .mailboxes
             .insert(mailbox_file.smtp.to_ascii_lowercase(), mailbox);
+        for item_file in mailbox_file.items {
+            let item = item_file.into_item(&mailbox_file.smtp)?;
+            if !item.item_id.is_empty() && state.item_owner.contains_key(&item.item_id) {
+                return Err(Error::InvalidState(format!(
+                    "item id {} appears twice",
+                    item.item_id
+                )));
+            }
+            state.store_item(&mailbox_file.smtp, item)?;
+        }
     }
     Ok(state)
 }

@@ -28,7 +28,7 @@ pub const PRINCIPAL: &str = "mytimetable-push@contoso.example";
 pub const CHECK_TOKEN: &str = "check-token-0123456789";
 /// A token with `calendar:delegate` only.
 pub const DELEGATE_TOKEN: &str = "delegate-token-0123456789";
-/// A token with both scopes.
+/// A token with every scope (`calendar:check`, `calendar:delegate`, `calendar:push`).
 pub const BOTH_TOKEN: &str = "both-token-0123456789";
 /// A known token with no scope at all.
 pub const NO_SCOPE_TOKEN: &str = "no-scope-token-0123456789";
@@ -51,7 +51,7 @@ pub fn settings() -> Settings {
             client(
                 "mytimetable",
                 BOTH_TOKEN,
-                &["calendar:check", "calendar:delegate"],
+                &["calendar:check", "calendar:delegate", "calendar:push"],
             ),
             client("nobody", NO_SCOPE_TOKEN, &[]),
         ],

@@ -4,5 +4,6 @@
 pub mod api;
 pub mod ntlm_peer;
 pub mod process;
+pub mod push;
 pub mod schema;
 pub mod sim;

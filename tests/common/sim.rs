@@ -422,3 +422,105 @@ pub async fn call(client: &mut RawClient, body: &str) -> RawResponse {
         .await
         .expect("a complete answer")
 }
+
+/// Every `(Id, ChangeKey)` of a `t:ItemId` in a response, in document order.
+pub fn item_ids_in(body: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')?;
+        Some(tag[start..start + end].to_string())
+    };
+    body.split("<t:ItemId ")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find("/>")?];
+            Some((attribute(tag, "Id")?, attribute(tag, "ChangeKey")?))
+        })
+        .collect()
+}
+
+/// The value of an attribute of the first `m:RootFolder` in a FindItem answer.
+pub fn root_folder_attribute(body: &str, name: &str) -> Option<String> {
+    let tag_start = body.find("<m:RootFolder ")?;
+    let tag = &body[tag_start..tag_start + body[tag_start..].find('>')?];
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')?;
+    Some(tag[start..start + end].to_string())
+}
+
+/// The calendar folder id, for the owner (`None`) or another mailbox (delegate access).
+pub fn calendar_folder(mailbox: Option<&str>) -> String {
+    match mailbox {
+        None => r#"<t:DistinguishedFolderId Id="calendar"/>"#.to_string(),
+        Some(mailbox) => format!(
+            r#"<t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{mailbox}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>"#
+        ),
+    }
+}
+
+/// The `t:ExtendedFieldURI` of the push's external id (PublicStrings / CalSyncExternalId).
+pub const EXTERNAL_ID_URI: &str = r#"<t:ExtendedFieldURI DistinguishedPropertySetId="PublicStrings" PropertyName="CalSyncExternalId" PropertyType="String"/>"#;
+
+/// A FindItem by the external id (IndexedPageItemView + IsEqualTo), returning Subject, Start,
+/// End and the property.
+pub fn find_by_external_id(folder: &str, value: &str) -> String {
+    format!(
+        r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:End"/>{EXTERNAL_ID_URI}</t:AdditionalProperties></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:Restriction><t:IsEqualTo>{EXTERNAL_ID_URI}<t:FieldURIOrConstant><t:Constant Value="{value}"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction><m:ParentFolderIds>{folder}</m:ParentFolderIds></m:FindItem>"#
+    )
+}
+
+/// A CalendarView FindItem over [start, end) returning Subject, Start and End.
+pub fn calendar_view(folder: &str, start: &str, end: &str, max: Option<usize>) -> String {
+    let max = max
+        .map(|max| format!(r#" MaxEntriesReturned="{max}""#))
+        .unwrap_or_default();
+    format!(
+        r#"<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:End"/></t:AdditionalProperties></m:ItemShape><m:CalendarView{max} StartDate="{start}" EndDate="{end}"/><m:ParentFolderIds>{folder}</m:ParentFolderIds></m:FindItem>"#
+    )
+}
+
+/// A pushed appointment (`t:CalendarItem`) with the external id property.
+pub fn pushed_item(subject: &str, start: &str, end: &str, external_id: &str) -> String {
+    format!(
+        r#"<t:CalendarItem><t:Subject>{subject}</t:Subject><t:Body BodyType="Text">Created by MyTimetable.</t:Body><t:Categories><t:String>MyTimetable</t:String></t:Categories><t:ReminderIsSet>false</t:ReminderIsSet><t:ExtendedProperty>{EXTERNAL_ID_URI}<t:Value>{external_id}</t:Value></t:ExtendedProperty><t:Start>{start}</t:Start><t:End>{end}</t:End><t:IsAllDayEvent>false</t:IsAllDayEvent><t:LegacyFreeBusyStatus>Busy</t:LegacyFreeBusyStatus><t:Location>Room 1.01</t:Location><t:StartTimeZone Id="W. Europe Standard Time"/><t:EndTimeZone Id="W. Europe Standard Time"/></t:CalendarItem>"#
+    )
+}
+
+/// A CreateItem of `items` (rendered `t:CalendarItem`s) into `folder`; `send` is the
+/// `SendMeetingInvitations` value, or `None` to leave the attribute out.
+pub fn create_items(folder: &str, send: Option<&str>, items: &[String]) -> String {
+    let send = send
+        .map(|send| format!(r#" SendMeetingInvitations="{send}""#))
+        .unwrap_or_default();
+    format!(
+        r#"<m:CreateItem{send}><m:SavedItemFolderId>{folder}</m:SavedItemFolderId><m:Items>{}</m:Items></m:CreateItem>"#,
+        items.concat()
+    )
+}
+
+/// A DeleteItem of `ids` with `SendMeetingCancellations="SendToNone"` (or without it).
+pub fn delete_items(ids: &[&str], send: bool) -> String {
+    let send = if send {
+        r#" SendMeetingCancellations="SendToNone""#
+    } else {
+        ""
+    };
+    let ids: String = ids
+        .iter()
+        .map(|id| format!(r#"<t:ItemId Id="{id}"/>"#))
+        .collect();
+    format!(
+        r#"<m:DeleteItem DeleteType="MoveToDeletedItems"{send}><m:ItemIds>{ids}</m:ItemIds></m:DeleteItem>"#
+    )
+}
+
+/// A GetItem of `ids` returning Subject, Start, End, Location and the external id.
+pub fn get_items(ids: &[&str]) -> String {
+    let ids: String = ids
+        .iter()
+        .map(|id| format!(r#"<t:ItemId Id="{id}"/>"#))
+        .collect();
+    format!(
+        r#"<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:End"/><t:FieldURI FieldURI="calendar:Location"/>{EXTERNAL_ID_URI}</t:AdditionalProperties></m:ItemShape><m:ItemIds>{ids}</m:ItemIds></m:GetItem>"#
+    )
+}

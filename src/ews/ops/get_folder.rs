@@ -150,28 +150,7 @@ impl Operation for GetFolder {
         writer.close("m:FolderShape");
         writer.open("m:FolderIds");
         for (index, folder_id) in self.folder_ids.iter().enumerate() {
-            let field = format!("folder_ids[{index}]");
-            match folder_id {
-                FolderIdRef::Distinguished { id, mailbox } => match mailbox {
-                    None => writer.raw(&format!(
-                        r#"<t:DistinguishedFolderId Id="{}"/>"#,
-                        id.as_str()
-                    )),
-                    Some(mailbox) => {
-                        let mailbox_field = format!("{field}.mailbox");
-                        require_non_empty(&mailbox_field, mailbox)?;
-                        writer.raw(&format!(
-                            r#"<t:DistinguishedFolderId Id="{}">"#,
-                            id.as_str()
-                        ));
-                        writer.open("t:Mailbox");
-                        writer.leaf("t:EmailAddress", &mailbox_field, mailbox)?;
-                        writer.close("t:Mailbox");
-                        writer.close("t:DistinguishedFolderId");
-                    }
-                },
-                FolderIdRef::Folder(folder_id) => write_folder_id(writer, &field, folder_id)?,
-            }
+            write_folder_id_ref(writer, &format!("folder_ids[{index}]"), folder_id)?;
         }
         writer.close("m:FolderIds");
         writer.close("m:GetFolder");
@@ -184,6 +163,37 @@ impl Operation for GetFolder {
             parse_folder(folder)
         })
     }
+}
+
+/// Writes one [`FolderIdRef`]: `t:DistinguishedFolderId` (with `t:Mailbox` for delegate access)
+/// or `t:FolderId`. Shared with the item operations (`ParentFolderIds`, `SavedItemFolderId`).
+pub(crate) fn write_folder_id_ref(
+    writer: &mut XmlWriter,
+    field: &str,
+    folder_id: &FolderIdRef,
+) -> Result<(), Error> {
+    match folder_id {
+        FolderIdRef::Distinguished { id, mailbox } => match mailbox {
+            None => writer.raw(&format!(
+                r#"<t:DistinguishedFolderId Id="{}"/>"#,
+                id.as_str()
+            )),
+            Some(mailbox) => {
+                let mailbox_field = format!("{field}.mailbox");
+                require_non_empty(&mailbox_field, mailbox)?;
+                writer.raw(&format!(
+                    r#"<t:DistinguishedFolderId Id="{}">"#,
+                    id.as_str()
+                ));
+                writer.open("t:Mailbox");
+                writer.leaf("t:EmailAddress", &mailbox_field, mailbox)?;
+                writer.close("t:Mailbox");
+                writer.close("t:DistinguishedFolderId");
+            }
+        },
+        FolderIdRef::Folder(folder_id) => write_folder_id(writer, field, folder_id)?,
+    }
+    Ok(())
 }
 
 /// The first folder element inside `m:Folders` (any folder type of the types namespace).

@@ -8,11 +8,16 @@
 //! Entry types: [`Operation`], [`DelegateResponse`], and the operation structs in the submodules.
 
 pub mod add_delegate;
+pub mod create_item;
+pub mod delete_item;
+pub mod find_item;
 pub mod get_delegate;
 pub mod get_folder;
+pub mod get_item;
 pub mod remove_delegate;
 pub mod update_delegate;
 pub mod update_folder;
+pub mod update_item;
 
 use crate::ews::error::Error;
 use crate::ews::response::{

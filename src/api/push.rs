@@ -1,0 +1,395 @@
+//! The Calendar push routes of API.md (scope `calendar:push`): upsert and delete one event by
+//! external id, list the connector's events in a window, and sync a window to a list.
+//!
+//! Invariants:
+//! - every input (mailbox, external id, body, window) is validated here or in `push::Event::new`
+//!   before anything reaches Exchange; a wrong field is a 400 `invalid_request` naming it;
+//! - the bodies are read as JSON values and taken apart by hand, so that a wrong type names
+//!   its field (`events[3].start`), as the delegation routes do;
+//! - every push that reached Exchange is counted by result in the metrics
+//!   (`created`, `updated`, `unchanged`, `deleted`, `failed`); no audit records are written.
+//!
+//! Entry points: [`put_event`], [`delete_event`], [`list_events`], [`sync_events`].
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::{Map, Value};
+
+use crate::api::AppState;
+use crate::api::dto::{
+    EventInputBody, EventResultBody, EventsBody, ItemFailureBody, StoredEventBody, SyncBody,
+    SyncReportBody, rfc3339,
+};
+use crate::api::handlers::target;
+use crate::api::middleware::{ApiError, RequestId};
+use crate::api::problem::{Problem, error_chain};
+use crate::delegation::Mailbox;
+use crate::push::{self, Event, EventInput, ExternalId, InvalidEvent, UpsertResult, Window};
+
+fn invalid(error: InvalidEvent) -> Problem {
+    Problem::new("invalid_request", error.to_string())
+}
+
+fn failed(state: &AppState, error: &push::Error, mailbox: &Mailbox) -> Problem {
+    if counts_as_failed(error) {
+        state.inner.metrics.record_push("failed", 1);
+        tracing::warn!(error = %error_chain(error), "push failed");
+    }
+    Problem::from(error).with_mailbox(mailbox.as_str())
+}
+
+/// Whether the error means a push was tried and failed (not a wrong input or a missing event).
+fn counts_as_failed(error: &push::Error) -> bool {
+    !matches!(
+        error,
+        push::Error::Invalid(_) | push::Error::EventNotFound(_)
+    )
+}
+
+fn external_id(raw: &str, mailbox: &Mailbox) -> Result<ExternalId, ApiError> {
+    ExternalId::parse(raw).map_err(|error| invalid(error).with_mailbox(mailbox.as_str()).into())
+}
+
+/// Reads one event body; `prefix` goes before field names in errors (`events[3].`).
+fn event_input(fields: &Map<String, Value>, prefix: &str) -> Result<EventInput, InvalidEvent> {
+    let wrong = |field: &str, wanted: &str| {
+        InvalidEvent::new(format!("{prefix}{field}"), format!("must be {wanted}"))
+    };
+    let string = |field: &str| -> Result<Option<String>, InvalidEvent> {
+        match fields.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(wrong(field, "a string")),
+        }
+    };
+    let required = |field: &str| -> Result<String, InvalidEvent> {
+        string(field)?.ok_or_else(|| wrong(field, "present (a string)"))
+    };
+    let instant = |field: &str| -> Result<DateTime<FixedOffset>, InvalidEvent> {
+        let text = required(field)?;
+        DateTime::parse_from_rfc3339(&text).map_err(|_| {
+            wrong(
+                field,
+                "an RFC 3339 time with an offset, such as 2026-12-01T09:00:00+01:00",
+            )
+        })
+    };
+    let categories = match fields.get("categories") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|value| value.as_str().map(str::to_owned))
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| wrong("categories", "a list of strings"))?,
+        Some(_) => return Err(wrong("categories", "a list of strings")),
+    };
+    let is_all_day = match fields.get("isAllDay") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(value)) => *value,
+        Some(_) => return Err(wrong("isAllDay", "a boolean")),
+    };
+    let reminder_minutes_before_start = match fields.get("reminderMinutesBeforeStart") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(number)) => Some(
+            number
+                .as_i64()
+                .ok_or_else(|| wrong("reminderMinutesBeforeStart", "a whole number"))?,
+        ),
+        Some(_) => return Err(wrong("reminderMinutesBeforeStart", "a whole number")),
+    };
+    Ok(EventInput {
+        subject: required("subject")?,
+        start: instant("start")?,
+        end: instant("end")?,
+        time_zone: required("timeZone")?,
+        location: string("location")?,
+        body: string("body")?,
+        categories,
+        is_all_day,
+        show_as: string("showAs")?,
+        reminder_minutes_before_start,
+    })
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
+    })?;
+    match value {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(Problem::new("invalid_request", "the body must be a JSON object").into()),
+    }
+}
+
+/// Reads `start` and `end` from the query: RFC 3339 times with an offset.
+fn window(query: Option<&str>) -> Result<Window, ApiError> {
+    let mut start = None;
+    let mut end = None;
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match name.as_ref() {
+            "start" => start = Some(value.into_owned()),
+            "end" => end = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let parse = |name: &str, value: Option<String>| -> Result<DateTime<Utc>, ApiError> {
+        let value = value.ok_or_else(|| {
+            Problem::new(
+                "invalid_request",
+                format!("the parameter `{name}` is required"),
+            )
+        })?;
+        DateTime::parse_from_rfc3339(&value)
+            .map(|time| time.with_timezone(&Utc))
+            .map_err(|_| {
+                Problem::new(
+                    "invalid_request",
+                    format!(
+                        "the parameter `{name}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"
+                    ),
+                )
+                .into()
+            })
+    };
+    let start = parse("start", start)?;
+    let end = parse("end", end)?;
+    Window::new(start, end).map_err(|error| {
+        Problem::new(
+            "invalid_request",
+            format!(
+                "the parameter {}",
+                error.to_string().trim_start_matches("the field ")
+            ),
+        )
+        .into()
+    })
+}
+
+/// Creates or updates the event with this external id; nothing is written when its content is
+/// unchanged. No invitation is ever sent.
+#[utoipa::path(
+    put,
+    path = "/v1/mailboxes/{mailbox}/calendar/events/{externalId}",
+    params(
+        ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
+        ("externalId" = String, Path, description = "MyTimetable's id of the event: 1 to 200 of A-Z a-z 0-9 - . _ ~ : @ + ="),
+    ),
+    request_body(content = EventInputBody, content_type = "application/json"),
+    security(("bearer" = ["calendar:push"])),
+    responses(
+        (status = 201, description = "Created", body = EventResultBody),
+        (status = 200, description = "Updated, or unchanged (nothing written)", body = EventResultBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn put_event(
+    State(state): State<AppState>,
+    Path((mailbox, raw_external_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let external_id = external_id(&raw_external_id, &mailbox)?;
+    let fields = json_object(&body).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
+    let event = event_input(&fields, "")
+        .and_then(|input| Event::new(external_id.clone(), input))
+        .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
+    let result = state
+        .inner
+        .push
+        .upsert(&mailbox, &event)
+        .await
+        .map_err(|error| failed(&state, &error, &mailbox))?;
+    state.inner.metrics.record_push(result.as_str(), 1);
+    let status = match result {
+        UpsertResult::Created => StatusCode::CREATED,
+        UpsertResult::Updated | UpsertResult::Unchanged => StatusCode::OK,
+    };
+    let body = EventResultBody {
+        mailbox: mailbox.to_string(),
+        external_id: external_id.as_str().to_owned(),
+        result: result.as_str(),
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Deletes the event with this external id.
+#[utoipa::path(
+    delete,
+    path = "/v1/mailboxes/{mailbox}/calendar/events/{externalId}",
+    params(
+        ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
+        ("externalId" = String, Path, description = "MyTimetable's id of the event"),
+    ),
+    security(("bearer" = ["calendar:push"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`event_not_found`: no event with that external id", body = Problem, content_type = "application/problem+json"),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn delete_event(
+    State(state): State<AppState>,
+    Path((mailbox, raw_external_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let external_id = external_id(&raw_external_id, &mailbox)?;
+    state
+        .inner
+        .push
+        .delete(&mailbox, &external_id)
+        .await
+        .map_err(|error| failed(&state, &error, &mailbox))?;
+    state.inner.metrics.record_push("deleted", 1);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The connector's own events in the window (the user's own items are never listed).
+#[utoipa::path(
+    get,
+    path = "/v1/mailboxes/{mailbox}/calendar/events",
+    params(
+        ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
+        ("start" = String, Query, description = "The window's start, RFC 3339"),
+        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start"),
+    ),
+    security(("bearer" = ["calendar:push"])),
+    responses(
+        (status = 200, description = "The events", body = EventsBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_events(
+    State(state): State<AppState>,
+    Path(mailbox): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<EventsBody>, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let window =
+        window(query.as_deref()).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
+    let events = state
+        .inner
+        .push
+        .list(&mailbox, window)
+        .await
+        .map_err(|error| failed(&state, &error, &mailbox))?;
+    Ok(Json(EventsBody {
+        mailbox: mailbox.to_string(),
+        start: rfc3339(&window.start),
+        end: rfc3339(&window.end),
+        events: events.iter().map(StoredEventBody::from).collect(),
+    }))
+}
+
+/// Makes the connector's events in the window exactly the list: creates, updates and deletes
+/// in batched EWS calls. One event's failure is reported in `failed`; the others are applied.
+#[utoipa::path(
+    put,
+    path = "/v1/mailboxes/{mailbox}/calendar/events",
+    params(
+        ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
+        ("start" = String, Query, description = "The window's start, RFC 3339"),
+        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start"),
+    ),
+    request_body(content = SyncBody, content_type = "application/json"),
+    security(("bearer" = ["calendar:push"])),
+    responses(
+        (status = 200, description = "What the sync did", body = SyncReportBody),
+        (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn sync_events(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    Path(mailbox): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Json<SyncReportBody>, ApiError> {
+    let mailbox = target(&state, &mailbox)?;
+    let with_mailbox = |problem: Problem| problem.with_mailbox(mailbox.as_str());
+    let window = window(query.as_deref()).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
+    let fields = json_object(&body).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
+    let list = match fields.get("events") {
+        Some(Value::Array(list)) => list,
+        _ => {
+            return Err(with_mailbox(Problem::new(
+                "invalid_request",
+                "the field `events` must be a list of events",
+            ))
+            .into());
+        }
+    };
+    let mut events = Vec::with_capacity(list.len());
+    for (index, value) in list.iter().enumerate() {
+        let prefix = format!("events[{index}].");
+        let event = match value {
+            Value::Object(fields) => {
+                let raw_id = match fields.get("externalId") {
+                    Some(Value::String(raw_id)) => raw_id,
+                    _ => {
+                        return Err(with_mailbox(invalid(InvalidEvent::new(
+                            format!("{prefix}externalId"),
+                            "must be present (a string)",
+                        )))
+                        .into());
+                    }
+                };
+                ExternalId::parse(raw_id)
+                    .and_then(|external_id| {
+                        event_input(fields, &prefix)
+                            .and_then(|input| Event::new(external_id, input))
+                    })
+                    .map_err(|error| {
+                        if error.field.starts_with(&prefix) {
+                            error
+                        } else {
+                            error.within(&prefix)
+                        }
+                    })
+            }
+            _ => Err(InvalidEvent::new(
+                format!("events[{index}]"),
+                "must be an event object",
+            )),
+        };
+        events.push(event.map_err(|error| with_mailbox(invalid(error)))?);
+    }
+    let report = state
+        .inner
+        .push
+        .sync(&mailbox, window, events)
+        .await
+        .map_err(|error| failed(&state, &error, &mailbox))?;
+    let metrics = &state.inner.metrics;
+    metrics.record_push("created", report.created as u64);
+    metrics.record_push("updated", report.updated as u64);
+    metrics.record_push("unchanged", report.unchanged as u64);
+    metrics.record_push("deleted", report.deleted as u64);
+    metrics.record_push("failed", report.failed.len() as u64);
+    Ok(Json(SyncReportBody {
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        deleted: report.deleted,
+        failed: report
+            .failed
+            .iter()
+            .map(|failure| {
+                let mut problem = Problem::from(&failure.error).with_mailbox(mailbox.as_str());
+                problem.request_id = Some(request_id.0.clone());
+                ItemFailureBody {
+                    external_id: failure.external_id.clone(),
+                    error: problem,
+                }
+            })
+            .collect(),
+    }))
+}

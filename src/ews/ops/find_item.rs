@@ -1,0 +1,420 @@
+//! `FindItem`: list the items of a calendar, either expanded over a time window (`CalendarView`)
+//! or page by page with an optional restriction (`IndexedPageItemView`), e.g. the lookup of our
+//! items by their external-id property (PROTOCOL §6.1, §6.2).
+//!
+//! Invariants:
+//! - `Traversal="Shallow"`; children in schema order: `ItemShape`, the view, `Restriction`,
+//!   `ParentFolderIds`.
+//! - A restriction is never combined with a `CalendarView` (the server refuses it): refused here
+//!   as `InvalidInput` before anything is sent.
+//! - Only `t:CalendarItem` elements become items: other item types a calendar folder can hold
+//!   (`t:Item`, `t:Message`, ...) are skipped, because nothing we push is one and treating them as
+//!   appointments would be wrong. `total_items_in_view` is the server's count, which includes them.
+//!
+//! Entry types: [`FindItem`], [`FindItemView`], [`Restriction`], [`FindItemPage`]; the shape is
+//! [`ItemShape`] from `ews::items`.
+
+use chrono::{DateTime, Utc};
+
+use crate::ews::error::Error;
+pub use crate::ews::items::ItemShape;
+use crate::ews::items::{
+    CalendarItem, PropertyPath, format_date_time, item_elements, parse_calendar_item,
+    write_item_shape, write_property_path,
+};
+use crate::ews::ops::get_folder::{FolderIdRef, write_folder_id_ref};
+use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::response::ResponseMessage;
+use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS, XmlWriter, parse_value};
+
+/// Finds items in one folder.
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindItem {
+    /// Which properties to return.
+    pub item_shape: ItemShape,
+    /// A time window or a page.
+    pub view: FindItemView,
+    /// `m:Restriction`; only with [`FindItemView::IndexedPage`].
+    pub restriction: Option<Restriction>,
+    /// The folder to search (`m:ParentFolderIds` with this one folder).
+    pub parent_folder: FolderIdRef,
+}
+
+/// The paging of a `FindItem`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindItemView {
+    /// `m:CalendarView`: singles and expanded occurrences in [start, end). No offset: when
+    /// `includes_last_item_in_range` comes back false, split the window.
+    ///
+    /// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarview>.
+    Calendar {
+        /// `@StartDate`.
+        start: DateTime<Utc>,
+        /// `@EndDate`; must be after `start`.
+        end: DateTime<Utc>,
+        /// `@MaxEntriesReturned`, 1 to `i32::MAX`.
+        max_entries: u32,
+    },
+    /// `m:IndexedPageItemView BasePoint="Beginning"`: singles and series masters, unexpanded.
+    ///
+    /// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/indexedpageitemview>.
+    IndexedPage {
+        /// `@MaxEntriesReturned`, 1 to `i32::MAX`.
+        max_entries: u32,
+        /// `@Offset` from the beginning, at most `i32::MAX`.
+        offset: u32,
+    },
+}
+
+/// `m:Restriction` with the one search expression this crate needs.
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/restriction>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restriction {
+    /// `t:IsEqualTo`: the property at `path` equals the constant `value`.
+    IsEqualTo {
+        /// The property compared.
+        path: PropertyPath,
+        /// `t:FieldURIOrConstant/t:Constant/@Value`.
+        value: String,
+    },
+}
+
+/// One page of a successful `FindItem` (`m:RootFolder`).
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/rootfolder-finditemresponsemessage>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindItemPage {
+    /// The calendar items, in the server's order (other item types skipped, see the module doc).
+    pub items: Vec<CalendarItem>,
+    /// `@IncludesLastItemInRange`; false means more items exist (absent = true).
+    pub includes_last_item_in_range: bool,
+    /// `@TotalItemsInView` (absent = 0).
+    pub total_items_in_view: u32,
+    /// `@IndexedPagingOffset`: the offset of the next page (IndexedPageItemView only).
+    pub indexed_paging_offset: Option<u32>,
+}
+
+impl sealed::Sealed for FindItem {}
+
+impl Operation for FindItem {
+    const NAME: &'static str = "FindItem";
+    type Response = Vec<ResponseMessage<FindItemPage>>;
+    const IDEMPOTENT: bool = true;
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
+        crate::ews::ops::message_errors(response)
+    }
+
+    fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
+        if matches!(self.view, FindItemView::Calendar { .. }) && self.restriction.is_some() {
+            return Err(Error::InvalidInput {
+                field: "restriction".to_owned(),
+                reason:
+                    "Exchange refuses a restriction with a CalendarView; use an IndexedPage view"
+                        .to_owned(),
+            });
+        }
+        writer.raw(r#"<m:FindItem Traversal="Shallow">"#);
+        write_item_shape(writer, &self.item_shape)?;
+        match &self.view {
+            FindItemView::Calendar {
+                start,
+                end,
+                max_entries,
+            } => {
+                if end <= start {
+                    return Err(Error::InvalidInput {
+                        field: "view.end".to_owned(),
+                        reason: "must be after view.start".to_owned(),
+                    });
+                }
+                let max_entries = xs_int("view.max_entries", *max_entries, 1)?;
+                writer.raw(&format!(
+                    r#"<m:CalendarView MaxEntriesReturned="{max_entries}" StartDate="{}" EndDate="{}"/>"#,
+                    format_date_time(start),
+                    format_date_time(end)
+                ));
+            }
+            FindItemView::IndexedPage {
+                max_entries,
+                offset,
+            } => {
+                let max_entries = xs_int("view.max_entries", *max_entries, 1)?;
+                let offset = xs_int("view.offset", *offset, 0)?;
+                writer.raw(&format!(
+                    r#"<m:IndexedPageItemView MaxEntriesReturned="{max_entries}" Offset="{offset}" BasePoint="Beginning"/>"#
+                ));
+            }
+        }
+        if let Some(Restriction::IsEqualTo { path, value }) = &self.restriction {
+            writer.open("m:Restriction");
+            writer.open("t:IsEqualTo");
+            write_property_path(writer, "restriction.path", path)?;
+            writer.open("t:FieldURIOrConstant");
+            writer.open_with("t:Constant", &[("Value", "restriction.value", value)], true)?;
+            writer.close("t:FieldURIOrConstant");
+            writer.close("t:IsEqualTo");
+            writer.close("m:Restriction");
+        }
+        writer.open("m:ParentFolderIds");
+        write_folder_id_ref(writer, "parent_folder", &self.parent_folder)?;
+        writer.close("m:ParentFolderIds");
+        writer.close("m:FindItem");
+        Ok(())
+    }
+
+    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
+        parse_response_messages(response, "FindItemResponseMessage", parse_page)
+    }
+}
+
+/// Checks that a count fits `xs:int` and is at least `minimum`.
+fn xs_int(field: &str, value: u32, minimum: u32) -> Result<u32, Error> {
+    if value < minimum || value > i32::MAX as u32 {
+        return Err(Error::InvalidInput {
+            field: field.to_owned(),
+            reason: format!("must be between {minimum} and {}", i32::MAX),
+        });
+    }
+    Ok(value)
+}
+
+fn parse_page(message: &Element) -> Result<FindItemPage, Error> {
+    let root = message.require(MESSAGES_NS, "RootFolder")?;
+    let number = |name: &str| -> Result<Option<u32>, Error> {
+        root.attribute(name)
+            .map(|value| parse_value(&format!("RootFolder/@{name}"), value.trim()))
+            .transpose()
+    };
+    let includes_last_item_in_range = match root.attribute("IncludesLastItemInRange") {
+        None => true,
+        Some(value) => match value.trim() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                return Err(Error::InvalidValue {
+                    element: "RootFolder/@IncludesLastItemInRange".to_owned(),
+                    value: other.chars().take(80).collect(),
+                });
+            }
+        },
+    };
+    let items = match root.child(TYPES_NS, "Items") {
+        Some(items) => item_elements(items)
+            .filter(|item| item.name == "CalendarItem")
+            .map(parse_calendar_item)
+            .collect::<Result<Vec<_>, Error>>()?,
+        None => Vec::new(),
+    };
+    Ok(FindItemPage {
+        items,
+        includes_last_item_in_range,
+        total_items_in_view: number("TotalItemsInView")?.unwrap_or(0),
+        indexed_paging_offset: number("IndexedPagingOffset")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ews::items::{
+        ExtendedFieldUri, ItemField, ItemId, LegacyFreeBusyStatus, MapiPropertyType, PropertySet,
+    };
+    use crate::ews::ops::get_folder::{BaseShape, DistinguishedFolderName};
+    use crate::ews::test_util::{assert_encodes, delegate_header, fixture};
+
+    fn external_id() -> ExtendedFieldUri {
+        ExtendedFieldUri {
+            property_set: PropertySet::Guid("c11ff724-aa03-4555-9952-8fa248a11c3e".to_owned()),
+            property_name: "MyTimetableEventId".to_owned(),
+            property_type: MapiPropertyType::String,
+        }
+    }
+
+    fn shape() -> ItemShape {
+        ItemShape {
+            base_shape: BaseShape::IdOnly,
+            additional_properties: vec![
+                PropertyPath::Field(ItemField::Subject),
+                PropertyPath::Field(ItemField::Start),
+                PropertyPath::Extended(external_id()),
+            ],
+        }
+    }
+
+    fn calendar(mailbox: Option<&str>) -> FolderIdRef {
+        FolderIdRef::Distinguished {
+            id: DistinguishedFolderName::Calendar,
+            mailbox: mailbox.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn calendar_view_request_in_delegate_mode() {
+        assert_encodes(
+            &FindItem {
+                item_shape: shape(),
+                view: FindItemView::Calendar {
+                    start: "2025-03-03T00:00:00+01:00".parse().unwrap(),
+                    end: "2025-03-10T00:00:00Z".parse().unwrap(),
+                    max_entries: 500,
+                },
+                restriction: None,
+                parent_folder: calendar(Some("alice@contoso.example")),
+            },
+            r#"
+<m:FindItem Traversal="Shallow">
+  <m:ItemShape>
+    <t:BaseShape>IdOnly</t:BaseShape>
+    <t:AdditionalProperties>
+      <t:FieldURI FieldURI="item:Subject"/>
+      <t:FieldURI FieldURI="calendar:Start"/>
+      <t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="MyTimetableEventId" PropertyType="String"/>
+    </t:AdditionalProperties>
+  </m:ItemShape>
+  <m:CalendarView MaxEntriesReturned="500" StartDate="2025-03-02T23:00:00Z" EndDate="2025-03-10T00:00:00Z"/>
+  <m:ParentFolderIds>
+    <t:DistinguishedFolderId Id="calendar">
+      <t:Mailbox><t:EmailAddress>alice@contoso.example</t:EmailAddress></t:Mailbox>
+    </t:DistinguishedFolderId>
+  </m:ParentFolderIds>
+</m:FindItem>"#,
+        );
+    }
+
+    #[test]
+    fn restriction_request_escapes_the_constant() {
+        assert_encodes(
+            &FindItem {
+                item_shape: ItemShape {
+                    base_shape: BaseShape::IdOnly,
+                    additional_properties: Vec::new(),
+                },
+                view: FindItemView::IndexedPage {
+                    max_entries: 10,
+                    offset: 0,
+                },
+                restriction: Some(Restriction::IsEqualTo {
+                    path: PropertyPath::Extended(external_id()),
+                    value: r#"ev:"1"&<2>"#.to_owned(),
+                }),
+                parent_folder: calendar(None),
+            },
+            r#"
+<m:FindItem Traversal="Shallow">
+  <m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>
+  <m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>
+  <m:Restriction>
+    <t:IsEqualTo>
+      <t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="MyTimetableEventId" PropertyType="String"/>
+      <t:FieldURIOrConstant><t:Constant Value="ev:&quot;1&quot;&amp;&lt;2&gt;"/></t:FieldURIOrConstant>
+    </t:IsEqualTo>
+  </m:Restriction>
+  <m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds>
+</m:FindItem>"#,
+        );
+    }
+
+    #[test]
+    fn bad_views_and_restrictions_are_refused_before_sending() {
+        let base = FindItem {
+            item_shape: shape(),
+            view: FindItemView::Calendar {
+                start: "2025-03-03T00:00:00Z".parse().unwrap(),
+                end: "2025-03-10T00:00:00Z".parse().unwrap(),
+                max_entries: 500,
+            },
+            restriction: Some(Restriction::IsEqualTo {
+                path: PropertyPath::Extended(external_id()),
+                value: "ev-1".to_owned(),
+            }),
+            parent_folder: calendar(None),
+        };
+        let refused = |request: &FindItem| {
+            crate::ews::encode(&delegate_header(), request)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused(&base),
+            "invalid input in restriction: Exchange refuses a restriction with a CalendarView; use an IndexedPage view"
+        );
+        let mut backwards = base.clone();
+        backwards.restriction = None;
+        backwards.view = FindItemView::Calendar {
+            start: "2025-03-10T00:00:00Z".parse().unwrap(),
+            end: "2025-03-10T00:00:00Z".parse().unwrap(),
+            max_entries: 500,
+        };
+        assert_eq!(
+            refused(&backwards),
+            "invalid input in view.end: must be after view.start"
+        );
+        let mut empty_page = base.clone();
+        empty_page.view = FindItemView::IndexedPage {
+            max_entries: 0,
+            offset: 0,
+        };
+        assert_eq!(
+            refused(&empty_page),
+            "invalid input in view.max_entries: must be between 1 and 2147483647"
+        );
+    }
+
+    #[test]
+    fn decodes_a_window_skipping_what_is_not_a_calendar_item() {
+        let decoded =
+            crate::ews::decode::<FindItem>(fixture!("find_item/calendar_view.xml").as_bytes())
+                .unwrap();
+        let page = decoded.response.into_iter().next().unwrap().unwrap();
+        assert!(page.includes_last_item_in_range);
+        assert_eq!(page.total_items_in_view, 4);
+        assert_eq!(page.indexed_paging_offset, None);
+        let subjects: Vec<_> = page
+            .items
+            .iter()
+            .map(|item| item.subject.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                "Lecture: Linear Algebra & Geometry",
+                "Weekly team sync",
+                "Dentist"
+            ]
+        );
+        let ours = ExtendedFieldUri {
+            property_name: "ExternalId".to_owned(),
+            ..external_id()
+        };
+        let carrying: Vec<_> = page
+            .items
+            .iter()
+            .map(|item| item.extended_property(&ours))
+            .collect();
+        assert_eq!(
+            carrying,
+            [
+                Some("mytimetable:event:7f3c2a10-5b8e-4d2a-9c61-0e4f2b7d9a13"),
+                None,
+                None
+            ]
+        );
+        assert_eq!(
+            page.items[1].legacy_free_busy_status,
+            Some(LegacyFreeBusyStatus::Tentative)
+        );
+        assert_eq!(
+            page.items[2].start,
+            Some("2025-03-06T14:00:00Z".parse().unwrap())
+        );
+        assert!(page.items.iter().all(|item| {
+            item.item_id
+                .as_ref()
+                .is_some_and(|ItemId { change_key, .. }| change_key.is_some())
+        }));
+    }
+}
