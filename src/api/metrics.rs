@@ -21,14 +21,32 @@ use crate::exchange::AccountStatus;
 
 type Labels = Vec<(String, String)>;
 
+/// The results a push is counted under.
+const PUSH_RESULTS: [&str; 5] = ["created", "updated", "unchanged", "deleted", "failed"];
+
 /// The API's own counters.
-#[derive(Default)]
 pub(crate) struct Metrics {
     requests: Family<Labels, Counter>,
     /// Calendar pushes by result: `created`, `updated`, `unchanged`, `deleted`, `failed`.
     pushes: Family<Labels, Counter>,
     /// Progress of every batch this process ran or runs (shared with the batch drivers).
     pub(crate) batch: Arc<Progress>,
+}
+
+impl Default for Metrics {
+    /// Every push result starts at zero, so the series exist (and `rate()` works) before the
+    /// first push.
+    fn default() -> Metrics {
+        let metrics = Metrics {
+            requests: Family::default(),
+            pushes: Family::default(),
+            batch: Arc::default(),
+        };
+        for result in PUSH_RESULTS {
+            metrics.record_push(result, 0);
+        }
+        metrics
+    }
 }
 
 impl Metrics {
@@ -43,8 +61,7 @@ impl Metrics {
     }
 
     /// Counts `count` pushes with `result` (`created`, `updated`, `unchanged`, `deleted`,
-    /// `failed`); a zero count still creates the series, so every result shows from the first
-    /// push on.
+    /// `failed`).
     pub(crate) fn record_push(&self, result: &str, count: u64) {
         self.pushes
             .get_or_create(&vec![("result".to_owned(), result.to_owned())])
