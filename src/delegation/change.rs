@@ -27,8 +27,6 @@
 //!
 //! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`].
 
-use std::sync::{Arc, Weak};
-
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditRecord;
@@ -164,7 +162,7 @@ impl Delegation {
         let _write_lock = if dry_run {
             None
         } else {
-            Some(self.write_lock(mailbox).lock_owned().await)
+            Some(self.write_locks.lock(mailbox.as_str()).await)
         };
         let requested_level = match change {
             Change::Grant(level) => level,
@@ -407,22 +405,6 @@ impl Delegation {
         })
     }
 
-    /// The lock that serializes changes to one mailbox's calendar in this process.
-    pub(crate) fn write_lock(&self, mailbox: &Mailbox) -> Arc<tokio::sync::Mutex<()>> {
-        let key = mailbox.as_str().to_ascii_lowercase();
-        let mut locks = self
-            .write_locks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
-            return lock;
-        }
-        locks.retain(|_, lock| lock.strong_count() > 0);
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(key, Arc::downgrade(&lock));
-        lock
-    }
-
     /// Reads the calendar's id, `ChangeKey` and whole permission set, as the owner.
     async fn read_calendar(&self, mailbox: &Mailbox) -> Result<Folder, Error> {
         let operation = GetFolder {
@@ -544,6 +526,7 @@ fn refusal_or_exchange_error(error: exchange::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -581,26 +564,6 @@ mod tests {
             },
             None,
         )
-    }
-
-    #[test]
-    fn one_lock_per_mailbox_case_insensitively_and_the_map_does_not_grow() {
-        let delegation = delegation();
-        let alice = Mailbox::parse("alice@contoso.example").unwrap();
-        let first = delegation.write_lock(&alice);
-        let second = delegation.write_lock(&Mailbox::parse("ALICE@Contoso.example").unwrap());
-        assert!(Arc::ptr_eq(&first, &second));
-        drop((first, second));
-        for index in 0..1000 {
-            let mailbox = Mailbox::parse(&format!("user{index}@contoso.example")).unwrap();
-            drop(delegation.write_lock(&mailbox));
-        }
-        let held = delegation.write_lock(&alice);
-        assert!(
-            delegation.write_locks.lock().unwrap().len() <= 2,
-            "dead lock handles are swept"
-        );
-        drop(held);
     }
 
     #[tokio::test]

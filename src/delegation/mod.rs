@@ -19,11 +19,11 @@
 pub mod batch;
 mod change;
 mod level;
+pub mod lock;
 mod mailbox;
 pub mod merge;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -194,12 +194,9 @@ pub struct Delegation {
     /// Where grants and revokes are recorded; `None` for a read-only user such as `check`, for
     /// which any change is refused.
     audit: Option<Arc<AuditLog>>,
-    /// One async lock per mailbox (lower-cased address), so that two grants or revokes for one
-    /// calendar in this process never interleave their read-merge-write. The map holds `Weak`
-    /// handles: a lock lives as long as a change holds it, and dead handles are swept whenever
-    /// a new one is added, so the map stays as small as the number of mailboxes being changed.
-    /// A std `Mutex`: it is held only to look up or insert a handle, never across an `.await`.
-    write_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// One async lock per mailbox, so that two grants or revokes for one calendar in this
+    /// process never interleave their read-merge-write.
+    write_locks: lock::MailboxLocks,
 }
 
 /// An Exchange refusal that says something definite about the mailbox.
@@ -233,7 +230,7 @@ impl Delegation {
             exchange,
             settings,
             audit,
-            write_locks: Mutex::new(HashMap::new()),
+            write_locks: lock::MailboxLocks::default(),
         }
     }
 

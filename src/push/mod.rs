@@ -10,7 +10,7 @@
 //! - an item that does not carry our `ExternalId` property (in our set; a `PublicStrings`
 //!   property of the same name is not ours) is never read beyond the view, changed or deleted;
 //! - every input is validated before anything reaches Exchange ([`Event::new`], the window);
-//! - writes to one mailbox's calendar are serialized inside the process ([`lock::MailboxLocks`]);
+//! - writes to one mailbox's calendar are serialized inside the process ([`MailboxLocks`](crate::delegation::lock::MailboxLocks));
 //! - a create whose outcome is unknown (`exchange::Error::outcome_unknown`) is never resent
 //!   blindly: the calendar is looked up by external id first, so a lost answer never makes two
 //!   items;
@@ -27,7 +27,6 @@
 pub mod calendar;
 pub mod diff;
 pub mod event;
-pub mod lock;
 pub mod tz;
 
 use std::collections::{HashMap, HashSet};
@@ -230,7 +229,7 @@ impl Error {
 pub struct Push {
     exchange: Arc<Exchange>,
     settings: Settings,
-    locks: lock::MailboxLocks,
+    locks: crate::delegation::lock::MailboxLocks,
 }
 
 impl Push {
@@ -238,7 +237,7 @@ impl Push {
         Push {
             exchange,
             settings,
-            locks: lock::MailboxLocks::default(),
+            locks: crate::delegation::lock::MailboxLocks::default(),
         }
     }
 

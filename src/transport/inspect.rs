@@ -24,19 +24,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderValue;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
+use rustls::{CertificateError, ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use crate::transport::connection::{Endpoint, PostHeaders};
 use crate::transport::error::Error;
-use crate::transport::tls::{self, EndPointHash};
+use crate::transport::tls::{self, AcceptAnyCertificate, EndPointHash};
 use crate::transport::{Request, Settings};
 
 /// Resolves the host of `url` to socket addresses (an IP literal resolves to itself), waiting
@@ -193,7 +191,7 @@ pub async fn inspect_tls(
             detail: format!("tls protocol versions: {error}"),
         })?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(HandshakeOnly {
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
             provider: provider.clone(),
         }))
         .with_no_client_auth();
@@ -499,60 +497,6 @@ fn is_md5_or_sha1(signature_algorithm: &str) -> bool {
         signature_algorithm,
         "md5WithRSAEncryption" | "sha1WithRSAEncryption" | "ecdsa-with-SHA1"
     )
-}
-
-/// Completes any handshake whose signatures verify, whatever the certificate, so the inspection
-/// can look at it; the certificate is judged afterwards and this connection carries no request.
-#[derive(Debug)]
-struct HandshakeOnly {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for HandshakeOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            certificate,
-            signature,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            certificate,
-            signature,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 #[cfg(test)]

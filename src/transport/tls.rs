@@ -194,11 +194,13 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Lab-only verifier: any certificate chain and name is accepted, but the handshake signatures
-/// are still checked so the peer at least holds the key of the certificate it shows.
+/// Any certificate chain and name is accepted, but the handshake signatures are still checked
+/// so the peer at least holds the key of the certificate it shows. Used by the lab option
+/// `danger_accept_invalid_certs`, and by `transport::inspect`, which completes a handshake to
+/// look at the certificate, judges it itself and sends no request on that connection.
 #[derive(Debug)]
-struct AcceptAnyCertificate {
-    provider: Arc<CryptoProvider>,
+pub(crate) struct AcceptAnyCertificate {
+    pub(crate) provider: Arc<CryptoProvider>,
 }
 
 impl ServerCertVerifier for AcceptAnyCertificate {

@@ -1,5 +1,6 @@
-//! One async lock per mailbox, so that two pushes to one calendar in this process never
-//! interleave their lookup and write (which could create an event twice).
+//! One async lock per mailbox, so that two writers to one calendar in this process never
+//! interleave their read and write: a grant's or revoke's read-merge-write of the permission set
+//! (which could lose an entry) and a push's lookup and write (which could create an event twice).
 //!
 //! Invariants:
 //! - mailboxes are compared case-insensitively (the lock key is the lower-cased address);
@@ -8,8 +9,8 @@
 //!   being written;
 //! - the std `Mutex` around the map is held only to look up or insert, never across `.await`.
 //!
-//! It is the same scheme as `delegation`'s write lock (which guards permission sets, another
-//! resource); a calendar's items and its permission set never need one lock.
+//! `Delegation` and `Push` each hold their own `MailboxLocks`: a calendar's items and its
+//! permission set are different resources and never need one lock.
 //!
 //! Entry type: [`MailboxLocks`].
 
@@ -69,5 +70,20 @@ mod tests {
         drop(held);
         assert!(locks.handle("s.jansen@uni.example").try_lock().is_ok());
         assert_eq!(locks.live(), 0);
+    }
+
+    #[tokio::test]
+    async fn dead_handles_are_swept_so_the_map_does_not_grow() {
+        let locks = MailboxLocks::default();
+        let held = locks.lock("alice@contoso.example").await;
+        for index in 0..1000 {
+            drop(locks.lock(&format!("user{index}@contoso.example")).await);
+        }
+        assert!(
+            locks.locks.lock().unwrap().len() <= 2,
+            "dead lock handles are swept"
+        );
+        assert_eq!(locks.live(), 1);
+        drop(held);
     }
 }
