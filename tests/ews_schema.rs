@@ -598,6 +598,25 @@ fn item_requests() -> Vec<(String, Encoder)> {
             ));
         }
         requests.push((
+            format!("find_item_restriction_or_of_50_ids_{name}"),
+            boxed(FindItem {
+                item_shape: item_shape(),
+                view: FindItemView::IndexedPage {
+                    max_entries: 100,
+                    offset: 0,
+                },
+                restriction: Some(Restriction::Or(
+                    (0..50)
+                        .map(|index| Restriction::IsEqualTo {
+                            path: PropertyPath::Extended(our_field("ExternalId", false)),
+                            value: format!("mytt-{index} & <co>"),
+                        })
+                        .collect(),
+                )),
+                parent_folder: folder.clone(),
+            }),
+        ));
+        requests.push((
             format!("create_item_one_{name}"),
             boxed(CreateItem {
                 saved_item_folder: folder.clone(),

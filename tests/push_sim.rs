@@ -57,8 +57,8 @@ async fn a_sync_of_500_into_an_empty_calendar_batches_its_creates_then_writes_no
     );
     assert_eq!(
         setup.requests("FindItem"),
-        1,
-        "one calendar view, no per-event lookup"
+        1 + 500_u64.div_ceil(batch_size as u64),
+        "one calendar view, and one lookup of the missing ids per batch (an Or of 50 ids), never one per event"
     );
     assert_eq!(
         setup.requests("UpdateItem") + setup.requests("DeleteItem"),
@@ -504,4 +504,83 @@ async fn one_item_that_vanishes_during_a_sync_is_reported_in_failed_and_the_othe
         (&report["created"], &report["unchanged"]),
         (&json!(1), &json!(4))
     );
+}
+
+#[tokio::test]
+async fn an_event_moved_into_the_window_from_outside_is_updated_in_place_never_created_twice() {
+    let setup = PushSetup::with(AccessMode::Delegate, 50).await;
+    // Pushed for February (outside the January window), plus a stale duplicate of it.
+    let february = utc("2027-02-10T09:00:00Z");
+    let (status, _) = setup
+        .put_event(
+            GRANTED,
+            "mytt:moved",
+            &lecture("Moved lecture", february, 60),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let original = setup.ours(GRANTED, "mytt:moved");
+    assert_eq!(original.len(), 1);
+    let mut leftover = original[0].clone();
+    leftover.item_id = String::new();
+    leftover.start = utc("2027-03-10T09:00:00Z");
+    leftover.end = utc("2027-03-10T10:00:00Z");
+    setup.sim.insert_item(GRANTED, leftover).unwrap();
+    assert_eq!(setup.ours(GRANTED, "mytt:moved").len(), 2);
+
+    // MyTimetable moved it into January and syncs January only.
+    let january_start = utc("2027-01-20T09:00:00Z");
+    let finds_before = setup.requests("FindItem");
+    let creates_before = setup.requests("CreateItem");
+    let (status, report) = setup
+        .sync(
+            GRANTED,
+            january(),
+            &[
+                listed("mytt:moved", lecture("Moved lecture", january_start, 60)),
+                listed(
+                    "mytt:new",
+                    lecture("New lecture", utc("2027-01-21T09:00:00Z"), 60),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["updated"], 1, "{report}");
+    assert_eq!(report["deleted"], 1, "the stale duplicate: {report}");
+    assert_eq!(report["failed"], json!([]));
+    assert_eq!(setup.requests("CreateItem") - creates_before, 1);
+    assert_eq!(
+        setup.requests("FindItem") - finds_before,
+        2,
+        "the window's view and one lookup of the missing ids"
+    );
+
+    let moved = setup.ours(GRANTED, "mytt:moved");
+    assert_eq!(moved.len(), 1, "exactly one item for the moved event");
+    assert_eq!(
+        moved[0].item_id, original[0].item_id,
+        "the same item, moved"
+    );
+    assert_eq!(moved[0].start, january_start);
+    assert_eq!(setup.ours(GRANTED, "mytt:new").len(), 1);
+
+    // Synced again: nothing to do.
+    let writes = setup.writes();
+    let (_, report) = setup
+        .sync(
+            GRANTED,
+            january(),
+            &[
+                listed("mytt:moved", lecture("Moved lecture", january_start, 60)),
+                listed(
+                    "mytt:new",
+                    lecture("New lecture", utc("2027-01-21T09:00:00Z"), 60),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(report["unchanged"], 2, "{report}");
+    assert_eq!(setup.writes(), writes);
 }

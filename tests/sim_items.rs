@@ -1105,3 +1105,41 @@ async fn items_are_inspectable_over_http() {
         .unwrap();
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test]
+async fn an_or_of_external_ids_finds_each_of_them_in_one_request() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let (first, _) = create_one(&mut client, ALICE, "mytt:or:1").await;
+    let (second, _) = create_one(&mut client, ALICE, "mytt:or:2").await;
+    create_one(&mut client, ALICE, "mytt:or:3").await;
+
+    // Written by hand: `t:Or` around two `t:IsEqualTo`, plus an id nobody has.
+    let equal_to = |value: &str| {
+        format!(
+            r#"<t:IsEqualTo>{EXTERNAL_ID_URI}<t:FieldURIOrConstant><t:Constant Value="{value}"/></t:FieldURIOrConstant></t:IsEqualTo>"#
+        )
+    };
+    let or = format!(
+        "<t:Or>{}{}{}</t:Or>",
+        equal_to("mytt:or:1"),
+        equal_to("mytt:or:2"),
+        equal_to("mytt:or:absent")
+    );
+    let request = find_by_external_id(&calendar_folder(None), "mytt:or:1").replace(
+        &format!("<m:Restriction>{}</m:Restriction>", equal_to("mytt:or:1")),
+        &format!("<m:Restriction>{or}</m:Restriction>"),
+    );
+    assert!(request.contains("<t:Or>"), "{request}");
+    let response = call(&mut client, &envelope(Some(ALICE), &request)).await;
+    assert_eq!(response_codes(&response.body), ["NoError"]);
+    let mut found: Vec<String> = item_ids_in(&response.body)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    found.sort();
+    let mut expected = vec![first, second];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert_eq!(sim.stats().requests("FindItem"), 1);
+}

@@ -48,6 +48,9 @@ use crate::exchange::{self, ActAs, Exchange};
 use crate::push::calendar::Ours;
 use crate::push::diff::Found;
 
+/// Items per page of a lookup by external ids (a batch is at most 100 ids; most have none).
+const LOOKUP_PAGE: u32 = 200;
+
 /// Lookups and writes before a run of stale `ChangeKey`s or lost answers is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
 
@@ -423,19 +426,46 @@ impl Push {
             ..SyncReport::default()
         };
 
+        // An event missing from the window may still be ours elsewhere in the calendar (moved
+        // into the window since the last sync): look the missing ids up, one request per batch,
+        // so a move is an update of that item, never a second one.
+        let missing: Vec<&Event> = plan.creates.iter().map(|index| &events[*index]).collect();
+        let mut creates: Vec<&Event> = Vec::new();
+        let mut moved: Vec<(&Event, ItemId)> = Vec::new();
+        let mut deletes: Vec<ItemId> = plan.deletes;
+        for batch in missing.chunks(self.batch_size()) {
+            let mut elsewhere: HashMap<String, Vec<ItemId>> = HashMap::new();
+            for ours in self.lookup_many(mailbox, batch).await? {
+                elsewhere
+                    .entry(ours.external_id)
+                    .or_default()
+                    .push(ours.item_id);
+            }
+            for event in batch {
+                match elsewhere.remove(event.external_id.as_str()) {
+                    Some(mut item_ids) => {
+                        moved.push((*event, item_ids.remove(0)));
+                        // Duplicates of ours (earlier versions' leftovers) go.
+                        deletes.extend(item_ids);
+                    }
+                    None => creates.push(*event),
+                }
+            }
+        }
+
         // Creates, batch by batch; a batch whose answer was lost is looked up before it is
         // sent again.
-        let creates: Vec<&Event> = plan.creates.iter().map(|index| &events[*index]).collect();
         for batch in creates.chunks(self.batch_size()) {
             self.create_batch(mailbox, window, batch, &mut report)
                 .await?;
         }
 
-        // Updates, read and written in batches.
+        // Updates (including the moved ones), read and written in batches.
         let updates: Vec<(&Event, ItemId)> = plan
             .updates
             .into_iter()
             .map(|(index, item_id)| (&events[index], item_id))
+            .chain(moved)
             .collect();
         for batch in updates.chunks(self.batch_size()) {
             let results = self.update_items(mailbox, batch).await?;
@@ -451,7 +481,7 @@ impl Push {
         }
 
         // Deletes of ours that are not in the list, and duplicates.
-        for batch in plan.deletes.chunks(self.batch_size()) {
+        for batch in deletes.chunks(self.batch_size()) {
             let results = self.delete_items(mailbox, batch).await?;
             for (item_id, result) in batch.iter().zip(results) {
                 match result {
@@ -522,6 +552,53 @@ impl Push {
                     .iter()
                     .filter_map(Ours::of)
                     .filter(|ours| ours.external_id == external_id.as_str()),
+            );
+            if page.includes_last_item_in_range || count == 0 {
+                return Ok(found);
+            }
+            offset = page.indexed_paging_offset.unwrap_or(offset + count);
+        }
+    }
+
+    /// Our items, anywhere in the calendar, whose external id is one of `events`' (one
+    /// restriction: an `Or` of the ids, paged).
+    async fn lookup_many(&self, mailbox: &Mailbox, events: &[&Event]) -> Result<Vec<Ours>, Error> {
+        let wanted: HashSet<&str> = events
+            .iter()
+            .map(|event| event.external_id.as_str())
+            .collect();
+        let restriction = Restriction::Or(
+            events
+                .iter()
+                .map(|event| Restriction::IsEqualTo {
+                    path: PropertyPath::Extended(calendar::external_id_field()),
+                    value: event.external_id.as_str().to_owned(),
+                })
+                .collect(),
+        );
+        let mut found = Vec::new();
+        let mut offset = 0;
+        loop {
+            let operation = FindItem {
+                item_shape: ItemShape {
+                    base_shape: BaseShape::IdOnly,
+                    additional_properties: calendar::lookup_paths(),
+                },
+                view: FindItemView::IndexedPage {
+                    max_entries: LOOKUP_PAGE,
+                    offset,
+                },
+                restriction: Some(restriction.clone()),
+                parent_folder: self.calendar(mailbox),
+            };
+            let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
+            let page = single(answer.response)?;
+            let count = page.items.len() as u32;
+            found.extend(
+                page.items
+                    .iter()
+                    .filter_map(Ours::of)
+                    .filter(|ours| wanted.contains(ours.external_id.as_str())),
             );
             if page.includes_last_item_in_range || count == 0 {
                 return Ok(found);

@@ -1,5 +1,5 @@
 //! The calendar-item operations (PROTOCOL §6): FindItem (`CalendarView`, or
-//! `IndexedPageItemView` with an `IsEqualTo` restriction on an extended property), GetItem,
+//! `IndexedPageItemView` with an `IsEqualTo` restriction on an extended property, or an `Or` of them), GetItem,
 //! CreateItem, UpdateItem and DeleteItem, applied to the mailboxes' items.
 //!
 //! Invariants: one response message per input (folder, id, item or change), in input order, with
@@ -591,33 +591,71 @@ fn parse_view(operation: &Element) -> Result<View, SchemaError> {
     Ok(View::None)
 }
 
-/// A supported restriction: an extended property equal to a constant.
+/// A supported restriction: an extended property equal to a constant (`t:IsEqualTo`), or any
+/// of several such (`t:Or`, possibly nested).
 struct Restriction {
-    path: ExtendedPath,
-    value: String,
+    alternatives: Vec<(ExtendedPath, String)>,
+}
+
+impl Restriction {
+    fn matches(&self, item: &SimItem) -> bool {
+        self.alternatives.iter().any(|(path, value)| {
+            item.extended_property(&path.set, &path.name, &path.property_type)
+                == Some(value.as_str())
+        })
+    }
 }
 
 fn parse_restriction(operation: &Element) -> Result<Option<Restriction>, &'static str> {
     let Some(restriction) = operation.child(MESSAGES_NS, "Restriction") else {
         return Ok(None);
     };
-    let is_equal_to = restriction
-        .child(TYPES_NS, "IsEqualTo")
+    let expression = restriction
+        .children
+        .iter()
+        .find(|child| child.namespace == TYPES_NS)
         .ok_or("ErrorInvalidRestriction")?;
-    let uri = is_equal_to
-        .child(TYPES_NS, "ExtendedFieldURI")
-        .ok_or("ErrorUnsupportedPathForQuery")?;
-    let path = parse_extended_path(uri)
-        .map_err(|_| SCHEMA)?
-        .ok_or("ErrorUnsupportedPathForQuery")?;
-    let value = is_equal_to
-        .types_path(&["FieldURIOrConstant", "Constant"])
-        .and_then(|constant| constant.attribute("Value"))
-        .ok_or("ErrorInvalidRestriction")?;
-    Ok(Some(Restriction {
-        path,
-        value: value.to_string(),
-    }))
+    let mut alternatives = Vec::new();
+    collect_alternatives(expression, &mut alternatives)?;
+    Ok(Some(Restriction { alternatives }))
+}
+
+/// The `(property, constant)` pairs of an `IsEqualTo`, or of every operand of an `Or`.
+fn collect_alternatives(
+    expression: &Element,
+    alternatives: &mut Vec<(ExtendedPath, String)>,
+) -> Result<(), &'static str> {
+    match expression.name.as_str() {
+        "Or" => {
+            let operands: Vec<&Element> = expression
+                .children
+                .iter()
+                .filter(|child| child.namespace == TYPES_NS)
+                .collect();
+            if operands.is_empty() {
+                return Err(SCHEMA);
+            }
+            for operand in operands {
+                collect_alternatives(operand, alternatives)?;
+            }
+            Ok(())
+        }
+        "IsEqualTo" => {
+            let uri = expression
+                .child(TYPES_NS, "ExtendedFieldURI")
+                .ok_or("ErrorUnsupportedPathForQuery")?;
+            let path = parse_extended_path(uri)
+                .map_err(|_| SCHEMA)?
+                .ok_or("ErrorUnsupportedPathForQuery")?;
+            let value = expression
+                .types_path(&["FieldURIOrConstant", "Constant"])
+                .and_then(|constant| constant.attribute("Value"))
+                .ok_or("ErrorInvalidRestriction")?;
+            alternatives.push((path, value.to_string()));
+            Ok(())
+        }
+        _ => Err("ErrorInvalidRestriction"),
+    }
 }
 
 fn overlaps(item: &SimItem, start: &DateTime<Utc>, end: &DateTime<Utc>) -> bool {
@@ -695,11 +733,9 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
                         .items
                         .values()
                         .filter(|item| {
-                            restriction.as_ref().is_none_or(|restriction| {
-                                let path = &restriction.path;
-                                item.extended_property(&path.set, &path.name, &path.property_type)
-                                    == Some(restriction.value.as_str())
-                            })
+                            restriction
+                                .as_ref()
+                                .is_none_or(|restriction| restriction.matches(item))
                         })
                         .collect();
                     found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));

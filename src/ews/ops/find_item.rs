@@ -68,7 +68,7 @@ pub enum FindItemView {
     },
 }
 
-/// `m:Restriction` with the one search expression this crate needs.
+/// `m:Restriction` with the search expressions this crate needs.
 ///
 /// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/restriction>.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,47 @@ pub enum Restriction {
         /// `t:FieldURIOrConstant/t:Constant/@Value`.
         value: String,
     },
+    /// `t:Or`: any of these (at least one), e.g. one `IsEqualTo` per external id, so a batch of
+    /// ids is looked up in one request.
+    ///
+    /// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/or>.
+    Or(Vec<Restriction>),
+}
+
+/// Writes one search expression (recursively for `t:Or`).
+fn write_search_expression(
+    writer: &mut XmlWriter,
+    field: &str,
+    restriction: &Restriction,
+) -> Result<(), Error> {
+    match restriction {
+        Restriction::IsEqualTo { path, value } => {
+            writer.open("t:IsEqualTo");
+            write_property_path(writer, &format!("{field}.path"), path)?;
+            writer.open("t:FieldURIOrConstant");
+            writer.open_with(
+                "t:Constant",
+                &[("Value", &format!("{field}.value"), value)],
+                true,
+            )?;
+            writer.close("t:FieldURIOrConstant");
+            writer.close("t:IsEqualTo");
+        }
+        Restriction::Or(operands) => {
+            if operands.is_empty() {
+                return Err(Error::InvalidInput {
+                    field: field.to_owned(),
+                    reason: "an Or needs at least one operand".to_owned(),
+                });
+            }
+            writer.open("t:Or");
+            for (index, operand) in operands.iter().enumerate() {
+                write_search_expression(writer, &format!("{field}[{index}]"), operand)?;
+            }
+            writer.close("t:Or");
+        }
+    }
+    Ok(())
 }
 
 /// One page of a successful `FindItem` (`m:RootFolder`).
@@ -149,14 +190,9 @@ impl Operation for FindItem {
                 ));
             }
         }
-        if let Some(Restriction::IsEqualTo { path, value }) = &self.restriction {
+        if let Some(restriction) = &self.restriction {
             writer.open("m:Restriction");
-            writer.open("t:IsEqualTo");
-            write_property_path(writer, "restriction.path", path)?;
-            writer.open("t:FieldURIOrConstant");
-            writer.open_with("t:Constant", &[("Value", "restriction.value", value)], true)?;
-            writer.close("t:FieldURIOrConstant");
-            writer.close("t:IsEqualTo");
+            write_search_expression(writer, "restriction", restriction)?;
             writer.close("m:Restriction");
         }
         writer.open("m:ParentFolderIds");
@@ -315,6 +351,57 @@ mod tests {
   </m:Restriction>
   <m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds>
 </m:FindItem>"#,
+        );
+    }
+
+    #[test]
+    fn an_or_of_ids_is_written_as_one_restriction_and_an_empty_or_is_refused() {
+        let id = |value: &str| Restriction::IsEqualTo {
+            path: PropertyPath::Extended(external_id()),
+            value: value.to_owned(),
+        };
+        let mut request = FindItem {
+            item_shape: ItemShape {
+                base_shape: BaseShape::IdOnly,
+                additional_properties: Vec::new(),
+            },
+            view: FindItemView::IndexedPage {
+                max_entries: 10,
+                offset: 0,
+            },
+            restriction: Some(Restriction::Or(vec![id("ev-1"), id("ev-2")])),
+            parent_folder: calendar(None),
+        };
+        assert_encodes(
+            &request,
+            r#"
+<m:FindItem Traversal="Shallow">
+  <m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>
+  <m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>
+  <m:Restriction>
+    <t:Or>
+      <t:IsEqualTo>
+        <t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="MyTimetableEventId" PropertyType="String"/>
+        <t:FieldURIOrConstant><t:Constant Value="ev-1"/></t:FieldURIOrConstant>
+      </t:IsEqualTo>
+      <t:IsEqualTo>
+        <t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="MyTimetableEventId" PropertyType="String"/>
+        <t:FieldURIOrConstant><t:Constant Value="ev-2"/></t:FieldURIOrConstant>
+      </t:IsEqualTo>
+    </t:Or>
+  </m:Restriction>
+  <m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds>
+</m:FindItem>"#,
+        );
+        request.restriction = Some(Restriction::Or(vec![
+            id("ev-1"),
+            Restriction::Or(Vec::new()),
+        ]));
+        assert_eq!(
+            crate::ews::encode(&delegate_header(), &request)
+                .unwrap_err()
+                .to_string(),
+            "invalid input in restriction[1]: an Or needs at least one operand"
         );
     }
 
