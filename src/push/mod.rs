@@ -526,56 +526,36 @@ impl Push {
         mailbox: &Mailbox,
         external_id: &ExternalId,
     ) -> Result<Vec<Ours>, Error> {
-        let mut found = Vec::new();
-        let mut offset = 0;
-        loop {
-            let operation = FindItem {
-                item_shape: ItemShape {
-                    base_shape: BaseShape::IdOnly,
-                    additional_properties: calendar::lookup_paths(),
-                },
-                view: FindItemView::IndexedPage {
-                    max_entries: 10,
-                    offset,
-                },
-                restriction: Some(Restriction::IsEqualTo {
-                    path: PropertyPath::Extended(calendar::external_id_field()),
-                    value: external_id.as_str().to_owned(),
-                }),
-                parent_folder: self.calendar(mailbox),
-            };
-            let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
-            let page = single(answer.response)?;
-            let count = page.items.len() as u32;
-            found.extend(
-                page.items
-                    .iter()
-                    .filter_map(Ours::of)
-                    .filter(|ours| ours.external_id == external_id.as_str()),
-            );
-            if page.includes_last_item_in_range || count == 0 {
-                return Ok(found);
-            }
-            offset = page.indexed_paging_offset.unwrap_or(offset + count);
-        }
+        self.find_ours(mailbox, &[external_id.as_str()], 10).await
     }
 
     /// Our items, anywhere in the calendar, whose external id is one of `events`' (one
-    /// restriction: an `Or` of the ids, paged).
+    /// restriction: an `Or` of the ids).
     async fn lookup_many(&self, mailbox: &Mailbox, events: &[&Event]) -> Result<Vec<Ours>, Error> {
-        let wanted: HashSet<&str> = events
+        let ids: Vec<&str> = events
             .iter()
             .map(|event| event.external_id.as_str())
             .collect();
-        let restriction = Restriction::Or(
-            events
-                .iter()
-                .map(|event| Restriction::IsEqualTo {
-                    path: PropertyPath::Extended(calendar::external_id_field()),
-                    value: event.external_id.as_str().to_owned(),
-                })
-                .collect(),
-        );
+        self.find_ours(mailbox, &ids, LOOKUP_PAGE).await
+    }
+
+    /// Our items whose external id is one of `ids` (`IsEqualTo`, or an `Or` of them), read in
+    /// pages of `page` items; a property that only looks like ours is dropped.
+    async fn find_ours(
+        &self,
+        mailbox: &Mailbox,
+        ids: &[&str],
+        page: u32,
+    ) -> Result<Vec<Ours>, Error> {
+        let equal_to = |id: &str| Restriction::IsEqualTo {
+            path: PropertyPath::Extended(calendar::external_id_field()),
+            value: id.to_owned(),
+        };
+        let restriction = match ids {
+            [id] => equal_to(id),
+            _ => Restriction::Or(ids.iter().map(|id| equal_to(id)).collect()),
+        };
+        let wanted: HashSet<&str> = ids.iter().copied().collect();
         let mut found = Vec::new();
         let mut offset = 0;
         loop {
@@ -585,7 +565,7 @@ impl Push {
                     additional_properties: calendar::lookup_paths(),
                 },
                 view: FindItemView::IndexedPage {
-                    max_entries: LOOKUP_PAGE,
+                    max_entries: page,
                     offset,
                 },
                 restriction: Some(restriction.clone()),
