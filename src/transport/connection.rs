@@ -339,25 +339,7 @@ impl Connection {
         let request = endpoint
             .build_request(headers, body, authorization)
             .map_err(SendError::Failed)?;
-        if self.sender.ready().await.is_err() {
-            return Err(SendError::NotSent);
-        }
-        let response = match self.sender.send_request(request).await {
-            Ok(response) => response,
-            Err(error) if error.is_canceled() => return Err(SendError::NotSent),
-            Err(error) => return Err(SendError::Failed(hyper_error(endpoint, &error))),
-        };
-        let (parts, incoming) = response.into_parts();
-        let body = incoming
-            .collect()
-            .await
-            .map_err(|error| SendError::Failed(hyper_error(endpoint, &error)))?
-            .to_bytes();
-        Ok(RawResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
+        self.exchange(endpoint, request).await
     }
 }
 
@@ -380,6 +362,16 @@ impl Connection {
                     detail: format!("cannot build the request: {error}"),
                 })
             })?;
+        self.exchange(endpoint, request).await
+    }
+
+    /// Sends a built request and reads the whole response; `NotSent` when the connection was
+    /// closed before the request left.
+    async fn exchange(
+        &mut self,
+        endpoint: &Endpoint,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<RawResponse, SendError> {
         if self.sender.ready().await.is_err() {
             return Err(SendError::NotSent);
         }
