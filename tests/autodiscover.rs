@@ -7,11 +7,12 @@ mod common;
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use common::process::{Served, free_port};
 use common::schema::{require_or_skip, shared_dir};
 use common::sim::{SVC_PASSWORD, sample_state, start_sim};
 use ews_connector::ews::autodiscover as xml;
@@ -483,31 +484,11 @@ async fn serve_with_autodiscover_answers_a_check_end_to_end() {
     let sim = sim_with("").await;
     let dir = tempfile::tempdir().unwrap();
     let (token, token_sha256) = ews_connector::api::token::new_token();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = write_config(dir.path(), &svc_url(&sim), port, &token_sha256);
-    let mut child = tokio::process::Command::new(BINARY)
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let served = Served::start(&config, port).await;
+    let base = served.base.clone();
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/healthz")).send().await {
-            if response.status() == 200 {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let response = client
         .get(format!(
             "{base}/v1/mailboxes/granted@contoso.example/calendar/access"
@@ -522,20 +503,10 @@ async fn serve_with_autodiscover_answers_a_check_end_to_end() {
     assert_eq!(sim.stats().requests("GetUserSettings"), 1);
     assert!(sim.stats().requests("GetFolder") >= 1);
 
-    child.start_kill().unwrap();
-    let _ = child.wait().await;
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .await
-        .unwrap();
-    let found = stderr
-        .lines()
-        .find(|line| line.contains("autodiscover found the EWS URL"))
-        .unwrap_or_else(|| panic!("no info line: {stderr}"));
+    let found = served
+        .wait_for_line("autodiscover found the EWS URL", 0)
+        .await;
+    let stderr = served.stderr();
     assert!(
         found.contains(&sim.url) && found.contains("soap GetUserSettings"),
         "{found}"
