@@ -205,6 +205,50 @@ async fn a_healthy_simulator_passes_with_the_mailbox_check() {
 }
 
 #[tokio::test]
+async fn with_autodiscover_the_url_is_found_first_and_the_other_steps_use_it() {
+    let sim = start_sim(&format!("{}\n[autodiscover]\n", sample_state())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url, &[SIM_ACCOUNT], "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("url = \"{}\"", sim.url),
+        &format!(
+            "autodiscover = true\nautodiscover_url = \"http://{}/autodiscover/autodiscover.svc\"",
+            sim.addr
+        ),
+    );
+    assert!(!text.contains("\nurl ="), "{text}");
+    std::fs::write(&config, text).unwrap();
+
+    let output = doctor(&config, &[]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", all_text(&output));
+    let found = line(&text, "ok", "autodiscover");
+    assert!(
+        found.contains(&sim.url) && found.contains("soap GetUserSettings"),
+        "{text}"
+    );
+    assert!(line(&text, "ok", "config").contains(&sim.url), "{text}");
+    line(&text, "ok", "tcp");
+    assert_eq!(sim.stats().requests("GetUserSettings"), 1);
+    assert_no_password(&output, &[SVC_PASSWORD]);
+
+    // Nothing answers at the Autodiscover endpoint: the step fails, the rest is skipped.
+    let unreachable = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&sim.addr.to_string(), "127.0.0.1:9");
+    std::fs::write(&config, unreachable).unwrap();
+    let output = doctor(&config, &[]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{}", all_text(&output));
+    assert!(
+        fix_of(&text, "FAIL", "autodiscover").contains("ews-connector discover"),
+        "{text}"
+    );
+    line(&text, "skipped", "dns");
+    line(&text, "skipped", "getfolder");
+}
+
+#[tokio::test]
 async fn a_wrong_password_on_the_second_account_is_named_as_that_accounts() {
     let sim = start_sim(&sample_state()).await;
     let dir = tempfile::tempdir().unwrap();
