@@ -26,6 +26,7 @@ pub mod demo;
 pub mod doctor;
 pub mod ews;
 pub mod exchange;
+pub mod ids;
 pub mod logging;
 pub mod push;
 pub mod secret;

@@ -13,7 +13,8 @@
 //!
 //! # Record format (a stable boundary: add fields, never rename or remove one)
 //! Each line is a JSON object with these camelCase fields:
-//! - `id`: a ULID (26 characters, sortable by time), unique per record; returned by `append`;
+//! - `id`: a ULID (26 characters), unique per record and rising line by line (a process-wide
+//!   monotonic generator, `ids::next_ulid`, made under the file's lock); returned by `append`;
 //! - `time`: RFC 3339 UTC timestamp of the attempt;
 //! - `requestId`: the API request id (`X-Request-Id`) or the CLI's generated id;
 //! - `client`: the API client's configured name, or `cli`;
@@ -110,7 +111,9 @@ impl AuditLog {
     /// # Errors
     /// When the record cannot be written and synced.
     pub fn append(&self, record: &AuditRecord) -> std::io::Result<String> {
-        let id = ulid::Ulid::generate().to_string();
+        // The id is made under the file's lock, so ids rise in the order of the file's lines.
+        let mut file = self.lock();
+        let id = crate::ids::next_ulid().to_string();
         let line = Line {
             id: &id,
             time: record.time.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -128,7 +131,6 @@ impl AuditLog {
         };
         let mut bytes = serde_json::to_vec(&line).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        let mut file = self.lock();
         // One write call: with O_APPEND the line lands whole at the end of the file.
         let written = file.write(&bytes)?;
         if written != bytes.len() {
