@@ -584,7 +584,7 @@ async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> E
     };
     let delegation = Delegation::new(exchange, config.delegation_settings(), Some(audit));
     let actor = Actor {
-        request_id: ulid::Ulid::generate().to_string(),
+        request_id: ews_connector::ids::next_ulid().to_string(),
         client: "cli".to_owned(),
     };
     let result = match change {
@@ -719,7 +719,7 @@ async fn run_batch(
         }),
         Some(request) => {
             let actor = Arc::new(Actor {
-                request_id: ulid::Ulid::generate().to_string(),
+                request_id: ews_connector::ids::next_ulid().to_string(),
                 client: "cli".to_owned(),
             });
             batch::start(&exchange, list, allowed, progress, move |mailbox| {

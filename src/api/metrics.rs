@@ -31,6 +31,8 @@ pub(crate) struct Metrics {
     pushes: Family<Labels, Counter>,
     /// Progress of every batch this process ran or runs (shared with the batch drivers).
     pub(crate) batch: Arc<Progress>,
+    /// The server's connection counters (shared with `server::run`).
+    pub(crate) server: Arc<crate::api::server::Stats>,
 }
 
 impl Default for Metrics {
@@ -41,6 +43,7 @@ impl Default for Metrics {
             requests: Family::default(),
             pushes: Family::default(),
             batch: Arc::default(),
+            server: Arc::default(),
         };
         for result in PUSH_RESULTS {
             metrics.record_push(result, 0);
@@ -50,11 +53,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn record_request(&self, route: &str, method: &str, status: u16) {
+    /// Counts one answered request. `route` is a route template (or `unmatched`), never a raw
+    /// path; a method outside HTTP's standard set is counted as `OTHER`, so no client can add
+    /// series.
+    pub(crate) fn record_request(&self, route: &str, method: &http::Method, status: u16) {
         self.requests
             .get_or_create(&vec![
                 ("route".to_owned(), route.to_owned()),
-                ("method".to_owned(), method.to_owned()),
+                ("method".to_owned(), method_label(method).to_owned()),
                 ("status".to_owned(), status.to_string()),
             ])
             .inc();
@@ -67,6 +73,26 @@ impl Metrics {
             .get_or_create(&vec![("result".to_owned(), result.to_owned())])
             .inc_by(count);
     }
+}
+
+/// The label of a method: the standard ones by name, any other as `OTHER`.
+fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(standard, _)| standard == method)
+        .map_or("OTHER", |(_, label)| *label)
 }
 
 /// The text of one scrape.
@@ -223,6 +249,56 @@ pub(crate) fn render(state: &AppState) -> String {
         "batch_mailboxes_in_flight",
         "batch mailboxes being worked on now",
         batch_in_flight,
+    );
+
+    let server = &state.inner.metrics.server;
+    let open = Gauge::<i64>::default();
+    open.set(server.open.load(Ordering::Relaxed) as i64);
+    registry.register(
+        "http_connections_open",
+        "client connections open now (at most api.max_connections)",
+        open,
+    );
+    let server_counters = [
+        (
+            "http_connections_accepted",
+            "client connections accepted",
+            &server.accepted,
+        ),
+        (
+            "http_connections_evicted",
+            "connections without a request in flight closed at the cap to make room for a new one",
+            &server.evicted,
+        ),
+        (
+            "http_connections_idle_closed",
+            "keep-alive connections closed after api.idle_timeout_secs without a request",
+            &server.idle_closed,
+        ),
+    ];
+    for (name, help, value) in server_counters {
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value.load(Ordering::Relaxed));
+        registry.register(name, help, counter);
+    }
+    let refused = Family::<Labels, Counter>::default();
+    for code in crate::api::server::REFUSAL_CODES {
+        let _ = refused.get_or_create(&vec![("code".to_owned(), code.to_owned())]);
+    }
+    for (code, count) in server
+        .refused
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .iter()
+    {
+        refused
+            .get_or_create(&vec![("code".to_owned(), (*code).to_owned())])
+            .inc_by(*count);
+    }
+    registry.register(
+        "http_heads_refused",
+        "request heads refused before routing, by problem code (request_timeout: not complete within api.header_read_timeout_secs)",
+        refused,
     );
 
     let mut text = String::new();

@@ -1,18 +1,25 @@
 //! The layer every request passes through ([`observe`]): it settles the request id, opens the
-//! request's tracing span, bounds the request by `request_timeout`, records metrics, and turns
+//! request's tracing span, bounds the request by `request_timeout` and its body by
+//! `body_read_timeout` (408), records metrics, and turns
 //! every error response (ours, axum's rejections, 404/405, 413, panics, timeouts) into an
 //! `application/problem+json` body that carries the request id.
 //!
 //! Invariant: handlers return [`Problem`] values; the body is written here, once, with the
 //! request id, so no problem leaves the service without `requestId` and `X-Request-Id`.
 
-use std::time::Instant;
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body::Body as _;
 use tracing::Instrument;
 
 use crate::api::AppState;
@@ -101,7 +108,10 @@ fn code_for_status(status: StatusCode) -> &'static str {
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
+        408 => "request_timeout",
         413 => "payload_too_large",
+        414 => "uri_too_long",
+        431 => "headers_too_large",
         504 => "exchange_timeout",
         _ => "internal_error",
     }
@@ -165,7 +175,7 @@ pub(crate) async fn observe(
         .and_then(|value| value.to_str().ok())
         .filter(|id| sane(id))
         .map(str::to_owned)
-        .unwrap_or_else(|| ulid::Ulid::generate().to_string());
+        .unwrap_or_else(|| crate::ids::next_ulid().to_string());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -185,11 +195,15 @@ pub(crate) async fn observe(
         latency_ms = tracing::field::Empty,
     );
     let timeout = state.settings().request_timeout;
+    let body_timeout = state.settings().limits.body_read_timeout;
+    let (request, body) = TimedBody::wrap(request, body_timeout);
     let response = match tokio::time::timeout(timeout, next.run(request))
         .instrument(span.clone())
         .await
     {
+        Ok(_) if body.timed_out() => body_timeout_problem(body_timeout),
         Ok(response) => response,
+        Err(_) if body.unfinished() => body_timeout_problem(body_timeout),
         Err(_) => Problem::new(
             "exchange_timeout",
             format!(
@@ -212,12 +226,113 @@ pub(crate) async fn observe(
     let latency_ms = started.elapsed().as_millis() as u64;
     span.record("status", status);
     span.record("latency_ms", latency_ms);
-    state
-        .inner
-        .metrics
-        .record_request(&route, method.as_str(), status);
+    state.inner.metrics.record_request(&route, &method, status);
     span.in_scope(|| tracing::info!(status, latency_ms, "request finished"));
     response
+}
+
+/// Where a request body stands, shared between [`TimedBody`] and [`observe`].
+#[derive(Debug, Default)]
+struct BodyClock {
+    /// The body had not arrived when its time ran out.
+    timed_out: AtomicBool,
+    /// The request has a body and its last byte has not been read.
+    unfinished: AtomicBool,
+}
+
+/// A request body that fails once `api.body_read_timeout_secs` has passed since the request
+/// head, so a client that sends its body slowly gets 408 `request_timeout` rather than holding a
+/// worker until the request timeout (which would read as Exchange's fault).
+struct TimedBody {
+    body: Body,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    clock: Arc<BodyClock>,
+}
+
+impl TimedBody {
+    /// Puts the clock on `request`'s body; returns the request and the clock to read afterwards.
+    fn wrap(request: Request, timeout: Duration) -> (Request, Arc<BodyClock>) {
+        let clock = Arc::new(BodyClock::default());
+        let (parts, body) = request.into_parts();
+        if body.is_end_stream() {
+            return (Request::from_parts(parts, body), clock);
+        }
+        clock.unfinished.store(true, Ordering::Release);
+        let body = TimedBody {
+            body,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+            clock: clock.clone(),
+        };
+        (Request::from_parts(parts, Body::new(body)), clock)
+    }
+}
+
+impl BodyClock {
+    fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Acquire)
+    }
+
+    fn unfinished(&self) -> bool {
+        self.unfinished.load(Ordering::Acquire)
+    }
+}
+
+/// The 408 answer to a body that did not arrive in time; the connection closes after it (the rest
+/// of the body is never read).
+fn body_timeout_problem(timeout: Duration) -> Response {
+    let mut response = Problem::new(
+        "request_timeout",
+        format!(
+            "the request body did not arrive within {} s (api.body_read_timeout_secs)",
+            timeout.as_secs()
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+impl http_body::Body for TimedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.clock.unfinished.store(false, Ordering::Release);
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(frame)) => {
+                if this.body.is_end_stream() {
+                    this.clock.unfinished.store(false, Ordering::Release);
+                }
+                Poll::Ready(Some(frame))
+            }
+            Poll::Pending => {
+                if this.sleep.as_mut().poll(cx).is_ready() {
+                    this.clock.timed_out.store(true, Ordering::Release);
+                    return Poll::Ready(Some(Err(axum::Error::new(
+                        "the request body did not arrive in time",
+                    ))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 #[cfg(test)]

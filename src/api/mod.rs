@@ -26,6 +26,7 @@ pub mod problem;
 mod push;
 mod readiness;
 mod routes;
+mod server;
 pub mod token;
 
 use std::future::Future;
@@ -39,6 +40,7 @@ use crate::push::Push;
 
 pub use self::readiness::spawn_readiness;
 pub use self::routes::{PUBLIC_PATHS, openapi, router};
+pub use self::server::Limits;
 
 /// What the API needs to run; filled by `config`.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// How often the background readiness probe asks Exchange about each service account.
     pub readiness_interval: Duration,
+    /// Connection cap, timeouts and head size limits of the server.
+    pub limits: Limits,
 }
 
 /// One API client.
@@ -143,40 +147,29 @@ impl AppState {
 /// Serves the API on `listener` until `shutdown` completes; then stops accepting, lets in-flight
 /// requests finish for at most `settings.shutdown_grace`, and flushes the audit trail.
 ///
+/// Connections are capped and timed by `settings.limits` (see `server`): idle and slow clients
+/// make room for new ones, and every request head is checked before hyper parses it.
+///
 /// Requests still running when the grace period ends are abandoned (their tasks end with the
 /// process), and `serve` returns anyway, so a stuck Exchange call cannot hold up a shutdown.
 ///
 /// # Errors
-/// When accepting fails for good, or the audit trail cannot be flushed.
+/// When the audit trail cannot be flushed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = state.settings().shutdown_grace;
-    let app = router(state.clone());
-    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutdown requested: no new connections, draining in-flight requests");
-        let _ = signalled_tx.send(());
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let server = std::future::IntoFuture::into_future(server);
-    tokio::pin!(server);
-    let grace_elapsed = async move {
-        if signalled_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        result = &mut server => result?,
-        () = grace_elapsed => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace elapsed with requests in flight; abandoning them");
-        }
-    }
+    let settings = state.settings();
+    server::run(
+        listener,
+        router(state.clone()),
+        settings.limits,
+        state.inner.metrics.server.clone(),
+        shutdown,
+        settings.shutdown_grace,
+    )
+    .await?;
     if let Some(audit) = &state.inner.audit {
         audit.flush()?;
     }

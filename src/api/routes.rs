@@ -173,6 +173,7 @@ mod tests {
             shutdown_grace: std::time::Duration::from_secs(1),
             request_timeout: std::time::Duration::from_secs(5),
             readiness_interval: std::time::Duration::from_secs(20),
+            limits: crate::api::Limits::default(),
         };
         AppState::new(settings, delegation, exchange, None)
     }

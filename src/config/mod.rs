@@ -211,6 +211,14 @@ pub struct ApiConfig {
     /// Lower-case domains; empty means any domain.
     pub allowed_domains: Vec<String>,
     pub clients: Vec<ApiClient>,
+    /// `api.max_connections`: client connections open at once (default 512).
+    pub max_connections: usize,
+    /// `api.header_read_timeout_secs`: a request head must be complete within it (default 10).
+    pub header_read_timeout_secs: u64,
+    /// `api.idle_timeout_secs`: keep-alive connections idle this long close (default 60).
+    pub idle_timeout_secs: u64,
+    /// `api.body_read_timeout_secs`: a request body must arrive within it (default 30).
+    pub body_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -365,6 +373,10 @@ struct RawApi {
     /// A TOML file of more `[[clients]]` entries (same keys as `[[api.clients]]`), for token
     /// hashes kept apart from the configuration (a Kubernetes Secret); read once at start.
     clients_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
 }
 
 /// The file named by `api.clients_file`.
@@ -610,6 +622,18 @@ impl Config {
         let _ = writeln!(out, "listen = {}", quote(&self.api.listen.to_string()));
         let domains: Vec<String> = self.api.allowed_domains.iter().map(|d| quote(d)).collect();
         let _ = writeln!(out, "allowed_domains = [{}]", domains.join(", "));
+        let _ = writeln!(out, "max_connections = {}", self.api.max_connections);
+        let _ = writeln!(
+            out,
+            "header_read_timeout_secs = {}",
+            self.api.header_read_timeout_secs
+        );
+        let _ = writeln!(out, "idle_timeout_secs = {}", self.api.idle_timeout_secs);
+        let _ = writeln!(
+            out,
+            "body_read_timeout_secs = {}",
+            self.api.body_read_timeout_secs
+        );
         for client in &self.api.clients {
             let _ = writeln!(out, "\n[[api.clients]]");
             let _ = writeln!(out, "name = {}", quote(&client.name));
@@ -747,6 +771,15 @@ impl Config {
                 self.exchange.retry_budget_secs + self.exchange.timeout_secs + 5,
             ),
             readiness_interval: std::time::Duration::from_secs(20),
+            limits: crate::api::Limits {
+                max_connections: self.api.max_connections,
+                header_read_timeout: std::time::Duration::from_secs(
+                    self.api.header_read_timeout_secs,
+                ),
+                idle_timeout: std::time::Duration::from_secs(self.api.idle_timeout_secs),
+                body_read_timeout: std::time::Duration::from_secs(self.api.body_read_timeout_secs),
+                ..crate::api::Limits::default()
+            },
         }
     }
 
@@ -908,6 +941,48 @@ fn validate(
         });
     }
 
+    let limits = crate::api::Limits::default();
+    let bounded =
+        |key: &str, value: Option<u64>, default: u64, range: std::ops::RangeInclusive<u64>| {
+            let value = value.unwrap_or(default);
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(Error::invalid(
+                    key,
+                    format!(
+                        "{value} is not between {} and {}",
+                        range.start(),
+                        range.end()
+                    ),
+                ))
+            }
+        };
+    let max_connections = bounded(
+        "api.max_connections",
+        raw.api.max_connections.map(|value| value as u64),
+        limits.max_connections as u64,
+        1..=1_000_000,
+    )? as usize;
+    let header_read_timeout_secs = bounded(
+        "api.header_read_timeout_secs",
+        raw.api.header_read_timeout_secs,
+        limits.header_read_timeout.as_secs(),
+        1..=600,
+    )?;
+    let idle_timeout_secs = bounded(
+        "api.idle_timeout_secs",
+        raw.api.idle_timeout_secs,
+        limits.idle_timeout.as_secs(),
+        1..=3600,
+    )?;
+    let body_read_timeout_secs = bounded(
+        "api.body_read_timeout_secs",
+        raw.api.body_read_timeout_secs,
+        limits.body_read_timeout.as_secs(),
+        1..=3600,
+    )?;
+
     let audit_path = raw
         .audit
         .path
@@ -930,6 +1005,10 @@ fn validate(
             listen,
             allowed_domains,
             clients,
+            max_connections,
+            header_read_timeout_secs,
+            idle_timeout_secs,
+            body_read_timeout_secs,
         },
         audit: AuditConfig { path: audit_path },
         log: LogConfig {

@@ -58,6 +58,7 @@ pub fn settings() -> Settings {
         shutdown_grace: Duration::from_secs(10),
         request_timeout: Duration::from_secs(20),
         readiness_interval: Duration::from_millis(200),
+        limits: ews_connector::api::Limits::default(),
     }
 }
 
