@@ -299,6 +299,8 @@ pub(crate) struct Guarded<S> {
     head_started: Option<Instant>,
     /// The head timer, set to `deadline`.
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
+    /// The client ended its input (it may still read answers).
+    client_done: bool,
     /// Hyper is told the input ended (after a refusal, a time-out or the client's end).
     ended: bool,
     /// The refusal answer still to be written before the connection closes.
@@ -319,6 +321,7 @@ impl<S> Guarded<S> {
             first: true,
             head_started: None,
             timer: None,
+            client_done: false,
             ended: false,
             refusal: None,
             write_stall: None,
@@ -418,6 +421,11 @@ impl<S> Guarded<S> {
 
     /// Polls the head timer; `Some` when it ran out.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Option<Expiry> {
+        if self.reading == Reading::Head && self.conn.is_busy() {
+            // Hyper may read ahead while an answer is still being written; the timers start
+            // when it is done, so be woken then.
+            self.conn.wake_when_idle(cx.waker());
+        }
         let Some((deadline, expiry)) = self.deadline() else {
             self.timer = None;
             return None;
@@ -461,6 +469,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
             if this.advance() {
                 continue;
             }
+            if this.client_done {
+                // Whatever is left is an unfinished head: dropped.
+                this.ended = true;
+                continue;
+            }
             if let Some(expiry) = this.poll_timer(cx) {
                 match expiry {
                     Expiry::SlowHead => {
@@ -486,8 +499,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
             ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
             let filled = read.filled().len();
             if filled == 0 {
-                // The client's end: what is left of an unfinished head is dropped.
-                this.ended = true;
+                // The client's end of input; the heads it sent before still go to hyper.
+                this.client_done = true;
                 continue;
             }
             // SAFETY: `filled` bytes of the spare capacity were initialized by the read.

@@ -111,6 +111,8 @@ pub(crate) struct ConnState {
     idle_since_ms: AtomicU64,
     /// Asked to close to make room for a new connection.
     evict: Notify,
+    /// The guard's reader, woken when the last request in flight ends so its timers start.
+    reader: Mutex<Option<std::task::Waker>>,
     stats: Arc<Stats>,
     registry: Arc<Registry>,
 }
@@ -122,6 +124,18 @@ impl ConnState {
 
     fn idle_since(&self) -> Instant {
         self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire))
+    }
+
+    /// Registers the guard's reader to be woken when the connection stops being busy.
+    fn wake_when_idle(&self, waker: &std::task::Waker) {
+        let mut reader = self
+            .reader
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        match &*reader {
+            Some(registered) if registered.will_wake(waker) => {}
+            _ => *reader = Some(waker.clone()),
+        }
     }
 
     fn begin_request(self: &Arc<Self>) -> InFlight {
@@ -139,7 +153,16 @@ impl Drop for InFlight {
         let conn = &self.0;
         let since = conn.opened.elapsed().as_millis().max(1) as u64;
         conn.idle_since_ms.store(since, Ordering::Release);
-        conn.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if conn.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let reader = conn
+                .reader
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .take();
+            if let Some(reader) = reader {
+                reader.wake();
+            }
+        }
         conn.registry.became_idle.notify_one();
     }
 }
@@ -253,6 +276,7 @@ pub(crate) async fn run(
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(0),
             evict: Notify::new(),
+            reader: Mutex::new(None),
             stats: stats.clone(),
             registry: registry.clone(),
         });
