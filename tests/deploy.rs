@@ -362,6 +362,7 @@ fn the_systemd_unit_is_hardened_and_loads_the_configured_credentials() {
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
         "SystemCallFilter=@system-service",
         "ExecReload=/bin/kill -HUP $MAINPID",
+        "LimitNOFILE=65536",
     ] {
         assert!(directives.contains(&expected), "the unit lacks {expected}");
     }

@@ -139,10 +139,11 @@ async fn idle_and_slowloris_clients_beyond_the_cap_neither_lock_out_healthz_nor_
     assert!(healthz(&addr).await < Duration::from_secs(1));
 
     // 500 slowloris clients: a head that never ends, one more header byte every 300 ms.
-    let opened = Instant::now();
     let mut slow = Vec::new();
+    let mut opened = Vec::new();
     for _ in 0..500 {
         let mut stream = TcpStream::connect(&addr).await.unwrap();
+        opened.push(Instant::now());
         stream
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
             .await
@@ -152,7 +153,7 @@ async fn idle_and_slowloris_clients_beyond_the_cap_neither_lock_out_healthz_nor_
     let dribble = tokio::spawn(async move {
         let mut closed_at: Vec<Option<Instant>> = vec![None; slow.len()];
         let mut answers: Vec<Vec<u8>> = vec![Vec::new(); slow.len()];
-        let until = Instant::now() + Duration::from_secs(HEADER_READ_TIMEOUT_SECS + 3);
+        let until = Instant::now() + Duration::from_secs(HEADER_READ_TIMEOUT_SECS + 4);
         while Instant::now() < until && closed_at.iter().any(Option::is_none) {
             for (index, stream) in slow.iter_mut().enumerate() {
                 if closed_at[index].is_some() {
@@ -188,13 +189,17 @@ async fn idle_and_slowloris_clients_beyond_the_cap_neither_lock_out_healthz_nor_
     );
 
     // Every slow client was closed: evicted to make room, or answered 408 once its head had
-    // taken header_read_timeout_secs; none outlived that by more than a second.
+    // taken header_read_timeout_secs. The margin covers the 300 ms rounds of this test's
+    // watcher and a loaded 2-core machine.
     let (closed_at, answers) = dribble.await.unwrap();
-    let limit = opened + Duration::from_secs(HEADER_READ_TIMEOUT_SECS + 1);
     let mut timed_out = 0;
-    for (closed, answer) in closed_at.iter().zip(&answers) {
+    for ((closed, answer), opened) in closed_at.iter().zip(&answers).zip(&opened) {
         let closed = closed.expect("a slowloris connection still open");
-        assert!(closed < limit + Duration::from_secs(1), "closed late");
+        let lived = closed - *opened;
+        assert!(
+            lived < Duration::from_secs(HEADER_READ_TIMEOUT_SECS + 2),
+            "a slow client lived {lived:?}"
+        );
         if !answer.is_empty() {
             let (status, head, body) = parse_answer(answer);
             assert_eq!(status, 408, "{head}");
