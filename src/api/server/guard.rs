@@ -291,6 +291,8 @@ pub(crate) struct Guarded<S> {
     reading: Reading,
     /// Bytes read from the client and not yet checked or handed on.
     input: BytesMut,
+    /// How much of `input` was already searched for the end of a head.
+    scanned: usize,
     /// Checked bytes waiting for hyper.
     output: Bytes,
     /// No head completed yet on this connection.
@@ -317,6 +319,7 @@ impl<S> Guarded<S> {
             limits,
             reading: Reading::Head,
             input: BytesMut::new(),
+            scanned: 0,
             output: Bytes::new(),
             first: true,
             head_started: None,
@@ -333,13 +336,30 @@ impl<S> Guarded<S> {
     fn advance(&mut self) -> bool {
         match self.reading {
             Reading::Head => {
-                if self.input.is_empty() {
+                if self.input.len() <= self.scanned {
                     return false;
+                }
+                // Parse only once the head can be whole (an empty line arrived), so a head sent
+                // a byte at a time costs one scan of each byte, not one parse per byte.
+                let from = self.scanned.saturating_sub(2);
+                let whole = self.input[from..]
+                    .windows(2)
+                    .any(|pair| pair == b"\n\n" || pair == b"\n\r");
+                self.scanned = self.input.len();
+                if !whole {
+                    return match partial_refusal(&self.input, &self.limits) {
+                        Some(refusal) => {
+                            self.refuse(&refusal);
+                            true
+                        }
+                        None => false,
+                    };
                 }
                 match check_head(&self.input, &self.limits) {
                     Ok(None) => false,
                     Ok(Some((head, used))) => {
                         self.input.advance(used);
+                        self.scanned = 0;
                         self.output = head.bytes;
                         self.first = false;
                         self.head_started = None;
@@ -368,6 +388,7 @@ impl<S> Guarded<S> {
                     .input
                     .len()
                     .min(remaining.try_into().unwrap_or(usize::MAX));
+                self.scanned = 0;
                 self.output = self.input.split_to(take).freeze();
                 let left = remaining - take as u64;
                 self.reading = if left == 0 {
@@ -679,6 +700,60 @@ mod tests {
             &head.bytes[..],
             b"POST /v1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n"
         );
+    }
+
+    /// What hyper would read from a guarded connection that receives `pieces` one after the
+    /// other, the client then ending its input.
+    async fn through_guard(pieces: Vec<Vec<u8>>) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let mut guarded = Guarded::new(server, super::super::ConnState::detached(), limits());
+        let feeder = tokio::spawn(async move {
+            let mut client = client;
+            for piece in pieces {
+                tokio::io::AsyncWriteExt::write_all(&mut client, &piece)
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+            }
+            tokio::io::AsyncWriteExt::shutdown(&mut client)
+                .await
+                .unwrap();
+            client
+        });
+        let mut seen = Vec::new();
+        guarded.read_to_end(&mut seen).await.unwrap();
+        drop(feeder.await.unwrap());
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_head_sent_a_byte_at_a_time_reaches_hyper_whole() {
+        let request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: b\r\n\r\n".to_vec();
+        let pieces = request.iter().map(|byte| vec![*byte]).collect();
+        assert_eq!(through_guard(pieces).await, request);
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_with_bodies_pass_in_order_and_an_unfinished_head_is_dropped() {
+        let stream = b"PUT /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello\
+GET /b HTTP/1.1\r\n\r\n\
+POST /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /unfinished HTTP/1.1\r\nHo"
+            .to_vec();
+        let pieces = stream.chunks(7).map(<[u8]>::to_vec).collect();
+        let seen = through_guard(pieces).await;
+        let whole = stream.len() - b"GET /unfinished HTTP/1.1\r\nHo".len();
+        assert_eq!(seen, &stream[..whole]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_head_ends_the_input_and_nothing_after_it_reaches_hyper() {
+        let seen = through_guard(vec![
+            b"GET /ok HTTP/1.1\r\n\r\n".to_vec(),
+            b"GET /bad HTTP/1.1\r\nX: a\0b\r\n\r\nGET /after HTTP/1.1\r\n\r\n".to_vec(),
+        ])
+        .await;
+        assert_eq!(seen, b"GET /ok HTTP/1.1\r\n\r\n");
     }
 
     #[test]

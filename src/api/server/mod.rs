@@ -138,6 +138,21 @@ impl ConnState {
         }
     }
 
+    /// A connection of its own, outside any server (unit tests of the guard).
+    #[cfg(test)]
+    fn detached() -> Arc<ConnState> {
+        Arc::new(ConnState {
+            id: 0,
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            evict: Notify::new(),
+            reader: Mutex::new(None),
+            stats: Arc::default(),
+            registry: Arc::default(),
+        })
+    }
+
     fn begin_request(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         InFlight(self.clone())
