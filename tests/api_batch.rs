@@ -86,6 +86,8 @@ fn app_state(
             impersonation: true,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         audit.clone(),
     ));
