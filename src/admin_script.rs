@@ -263,7 +263,9 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
             allowed.join(", ")
         );
     }
-    line("# What this configuration lets the connector write, by grant or revoke (API, CLI, batch):");
+    line(
+        "# What this configuration lets the connector write, by grant or revoke (API, CLI, batch):",
+    );
     line(&format!("# principals: {principals};"));
     line(&format!(
         "# levels: at most {} (delegation.max_level), no level with a right it lacks.",

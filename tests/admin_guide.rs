@@ -415,7 +415,10 @@ fn the_guide_and_the_script_both_say_what_the_connector_may_write() {
     let script = demo_script(None);
     for key in ["delegation.allowed_principals", "delegation.max_level"] {
         assert!(guide.contains(key), "the guide does not name {key}");
-        assert!(script.contains(key), "the script does not name {key}:\n{script}");
+        assert!(
+            script.contains(key),
+            "the script does not name {key}:\n{script}"
+        );
     }
     for code in ["principal_not_allowed", "level_not_allowed"] {
         assert!(guide.contains(code), "the guide does not name {code}");

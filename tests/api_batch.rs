@@ -543,10 +543,18 @@ path = "audit.jsonl"
         command
     };
     let cases: [(&[&str], &str); 3] = [
-        (&["--principal", "attacker@contoso.example"], "principal_not_allowed"),
+        (
+            &["--principal", "attacker@contoso.example"],
+            "principal_not_allowed",
+        ),
         (&["--level", "Editor"], "level_not_allowed"),
         (
-            &["--principal", "user00002@contoso.example", "--level", "Owner"],
+            &[
+                "--principal",
+                "user00002@contoso.example",
+                "--level",
+                "Owner",
+            ],
             "level_not_allowed",
         ),
     ];
@@ -554,22 +562,38 @@ path = "audit.jsonl"
         let output = batch_grant(extra).output().await.unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{extra:?}: {stdout}\n{stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{extra:?}: {stdout}\n{stderr}"
+        );
         let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "one problem line, no NDJSON results: {stdout}");
+        assert_eq!(
+            lines.len(),
+            1,
+            "one problem line, no NDJSON results: {stdout}"
+        );
         let problem: Value = serde_json::from_str(lines[0]).unwrap();
         assert_eq!(problem["code"], code, "{extra:?}: {problem}");
         assert_eq!(problem["status"], 403);
         assert!(stderr.contains(code), "{stderr}");
     }
     assert_eq!(ews_requests(&sim), 0, "nothing reached Exchange");
-    assert!(!dir.path().join("audit.jsonl").exists(), "no audit file was even opened");
+    assert!(
+        !dir.path().join("audit.jsonl").exists(),
+        "no audit file was even opened"
+    );
 
     // The allowed extra principal at a level within the maximum is granted.
-    let output = batch_grant(&["--principal", "USER00002@contoso.example", "--level", "Author"])
-        .output()
-        .await
-        .unwrap();
+    let output = batch_grant(&[
+        "--principal",
+        "USER00002@contoso.example",
+        "--level",
+        "Author",
+    ])
+    .output()
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();

@@ -603,7 +603,13 @@ async fn a_principal_or_level_outside_the_configuration_is_403_without_an_ews_re
         json!({"principal": "attacker@contoso.example", "level": "Owner"}),
     ] {
         let problem = problem(
-            put(&api, &delegation(mailbox), DELEGATE_TOKEN, Some(body.clone())).await,
+            put(
+                &api,
+                &delegation(mailbox),
+                DELEGATE_TOKEN,
+                Some(body.clone()),
+            )
+            .await,
             403,
             "principal_not_allowed",
             None,

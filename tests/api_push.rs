@@ -240,10 +240,12 @@ async fn a_window_parameter_given_twice_or_empty_is_400_naming_it_before_exchang
     let sync_body = json!({ "events": [] });
     for (query, parameter) in cases {
         for (method, body) in [("GET", None), ("PUT", Some(&sync_body))] {
-            let (status, problem) = setup
-                .send(method, &format!("{events}?{query}"), body)
-                .await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {query}: {problem}");
+            let (status, problem) = setup.send(method, &format!("{events}?{query}"), body).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{method} {query}: {problem}"
+            );
             assert_eq!(problem["code"], "invalid_request", "{method} {query}");
             assert!(
                 problem["detail"]

@@ -345,7 +345,12 @@ async fn grant_and_revoke_refuse_a_principal_or_level_outside_the_configuration_
 
     let cases: [(&[&str], &str); 5] = [
         (
-            &["grant", "plain@contoso.example", "--principal", "attacker@contoso.example"],
+            &[
+                "grant",
+                "plain@contoso.example",
+                "--principal",
+                "attacker@contoso.example",
+            ],
             "principal_not_allowed",
         ),
         (
@@ -365,7 +370,12 @@ async fn grant_and_revoke_refuse_a_principal_or_level_outside_the_configuration_
             "level_not_allowed",
         ),
         (
-            &["revoke", "alice@contoso.example", "--principal", "bob@contoso.example"],
+            &[
+                "revoke",
+                "alice@contoso.example",
+                "--principal",
+                "bob@contoso.example",
+            ],
             "principal_not_allowed",
         ),
         (

@@ -151,7 +151,11 @@ mod tests {
         let query = Query::parse(Some("dryRun=yes&start=2026-12-01T00:00:00Z"));
         assert_eq!(query.required("start").unwrap(), "2026-12-01T00:00:00Z");
         let missing = query.required("end").unwrap_err();
-        assert!(missing.0.detail.contains("`end` is required"), "{:?}", missing.0);
+        assert!(
+            missing.0.detail.contains("`end` is required"),
+            "{:?}",
+            missing.0
+        );
         let wrong = query.flag("dryRun").unwrap_err();
         assert!(wrong.0.detail.contains("`dryRun`"), "{:?}", wrong.0);
         let flag = |raw| Query::parse(raw).flag("dryRun").unwrap();

@@ -1552,7 +1552,9 @@ password_env = "SA1_PASSWORD"
         );
         let shown = config.render_effective();
         assert!(
-            shown.contains("allowed_principals = [\"Helpdesk@uni.example\"]\nmax_level = \"Editor\""),
+            shown.contains(
+                "allowed_principals = [\"Helpdesk@uni.example\"]\nmax_level = \"Editor\""
+            ),
             "{shown}"
         );
 
@@ -1578,7 +1580,10 @@ password_env = "SA1_PASSWORD"
         );
 
         let cases = [
-            ("allowed_principals = [\"not an address\"]", "delegation.allowed_principals[0]"),
+            (
+                "allowed_principals = [\"not an address\"]",
+                "delegation.allowed_principals[0]",
+            ),
             (
                 "allowed_principals = [\"a@uni.example\", \"<b@uni.example>\"]",
                 "delegation.allowed_principals[1]",
@@ -1589,7 +1594,10 @@ password_env = "SA1_PASSWORD"
             ("max_level = \"Reviewer\"", "delegation.max_level"),
             // Not below Editor, but not above it either: it may not change others' items.
             ("max_level = \"PublishingAuthor\"", "delegation.max_level"),
-            ("level = \"Owner\"\nmax_level = \"PublishingEditor\"", "delegation.max_level"),
+            (
+                "level = \"Owner\"\nmax_level = \"PublishingEditor\"",
+                "delegation.max_level",
+            ),
         ];
         for (lines, key) in cases {
             let text = format!("{MINIMAL}\n[delegation]\n{lines}\n");
@@ -1599,11 +1607,18 @@ password_env = "SA1_PASSWORD"
                 "{lines}: {error}"
             );
             if key == "delegation.max_level" && lines.contains("Reviewer") {
-                assert!(error.to_string().contains("delegation.level `Editor`"), "{error}");
+                assert!(
+                    error.to_string().contains("delegation.level `Editor`"),
+                    "{error}"
+                );
             }
         }
         // A higher configured level raises the default maximum with it.
-        let config = load(&format!("{MINIMAL}\n[delegation]\nlevel = \"Owner\"\n"), &[]).unwrap();
+        let config = load(
+            &format!("{MINIMAL}\n[delegation]\nlevel = \"Owner\"\n"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(config.delegation.max_level, "Owner");
     }
 

@@ -672,9 +672,15 @@ mod tests {
         };
         for (principal, level) in [
             (Some("attacker@contoso.example"), None),
-            (Some("attacker@contoso.example"), Some(PermissionLevel::Reviewer)),
+            (
+                Some("attacker@contoso.example"),
+                Some(PermissionLevel::Reviewer),
+            ),
             // A principal outside the list is refused before its level is looked at.
-            (Some("attacker@contoso.example"), Some(PermissionLevel::Owner)),
+            (
+                Some("attacker@contoso.example"),
+                Some(PermissionLevel::Owner),
+            ),
         ] {
             let error = delegation
                 .grant(&actor, &mailbox, grant(principal, level))
@@ -688,7 +694,10 @@ mod tests {
         for (principal, level) in [
             (None, PermissionLevel::Owner),
             (None, PermissionLevel::PublishingAuthor),
-            (Some("helpdesk@contoso.example"), PermissionLevel::PublishingEditor),
+            (
+                Some("helpdesk@contoso.example"),
+                PermissionLevel::PublishingEditor,
+            ),
         ] {
             let error = delegation
                 .grant(&actor, &mailbox, grant(principal, Some(level)))
@@ -698,7 +707,10 @@ mod tests {
                 matches!(error, Error::LevelNotAllowed { level: refused, max_level: PermissionLevel::Editor } if refused == level),
                 "{error:?}"
             );
-            assert!(error.to_string().contains("delegation.max_level"), "{error}");
+            assert!(
+                error.to_string().contains("delegation.max_level"),
+                "{error}"
+            );
         }
         let error = delegation
             .revoke(
@@ -732,7 +744,10 @@ mod tests {
         );
         assert_eq!(
             settings
-                .admit_grant(&grant(Some("PUSH@contoso.EXAMPLE"), Some(PermissionLevel::Author)))
+                .admit_grant(&grant(
+                    Some("PUSH@contoso.EXAMPLE"),
+                    Some(PermissionLevel::Author)
+                ))
                 .unwrap(),
             ("PUSH@contoso.EXAMPLE".to_owned(), PermissionLevel::Author)
         );
@@ -743,7 +758,10 @@ mod tests {
                     Some(PermissionLevel::Reviewer)
                 ))
                 .unwrap(),
-            ("helpdesk@contoso.example".to_owned(), PermissionLevel::Reviewer)
+            (
+                "helpdesk@contoso.example".to_owned(),
+                PermissionLevel::Reviewer
+            )
         );
         assert_eq!(
             settings
