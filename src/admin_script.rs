@@ -8,7 +8,9 @@
 //! throttling policy whose `EwsMaxConcurrency` is at least `max_concurrency_per_account`, the
 //! management scope and ApplicationImpersonation assignments when `exchange.impersonation` is
 //! true, and, with `access = "delegate"`, the calendar permission for each user (the localized
-//! calendar folder found with `Get-MailboxFolderStatistics -FolderScope Calendar`).
+//! calendar folder found with `Get-MailboxFolderStatistics -FolderScope Calendar`). Its header
+//! says which principals (`delegation.principal`, `delegation.allowed_principals`) and up to
+//! which level (`delegation.max_level`) the connector itself will write with those rights.
 //!
 //! Invariants:
 //! - every value taken from the configuration or the users file reaches PowerShell only as a
@@ -22,6 +24,8 @@
 //!
 //! Entry points: [`render`], [`parse_users`], [`ps_quote`], [`policy_max_concurrency`],
 //! [`access_rights`], [`Error`].
+
+use std::fmt::Write as _;
 
 use crate::config::{AccessMode, Config};
 use crate::delegation::{InvalidMailbox, Mailbox};
@@ -244,6 +248,36 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
         exchange.impersonation,
         accounts.len()
     ));
+    // What the connector itself will write with the rights this script gives it.
+    let mut principals = format!("{} (delegation.principal)", comment_safe(principal)?);
+    if config.delegation.allowed_principals.is_empty() {
+        principals.push_str(" only, delegation.allowed_principals being empty");
+    } else {
+        let mut allowed = Vec::new();
+        for address in &config.delegation.allowed_principals {
+            allowed.push(comment_safe(address)?);
+        }
+        let _ = write!(
+            principals,
+            ", {} (delegation.allowed_principals)",
+            allowed.join(", ")
+        );
+    }
+    line(
+        "# What this configuration lets the connector write, by grant or revoke (API, CLI, batch):",
+    );
+    line(&format!("# principals: {principals};"));
+    line(&format!(
+        "# levels: at most {} (delegation.max_level), no level with a right it lacks.",
+        comment_safe(&config.delegation.max_level)?
+    ));
+    line("# Anything else is refused before Exchange is asked.");
+    if exchange.impersonation {
+        line(
+            "# ApplicationImpersonation (step 4) would let the accounts write any calendar permission",
+        );
+        line("# of the users: these two keys are what the connector holds itself to.");
+    }
     line("# Run in the Exchange Management Shell (Exchange Server 2016 or 2019) as an Exchange");
     line("# organization administrator who may also change users in Active Directory.");
     line("# Every step checks before it creates: running the script again changes nothing new.");
@@ -667,6 +701,28 @@ mod tests {
         assert_eq!(script.matches("    New-Mailbox -Name ").count(), 2);
         assert!(!script.contains("not-in-any-script"));
         assert!(!script.contains("ConvertTo-SecureString"));
+    }
+
+    #[test]
+    fn the_header_names_the_principals_and_the_highest_level_the_connector_may_write() {
+        let script = render(&demo_like(), &[]).unwrap();
+        assert!(
+            script.contains("# principals: mytimetable-push@uni.example (delegation.principal) only, delegation.allowed_principals being empty;\n# levels: at most Editor (delegation.max_level), no level with a right it lacks.\n"),
+            "{script}"
+        );
+        assert!(script.contains("# ApplicationImpersonation (step 4) would let"));
+        let config = config(
+            "access = \"delegate\"\nimpersonation = false",
+            &[("UNI\\sa-mytt-exch-1", "sa-mytt-exch-1@uni.example")],
+            "[delegation]\nprincipal = \"mytimetable-push@uni.example\"\nlevel = \"Author\"\n\
+             allowed_principals = [\"planners@uni.example\", \"o'brien@uni.example\"]\nmax_level = \"PublishingEditor\"\n",
+        );
+        let script = render(&config, &[]).unwrap();
+        assert!(
+            script.contains("# principals: mytimetable-push@uni.example (delegation.principal), planners@uni.example, o'brien@uni.example (delegation.allowed_principals);\n# levels: at most PublishingEditor (delegation.max_level)"),
+            "{script}"
+        );
+        assert!(!script.contains("ApplicationImpersonation (step 4) would let"));
     }
 
     #[test]

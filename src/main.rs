@@ -653,8 +653,10 @@ async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> E
 }
 
 /// `batch check|grant`: reads the list, runs the batch driver as the API does, prints each line
-/// as it completes and the summary last. Exit 2 when the list cannot be read or is too long,
-/// or when Exchange refused every service account.
+/// as it completes and the summary last. Exit 1 when the grant's principal or level is refused
+/// (one problem line on stdout instead of the NDJSON lines, before anything is read or asked);
+/// exit 2 when the list cannot be read or is too long, or when Exchange refused every service
+/// account.
 async fn run_batch(
     config: &Config,
     file: &std::path::Path,
@@ -664,6 +666,15 @@ async fn run_batch(
 
     use ews_connector::api::batch::{Rendered, Summary, render_line, render_summary};
     use ews_connector::delegation::batch::{self, MAX_MAILBOXES, Progress};
+
+    if let Some(request) = &grant
+        && let Err(error) = config.delegation_settings().admit_grant(request)
+    {
+        let problem = Problem::from(&error);
+        println!("{}", serde_json::to_string(&problem).expect("serializable"));
+        eprintln!("ews-connector: {}: {}", problem.code, problem.detail);
+        return ExitCode::from(1);
+    }
 
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,

@@ -410,6 +410,38 @@ fn the_guide_shows_every_cmdlet_and_parameter_the_script_prints_and_no_other_set
 }
 
 #[test]
+fn the_guide_and_the_script_both_say_what_the_connector_may_write() {
+    let guide = std::fs::read_to_string(guide_path()).unwrap();
+    let script = demo_script(None);
+    for key in ["delegation.allowed_principals", "delegation.max_level"] {
+        assert!(guide.contains(key), "the guide does not name {key}");
+        assert!(
+            script.contains(key),
+            "the script does not name {key}:\n{script}"
+        );
+    }
+    for code in ["principal_not_allowed", "level_not_allowed"] {
+        assert!(guide.contains(code), "the guide does not name {code}");
+    }
+    // The demo configuration sets neither key: its principal only, at most its level.
+    assert!(
+        script.contains("# principals: mytimetable-push@contoso.example (delegation.principal) only, delegation.allowed_principals being empty;"),
+        "{script}"
+    );
+    assert!(
+        script.contains("# levels: at most Editor (delegation.max_level)"),
+        "{script}"
+    );
+    // The guide's configuration block shows both keys.
+    for key in ["allowed_principals = ", "max_level = "] {
+        assert!(
+            guide.lines().any(|line| line.starts_with(key)),
+            "the guide's step 7 does not show {key}"
+        );
+    }
+}
+
+#[test]
 fn the_demo_script_holds_no_password_and_asks_for_each_one() {
     for script in [
         demo_script(None),

@@ -86,6 +86,8 @@ fn app_state(
             impersonation: true,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         audit.clone(),
     ));
@@ -420,6 +422,182 @@ async fn a_grant_batch_changes_and_audits_each_mailbox() {
         .await
         .unwrap();
     assert_eq!(forbidden.status(), 403);
+}
+
+/// Every EWS request the simulator answered, of any operation.
+fn ews_requests(sim: &SimHandle) -> u64 {
+    sim.stats().requests_by_operation.values().sum()
+}
+
+#[tokio::test]
+async fn a_grant_batch_with_a_principal_or_level_outside_the_configuration_is_one_403() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let sim = start_sim(&sim_state(1, 3, 0, 10)).await;
+    let api = start_api(app_state(
+        &sim,
+        &[("svc1", PASSWORD)],
+        10,
+        Some(&audit_path),
+        &[],
+    ))
+    .await;
+    let list: Vec<String> = (0..3).map(mailbox).collect();
+    let cases = [
+        (
+            json!({"mailboxes": list, "principal": "attacker@contoso.example"}),
+            "principal_not_allowed",
+        ),
+        (
+            json!({"mailboxes": list, "principal": "attacker@contoso.example", "level": "Owner", "dryRun": true}),
+            "principal_not_allowed",
+        ),
+        (
+            json!({"mailboxes": list, "level": "Owner"}),
+            "level_not_allowed",
+        ),
+        (
+            json!({"mailboxes": list, "principal": PRINCIPAL, "level": "PublishingEditor"}),
+            "level_not_allowed",
+        ),
+    ];
+    for (body, code) in cases {
+        let response = post(&api, "/v1/calendar/delegation:batch", &body).await;
+        assert_eq!(response.status(), 403, "{body}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "no NDJSON stream: {body}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], code, "{body}: {problem}");
+        assert_eq!(problem["status"], 403);
+        assert!(problem["requestId"].is_string(), "{problem}");
+    }
+    assert_eq!(ews_requests(&sim), 0, "nothing reached Exchange");
+    assert_eq!(sim.stats().connections_opened, 0);
+    assert!(
+        std::fs::read_to_string(&audit_path)
+            .unwrap_or_default()
+            .is_empty(),
+        "no audit record for a refused batch"
+    );
+
+    // The configured principal at a lower level is served as before.
+    let response = post(
+        &api,
+        "/v1/calendar/delegation:batch",
+        &json!({"mailboxes": list, "principal": PRINCIPAL.to_uppercase(), "level": "Author"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let lines = Lines::new(response).all().await;
+    assert_eq!(lines[3]["summary"]["changed"], 3, "{lines:#?}");
+}
+
+#[tokio::test]
+async fn batch_grant_on_the_command_line_refuses_a_principal_or_level_before_exchange() {
+    let sim = start_sim(&sim_state(1, 3, 0, 10)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("svc.password"), format!("{PASSWORD}\n")).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[exchange]
+url = "{url}"
+access = "impersonation"
+impersonation = true
+
+[[exchange.accounts]]
+username = 'CONTOSO\svc1'
+smtp = "svc1@contoso.example"
+password_file = "svc.password"
+
+[delegation]
+principal = "{PRINCIPAL}"
+level = "Reviewer"
+allowed_principals = ["user00002@contoso.example"]
+max_level = "Author"
+
+[audit]
+path = "audit.jsonl"
+"#,
+            url = sim.url
+        ),
+    )
+    .unwrap();
+    let list = dir.path().join("mailboxes.txt");
+    std::fs::write(&list, format!("{}\n{}\n", mailbox(0), mailbox(1))).unwrap();
+    let batch_grant = |extra: &[&str]| {
+        let mut command = tokio::process::Command::new(BINARY);
+        command
+            .args(["batch", "grant", "--file"])
+            .arg(&list)
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG");
+        command
+    };
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--principal", "attacker@contoso.example"],
+            "principal_not_allowed",
+        ),
+        (&["--level", "Editor"], "level_not_allowed"),
+        (
+            &[
+                "--principal",
+                "user00002@contoso.example",
+                "--level",
+                "Owner",
+            ],
+            "level_not_allowed",
+        ),
+    ];
+    for (extra, code) in cases {
+        let output = batch_grant(extra).output().await.unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{extra:?}: {stdout}\n{stderr}"
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "one problem line, no NDJSON results: {stdout}"
+        );
+        let problem: Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(problem["code"], code, "{extra:?}: {problem}");
+        assert_eq!(problem["status"], 403);
+        assert!(stderr.contains(code), "{stderr}");
+    }
+    assert_eq!(ews_requests(&sim), 0, "nothing reached Exchange");
+    assert!(
+        !dir.path().join("audit.jsonl").exists(),
+        "no audit file was even opened"
+    );
+
+    // The allowed extra principal at a level within the maximum is granted.
+    let output = batch_grant(&[
+        "--principal",
+        "USER00002@contoso.example",
+        "--level",
+        "Author",
+    ])
+    .output()
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["changed"], 2, "{stdout}");
 }
 
 #[tokio::test]

@@ -10,7 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use ews_connector::api;
-use ews_connector::sim::{FaultKind, ScriptedFault};
+use ews_connector::delegation::PermissionLevel;
+use ews_connector::sim::{FaultKind, ScriptedFault, SimHandle};
 
 use common::api::{
     BOTH_TOKEN, Backend, CHECK_TOKEN, DELEGATE_TOKEN, NO_SCOPE_TOKEN, PRINCIPAL, ServedApi,
@@ -574,6 +575,269 @@ async fn the_mytimetable_flow_over_http_with_one_audit_record_per_change() {
             "only the two changes are recorded: {record}"
         );
     }
+}
+
+/// Every EWS request the simulator answered, of any operation, and the connections it accepted.
+fn ews_traffic(sim: &SimHandle) -> (u64, u64) {
+    let stats = sim.stats();
+    (
+        stats.requests_by_operation.values().sum(),
+        stats.connections_opened,
+    )
+}
+
+#[tokio::test]
+async fn a_principal_or_level_outside_the_configuration_is_403_without_an_ews_request() {
+    let sim = start_sim(&sample_state()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
+    backend.audit = Some(&audit_path);
+    let api = start_api(state(settings(), &backend)).await;
+    let mailbox = "plain@contoso.example";
+
+    // A leaked delegate token tries to give itself Owner, or to strip a colleague's entry.
+    for body in [
+        json!({"principal": "attacker@contoso.example"}),
+        json!({"principal": "attacker@contoso.example", "level": "Reviewer", "dryRun": true}),
+        json!({"principal": "attacker@contoso.example", "level": "Owner"}),
+    ] {
+        let problem = problem(
+            put(
+                &api,
+                &delegation(mailbox),
+                DELEGATE_TOKEN,
+                Some(body.clone()),
+            )
+            .await,
+            403,
+            "principal_not_allowed",
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(problem["mailbox"], mailbox, "{body}: {problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("attacker@contoso.example"),
+            "{problem}"
+        );
+    }
+    for level in ["Owner", "PublishingEditor", "PublishingAuthor"] {
+        let problem = problem(
+            put(
+                &api,
+                &delegation(mailbox),
+                DELEGATE_TOKEN,
+                Some(json!({"level": level, "principal": PRINCIPAL})),
+            )
+            .await,
+            403,
+            "level_not_allowed",
+            None,
+            None,
+        )
+        .await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(level) && detail.contains("delegation.max_level"),
+            "{problem}"
+        );
+    }
+    for query in [
+        "?principal=bob@contoso.example",
+        "?principal=bob%40contoso.example&dryRun=true",
+        "?principal=attacker@contoso.example",
+    ] {
+        problem(
+            delete(
+                &api,
+                &format!("{}{query}", delegation(mailbox)),
+                DELEGATE_TOKEN,
+            )
+            .await,
+            403,
+            "principal_not_allowed",
+            None,
+            None,
+        )
+        .await;
+    }
+    assert_eq!(ews_traffic(&sim), (0, 0), "nothing reached Exchange");
+    assert!(
+        audit_records(&audit_path).is_empty(),
+        "a refusal before Exchange changes nothing, so it writes no audit record"
+    );
+}
+
+#[tokio::test]
+async fn an_allowed_extra_principal_and_a_lower_level_still_work() {
+    let sim = start_sim(&sample_state()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
+    backend.audit = Some(&audit_path);
+    backend.allowed_principals = vec!["Planners@contoso.example".to_owned()];
+    backend.max_level = PermissionLevel::Editor;
+    let api = start_api(state(settings(), &backend)).await;
+    let mailbox = "plain@contoso.example";
+
+    // The extra principal, in another case than configured, at a lower level.
+    let (granted, _) = ok(
+        put(
+            &api,
+            &delegation(mailbox),
+            DELEGATE_TOKEN,
+            Some(json!({"principal": "planners@CONTOSO.example", "level": "Author"})),
+        )
+        .await,
+        "grant to the extra principal",
+    )
+    .await;
+    assert_eq!(granted["changed"], true, "{granted}");
+    assert_eq!(granted["level"], "Author");
+    // The configured principal at a level below the maximum.
+    let (granted, _) = ok(
+        put(
+            &api,
+            &delegation(mailbox),
+            DELEGATE_TOKEN,
+            Some(json!({"level": "Reviewer"})),
+        )
+        .await,
+        "grant Reviewer",
+    )
+    .await;
+    assert_eq!(granted["changed"], true, "{granted}");
+    assert_eq!(granted["principal"], PRINCIPAL);
+    assert_eq!(granted["level"], "Reviewer");
+    let permissions = sim.permissions(mailbox).unwrap();
+    let level_of = |user: &str| {
+        permissions
+            .iter()
+            .find(|entry| entry.user.eq_ignore_ascii_case(user))
+            .map(|entry| entry.level)
+    };
+    assert_eq!(
+        level_of("planners@contoso.example"),
+        Some(ews_connector::sim::PermissionLevel::Author)
+    );
+    assert_eq!(
+        level_of(PRINCIPAL),
+        Some(ews_connector::sim::PermissionLevel::Reviewer)
+    );
+
+    let (revoked, _) = ok(
+        delete(
+            &api,
+            &format!("{}?principal=PLANNERS@contoso.example", delegation(mailbox)),
+            DELEGATE_TOKEN,
+        )
+        .await,
+        "revoke the extra principal",
+    )
+    .await;
+    assert_eq!(revoked["changed"], true, "{revoked}");
+    assert_eq!(revoked["previousLevel"], "Author");
+    // Still refused: a principal not on the list, and a level above the maximum.
+    problem(
+        put(
+            &api,
+            &delegation(mailbox),
+            DELEGATE_TOKEN,
+            Some(json!({"principal": "bob@contoso.example"})),
+        )
+        .await,
+        403,
+        "principal_not_allowed",
+        None,
+        None,
+    )
+    .await;
+    problem(
+        put(
+            &api,
+            &delegation(mailbox),
+            DELEGATE_TOKEN,
+            Some(json!({"principal": "planners@contoso.example", "level": "Owner"})),
+        )
+        .await,
+        403,
+        "level_not_allowed",
+        None,
+        None,
+    )
+    .await;
+    let changes = audit_records(&audit_path)
+        .into_iter()
+        .filter(|record| record["result"] == "changed")
+        .count();
+    assert_eq!(changes, 3, "the three allowed changes are audited");
+}
+
+#[tokio::test]
+async fn a_query_parameter_given_twice_or_empty_is_400_naming_it_without_an_ews_request() {
+    let sim = start_sim(&sample_state()).await;
+    let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
+    let path = delegation("granted@contoso.example");
+    let cases = [
+        // The last value used to win: this was a real revoke.
+        ("?dryRun=true&dryRun=false", "dryRun"),
+        ("?dryRun=false&dryRun=true", "dryRun"),
+        // The same name percent-encoded is the same parameter.
+        ("?dryRun=true&dry%52un=false", "dryRun"),
+        ("?dryRun=", "dryRun"),
+        ("?dryRun", "dryRun"),
+        // An empty principal used to mean the configured one.
+        ("?principal=", "principal"),
+        ("?principal=&dryRun=true", "principal"),
+        (
+            "?principal=mytimetable-push@contoso.example&principal=bob@contoso.example",
+            "principal",
+        ),
+    ];
+    for (query, parameter) in cases {
+        let body = problem(
+            delete(&api, &format!("{path}{query}"), DELEGATE_TOKEN).await,
+            400,
+            "invalid_request",
+            None,
+            None,
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("`{parameter}`")),
+            "{query}: {body}"
+        );
+        assert_eq!(body["mailbox"], "granted@contoso.example", "{query}");
+    }
+    assert_eq!(ews_traffic(&sim), (0, 0), "nothing reached Exchange");
+    assert_eq!(
+        sim.permissions("granted@contoso.example")
+            .unwrap()
+            .iter()
+            .filter(|entry| entry.user.eq_ignore_ascii_case(PRINCIPAL))
+            .count(),
+        1,
+        "the entry is still there"
+    );
+
+    // Parameters the route does not read are still ignored, even twice.
+    let (dry, _) = ok(
+        delete(
+            &api,
+            &format!("{path}?dryRun=true&utm=1&utm=2&Principal="),
+            DELEGATE_TOKEN,
+        )
+        .await,
+        "dry run with unknown parameters",
+    )
+    .await;
+    assert_eq!(dry["dryRun"], true, "{dry}");
+    assert_eq!(dry["changed"], true, "{dry}");
 }
 
 async fn readyz_status(api: &ServedApi) -> (u16, Value) {

@@ -129,3 +129,47 @@ async fn the_document_describes_scopes_bodies_and_problems() {
         );
     }
 }
+
+#[test]
+fn the_delegation_routes_document_their_403_refusals_and_the_strict_query() {
+    let document = serde_json::to_value(ews_connector::api::openapi()).unwrap();
+    let paths = &document["paths"];
+    let operations = [
+        (
+            &paths["/v1/mailboxes/{mailbox}/calendar/delegation"]["put"],
+            &["principal_not_allowed", "level_not_allowed"][..],
+        ),
+        (
+            &paths["/v1/mailboxes/{mailbox}/calendar/delegation"]["delete"],
+            &["principal_not_allowed"][..],
+        ),
+        (
+            &paths["/v1/calendar/delegation:batch"]["post"],
+            &["principal_not_allowed", "level_not_allowed"][..],
+        ),
+    ];
+    for (operation, codes) in operations {
+        let refusal = &operation["responses"]["403"];
+        assert_eq!(
+            refusal["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{operation}"
+        );
+        let description = refusal["description"].as_str().unwrap();
+        for code in codes {
+            assert!(description.contains(code), "{code}: {description}");
+        }
+        assert!(
+            description.contains("Exchange") && description.contains("not called"),
+            "{description}"
+        );
+    }
+    let revoke = &paths["/v1/mailboxes/{mailbox}/calendar/delegation"]["delete"];
+    assert!(
+        revoke["responses"]["400"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("given twice"),
+        "{revoke}"
+    );
+}

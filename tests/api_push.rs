@@ -215,6 +215,73 @@ async fn invalid_bodies_name_their_field_before_exchange_is_called() {
 }
 
 #[tokio::test]
+async fn a_window_parameter_given_twice_or_empty_is_400_naming_it_before_exchange_is_called() {
+    let setup = PushSetup::start().await;
+    let items_before = setup.items(GRANTED);
+    let events = events_uri(GRANTED);
+    let cases = [
+        (
+            "start=2026-12-01T00:00:00Z&start=2027-01-01T00:00:00Z&end=2026-12-08T00:00:00Z",
+            "start",
+        ),
+        // Percent-encoded, the name is the same parameter.
+        (
+            "start=2026-12-01T00:00:00Z&%73tart=2027-01-01T00:00:00Z&end=2026-12-08T00:00:00Z",
+            "start",
+        ),
+        ("start=2026-12-01T00:00:00Z&end=", "end"),
+        ("start=2026-12-01T00:00:00Z&end", "end"),
+        (
+            "start=2026-12-01T00:00:00Z&end=2026-12-08T00:00:00Z&end=2026-12-02T00:00:00Z",
+            "end",
+        ),
+        ("start=&end=2026-12-08T00:00:00Z", "start"),
+    ];
+    let sync_body = json!({ "events": [] });
+    for (query, parameter) in cases {
+        for (method, body) in [("GET", None), ("PUT", Some(&sync_body))] {
+            let (status, problem) = setup.send(method, &format!("{events}?{query}"), body).await;
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{method} {query}: {problem}"
+            );
+            assert_eq!(problem["code"], "invalid_request", "{method} {query}");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{parameter}`")),
+                "{method} {query}: {problem}"
+            );
+        }
+    }
+    assert_eq!(
+        setup
+            .sim
+            .stats()
+            .requests_by_operation
+            .values()
+            .sum::<u64>(),
+        0,
+        "nothing reached Exchange"
+    );
+    // An empty sync would have deleted our events in whichever window it took.
+    assert_eq!(setup.items(GRANTED), items_before);
+    // The window given once is served; parameters the route does not read stay ignored.
+    let (status, listed_events) = setup
+        .send(
+            "GET",
+            &format!(
+                "{events}?start=2026-12-01T00:00:00Z&end=2026-12-08T00:00:00Z&other=1&other=2"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed_events}");
+}
+
+#[tokio::test]
 async fn impersonation_writes_as_the_owner_and_delegate_access_names_the_mailbox() {
     for (access, mailbox) in [
         (AccessMode::Impersonation, PLAIN),

@@ -51,6 +51,8 @@ fn delegation(exchange: Arc<Exchange>, access: AccessMode, impersonation: bool) 
             impersonation,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         None,
     )

@@ -331,6 +331,126 @@ async fn grant_and_revoke_print_the_api_body_and_audit_each_change() {
 }
 
 #[tokio::test]
+async fn grant_and_revoke_refuse_a_principal_or_level_outside_the_configuration_with_exit_one() {
+    let sim = start_sim(&sample_state()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sim.url, SVC_PASSWORD, "");
+    let with_policy = std::fs::read_to_string(&config).unwrap().replace(
+        "level = \"Editor\"\n",
+        "level = \"Editor\"\nallowed_principals = [\"planners@contoso.example\"]\n",
+    ) + "\n[audit]\npath = \"audit.jsonl\"\n";
+    assert!(with_policy.contains("allowed_principals"), "{with_policy}");
+    std::fs::write(&config, with_policy).unwrap();
+    let config = config.to_str().unwrap();
+
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "grant",
+                "plain@contoso.example",
+                "--principal",
+                "attacker@contoso.example",
+            ],
+            "principal_not_allowed",
+        ),
+        (
+            &["grant", "plain@contoso.example", "--level", "Owner"],
+            "level_not_allowed",
+        ),
+        (
+            &[
+                "grant",
+                "plain@contoso.example",
+                "--principal",
+                "planners@contoso.example",
+                "--level",
+                "PublishingAuthor",
+                "--dry-run",
+            ],
+            "level_not_allowed",
+        ),
+        (
+            &[
+                "revoke",
+                "alice@contoso.example",
+                "--principal",
+                "bob@contoso.example",
+            ],
+            "principal_not_allowed",
+        ),
+        (
+            &[
+                "revoke",
+                "alice@contoso.example",
+                "--principal",
+                "bob@contoso.example",
+                "--dry-run",
+            ],
+            "principal_not_allowed",
+        ),
+    ];
+    for (args, code) in cases {
+        let mut all_args = args.to_vec();
+        all_args.extend(["--config", config, "--json"]);
+        let output = run(&all_args).await;
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output));
+        let problem: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(problem["code"], code, "{args:?}");
+        assert_eq!(problem["status"], 403);
+        // Without --json: the reason on stderr, the same exit status.
+        let output = run(&[args, &["--config", config]].concat()).await;
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(code),
+            "{}",
+            text(&output)
+        );
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        stats.requests_by_operation.values().sum::<u64>(),
+        0,
+        "nothing reached Exchange: {stats:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default(),
+        "",
+        "and nothing was audited"
+    );
+
+    // The extra principal at a lower level is granted, and revoked.
+    let output = run(&[
+        "grant",
+        "plain@contoso.example",
+        "--principal",
+        "Planners@contoso.example",
+        "--level",
+        "Reviewer",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output));
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["changed"], true, "{body}");
+    assert_eq!(body["level"], "Reviewer");
+    let output = run(&[
+        "revoke",
+        "plain@contoso.example",
+        "--principal",
+        "planners@contoso.example",
+        "--config",
+        config,
+        "--json",
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output));
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["previousLevel"], "Reviewer", "{body}");
+}
+
+#[tokio::test]
 async fn token_new_prints_a_token_once_and_the_entry_with_its_hash() {
     let output = run(&[
         "token",

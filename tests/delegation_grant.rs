@@ -159,6 +159,11 @@ fn settings() -> Settings {
         impersonation: true,
         principal: PRINCIPAL.to_owned(),
         required: PermissionLevel::Editor,
+        // The other users these tests grant to and revoke from.
+        allowed_principals: ["bob", "carol", "dave", "planners"]
+            .map(|user| format!("{user}@contoso.example"))
+            .to_vec(),
+        max_level: PermissionLevel::Editor,
     }
 }
 

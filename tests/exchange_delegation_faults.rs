@@ -54,6 +54,8 @@ async fn setup(password: &str, retry_budget: Duration) -> Setup {
             impersonation: true,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         Some(Arc::new(audit)),
     );

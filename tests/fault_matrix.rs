@@ -296,6 +296,8 @@ async fn rig() -> Rig {
             impersonation: true,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         Some(audit.clone()),
     ));

@@ -7,7 +7,9 @@
 //!   line is the summary;
 //! - a client that goes away drops the body, which drops the batch and cancels its work;
 //! - each line is exactly the single call's body (or `{"mailbox", "error": problem}`), so the
-//!   command line prints the same lines ([`render_line`], [`Summary`]).
+//!   command line prints the same lines ([`render_line`], [`Summary`]);
+//! - a delegation batch's principal and level are checked once against the configuration
+//!   before it starts: a refusal is one 403 problem, with no line and no call to Exchange.
 //!
 //! Entry types: [`BatchBody`], [`Summary`], [`NdjsonBody`], [`render_line`].
 
@@ -358,6 +360,7 @@ pub(crate) async fn check_batch(
     security(("bearer" = ["calendar:delegate"])),
     responses(
         (status = 200, description = "NDJSON streamed as results complete: one line per unique mailbox, the change body of `PUT .../calendar/delegation` or `{\"mailbox\", \"error\": problem}`, then `{\"summary\": Summary}` last; `summary.ok` counts the lines without `error`, `summary.changed` those with `\"changed\": true`", body = Summary, content_type = "application/x-ndjson"),
+        (status = 403, description = "`forbidden` (the token lacks `calendar:delegate`), `principal_not_allowed` (the principal is neither `delegation.principal` nor one of `delegation.allowed_principals`) or `level_not_allowed` (the level grants a right that `delegation.max_level` does not): the whole batch is refused, no line is written and Exchange is not called", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", description = "The connector failed", body = Problem, content_type = "application/problem+json"),
     )
@@ -371,6 +374,17 @@ pub(crate) async fn grant_batch(
     let list = batch::dedupe(mailboxes(&body)?);
     let request = grant_request(&body)?;
     drop(body);
+    // The principal and level are the whole batch's: a refusal is the answer, before any line
+    // and before Exchange is asked (each worker's grant checks them again).
+    state
+        .inner
+        .delegation
+        .settings()
+        .admit_grant(&request)
+        .map_err(|error| {
+            tracing::warn!(error = %error, "delegation batch refused");
+            Problem::from(&error)
+        })?;
     let delegation = state.inner.delegation.clone();
     let actor = Arc::new(actor(&request_id, &client));
     let running = batch::start(

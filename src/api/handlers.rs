@@ -1,6 +1,9 @@
 //! The handlers, each with its `#[utoipa::path]`: the OpenAPI operation is written next to the
 //! code that serves it. Handlers validate before anything reaches Exchange: the mailbox address
-//! (400 `invalid_mailbox`), the allowed domains (403 `mailbox_not_allowed`), the body.
+//! (400 `invalid_mailbox`), the allowed domains (403 `mailbox_not_allowed`), the body, the
+//! query (through `query::Query`: a parameter given twice or empty is 400 `invalid_request`);
+//! `delegation` then refuses a principal or level the configuration does not allow (403
+//! `principal_not_allowed`, `level_not_allowed`), also before Exchange.
 
 use axum::Extension;
 use axum::Json;
@@ -13,6 +16,7 @@ use serde_json::Value;
 use crate::api::dto::{AccessBody, ChangeBody, GrantBody};
 use crate::api::middleware::{ApiError, ClientName, RequestId};
 use crate::api::problem::Problem;
+use crate::api::query::Query;
 use crate::api::{AppState, metrics, routes};
 use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, RevokeRequest};
 
@@ -148,6 +152,7 @@ pub(crate) fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
     security(("bearer" = ["calendar:delegate"])),
     responses(
         (status = 200, description = "The principal holds the level (or would, on a dry run)", body = ChangeBody),
+        (status = 403, description = "`forbidden` (the token lacks `calendar:delegate`), `mailbox_not_allowed`, `principal_not_allowed` (the principal is neither `delegation.principal` nor one of `delegation.allowed_principals`) or `level_not_allowed` (the level grants a right that `delegation.max_level` does not); Exchange was not called", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
     )
@@ -170,32 +175,14 @@ pub(crate) async fn grant(
     Ok(Json(ChangeBody::from(&outcome)))
 }
 
-/// Reads `principal` and `dryRun` from the query; other parameters are ignored.
+/// Reads `principal` and `dryRun` from the query (each at most once, never empty); other
+/// parameters are ignored.
 fn revoke_request(query: Option<&str>) -> Result<RevokeRequest, ApiError> {
-    let mut request = RevokeRequest {
-        principal: None,
-        dry_run: false,
-    };
-    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        match name.as_ref() {
-            "principal" if !value.is_empty() => request.principal = Some(value.into_owned()),
-            "dryRun" => {
-                request.dry_run = match value.as_ref() {
-                    "true" => true,
-                    "false" => false,
-                    _ => {
-                        return Err(Problem::new(
-                            "invalid_request",
-                            "the parameter `dryRun` must be `true` or `false`",
-                        )
-                        .into());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(request)
+    let query = Query::parse(query);
+    Ok(RevokeRequest {
+        principal: query.optional("principal")?.map(str::to_owned),
+        dry_run: query.flag("dryRun")?.unwrap_or(false),
+    })
 }
 
 /// Removes the principal's entry from the mailbox's calendar.
@@ -204,12 +191,14 @@ fn revoke_request(query: Option<&str>) -> Result<RevokeRequest, ApiError> {
     path = "/v1/mailboxes/{mailbox}/calendar/delegation",
     params(
         ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
-        ("principal" = Option<String>, Query, description = "The delegate; the configured principal when absent"),
-        ("dryRun" = Option<bool>, Query, description = "When true, nothing is written"),
+        ("principal" = Option<String>, Query, description = "The delegate; the configured principal when absent; at most once, not empty"),
+        ("dryRun" = Option<bool>, Query, description = "When true, nothing is written; at most once, `true` or `false`"),
     ),
     security(("bearer" = ["calendar:delegate"])),
     responses(
         (status = 200, description = "The principal has no entry (or would not, on a dry run)", body = ChangeBody),
+        (status = 400, description = "`invalid_request` (a parameter given twice, empty, or a principal that is not an address; `detail` names it) or `invalid_mailbox`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden` (the token lacks `calendar:delegate`), `mailbox_not_allowed`, or `principal_not_allowed` (the principal is neither `delegation.principal` nor one of `delegation.allowed_principals`); Exchange was not called", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", description = "The connector or Exchange failed", body = Problem, content_type = "application/problem+json"),
     )

@@ -24,6 +24,7 @@ mod metrics;
 mod middleware;
 pub mod problem;
 mod push;
+mod query;
 mod readiness;
 mod routes;
 mod server;

@@ -41,6 +41,8 @@ impl Problem {
             "unauthorized" => (401, "No or unknown API token"),
             "forbidden" => (403, "The token lacks the scope for this route"),
             "mailbox_not_allowed" => (403, "The mailbox is outside the allowed domains"),
+            "principal_not_allowed" => (403, "The principal may not be named in a change"),
+            "level_not_allowed" => (403, "The level is above the highest allowed level"),
             "mailbox_not_found" => (404, "Exchange has no such mailbox"),
             "event_not_found" => (404, "No such event"),
             "impersonation_denied" => (422, "The service account may not impersonate this mailbox"),
@@ -89,8 +91,9 @@ impl Problem {
         self
     }
 
-    /// Whether the problem concerns the mailbox (exit status 1) rather than the connector's
-    /// configuration or Exchange as a whole (exit status 2).
+    /// Whether the problem concerns the mailbox or the request (exit status 1: a refused
+    /// address, principal or level) rather than the connector's configuration or Exchange as a
+    /// whole (exit status 2).
     pub fn is_about_the_mailbox(&self) -> bool {
         matches!(
             self.code,
@@ -104,6 +107,8 @@ impl Problem {
                 | "mailbox_unavailable"
                 | "invalid_level"
                 | "invalid_request"
+                | "principal_not_allowed"
+                | "level_not_allowed"
         )
     }
 }
@@ -138,6 +143,12 @@ impl From<&delegation::Error> for Problem {
             }
             delegation::Error::InvalidPrincipal(detail) => {
                 Problem::new("invalid_request", detail.clone())
+            }
+            delegation::Error::PrincipalNotAllowed { .. } => {
+                Problem::new("principal_not_allowed", error.to_string())
+            }
+            delegation::Error::LevelNotAllowed { .. } => {
+                Problem::new("level_not_allowed", error.to_string())
             }
             delegation::Error::Conflict { .. } => {
                 let mut problem = Problem::new("conflict", error.to_string());

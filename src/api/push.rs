@@ -3,7 +3,8 @@
 //!
 //! Invariants:
 //! - every input (mailbox, external id, body, window) is validated here or in `push::Event::new`
-//!   before anything reaches Exchange; a wrong field is a 400 `invalid_request` naming it;
+//!   before anything reaches Exchange; a wrong field is a 400 `invalid_request` naming it, and
+//!   so is a query parameter given twice or empty (`query::Query`);
 //! - the bodies are read as JSON values and taken apart by hand, so that a wrong type names
 //!   its field (`events[3].start`), as the delegation routes do;
 //! - every push that reached Exchange is counted by result in the metrics
@@ -28,6 +29,7 @@ use crate::api::dto::{
 use crate::api::handlers::target;
 use crate::api::middleware::{ApiError, RequestId};
 use crate::api::problem::{Problem, error_chain};
+use crate::api::query::Query;
 use crate::delegation::Mailbox;
 use crate::push::{self, Event, EventInput, ExternalId, InvalidEvent, UpsertResult, Window};
 
@@ -126,25 +128,13 @@ fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// Reads `start` and `end` from the query: RFC 3339 times with an offset.
+/// Reads `start` and `end` from the query: RFC 3339 times with an offset, each exactly once;
+/// other parameters are ignored.
 fn window(query: Option<&str>) -> Result<Window, ApiError> {
-    let mut start = None;
-    let mut end = None;
-    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        match name.as_ref() {
-            "start" => start = Some(value.into_owned()),
-            "end" => end = Some(value.into_owned()),
-            _ => {}
-        }
-    }
-    let parse = |name: &str, value: Option<String>| -> Result<DateTime<Utc>, ApiError> {
-        let value = value.ok_or_else(|| {
-            Problem::new(
-                "invalid_request",
-                format!("the parameter `{name}` is required"),
-            )
-        })?;
-        DateTime::parse_from_rfc3339(&value)
+    let query = Query::parse(query);
+    let parse = |name: &str| -> Result<DateTime<Utc>, ApiError> {
+        let value = query.required(name)?;
+        DateTime::parse_from_rfc3339(value)
             .map(|time| time.with_timezone(&Utc))
             .map_err(|_| {
                 Problem::new(
@@ -156,8 +146,8 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
                 .into()
             })
     };
-    let start = parse("start", start)?;
-    let end = parse("end", end)?;
+    let start = parse("start")?;
+    let end = parse("end")?;
     Window::new(start, end).map_err(|error| {
         Problem::new(
             "invalid_request",
@@ -256,8 +246,8 @@ pub(crate) async fn delete_event(
     path = "/v1/mailboxes/{mailbox}/calendar/events",
     params(
         ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
-        ("start" = String, Query, description = "The window's start, RFC 3339"),
-        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start"),
+        ("start" = String, Query, description = "The window's start, RFC 3339; exactly once"),
+        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start; exactly once"),
     ),
     security(("bearer" = ["calendar:push"])),
     responses(
@@ -295,8 +285,8 @@ pub(crate) async fn list_events(
     path = "/v1/mailboxes/{mailbox}/calendar/events",
     params(
         ("mailbox" = String, Path, description = "The mailbox's primary SMTP address"),
-        ("start" = String, Query, description = "The window's start, RFC 3339"),
-        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start"),
+        ("start" = String, Query, description = "The window's start, RFC 3339; exactly once"),
+        ("end" = String, Query, description = "The window's end (exclusive), RFC 3339; at most 730 days after start; exactly once"),
     ),
     request_body(content = SyncBody, content_type = "application/json"),
     security(("bearer" = ["calendar:push"])),

@@ -164,6 +164,8 @@ mod tests {
                 impersonation: true,
                 principal: "p@contoso.example".to_owned(),
                 required: PermissionLevel::Editor,
+                allowed_principals: Vec::new(),
+                max_level: PermissionLevel::Editor,
             },
             None,
         ));

@@ -191,6 +191,12 @@ pub struct DelegationConfig {
     pub principal: String,
     /// The required level, one of [`GRANTABLE_LEVELS`].
     pub level: String,
+    /// Principals a grant or revoke may name besides `principal` (which is always allowed),
+    /// as written; compared case-insensitively.
+    pub allowed_principals: Vec<String>,
+    /// The highest level a grant may write, one of [`GRANTABLE_LEVELS`] (default: `level`);
+    /// it grants every right of `level`.
+    pub max_level: String,
 }
 
 /// `[push]`: how events are written.
@@ -329,6 +335,9 @@ impl Default for RawTls {
 struct RawDelegation {
     principal: Option<String>,
     level: Option<String>,
+    #[serde(default)]
+    allowed_principals: Vec<String>,
+    max_level: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -513,6 +522,7 @@ impl Config {
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("api.allowed_domains")
+            .with_list_parse_key("delegation.allowed_principals")
             .with_list_parse_key("exchange.autodiscover_trusted_hosts")
             .source(Some(overrides.clone().into_iter().collect()));
         let merged = config::Config::builder()
@@ -614,6 +624,14 @@ impl Config {
         let _ = writeln!(out, "\n[delegation]");
         let _ = writeln!(out, "principal = {}", quote(&self.delegation.principal));
         let _ = writeln!(out, "level = {}", quote(&self.delegation.level));
+        let allowed: Vec<String> = self
+            .delegation
+            .allowed_principals
+            .iter()
+            .map(|p| quote(p))
+            .collect();
+        let _ = writeln!(out, "allowed_principals = [{}]", allowed.join(", "));
+        let _ = writeln!(out, "max_level = {}", quote(&self.delegation.max_level));
         let _ = writeln!(out, "\n[push]");
         let _ = writeln!(out, "batch_size = {}", self.push.batch_size);
         let _ = writeln!(out, "delete_type = {}", quote(&self.push.delete_type));
@@ -797,6 +815,12 @@ impl Config {
                 .level
                 .parse()
                 .expect("delegation.level is validated at load"),
+            allowed_principals: self.delegation.allowed_principals.clone(),
+            max_level: self
+                .delegation
+                .max_level
+                .parse()
+                .expect("delegation.max_level is validated at load"),
         }
     }
 }
@@ -848,12 +872,38 @@ fn validate(
         None => exchange.accounts[0].smtp.clone(),
     };
     let level = raw.delegation.level.unwrap_or_else(|| "Editor".to_owned());
-    if !GRANTABLE_LEVELS.contains(&level.as_str()) {
+    let grantable = |key: &str, level: &str| -> Result<crate::delegation::PermissionLevel, Error> {
+        if !GRANTABLE_LEVELS.contains(&level) {
+            return Err(Error::invalid(
+                key,
+                format!(
+                    "`{level}` is not a calendar permission level that can be granted (one of {})",
+                    GRANTABLE_LEVELS.join(", ")
+                ),
+            ));
+        }
+        Ok(level.parse().expect("every grantable level parses"))
+    };
+    let required_level = grantable("delegation.level", &level)?;
+    let mut allowed_principals: Vec<String> = Vec::new();
+    for (index, allowed) in raw.delegation.allowed_principals.into_iter().enumerate() {
+        check_smtp(&format!("delegation.allowed_principals[{index}]"), &allowed)?;
+        let duplicate = allowed.eq_ignore_ascii_case(&principal)
+            || allowed_principals
+                .iter()
+                .any(|seen| seen.eq_ignore_ascii_case(&allowed));
+        if !duplicate {
+            allowed_principals.push(allowed);
+        }
+    }
+    let max_level = raw.delegation.max_level.unwrap_or_else(|| level.clone());
+    let maximum = grantable("delegation.max_level", &max_level)?;
+    if !required_level.is_within(maximum) {
         return Err(Error::invalid(
-            "delegation.level",
+            "delegation.max_level",
             format!(
-                "`{level}` is not a calendar permission level that can be granted (one of {})",
-                GRANTABLE_LEVELS.join(", ")
+                "`{max_level}` does not grant every right of delegation.level `{level}`: the \
+                 highest level a grant may write must include the configured level"
             ),
         ));
     }
@@ -999,7 +1049,12 @@ fn validate(
     Ok(Config {
         exchange,
         tls,
-        delegation: DelegationConfig { principal, level },
+        delegation: DelegationConfig {
+            principal,
+            level,
+            allowed_principals,
+            max_level,
+        },
         push,
         api: ApiConfig {
             listen,
@@ -1403,6 +1458,8 @@ password_env = "SA1_PASSWORD"
         assert_eq!(config.exchange.max_concurrency_per_account, 10);
         assert_eq!(config.delegation.principal, "sa-mytt-exch-1@uni.example");
         assert_eq!(config.delegation.level, "Editor");
+        assert!(config.delegation.allowed_principals.is_empty());
+        assert_eq!(config.delegation.max_level, "Editor");
         assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.exchange.accounts[0].password.expose(), "env-secret");
     }
@@ -1548,6 +1605,100 @@ password_env = "SA1_PASSWORD"
             )),
             "exchange.accounts[0].smtp"
         );
+    }
+
+    #[test]
+    fn the_delegation_allow_list_and_maximum_level_are_validated_and_shown() {
+        let text = format!(
+            "{MINIMAL}\n[delegation]\nprincipal = \"push@uni.example\"\nlevel = \"Author\"\n\
+             allowed_principals = [\"Helpdesk@uni.example\", \"helpdesk@UNI.example\", \"PUSH@uni.example\"]\n\
+             max_level = \"Editor\"\n"
+        );
+        let config = load(&text, &[]).unwrap();
+        // Duplicates (in any case, the principal itself included) are kept once.
+        assert_eq!(
+            config.delegation.allowed_principals,
+            ["Helpdesk@uni.example"]
+        );
+        let settings = config.delegation_settings();
+        assert_eq!(
+            settings.max_level,
+            crate::delegation::PermissionLevel::Editor
+        );
+        assert_eq!(
+            settings.required,
+            crate::delegation::PermissionLevel::Author
+        );
+        let shown = config.render_effective();
+        assert!(
+            shown.contains(
+                "allowed_principals = [\"Helpdesk@uni.example\"]\nmax_level = \"Editor\""
+            ),
+            "{shown}"
+        );
+
+        // Without the keys: only the principal, at most the configured level.
+        let shown = load(MINIMAL, &[]).unwrap().render_effective();
+        assert!(
+            shown.contains("allowed_principals = []\nmax_level = \"Editor\""),
+            "{shown}"
+        );
+
+        // The list from the environment, comma-separated.
+        let config = load(
+            MINIMAL,
+            &[(
+                "EWSC__DELEGATION__ALLOWED_PRINCIPALS",
+                "a@uni.example,b@uni.example",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            config.delegation.allowed_principals,
+            ["a@uni.example", "b@uni.example"]
+        );
+
+        let cases = [
+            (
+                "allowed_principals = [\"not an address\"]",
+                "delegation.allowed_principals[0]",
+            ),
+            (
+                "allowed_principals = [\"a@uni.example\", \"<b@uni.example>\"]",
+                "delegation.allowed_principals[1]",
+            ),
+            ("max_level = \"Custom\"", "delegation.max_level"),
+            ("max_level = \"Boss\"", "delegation.max_level"),
+            // Below the default level Editor.
+            ("max_level = \"Reviewer\"", "delegation.max_level"),
+            // Not below Editor, but not above it either: it may not change others' items.
+            ("max_level = \"PublishingAuthor\"", "delegation.max_level"),
+            (
+                "level = \"Owner\"\nmax_level = \"PublishingEditor\"",
+                "delegation.max_level",
+            ),
+        ];
+        for (lines, key) in cases {
+            let text = format!("{MINIMAL}\n[delegation]\n{lines}\n");
+            let error = load(&text, &[]).unwrap_err();
+            assert!(
+                matches!(&error, Error::Invalid { key: named, .. } if named == key),
+                "{lines}: {error}"
+            );
+            if key == "delegation.max_level" && lines.contains("Reviewer") {
+                assert!(
+                    error.to_string().contains("delegation.level `Editor`"),
+                    "{error}"
+                );
+            }
+        }
+        // A higher configured level raises the default maximum with it.
+        let config = load(
+            &format!("{MINIMAL}\n[delegation]\nlevel = \"Owner\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.delegation.max_level, "Owner");
     }
 
     #[test]

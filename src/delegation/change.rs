@@ -2,7 +2,10 @@
 //!
 //! Invariants:
 //! - the input is validated before anything reaches Exchange (`Custom` level, principal that is
-//!   not an SMTP address);
+//!   not an SMTP address), and so is the policy ([`Settings::admit_grant`],
+//!   [`Settings::admit_revoke`]): a principal outside `delegation.principal` and
+//!   `delegation.allowed_principals`, or a level that grants a right `delegation.max_level`
+//!   does not, is refused;
 //! - only the principal's entry changes; the merge itself is the pure function in `merge`;
 //! - nothing is written when the change is in place already, or for a dry run;
 //! - every write carries the `ChangeKey` of the read it was computed from; a stale key
@@ -25,13 +28,14 @@
 //! what; without it the change would be invisible. It also proves the trail is writable before
 //! Exchange is touched, so a full disk refuses the change instead of making an unaudited one.
 //!
-//! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`].
+//! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`]; the policy
+//! check that callers of a batch run once before it starts: [`Settings::admit_grant`].
 
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditRecord;
 use crate::delegation::merge::{Change, level_in, merge};
-use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal};
+use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal, Settings};
 use crate::ews::ErrorKind;
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
@@ -94,7 +98,9 @@ impl Delegation {
     /// than the current one lowers it; a `Custom` entry is replaced by the named level.
     ///
     /// # Errors
-    /// [`Error::InvalidLevel`] for `Custom`; [`Error::InvalidPrincipal`]; [`Error::Refused`]
+    /// [`Error::InvalidLevel`] for `Custom`; [`Error::InvalidPrincipal`];
+    /// [`Error::PrincipalNotAllowed`] and [`Error::LevelNotAllowed`] (see
+    /// [`Settings::admit_grant`]); these four before Exchange is asked; [`Error::Refused`]
     /// when Exchange refuses about this mailbox; [`Error::Conflict`] after [`MAX_ATTEMPTS`]
     /// stale `ChangeKey`s; [`Error::NotConfirmed`]; [`Error::Audit`] when there is no audit log
     /// or it cannot be written (before the change, nothing was written to Exchange; after it,
@@ -106,14 +112,7 @@ impl Delegation {
         mailbox: &Mailbox,
         request: GrantRequest,
     ) -> Result<ChangeOutcome, Error> {
-        let level = request.level.unwrap_or(self.settings.required);
-        if level == PermissionLevel::Custom {
-            return Err(Error::InvalidLevel(
-                "the Custom level cannot be requested; ask for a named level such as Editor"
-                    .to_owned(),
-            ));
-        }
-        let principal = self.principal_of(request.principal)?;
+        let (principal, level) = self.settings.admit_grant(&request)?;
         self.change(
             actor,
             mailbox,
@@ -128,7 +127,7 @@ impl Delegation {
     /// calendar, acting as its owner.
     ///
     /// # Errors
-    /// As [`Delegation::grant`], without `InvalidLevel`.
+    /// As [`Delegation::grant`], without `InvalidLevel` and `LevelNotAllowed`.
     #[tracing::instrument(skip(self, actor, request), fields(mailbox = %mailbox, request_id = %actor.request_id))]
     pub async fn revoke(
         &self,
@@ -136,16 +135,9 @@ impl Delegation {
         mailbox: &Mailbox,
         request: RevokeRequest,
     ) -> Result<ChangeOutcome, Error> {
-        let principal = self.principal_of(request.principal)?;
+        let principal = self.settings.admit_revoke(&request)?;
         self.change(actor, mailbox, principal, Change::Revoke, request.dry_run)
             .await
-    }
-
-    fn principal_of(&self, requested: Option<String>) -> Result<String, Error> {
-        let principal = requested.unwrap_or_else(|| self.settings.principal.clone());
-        Mailbox::parse(&principal)
-            .map(|parsed| parsed.as_str().to_owned())
-            .map_err(|error| Error::InvalidPrincipal(format!("the principal {error}")))
     }
 
     /// The read-merge-write loop shared by grant and revoke.
@@ -475,6 +467,67 @@ impl Delegation {
     }
 }
 
+impl Settings {
+    /// The principal and level a grant request comes to (the configured ones where it names
+    /// none), when this configuration allows them. Pure: nothing is asked of Exchange, so the
+    /// batch routes run it once for the whole request before any work starts, and
+    /// [`Delegation::grant`] runs it again for each mailbox.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLevel`] for `Custom`; [`Error::InvalidPrincipal`] for a principal that is
+    /// not an SMTP address; [`Error::PrincipalNotAllowed`] for one that is neither
+    /// `principal` nor in `allowed_principals`; [`Error::LevelNotAllowed`] for a level that
+    /// grants a right `max_level` does not.
+    pub fn admit_grant(&self, request: &GrantRequest) -> Result<(String, PermissionLevel), Error> {
+        let level = request.level.unwrap_or(self.required);
+        if level == PermissionLevel::Custom {
+            return Err(Error::InvalidLevel(
+                "the Custom level cannot be requested; ask for a named level such as Editor"
+                    .to_owned(),
+            ));
+        }
+        let principal = self.admit_principal(request.principal.as_deref())?;
+        if !level.is_within(self.max_level) {
+            return Err(Error::LevelNotAllowed {
+                level,
+                max_level: self.max_level,
+            });
+        }
+        Ok((principal, level))
+    }
+
+    /// The principal a revoke request comes to (the configured one where it names none), when
+    /// this configuration allows it; as [`Settings::admit_grant`], without a level.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPrincipal`] and [`Error::PrincipalNotAllowed`].
+    pub fn admit_revoke(&self, request: &RevokeRequest) -> Result<String, Error> {
+        self.admit_principal(request.principal.as_deref())
+    }
+
+    /// Whether `principal` may be named in a grant or revoke: `principal` itself, or one of
+    /// `allowed_principals`, compared case-insensitively as mailbox addresses are.
+    pub fn allows_principal(&self, principal: &str) -> bool {
+        self.principal.eq_ignore_ascii_case(principal)
+            || self
+                .allowed_principals
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(principal))
+    }
+
+    fn admit_principal(&self, requested: Option<&str>) -> Result<String, Error> {
+        let principal = requested.unwrap_or(&self.principal);
+        let parsed = Mailbox::parse(principal)
+            .map_err(|error| Error::InvalidPrincipal(format!("the principal {error}")))?;
+        if !self.allows_principal(parsed.as_str()) {
+            return Err(Error::PrincipalNotAllowed {
+                principal: parsed.as_str().to_owned(),
+            });
+        }
+        Ok(parsed.as_str().to_owned())
+    }
+}
+
 /// The audit context of one grant or revoke.
 struct Trail<'a> {
     actor: &'a Actor,
@@ -561,6 +614,8 @@ mod tests {
                 impersonation: true,
                 principal: "push@contoso.example".to_owned(),
                 required: PermissionLevel::Editor,
+                allowed_principals: vec!["Helpdesk@Contoso.example".to_owned()],
+                max_level: PermissionLevel::Editor,
             },
             None,
         )
@@ -600,5 +655,138 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, Error::InvalidPrincipal(_)), "{error:?}");
         assert!(delegation.exchange.call_counts().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_principal_or_level_outside_the_policy_is_refused_before_exchange_is_asked() {
+        let delegation = delegation();
+        let actor = Actor {
+            request_id: "r".to_owned(),
+            client: "test".to_owned(),
+        };
+        let mailbox = Mailbox::parse("alice@contoso.example").unwrap();
+        let grant = |principal: Option<&str>, level: Option<PermissionLevel>| GrantRequest {
+            principal: principal.map(str::to_owned),
+            level,
+            dry_run: false,
+        };
+        for (principal, level) in [
+            (Some("attacker@contoso.example"), None),
+            (
+                Some("attacker@contoso.example"),
+                Some(PermissionLevel::Reviewer),
+            ),
+            // A principal outside the list is refused before its level is looked at.
+            (
+                Some("attacker@contoso.example"),
+                Some(PermissionLevel::Owner),
+            ),
+        ] {
+            let error = delegation
+                .grant(&actor, &mailbox, grant(principal, level))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, Error::PrincipalNotAllowed { principal } if principal == "attacker@contoso.example"),
+                "{error:?}"
+            );
+        }
+        for (principal, level) in [
+            (None, PermissionLevel::Owner),
+            (None, PermissionLevel::PublishingAuthor),
+            (
+                Some("helpdesk@contoso.example"),
+                PermissionLevel::PublishingEditor,
+            ),
+        ] {
+            let error = delegation
+                .grant(&actor, &mailbox, grant(principal, Some(level)))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, Error::LevelNotAllowed { level: refused, max_level: PermissionLevel::Editor } if refused == level),
+                "{error:?}"
+            );
+            assert!(
+                error.to_string().contains("delegation.max_level"),
+                "{error}"
+            );
+        }
+        let error = delegation
+            .revoke(
+                &actor,
+                &mailbox,
+                RevokeRequest {
+                    principal: Some("colleague@contoso.example".to_owned()),
+                    dry_run: false,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::PrincipalNotAllowed { .. }),
+            "{error:?}"
+        );
+        assert!(delegation.exchange.call_counts().is_empty());
+    }
+
+    #[test]
+    fn the_configured_and_the_allowed_principals_pass_in_any_case_at_levels_within_the_maximum() {
+        let settings = delegation().settings().clone();
+        let grant = |principal: Option<&str>, level: Option<PermissionLevel>| GrantRequest {
+            principal: principal.map(str::to_owned),
+            level,
+            dry_run: true,
+        };
+        assert_eq!(
+            settings.admit_grant(&grant(None, None)).unwrap(),
+            ("push@contoso.example".to_owned(), PermissionLevel::Editor)
+        );
+        assert_eq!(
+            settings
+                .admit_grant(&grant(
+                    Some("PUSH@contoso.EXAMPLE"),
+                    Some(PermissionLevel::Author)
+                ))
+                .unwrap(),
+            ("PUSH@contoso.EXAMPLE".to_owned(), PermissionLevel::Author)
+        );
+        assert_eq!(
+            settings
+                .admit_grant(&grant(
+                    Some("helpdesk@contoso.example"),
+                    Some(PermissionLevel::Reviewer)
+                ))
+                .unwrap(),
+            (
+                "helpdesk@contoso.example".to_owned(),
+                PermissionLevel::Reviewer
+            )
+        );
+        assert_eq!(
+            settings
+                .admit_revoke(&RevokeRequest {
+                    principal: Some("HELPDESK@contoso.example".to_owned()),
+                    dry_run: false,
+                })
+                .unwrap(),
+            "HELPDESK@contoso.example"
+        );
+        // Without a list, only the configured principal; the maximum is the configured level.
+        let strict = Settings {
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Author,
+            required: PermissionLevel::Author,
+            ..settings
+        };
+        assert!(matches!(
+            strict.admit_grant(&grant(Some("helpdesk@contoso.example"), None)),
+            Err(Error::PrincipalNotAllowed { .. })
+        ));
+        assert!(matches!(
+            strict.admit_grant(&grant(None, Some(PermissionLevel::Editor))),
+            Err(Error::LevelNotAllowed { .. })
+        ));
+        assert!(strict.admit_grant(&grant(None, None)).is_ok());
     }
 }

@@ -194,6 +194,20 @@ impl PermissionLevel {
     }
 }
 
+impl PermissionLevel {
+    /// Whether every right this level grants is also granted by `max`
+    /// (`delegation.max_level`). Levels are not totally ordered (`PublishingAuthor` may create
+    /// subfolders, `Editor` may not; `Editor` may change every item, `PublishingAuthor` only its
+    /// own), so "at most `max`" means exactly this. `Custom` on either side is never within:
+    /// its rights are in its flags, not in its name.
+    pub fn is_within(self, max: PermissionLevel) -> bool {
+        match (self.rights(), max.rights()) {
+            (Some(rights), Some(max_rights)) => max_rights.covers(&rights),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for PermissionLevel {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(self.as_str())
@@ -270,6 +284,81 @@ mod tests {
             assert_eq!(level.as_str().parse::<PermissionLevel>(), Ok(level));
         }
         assert!("editor".parse::<PermissionLevel>().is_err());
+    }
+
+    /// Each row: a maximum, then every level with whether a grant of it is allowed.
+    #[test]
+    fn a_level_is_within_a_maximum_exactly_when_the_maximum_grants_all_its_rights() {
+        use PermissionLevel as L;
+        let table: [(PermissionLevel, &[(PermissionLevel, bool)]); 4] = [
+            (
+                L::Editor,
+                &[
+                    (L::None, true),
+                    (L::FreeBusyTimeOnly, true),
+                    (L::FreeBusyTimeAndSubjectAndLocation, true),
+                    (L::Reviewer, true),
+                    (L::Contributor, true),
+                    (L::Author, true),
+                    (L::NoneditingAuthor, true),
+                    (L::Editor, true),
+                    // It may create subfolders, which Editor may not.
+                    (L::PublishingAuthor, false),
+                    (L::PublishingEditor, false),
+                    (L::Owner, false),
+                    (L::Custom, false),
+                ],
+            ),
+            (
+                L::Author,
+                &[
+                    (L::Reviewer, true),
+                    (L::Contributor, true),
+                    (L::NoneditingAuthor, true),
+                    (L::Author, true),
+                    // Editor changes and deletes every item, Author only its own.
+                    (L::Editor, false),
+                    (L::PublishingAuthor, false),
+                ],
+            ),
+            (
+                L::PublishingAuthor,
+                &[
+                    (L::Author, true),
+                    (L::PublishingAuthor, true),
+                    (L::Editor, false),
+                    (L::PublishingEditor, false),
+                ],
+            ),
+            (
+                L::Reviewer,
+                &[
+                    (L::None, true),
+                    (L::FreeBusyTimeAndSubjectAndLocation, true),
+                    (L::Reviewer, true),
+                    // Contributor reads nothing but may create items, which Reviewer may not.
+                    (L::Contributor, false),
+                    (L::Author, false),
+                ],
+            ),
+        ];
+        for (max, rows) in table {
+            for (level, allowed) in rows {
+                assert_eq!(level.is_within(max), *allowed, "{level} within {max}");
+            }
+        }
+        for level in PermissionLevel::ALL {
+            assert_eq!(
+                level.is_within(L::Owner),
+                level != L::Custom,
+                "{level} within Owner"
+            );
+            assert!(!level.is_within(L::Custom), "nothing is within Custom");
+            if level != L::Custom {
+                assert!(level.is_within(level), "{level} within itself");
+                assert!(L::None.is_within(level), "None within {level}");
+            }
+        }
     }
 
     #[test]

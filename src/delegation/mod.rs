@@ -64,6 +64,13 @@ pub struct Settings {
     pub principal: String,
     /// The level the principal needs.
     pub required: PermissionLevel,
+    /// The principals a grant or revoke may name besides `principal` (which is always allowed),
+    /// compared case-insensitively; empty: only `principal` (`delegation.allowed_principals`).
+    pub allowed_principals: Vec<String>,
+    /// The highest level a grant may write: a level is allowed when every right it grants is
+    /// granted by this one ([`PermissionLevel::is_within`]); `delegation.max_level`, by default
+    /// `required`.
+    pub max_level: PermissionLevel,
 }
 
 /// The outcome of a check, as API.md describes it.
@@ -176,6 +183,21 @@ pub enum Error {
     /// The principal is not an SMTP address.
     #[error("{0}")]
     InvalidPrincipal(String),
+    /// The principal is neither `delegation.principal` nor one of
+    /// `delegation.allowed_principals`; nothing was asked of Exchange.
+    #[error(
+        "the principal `{principal}` is not allowed: a grant or revoke may name only delegation.principal or one of delegation.allowed_principals"
+    )]
+    PrincipalNotAllowed { principal: String },
+    /// The level grants a right that `delegation.max_level` does not; nothing was asked of
+    /// Exchange.
+    #[error(
+        "the level `{level}` is not allowed: it grants rights that delegation.max_level `{max_level}` does not"
+    )]
+    LevelNotAllowed {
+        level: PermissionLevel,
+        max_level: PermissionLevel,
+    },
     /// A concurrent writer kept changing the permission set between our read and our write.
     #[error("the calendar's permissions kept changing under us ({attempts} attempts)")]
     Conflict { attempts: u32 },

@@ -69,6 +69,10 @@ pub struct Backend<'a> {
     pub transport_timeout: Duration,
     pub impersonation: bool,
     pub audit: Option<&'a Path>,
+    /// `delegation.allowed_principals` (default: none besides [`PRINCIPAL`]).
+    pub allowed_principals: Vec<String>,
+    /// `delegation.max_level` (default: the configured level, `Editor`).
+    pub max_level: PermissionLevel,
 }
 
 impl<'a> Backend<'a> {
@@ -79,6 +83,8 @@ impl<'a> Backend<'a> {
             transport_timeout: Duration::from_secs(10),
             impersonation: true,
             audit: None,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         }
     }
 }
@@ -114,6 +120,8 @@ pub fn state(settings: Settings, backend: &Backend<'_>) -> AppState {
             impersonation: backend.impersonation,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: backend.allowed_principals.clone(),
+            max_level: backend.max_level,
         },
         audit.clone(),
     ));

@@ -81,6 +81,8 @@ impl PushSetup {
                 impersonation: true,
                 principal: PRINCIPAL.to_owned(),
                 required: PermissionLevel::Editor,
+                allowed_principals: Vec::new(),
+                max_level: PermissionLevel::Editor,
             },
             None,
         ));
