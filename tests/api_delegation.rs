@@ -814,6 +814,25 @@ async fn a_query_parameter_given_twice_or_empty_is_400_naming_it_without_an_ews_
         );
         assert_eq!(body["mailbox"], "granted@contoso.example", "{query}");
     }
+    // A grant's fields belong in its body: in the query they would be ignored, and
+    // `PUT ...?dryRun=true` would make a real change.
+    for (query, field) in [
+        ("?dryRun=true", "dryRun"),
+        ("?level=Reviewer", "level"),
+        ("?principal=bob@contoso.example", "principal"),
+    ] {
+        let body = problem(
+            put(&api, &format!("{path}{query}"), DELEGATE_TOKEN, None).await,
+            400,
+            "invalid_request",
+            None,
+            None,
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("`{field}`")), "{query}: {body}");
+        assert!(detail.contains("body"), "{query}: {body}");
+    }
     assert_eq!(ews_traffic(&sim), (0, 0), "nothing reached Exchange");
     assert_eq!(
         sim.permissions("granted@contoso.example")

@@ -162,9 +162,13 @@ pub(crate) async fn grant(
     Extension(request_id): Extension<RequestId>,
     Extension(client): Extension<ClientName>,
     Path(mailbox): Path<String>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Json<ChangeBody>, ApiError> {
     let mailbox = target(&state, &mailbox)?;
+    Query::parse(query.as_deref())
+        .refuse_body_fields(&["dryRun", "level", "principal"])
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
     let request = grant_request(&body).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
     let outcome = state
         .inner

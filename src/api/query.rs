@@ -32,6 +32,27 @@ impl Query {
         }
     }
 
+    /// Refuses the body's fields given as query parameters: a client that writes
+    /// `PUT ...?dryRun=true` must not get a real change because the query was not read.
+    ///
+    /// # Errors
+    /// 400 `invalid_request` naming the first of `fields` that is in the query.
+    pub(crate) fn refuse_body_fields(&self, fields: &[&str]) -> Result<(), ApiError> {
+        match fields
+            .iter()
+            .find(|field| self.pairs.iter().any(|(given, _)| given == *field))
+        {
+            Some(field) => Err(Problem::new(
+                "invalid_request",
+                format!(
+                    "`{field}` is a field of this request's JSON body, not a query parameter; nothing was done"
+                ),
+            )
+            .into()),
+            None => Ok(()),
+        }
+    }
+
     /// The value of `name`, `None` when it is not given.
     ///
     /// # Errors
