@@ -12,12 +12,14 @@
 //!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
 //! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
-//! and revoke), `merge` (the pure permission-set rule).
+//! and revoke), `merge` (the pure permission-set rule), `evaluate` (which entry of a permission
+//! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`).
 //! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
 //! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
 pub mod batch;
 mod change;
+pub mod evaluate;
 mod level;
 pub mod lock;
 mod mailbox;
@@ -28,13 +30,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
+pub use self::evaluate::{Allows, Applied, Evaluation, Identity};
+pub(crate) use self::evaluate::{level_of, rights_of};
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};
 use crate::audit::AuditLog;
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
-use crate::ews::types::{CalendarPermission, CalendarPermissionReadAccess, PermissionAction};
+use crate::ews::types::CalendarPermission;
 use crate::ews::{ErrorKind, ResponseCode};
 use crate::exchange::{self, ActAs, Exchange};
 
@@ -345,7 +349,7 @@ impl Delegation {
                             .find(|entry| entry_matches(entry, &self.settings.principal))
                     });
                     let (level, rights) = match entry {
-                        Some(entry) => (level_of(entry), rights_of(entry)),
+                        Some(entry) => (level_of(entry), Some(rights_of(entry))),
                         None => (PermissionLevel::None, PermissionLevel::None.rights()),
                     };
                     report.delegation.level = Some(level);
@@ -516,44 +520,4 @@ fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
         .primary_smtp_address
         .as_deref()
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
-}
-
-fn level_of(entry: &CalendarPermission) -> PermissionLevel {
-    entry
-        .calendar_permission_level
-        .as_str()
-        .parse()
-        .unwrap_or(PermissionLevel::Custom)
-}
-
-/// The rights of an entry: its named level's, or for `Custom` its flags (absent flags count as
-/// not granted).
-fn rights_of(entry: &CalendarPermission) -> Option<Rights> {
-    let level = level_of(entry);
-    if let Some(rights) = level.rights() {
-        return Some(rights);
-    }
-    let scope = |action: Option<PermissionAction>| match action {
-        Some(PermissionAction::All) => Scope::All,
-        Some(PermissionAction::Owned) => Scope::Owned,
-        _ => Scope::Nothing,
-    };
-    let read = match entry.read_items {
-        Some(CalendarPermissionReadAccess::FullDetails) => ReadScope::FullDetails,
-        Some(CalendarPermissionReadAccess::TimeAndSubjectAndLocation) => {
-            ReadScope::TimeAndSubjectAndLocation
-        }
-        Some(CalendarPermissionReadAccess::TimeOnly) => ReadScope::TimeOnly,
-        _ => ReadScope::None,
-    };
-    Some(Rights {
-        create_items: entry.can_create_items.unwrap_or(false),
-        create_subfolders: entry.can_create_sub_folders.unwrap_or(false),
-        folder_owner: entry.is_folder_owner.unwrap_or(false),
-        folder_visible: entry.is_folder_visible.unwrap_or(false),
-        folder_contact: entry.is_folder_contact.unwrap_or(false),
-        edit_items: scope(entry.edit_items),
-        delete_items: scope(entry.delete_items),
-        read_items: read,
-    })
 }
