@@ -13,9 +13,10 @@
 //!
 //! `Anonymous` (member id -1 in [MS-OXCPERM] 2.2.6) is for unauthenticated users and never applies
 //! to an authenticated identity such as a service account.
-//! The same order is what the reference MAPI store Gromox (grommunio) implements for a folder's
-//! permission check: the user's own row, else the rows of the mailing lists that contain the
-//! user (OR-ed together), else the row stored as `default`.
+//! The union of groups is what the reference MAPI store Gromox (grommunio) does: its permission
+//! lookup OR-s together the rows of every mailing list that contains the user. That an own entry
+//! takes precedence over the groups' is ../shared/API.md's rule; docs/FIDELITY.md lists it as
+//! one to verify on a real server (`ews-connector doctor --mailbox`).
 //!
 //! Group membership is an input: a set of group SMTP addresses the identity is known to be a
 //! member of (nested groups already flattened). Finding it (EWS `ExpandDL`) is the caller's job.
