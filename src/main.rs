@@ -851,6 +851,13 @@ fn print_access_table(body: &AccessBody) {
             "level",
             body.delegation.level.unwrap_or("unknown").to_owned(),
         ),
+        (
+            "via",
+            body.delegation
+                .via
+                .clone()
+                .unwrap_or_else(|| "-".to_owned()),
+        ),
         ("required", body.delegation.required.to_owned()),
         ("sufficient", body.delegation.sufficient.to_string()),
         (

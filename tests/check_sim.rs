@@ -78,14 +78,25 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
     assert_eq!(granted.delegation.level, Some(PermissionLevel::Editor));
     assert!(granted.delegation.sufficient);
     assert_eq!(granted.impersonation, Impersonation::Allowed);
-    assert!(granted.effective_rights.unwrap().can_push());
+    assert_eq!(granted.delegation.via, None, "the principal's own entry");
+    // The folder's EffectiveRights is its PR_ACCESS: an Editor may create and read items but
+    // not change or delete the calendar folder itself.
+    let rights = granted.effective_rights.unwrap();
+    assert!(rights.create_contents && rights.read);
+    assert!(!rights.modify && !rights.delete);
+    assert_eq!(granted.detail, None);
     assert_eq!(granted.ews_response_code, None);
     assert_eq!(granted.service_account, "svc-mytt@contoso.example");
 
     let plain = check(&delegation, "plain@contoso.example").await;
     assert_eq!(plain.status, CheckStatus::NotDelegated);
     assert!(!plain.ready);
-    assert_eq!(plain.delegation.level, Some(PermissionLevel::None));
+    // What applies is the Default entry, which grants free/busy only.
+    assert_eq!(
+        plain.delegation.level,
+        Some(PermissionLevel::FreeBusyTimeOnly)
+    );
+    assert_eq!(plain.delegation.via.as_deref(), Some("Default"));
     assert!(
         plain.ews_response_code.is_some(),
         "the refusal's code is reported"
@@ -151,7 +162,14 @@ async fn impersonation_mode_opens_the_calendar_as_the_owner() {
     let plain = check(&delegation, "plain@contoso.example").await;
     assert_eq!(plain.status, CheckStatus::Ok, "{plain:?}");
     assert!(plain.ready);
-    assert_eq!(plain.delegation.level, Some(PermissionLevel::None));
+    assert_eq!(
+        plain.delegation.level,
+        Some(PermissionLevel::FreeBusyTimeOnly)
+    );
+    assert_eq!(plain.delegation.via.as_deref(), Some("Default"));
+    // The owner's own rights: PR_ACCESS of its own folder includes Modify and Delete.
+    let rights = plain.effective_rights.unwrap();
+    assert!(rights.modify && rights.delete && rights.create_contents && rights.read);
 
     let ceo = check(&delegation, "ceo@contoso.example").await;
     assert_eq!(ceo.status, CheckStatus::ImpersonationDenied);

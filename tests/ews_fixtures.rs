@@ -290,8 +290,9 @@ fn effective_rights_in_delegate_mode_have_no_permission_set() {
                 create_associated: false,
                 create_contents: true,
                 create_hierarchy: false,
-                delete: true,
-                modify: true,
+                // An Editor: Modify and Delete are about the folder object (owners only).
+                delete: false,
+                modify: false,
                 read: true,
                 view_private_items: Some(false),
             }),

@@ -308,11 +308,24 @@ async fn delegate_access_uses_the_callers_rights() {
     )
     .await;
     assert_eq!(response_codes(&granted.body), ["NoError"]);
-    assert!(
-        granted.body.contains("<t:Modify>true</t:Modify>"),
-        "{}",
-        granted.body
-    );
+    // The folder's PR_ACCESS: an Editor creates and reads items, but may not change or delete
+    // the calendar folder itself (folder owners only).
+    for (element, value) in [
+        ("CreateContents", true),
+        ("Read", true),
+        ("Modify", false),
+        ("Delete", false),
+        ("CreateAssociated", false),
+        ("CreateHierarchy", false),
+    ] {
+        assert!(
+            granted
+                .body
+                .contains(&format!("<t:{element}>{value}</t:{element}>")),
+            "{element} {value}: {}",
+            granted.body
+        );
+    }
     assert!(!granted.body.contains("PermissionSet"));
     // Reviewer: visible, read but no modify.
     let reviewer = call(
@@ -358,6 +371,57 @@ async fn delegate_access_uses_the_callers_rights() {
     )
     .await;
     assert_eq!(response_codes(&update.body), ["ErrorAccessDenied"]);
+}
+
+/// Folder EffectiveRights is the folder's PR_ACCESS: Modify, Delete and CreateAssociated only
+/// for a folder owner (the Owner level, or a Custom entry with IsFolderOwner).
+#[tokio::test]
+async fn only_a_folder_owner_may_modify_and_delete_the_folder() {
+    let state = format!(
+        "{}\n{}",
+        sample_state(),
+        r#"
+[[mailboxes]]
+smtp = "owned@contoso.example"
+display_name = "Owen Owned"
+permissions = [
+  { user = "Default", level = "None" },
+  { user = "mytimetable-push@contoso.example", level = "Owner" },
+]
+
+[[mailboxes]]
+smtp = "flagged@contoso.example"
+display_name = "Flo Flagged"
+permissions = [
+  { user = "Default", level = "None" },
+  { user = "mytimetable-push@contoso.example", level = "Custom", flags = { is_folder_owner = true, is_folder_visible = true, read_items = "FullDetails" } },
+]
+"#
+    );
+    let sim = start_sim(&state).await;
+    let mut client = logged_in_client(&sim).await;
+    for (mailbox, create) in [
+        ("owned@contoso.example", true),
+        ("flagged@contoso.example", false),
+    ] {
+        let answer = call(&mut client, &envelope(None, &get_folder_of(mailbox, false))).await;
+        assert_eq!(response_codes(&answer.body), ["NoError"], "{mailbox}");
+        for (element, value) in [
+            ("CreateAssociated", true),
+            ("CreateContents", create),
+            ("Delete", true),
+            ("Modify", true),
+            ("Read", true),
+        ] {
+            assert!(
+                answer
+                    .body
+                    .contains(&format!("<t:{element}>{value}</t:{element}>")),
+                "{mailbox}: {element} {value}: {}",
+                answer.body
+            );
+        }
+    }
 }
 
 #[tokio::test]

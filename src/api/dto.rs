@@ -28,6 +28,9 @@ pub struct DelegationBody {
     pub level: Option<&'static str>,
     pub required: &'static str,
     pub sufficient: bool,
+    /// Where the level came from: `null` for the principal's own entry (or when no entry applies
+    /// or the permission set could not be read), a group's SMTP address, or `"Default"`.
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -62,6 +65,7 @@ impl From<&CheckReport> for AccessBody {
                 level: report.delegation.level.map(|level| level.as_str()),
                 required: report.delegation.required.as_str(),
                 sufficient: report.delegation.sufficient,
+                via: report.delegation.via.clone(),
             },
             effective_rights: report
                 .effective_rights

@@ -12,29 +12,38 @@
 //!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
 //! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
-//! and revoke), `merge` (the pure permission-set rule).
+//! and revoke), `merge` (the pure permission-set rule), `evaluate` (which entry of a permission
+//! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`).
+//!
+//! Readiness is computed from the permission set, never from the folder's `EffectiveRights`
+//! `Modify`/`Delete`: on a folder those are MAPI's `PR_ACCESS` of the folder object (may the
+//! folder itself be changed or deleted), true only for folder owners; an Editor sees them false.
 //! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
 //! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
 pub mod batch;
 mod change;
+pub mod evaluate;
 mod level;
 pub mod lock;
 mod mailbox;
 pub mod merge;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
+pub(crate) use self::evaluate::level_of;
+pub use self::evaluate::{Allows, Applied, Evaluation, Identity};
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};
 use crate::audit::AuditLog;
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
-use crate::ews::types::{CalendarPermission, CalendarPermissionReadAccess, PermissionAction};
+use crate::ews::types::CalendarPermission;
 use crate::ews::{ErrorKind, ResponseCode};
 use crate::exchange::{self, ActAs, Exchange};
 
@@ -117,7 +126,11 @@ impl Impersonation {
     }
 }
 
-/// Exchange's `EffectiveRights` of the pushing identity on the calendar.
+/// Exchange's `EffectiveRights` of the pushing identity on the calendar folder, as sent.
+///
+/// `create_contents` and `read` are the identity's real rights on the calendar's items, whatever
+/// route grants them (own entry, group, `Default`); `modify` and `delete` are about the folder
+/// object itself (folder owners only) and say nothing about items: never use them for readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EffectiveRights {
     pub read: bool,
@@ -127,9 +140,9 @@ pub struct EffectiveRights {
 }
 
 impl EffectiveRights {
-    /// Whether items can be created, changed and deleted: what a push needs.
-    pub fn can_push(&self) -> bool {
-        self.create_contents && self.modify && self.delete
+    /// Whether the identity can create items and read the calendar's items.
+    pub fn can_create_and_read(&self) -> bool {
+        self.create_contents && self.read
     }
 }
 
@@ -142,6 +155,12 @@ pub struct DelegationState {
     pub level: Option<PermissionLevel>,
     pub required: PermissionLevel,
     pub sufficient: bool,
+    /// Where the level came from (`delegation.via`): `None` for the principal's own entry (and
+    /// where nothing applies or the set could not be read), a group's SMTP address, or
+    /// `"Default"`.
+    pub via: Option<String>,
+    /// The evaluation of the permission set for the principal, where it could be read.
+    pub evaluation: Option<Evaluation>,
 }
 
 /// The answer to "can MyTimetable push to this calendar now, and if not, why".
@@ -279,6 +298,8 @@ impl Delegation {
                 level: None,
                 required: settings.required,
                 sufficient: false,
+                via: None,
+                evaluation: None,
             },
             effective_rights: None,
             impersonation: if settings.impersonation {
@@ -323,7 +344,9 @@ impl Delegation {
         opened: Result<Folder, Refusal>,
         permissions: Option<Result<Folder, Refusal>>,
     ) -> CheckReport {
-        let required_rights = self.settings.required.rights().unwrap_or(Rights {
+        let settings = &self.settings;
+        let principal = settings.principal.as_str();
+        let required_rights = settings.required.rights().unwrap_or(Rights {
             create_items: true,
             create_subfolders: false,
             folder_owner: false,
@@ -334,23 +357,30 @@ impl Delegation {
             read_items: ReadScope::FullDetails,
         });
 
-        // The principal's entry, where the permission set could be read.
+        // The permission set evaluated for the principal, where it could be read. Group
+        // membership (EWS ExpandDL) is not resolved here yet: only the principal's own entry and
+        // `Default` can apply, and a principal that holds its level through a group reads as
+        // `Default`'s.
         let mut permission_refusal = None;
         if let Some(permissions) = &permissions {
             match permissions {
                 Ok(folder) => {
-                    let entry = folder.permission_set.as_ref().and_then(|set| {
-                        set.calendar_permissions
-                            .iter()
-                            .find(|entry| entry_matches(entry, &self.settings.principal))
-                    });
-                    let (level, rights) = match entry {
-                        Some(entry) => (level_of(entry), rights_of(entry)),
-                        None => (PermissionLevel::None, PermissionLevel::None.rights()),
-                    };
-                    report.delegation.level = Some(level);
-                    report.delegation.sufficient =
-                        rights.is_some_and(|rights| rights.covers(&required_rights));
+                    let entries = folder
+                        .permission_set
+                        .as_ref()
+                        .map_or(&[][..], |set| set.calendar_permissions.as_slice());
+                    let evaluation = evaluate::evaluate(
+                        entries,
+                        Identity {
+                            smtp: principal,
+                            sid: None,
+                        },
+                        &BTreeSet::new(),
+                    );
+                    report.delegation.level = Some(evaluation.level);
+                    report.delegation.via = evaluation.applied.via().map(str::to_owned);
+                    report.delegation.sufficient = evaluation.rights.covers(&required_rights);
+                    report.delegation.evaluation = Some(evaluation);
                 }
                 Err(refusal) => {
                     if refusal.kind == ErrorKind::ImpersonationDenied {
@@ -360,6 +390,7 @@ impl Delegation {
                 }
             }
         }
+        let evaluation = report.delegation.evaluation.clone();
 
         match opened {
             Ok(folder) => {
@@ -370,24 +401,65 @@ impl Delegation {
                     delete: rights.delete,
                 });
                 report.effective_rights = rights;
-                report.ready = rights.is_some_and(|rights| rights.can_push());
-                report.status = if report.ready {
-                    CheckStatus::Ok
-                } else {
-                    match report.delegation.level {
-                        Some(PermissionLevel::None) => CheckStatus::NotDelegated,
-                        _ => CheckStatus::Insufficient,
+                let creates_and_reads = rights.is_some_and(|rights| rights.can_create_and_read());
+                match (settings.access, &evaluation) {
+                    // The owner pushes: its own calendar, every right (Modify/Delete included on
+                    // real Exchange, but a push needs only create and read of the folder).
+                    (AccessMode::Impersonation, _) => {
+                        report.ready = creates_and_reads;
+                        report.status = if report.ready {
+                            CheckStatus::Ok
+                        } else {
+                            CheckStatus::NoAccess
+                        };
+                        if !report.ready {
+                            report.detail = Some(
+                                "the mailbox owner cannot create and read items in this calendar (Exchange's EffectiveRights say so)"
+                                    .to_owned(),
+                            );
+                        }
                     }
-                };
-                if !report.ready {
-                    report.detail = Some(format!(
-                        "the service account can open the calendar but cannot create, change and delete items in it; grant {} {}",
-                        self.settings.principal, self.settings.required
-                    ));
+                    (AccessMode::Delegate, Some(evaluation)) => {
+                        let allows = evaluation.allows();
+                        report.ready = allows.can_push() && creates_and_reads;
+                        report.status = delegate_status(evaluation, report.delegation.sufficient);
+                        report.detail = self.delegate_detail(evaluation, &report, rights);
+                    }
+                    // Without the permission set: decide from the identity's own rights.
+                    (AccessMode::Delegate, None) => {
+                        report.ready = creates_and_reads;
+                        report.status = if report.ready {
+                            CheckStatus::Ok
+                        } else {
+                            CheckStatus::Insufficient
+                        };
+                        let why = match &permission_refusal {
+                            Some(refusal) => format!(
+                                "the permission set could not be read ({})",
+                                refusal.code.as_str()
+                            ),
+                            None => "impersonation is not configured, so the permission set cannot be read".to_owned(),
+                        };
+                        report.detail = Some(if report.ready {
+                            format!(
+                                "the service account can create and read items in this calendar (Exchange's createContents and read); {why}: its edit and delete rights on the items it creates could not be read, and the delegation level is unknown"
+                            )
+                        } else {
+                            format!(
+                                "the service account can open the calendar but cannot create and read items in it (createContents={}, read={}); grant {principal} {}; {why}: its edit and delete rights on its own items could not be read",
+                                rights.is_some_and(|rights| rights.create_contents),
+                                rights.is_some_and(|rights| rights.read),
+                                settings.required
+                            )
+                        });
+                    }
                 }
             }
             Err(refusal) => {
                 report.ready = false;
+                let grants_nothing = evaluation
+                    .as_ref()
+                    .map(|evaluation| evaluation.allows().nothing());
                 report.status = match refusal.kind {
                     ErrorKind::MailboxNotFound => CheckStatus::MailboxNotFound,
                     ErrorKind::ImpersonationDenied => {
@@ -395,9 +467,9 @@ impl Delegation {
                         CheckStatus::ImpersonationDenied
                     }
                     ErrorKind::MailboxUnavailable => CheckStatus::MailboxUnavailable,
-                    _ => match report.delegation.level {
-                        Some(PermissionLevel::None) => CheckStatus::NotDelegated,
-                        Some(_) if !report.delegation.sufficient => CheckStatus::Insufficient,
+                    _ => match grants_nothing {
+                        Some(true) => CheckStatus::NotDelegated,
+                        Some(false) if !report.delegation.sufficient => CheckStatus::Insufficient,
                         // The calendar is closed to the service account and only impersonation
                         // could tell (and fix) why: that refusal is the actionable one.
                         None if report.impersonation == Impersonation::Denied => {
@@ -413,20 +485,18 @@ impl Delegation {
                     _ => &refusal.code,
                 };
                 report.ews_response_code = Some(code.as_str().to_owned());
-                report.detail = Some(match report.status {
-                    CheckStatus::MailboxNotFound => "Exchange has no mailbox with this address".to_owned(),
-                    CheckStatus::ImpersonationDenied => {
+                report.detail = Some(match (report.status, &evaluation) {
+                    (CheckStatus::MailboxNotFound, _) => "Exchange has no mailbox with this address".to_owned(),
+                    (CheckStatus::ImpersonationDenied, _) => {
                         "the service account may not impersonate this mailbox; an Exchange admin must extend its ApplicationImpersonation scope".to_owned()
                     }
-                    CheckStatus::MailboxUnavailable => "the mailbox is being moved or its database is down; try again later".to_owned(),
-                    CheckStatus::NotDelegated => format!(
-                        "{} has no permission on this calendar; grant it {}",
-                        self.settings.principal, self.settings.required
-                    ),
-                    CheckStatus::Insufficient => format!(
-                        "{} holds a level below {} on this calendar",
-                        self.settings.principal, self.settings.required
-                    ),
+                    (CheckStatus::MailboxUnavailable, _) => "the mailbox is being moved or its database is down; try again later".to_owned(),
+                    (CheckStatus::NotDelegated | CheckStatus::Insufficient, Some(evaluation)) => {
+                        format!(
+                            "{}; the service account cannot open the calendar",
+                            self.level_sentence(evaluation)
+                        )
+                    }
                     _ => refusal
                         .message
                         .clone()
@@ -446,6 +516,75 @@ impl Delegation {
             }
         }
         report
+    }
+
+    /// "{principal} holds {level} ({route}), which allows {rights}" and, where it falls short of
+    /// the required level, what to grant.
+    fn level_sentence(&self, evaluation: &Evaluation) -> String {
+        let settings = &self.settings;
+        let principal = settings.principal.as_str();
+        let allows = evaluation.allows();
+        let route = match &evaluation.applied {
+            Applied::Own => "its own entry".to_owned(),
+            Applied::Groups(groups) => format!("through the group {}", groups.join(", ")),
+            Applied::Default => "through the calendar's Default entry".to_owned(),
+            Applied::Nothing => "no entry applies".to_owned(),
+        };
+        if allows.nothing() {
+            return match evaluation.applied {
+                Applied::Nothing => format!(
+                    "{principal} has no permission on this calendar (no own entry and no Default entry); grant it {}",
+                    settings.required
+                ),
+                _ => format!(
+                    "{principal} has no permission on this calendar beyond free/busy ({} {route}); grant it {}",
+                    evaluation.level, settings.required
+                ),
+            };
+        }
+        format!(
+            "{principal} holds {} ({route}), which allows {}",
+            evaluation.level,
+            allows.describe()
+        )
+    }
+
+    /// The `detail` of a delegate-mode check whose calendar opened; `None` when all is well.
+    fn delegate_detail(
+        &self,
+        evaluation: &Evaluation,
+        report: &CheckReport,
+        rights: Option<EffectiveRights>,
+    ) -> Option<String> {
+        let settings = &self.settings;
+        let principal = settings.principal.as_str();
+        let allows = evaluation.allows();
+        let sentence = self.level_sentence(evaluation);
+        if allows.nothing() {
+            return Some(sentence);
+        }
+        let creates_and_reads = rights.is_some_and(|rights| rights.can_create_and_read());
+        if allows.can_push() && !creates_and_reads {
+            return Some(format!(
+                "{sentence}, but Exchange says the service account {} cannot create and read items in this calendar (createContents={}, read={}): it must be {principal} or a member of it",
+                report.service_account,
+                rights.is_some_and(|rights| rights.create_contents),
+                rights.is_some_and(|rights| rights.read),
+            ));
+        }
+        let required = settings.required;
+        match (report.delegation.sufficient, report.ready) {
+            (true, true) => None,
+            (true, false) => Some(format!(
+                "{sentence}: that is the required {required}, but a push needs create, read, edit own and delete own; require a level that grants them"
+            )),
+            (false, true) => Some(format!(
+                "{sentence}: enough to push and change its own events (ready), but below the required {required}; grant {principal} {required}"
+            )),
+            (false, false) => Some(format!(
+                "{sentence}: a push needs create, read, edit own and delete own; grant {principal} {required}"
+            )),
+        }
     }
 
     /// Opens the calendar; a refusal about the mailbox is returned as a value.
@@ -508,6 +647,19 @@ impl Delegation {
     }
 }
 
+/// The status of a delegate-mode check from the evaluation: `not_delegated` where what applies
+/// grants nothing beyond free/busy (or nothing applies), else `ok` when the applying rights cover
+/// the required level's, else `insufficient`.
+fn delegate_status(evaluation: &Evaluation, sufficient: bool) -> CheckStatus {
+    if evaluation.allows().nothing() {
+        CheckStatus::NotDelegated
+    } else if sufficient {
+        CheckStatus::Ok
+    } else {
+        CheckStatus::Insufficient
+    }
+}
+
 /// Whether a permission entry belongs to `principal` (a user or a mail-enabled group), by primary
 /// SMTP address, case-insensitively.
 fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
@@ -516,44 +668,4 @@ fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
         .primary_smtp_address
         .as_deref()
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
-}
-
-fn level_of(entry: &CalendarPermission) -> PermissionLevel {
-    entry
-        .calendar_permission_level
-        .as_str()
-        .parse()
-        .unwrap_or(PermissionLevel::Custom)
-}
-
-/// The rights of an entry: its named level's, or for `Custom` its flags (absent flags count as
-/// not granted).
-fn rights_of(entry: &CalendarPermission) -> Option<Rights> {
-    let level = level_of(entry);
-    if let Some(rights) = level.rights() {
-        return Some(rights);
-    }
-    let scope = |action: Option<PermissionAction>| match action {
-        Some(PermissionAction::All) => Scope::All,
-        Some(PermissionAction::Owned) => Scope::Owned,
-        _ => Scope::Nothing,
-    };
-    let read = match entry.read_items {
-        Some(CalendarPermissionReadAccess::FullDetails) => ReadScope::FullDetails,
-        Some(CalendarPermissionReadAccess::TimeAndSubjectAndLocation) => {
-            ReadScope::TimeAndSubjectAndLocation
-        }
-        Some(CalendarPermissionReadAccess::TimeOnly) => ReadScope::TimeOnly,
-        _ => ReadScope::None,
-    };
-    Some(Rights {
-        create_items: entry.can_create_items.unwrap_or(false),
-        create_subfolders: entry.can_create_sub_folders.unwrap_or(false),
-        folder_owner: entry.is_folder_owner.unwrap_or(false),
-        folder_visible: entry.is_folder_visible.unwrap_or(false),
-        folder_contact: entry.is_folder_contact.unwrap_or(false),
-        edit_items: scope(entry.edit_items),
-        delete_items: scope(entry.delete_items),
-        read_items: read,
-    })
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{self, AuthKind, Config, PasswordSource};
-use crate::delegation::{CheckStatus, Delegation, Mailbox};
+use crate::delegation::{Applied, CheckStatus, Delegation, Mailbox};
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
 };
@@ -621,13 +621,29 @@ pub(super) async fn mailbox_step(
         .level
         .map(|level| level.as_str().to_owned())
         .unwrap_or_else(|| "unknown".to_owned());
+    // Which entry applied (own, a group, Default) and what it allows, where the permission set
+    // could be read.
+    let evaluation = report_
+        .delegation
+        .evaluation
+        .as_ref()
+        .map(|evaluation| {
+            let route = match &evaluation.applied {
+                Applied::Own => "own entry".to_owned(),
+                Applied::Groups(groups) => format!("group {}", groups.join(", ")),
+                Applied::Default => "Default entry".to_owned(),
+                Applied::Nothing => "no entry".to_owned(),
+            };
+            format!(" [{route}; allows {}]", evaluation.allows().describe())
+        })
+        .unwrap_or_default();
     let code = report_
         .ews_response_code
         .as_deref()
         .map(|code| format!(", Exchange code {code}"))
         .unwrap_or_default();
     let detail = format!(
-        "status {}, ready {}, {principal} has {level} (required {required}), via {}{code}{}",
+        "status {}, ready {}, {principal} has {level}{evaluation} (required {required}), via {}{code}{}",
         report_.status.as_str(),
         report_.ready,
         report_.service_account,

@@ -331,12 +331,15 @@ fn get_folder_message(
             .delegates
             .iter()
             .any(|delegate| delegate.user == actor.smtp && delegate.view_private);
+        // The folder's PR_ACCESS: Modify, Delete and CreateAssociated are about the folder
+        // object itself and belong to folder owners only; EditItems/DeleteItems are item rights
+        // and never show here (docs/FIDELITY.md).
         EffectiveRights {
             create_associated: flags.is_folder_owner,
             create_contents: flags.can_create_items,
             create_hierarchy: flags.can_create_subfolders,
-            delete: flags.delete_items == ItemScope::All,
-            modify: flags.edit_items == ItemScope::All,
+            delete: flags.is_folder_owner,
+            modify: flags.is_folder_owner,
             read: flags.read_items == ReadScope::FullDetails,
             view_private_items: flags.is_folder_owner || delegate_private,
         }

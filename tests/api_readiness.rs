@@ -1,0 +1,286 @@
+//! Readiness computed as Exchange computes it, through the real API (`api::serve` on
+//! 127.0.0.1:0, reqwest) and the simulator: the level that applies to the principal (its own
+//! entry, else `Default`), what it allows, `delegation.via`, and `effectiveRights` exactly as
+//! Exchange sent them (on a folder, `modify`/`delete` are the folder owner's, false for an
+//! Editor). One test per case; each asserts `status`, `ready`, `delegation.level`,
+//! `delegation.via` and the number of EWS requests the check made.
+//!
+//! The principal is the sample's push group (`mytimetable-push@contoso.example`) with the service
+//! account as member; the configured level is Editor; the access mode is delegate.
+
+mod common;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use ews_connector::sim::SimHandle;
+
+use common::api::{Backend, CHECK_TOKEN, PRINCIPAL, ServedApi, settings, start_api, state};
+use common::sim::{SVC_PASSWORD, sample_state, start_sim};
+
+/// The sample state plus calendars for the cases the sample lacks.
+fn cases_state() -> String {
+    format!(
+        "{}\n{}",
+        sample_state(),
+        r#"
+# Editor for everyone through Default; no entry of the principal's own.
+[[mailboxes]]
+smtp = "default-editor@contoso.example"
+display_name = "Dee Default"
+permissions = [
+  { user = "Default", level = "Editor" },
+  { user = "Anonymous", level = "None" },
+]
+
+# The principal holds Author: it may change and delete only what it created.
+[[mailboxes]]
+smtp = "author@contoso.example"
+display_name = "Otto Author"
+permissions = [
+  { user = "Default", level = "FreeBusyTimeOnly" },
+  { user = "Anonymous", level = "None" },
+  { user = "mytimetable-push@contoso.example", level = "Author" },
+]
+
+# The principal holds Custom flags: what a push needs, plus the folder-contact flag (which makes
+# them match no named level; without it Exchange would report them as Author).
+[[mailboxes]]
+smtp = "custom@contoso.example"
+display_name = "Cus Tom"
+permissions = [
+  { user = "Default", level = "FreeBusyTimeOnly" },
+  { user = "Anonymous", level = "None" },
+  { user = "mytimetable-push@contoso.example", level = "Custom", flags = { can_create_items = true, is_folder_visible = true, is_folder_contact = true, edit_items = "Owned", delete_items = "Owned", read_items = "FullDetails" } },
+]
+"#
+    )
+}
+
+async fn serve(sim: &SimHandle, impersonation: bool) -> ServedApi {
+    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
+    backend.impersonation = impersonation;
+    start_api(state(settings(), &backend)).await
+}
+
+/// EWS requests the simulator answered, all operations together.
+fn ews_requests(sim: &SimHandle) -> u64 {
+    sim.stats().requests_by_operation.values().sum()
+}
+
+/// `GET .../calendar/access` for `mailbox`; the body and the EWS requests the check made.
+async fn check(sim: &SimHandle, api: &ServedApi, mailbox: &str) -> (Value, u64) {
+    let before = ews_requests(sim);
+    let response = reqwest::Client::new()
+        .get(api.url(&format!("/v1/mailboxes/{mailbox}/calendar/access")))
+        .bearer_auth(CHECK_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{mailbox}");
+    let body: Value = response.json().await.unwrap();
+    (body, ews_requests(sim) - before)
+}
+
+/// Asserts the fields every case checks.
+fn assert_case(
+    body: &Value,
+    status: &str,
+    ready: bool,
+    level: Option<&str>,
+    via: Option<&str>,
+    requests: u64,
+    expected_requests: u64,
+) {
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["ready"], ready, "{body}");
+    assert_eq!(body["delegation"]["level"].as_str(), level, "{body}");
+    assert_eq!(body["delegation"]["via"].as_str(), via, "{body}");
+    assert!(
+        body["delegation"].as_object().unwrap().contains_key("via"),
+        "`via` is always present (null for the own entry): {body}"
+    );
+    assert_eq!(body["delegation"]["principal"], PRINCIPAL);
+    assert_eq!(body["delegation"]["required"], "Editor");
+    assert_eq!(
+        requests, expected_requests,
+        "EWS requests of this check: {body}"
+    );
+}
+
+/// Two GetFolders in delegate mode with impersonation: the calendar as the service account (its
+/// EffectiveRights), then as the owner with the permission set.
+const DELEGATE_CHECK_REQUESTS: u64 = 2;
+
+#[tokio::test]
+async fn own_editor_entry_is_ok_and_ready_while_folder_modify_and_delete_are_false() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "granted@contoso.example").await;
+    assert_case(
+        &body,
+        "ok",
+        true,
+        Some("Editor"),
+        None,
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    assert_eq!(body["delegation"]["sufficient"], true);
+    // As Exchange sent them: an Editor may create and read items, not change or delete the
+    // calendar folder itself.
+    assert_eq!(body["effectiveRights"]["createContents"], true);
+    assert_eq!(body["effectiveRights"]["read"], true);
+    assert_eq!(body["effectiveRights"]["modify"], false);
+    assert_eq!(body["effectiveRights"]["delete"], false);
+    assert!(body["detail"].is_null(), "{body}");
+    assert!(body["ewsResponseCode"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn editor_through_default_is_ok_via_default() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "default-editor@contoso.example").await;
+    assert_case(
+        &body,
+        "ok",
+        true,
+        Some("Editor"),
+        Some("Default"),
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    assert_eq!(body["effectiveRights"]["createContents"], true);
+    assert_eq!(body["effectiveRights"]["modify"], false);
+}
+
+#[tokio::test]
+async fn own_author_entry_with_editor_required_is_insufficient_but_ready() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "author@contoso.example").await;
+    assert_case(
+        &body,
+        "insufficient",
+        true,
+        Some("Author"),
+        None,
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    assert_eq!(body["delegation"]["sufficient"], false);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("holds Author"), "{detail}");
+    assert!(detail.contains("edit own, delete own"), "{detail}");
+    assert!(detail.contains("(ready)"), "{detail}");
+    assert!(
+        detail.contains(&format!("grant {PRINCIPAL} Editor")),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn reviewer_is_insufficient_and_not_ready() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "reviewer@contoso.example").await;
+    assert_case(
+        &body,
+        "insufficient",
+        false,
+        Some("Reviewer"),
+        None,
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    assert_eq!(body["effectiveRights"]["createContents"], false);
+    assert_eq!(body["effectiveRights"]["read"], true);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("holds Reviewer"), "{detail}");
+    assert!(detail.contains("allows read"), "{detail}");
+    assert!(
+        detail.contains("needs create, read, edit own and delete own"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn no_entry_of_the_principal_is_not_delegated() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "plain@contoso.example").await;
+    // What applies is the Default entry, and it grants free/busy only.
+    assert_case(
+        &body,
+        "not_delegated",
+        false,
+        Some("FreeBusyTimeOnly"),
+        Some("Default"),
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    // The service account cannot even see the calendar: Exchange's "no access, or wrong id".
+    assert_eq!(body["ewsResponseCode"], "ErrorFolderNotFound");
+    assert!(body["effectiveRights"].is_null(), "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("beyond free/busy"), "{detail}");
+    assert!(detail.contains("grant it Editor"), "{detail}");
+}
+
+#[tokio::test]
+async fn custom_create_read_edit_own_delete_own_is_ready() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "custom@contoso.example").await;
+    // Ready: a push needs exactly these rights. Below Editor (edit and delete all): insufficient.
+    assert_case(
+        &body,
+        "insufficient",
+        true,
+        Some("Custom"),
+        None,
+        requests,
+        DELEGATE_CHECK_REQUESTS,
+    );
+    assert_eq!(body["effectiveRights"]["createContents"], true);
+    assert_eq!(body["effectiveRights"]["read"], true);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("create, read, edit own, delete own"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn without_impersonation_readiness_comes_from_create_contents_and_read() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, false).await;
+    // One GetFolder as the service account; the permission set cannot be read.
+    let (body, requests) = check(&sim, &api, "granted@contoso.example").await;
+    assert_case(&body, "ok", true, None, None, requests, 1);
+    assert_eq!(body["impersonation"], "not_configured");
+    assert_eq!(body["effectiveRights"]["createContents"], true);
+    assert_eq!(body["effectiveRights"]["read"], true);
+    assert_eq!(body["effectiveRights"]["modify"], false);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("edit and delete rights on the items it creates could not be read"),
+        "{detail}"
+    );
+
+    // Reviewer: the calendar opens, but createContents is false.
+    let (body, requests) = check(&sim, &api, "reviewer@contoso.example").await;
+    assert_case(&body, "insufficient", false, None, None, requests, 1);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("createContents=false"), "{detail}");
+    assert!(
+        detail.contains("edit and delete rights on its own items could not be read"),
+        "{detail}"
+    );
+    assert_eq!(
+        sim.stats().requests("GetFolder"),
+        2,
+        "no GetFolder as the owner"
+    );
+}
