@@ -695,6 +695,7 @@ impl Config {
                 url: exchange.url.clone().expect(
                     "exchange.url is configured, or discovered before exchange_settings is called",
                 ),
+                url_key: Some("exchange.url"),
                 auth: match exchange.auth {
                     AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
                     AuthKind::Basic => crate::transport::AuthScheme::Basic,

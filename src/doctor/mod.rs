@@ -431,12 +431,23 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
             steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
             return report;
         }
+        Err(crate::transport::Error::NameNotResolved { detail, .. }) => {
+            report.fail(
+                "dns",
+                None,
+                format!("{host} does not resolve ({detail})"),
+                "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
+            );
+            report.skip("tcp", None, "the name does not resolve");
+            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
+            return report;
+        }
         Err(error) => {
             report.fail(
                 "dns",
                 None,
-                format!("{host} does not resolve ({})", steps::chain(&error)),
-                "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
+                format!("the resolver failed for {host} ({})", steps::chain(&error)),
+                "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>), then run doctor again",
             );
             report.skip("tcp", None, "the name does not resolve");
             steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
