@@ -206,7 +206,19 @@ async fn run(command: Command) -> ExitCode {
         } => match Config::load(&config) {
             Ok(config) => {
                 print!("{}", config.render_effective());
-                eprintln!("configuration is valid");
+                // On stderr, so stdout stays the effective configuration as TOML.
+                let warnings = config.warnings();
+                for warning in &warnings {
+                    eprintln!("warning: {warning}");
+                }
+                if warnings.is_empty() {
+                    eprintln!("configuration is valid");
+                } else {
+                    eprintln!(
+                        "configuration is valid, with {} warning(s) above",
+                        warnings.len()
+                    );
+                }
                 ExitCode::SUCCESS
             }
             Err(error) => fail_config(&error),
@@ -319,6 +331,7 @@ async fn run(command: Command) -> ExitCode {
                 Err(error) => return fail_config(&error),
             };
             init_logging(config.log.format, &config.log.level);
+            log_warnings(&config);
             discover(&config, &mailbox, json).await
         }
         Command::Demo { listen } => {
@@ -339,6 +352,7 @@ async fn run(command: Command) -> ExitCode {
                 Err(error) => return fail_config(&error),
             };
             init_logging(config.log.format, &config.log.level);
+            log_warnings(&config);
             admin_script(&config, users.as_deref())
         }
         Command::Doctor {
@@ -897,7 +911,16 @@ async fn load_config(path: &std::path::Path) -> Result<Config, ExitCode> {
             }
         }
     }
+    log_warnings(&config);
     Ok(config)
+}
+
+/// Logs each warning of the configuration (`Config::warnings`: lab flags, plain http, password
+/// files others can read) once, at start.
+fn log_warnings(config: &Config) {
+    for warning in config.warnings() {
+        tracing::warn!(key = %warning.key, "{warning}");
+    }
 }
 
 /// `discover MAILBOX`: every candidate with its outcome, then the URL found (exit 0), or why

@@ -67,7 +67,7 @@ impl Verdict {
 /// One line of the diagnosis.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
-    /// A stable name: `config`, `http`, `lab flags`, `dns`, `tcp`, `tls` (when skipped),
+    /// A stable name: `config`, `http`, `lab flags`, `password file`, `dns`, `tcp`, `tls` (when skipped),
     /// `tls handshake`, `tls trust`, `tls name`, `tls expiry`, `channel binding`, `auth schemes`,
     /// `logon`, `getfolder`, `mailbox`.
     pub step: &'static str,
@@ -392,17 +392,7 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
         ),
     );
     let https = exchange_url.scheme() == "https";
-    if !https {
-        steps::plain_http(&mut report, &config);
-    }
-    if https && config.tls.danger_accept_invalid_certs {
-        report.warn(
-            "lab flags",
-            None,
-            "tls.danger_accept_invalid_certs = true: any certificate is accepted (lab only)",
-            "set tls.ca_file to the site CA and tls.danger_accept_invalid_certs = false",
-        );
-    }
+    steps::config_warnings(&mut report, &config);
 
     let settings = config.exchange_settings();
     let url = &settings.transport.url;

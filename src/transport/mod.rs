@@ -71,7 +71,7 @@ pub struct Settings {
     /// Send the `tls-server-end-point` channel binding in NTLM (Extended Protection). Needed
     /// when IIS requires it (Exchange 2019 CU14+ back ends); harmless otherwise.
     pub channel_binding: bool,
-    /// Lab only: accept any server certificate. A warning is logged when the transport is built.
+    /// Lab only: accept any server certificate (`config` warns about it at every start).
     pub danger_accept_invalid_certs: bool,
     /// Lab only: allow Basic on plain http.
     pub danger_allow_basic_over_http: bool,
@@ -241,9 +241,6 @@ impl Transport {
                 detail: "user_agent is not a valid header value".to_owned(),
             })?;
         let tls_config = if settings.url.scheme() == "https" {
-            if settings.danger_accept_invalid_certs {
-                tracing::warn!(url = %settings.url, "tls certificate verification is OFF (danger_accept_invalid_certs): lab use only");
-            }
             Some(Arc::new(tls::client_config(
                 settings.ca_file.as_deref(),
                 settings.danger_accept_invalid_certs,
