@@ -117,32 +117,41 @@ impl Config {
 
 /// Who besides the service can read the password file at `path`, in words, or `None` when
 /// nobody else can (or the file cannot be looked at).
-///
-/// Others' read bit always counts. The group's read bit counts unless the service reads the file
-/// through that group: the file belongs to another user and to the process's own group (a
-/// Kubernetes Secret volume with `fsGroup` is mode 0440, owner root, group the pod's), where
-/// `chmod 600` would lock the service out.
 #[cfg(unix)]
 fn password_file_exposure(path: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt as _;
 
     let metadata = std::fs::metadata(path).ok()?;
     let mode = metadata.mode() & 0o7777;
-    let others = mode & 0o004 != 0;
-    let group = mode & 0o040 != 0;
-    let euid = rustix::process::geteuid().as_raw();
-    let egid = rustix::process::getegid().as_raw();
-    let read_through_group = metadata.uid() != euid && metadata.gid() == egid && euid != 0;
-    let readers = match (group && !read_through_group, others) {
-        (true, true) => "its group and every user of this host",
-        (false, true) => "every user of this host",
-        (true, false) => "its group",
-        (false, false) => return None,
-    };
+    let process = (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    );
+    let readers = readers(mode, (metadata.uid(), metadata.gid()), process)?;
     Some(format!(
         "{} can be read by {readers} (mode {mode:04o})",
         path.display()
     ))
+}
+
+/// Who besides the service can read a file of `mode` owned by `owner` (uid, gid) when the
+/// service runs as `process` (effective uid, gid).
+///
+/// Others' read bit always counts. The group's read bit counts unless the service reads the file
+/// through that group: the file belongs to another user and to the process's own group (a
+/// Kubernetes Secret volume with `fsGroup` is mode 0440, owner root, group the pod's), where
+/// `chmod 600` would lock the service out. Root needs no group to read anything.
+#[cfg_attr(not(unix), allow(dead_code))]
+fn readers(mode: u32, owner: (u32, u32), process: (u32, u32)) -> Option<&'static str> {
+    let others = mode & 0o004 != 0;
+    let group = mode & 0o040 != 0;
+    let read_through_group = owner.0 != process.0 && owner.1 == process.1 && process.0 != 0;
+    match (group && !read_through_group, others) {
+        (true, true) => Some("its group and every user of this host"),
+        (false, true) => Some("every user of this host"),
+        (true, false) => Some("its group"),
+        (false, false) => None,
+    }
 }
 
 #[cfg(not(unix))]
@@ -302,6 +311,30 @@ password_env = "SA1_PASSWORD"
                 "{problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_group_read_bit_counts_unless_the_service_reads_through_that_group() {
+        use super::readers;
+
+        const SERVICE: (u32, u32) = (65532, 65532);
+        // The service owns the file: nobody else needs any bit.
+        assert_eq!(readers(0o600, SERVICE, SERVICE), None);
+        assert_eq!(readers(0o640, SERVICE, SERVICE), Some("its group"));
+        assert_eq!(
+            readers(0o644, SERVICE, SERVICE),
+            Some("its group and every user of this host")
+        );
+        // A Kubernetes Secret with fsGroup: owner root, group the pod's, mode 0440.
+        assert_eq!(readers(0o440, (0, 65532), SERVICE), None);
+        assert_eq!(
+            readers(0o444, (0, 65532), SERVICE),
+            Some("every user of this host")
+        );
+        // Another group than the service's: that group's members can read it.
+        assert_eq!(readers(0o440, (0, 1000), SERVICE), Some("its group"));
+        // Root reads anything without a group.
+        assert_eq!(readers(0o640, (1000, 0), (0, 0)), Some("its group"));
     }
 
     #[test]
