@@ -578,7 +578,12 @@ impl Exchange {
                             Ok(answer) => return Ok(answer),
                             Err(error) => error,
                         };
-                        tracing::warn!(attempts, error = %last, "retry budget spent");
+                        // As an error value, so the log line carries its causes too.
+                        tracing::warn!(
+                            attempts,
+                            error = &last as &dyn std::error::Error,
+                            "retry budget spent"
+                        );
                         return Err(Error::GaveUp {
                             last: Box::new(last),
                             attempts,
