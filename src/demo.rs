@@ -188,12 +188,18 @@ path = "{audit}"
     )
 }
 
-/// The text the demo prints: where things are, the sample mailboxes, and MyTimetable's flow as
-/// curl commands against `addr`.
+/// What the demo says about its audit trail: each grant or revoke that changes something
+/// writes two lines (`delegation::change`: the intent before Exchange is written, then the
+/// outcome that closes it); one that changes nothing writes none.
+pub const AUDIT_LINES: &str =
+    "two JSON lines per change: an intent line before Exchange is written, then the outcome line";
+
+/// The text the demo prints: where things are, what the audit trail holds, the sample
+/// mailboxes, and MyTimetable's flow as curl commands against `addr`.
 pub fn walkthrough(sim_url: &str, addr: SocketAddr, token: &str, audit_path: &str) -> String {
     let mut text = String::new();
     text.push_str(&format!(
-        "ews-connector demo\n  simulated Exchange: {sim_url} (service account CONTOSO\\svc-mytt, NTLMv2)\n  connector API:      http://{addr}\n  audit trail:        {audit_path}\n\nSample mailboxes:\n"
+        "ews-connector demo\n  simulated Exchange: {sim_url} (service account CONTOSO\\svc-mytt, NTLMv2)\n  connector API:      http://{addr}\n  audit trail:        {audit_path}\n                      {AUDIT_LINES}\n\nSample mailboxes:\n"
     ));
     for (mailbox, what) in SAMPLE_MAILBOXES {
         text.push_str(&format!("  {mailbox:<26} {what}\n"));

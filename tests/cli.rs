@@ -496,3 +496,24 @@ async fn token_new_prints_a_token_once_and_the_entry_with_its_hash() {
     .await;
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn token_new_without_scopes_is_refused_listing_them() {
+    for args in [
+        &["token", "new", "--name", "mytimetable"][..],
+        &["token", "new", "--name", "mytimetable", "--scopes", ""][..],
+    ] {
+        let output = run(args).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--scopes"), "{stderr}");
+        for scope in ["calendar:check", "calendar:delegate", "calendar:push"] {
+            assert!(stderr.contains(scope), "{args:?}: {stderr}");
+        }
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("token_sha256"),
+            "no token is made: {}",
+            text(&output)
+        );
+    }
+}

@@ -25,9 +25,14 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut export = None;
     let mut commands = Vec::new();
+    let mut audit_path = None;
+    let mut audit_note = None;
     let read_walkthrough = async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if line.starts_with("export TOKEN=") {
+            if let Some(path) = line.trim_start().strip_prefix("audit trail:") {
+                audit_path = Some(path.trim().to_owned());
+                audit_note = lines.next_line().await.unwrap();
+            } else if line.starts_with("export TOKEN=") {
                 export = Some(line);
             } else if line.starts_with("curl ") {
                 commands.push(line);
@@ -41,6 +46,15 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         .expect("the demo prints its walkthrough");
     let export = export.expect("an export TOKEN= line");
     assert_eq!(commands.len(), 14, "{commands:#?}");
+    let audit_path = audit_path.expect("an audit trail: line");
+    let audit_note = audit_note.expect("a line under the audit trail");
+    assert_eq!(audit_note.trim(), ews_connector::demo::AUDIT_LINES);
+    assert!(
+        audit_note.contains("two JSON lines per change")
+            && audit_note.contains("intent line")
+            && audit_note.contains("outcome line"),
+        "{audit_note}"
+    );
 
     let mut answers = Vec::new();
     for command in &commands {
@@ -91,6 +105,31 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         "{}",
         answers[13]
     );
+
+    // The audit trail is as the demo says: the three changes (grant, revoke, grant on alice@)
+    // wrote two lines each, an intent and then the outcome that names it; the grant that
+    // changed nothing and the pushed events wrote none.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 6, "{audit}");
+    let changes = [
+        ("plain@contoso.example", "grant"),
+        ("plain@contoso.example", "revoke"),
+        ("alice@contoso.example", "grant"),
+    ];
+    for (pair, (mailbox, action)) in records.chunks(2).zip(changes) {
+        let (intent, outcome) = (&pair[0], &pair[1]);
+        assert_eq!(intent["result"], "intent", "{audit}");
+        assert_eq!(outcome["result"], "changed", "{audit}");
+        assert_eq!(outcome["intentId"], intent["id"], "{audit}");
+        for record in pair {
+            assert_eq!(record["mailbox"], mailbox, "{audit}");
+            assert_eq!(record["action"], action, "{audit}");
+        }
+    }
 
     child.kill().await.unwrap();
 }

@@ -174,6 +174,73 @@ fn the_example_configuration_mentions_every_key_it_accepts() {
 }
 
 #[test]
+fn the_example_configuration_passes_config_check_as_its_header_promises() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let example = deploy_dir().join("config.example.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let header: Vec<&str> = text
+        .lines()
+        .take_while(|line| line.starts_with('#'))
+        .collect();
+    // The header names the command, the variable and the one file it needs.
+    let command = header
+        .iter()
+        .find_map(|line| {
+            line.trim_start_matches(['#', ' '])
+                .strip_prefix("CREDENTIALS_DIRECTORY=DIR ")
+        })
+        .unwrap_or_else(|| {
+            panic!("the header shows no command with CREDENTIALS_DIRECTORY: {header:#?}")
+        });
+    assert_eq!(
+        command,
+        "ews-connector config check --config deploy/config.example.toml"
+    );
+    assert!(
+        header
+            .iter()
+            .any(|line| line.contains("DIR holds sa-mytt-exch-1.password")
+                && line.contains("chmod 600")),
+        "{header:#?}"
+    );
+
+    let directory = tempfile::tempdir().unwrap();
+    let password_file = directory.path().join("sa-mytt-exch-1.password");
+    std::fs::write(&password_file, "Example-Passw0rd!\n").unwrap();
+    std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let check = |credentials_directory: Option<&Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ews-connector"));
+        command
+            .args(["config", "check", "--config"])
+            .arg(&example)
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("RUST_LOG");
+        if let Some(directory) = credentials_directory {
+            command.env("CREDENTIALS_DIRECTORY", directory);
+        }
+        command.output().unwrap()
+    };
+
+    // As promised: it passes, without a warning.
+    let output = check(Some(directory.path()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stderr, "configuration is valid\n");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("Example-Passw0rd!"));
+
+    // And what it needs is exactly what the header says: without the variable it fails naming it.
+    let output = check(None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("exchange.accounts[0].password_file")
+            && stderr.contains("CREDENTIALS_DIRECTORY"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn every_manifest_parses_and_names_its_kind() {
     let documents = manifests();
     let files = files_ending(".yaml");

@@ -191,8 +191,11 @@ async fn an_untrusted_certificate_is_a_tls_error() {
         .post(&credentials("S3rvice!Pass"), request())
         .await
     {
-        Err(Error::Tls { reason, .. }) => assert!(reason.contains("not trusted"), "{reason}"),
-        other => panic!("expected a TLS error, got {other:?}"),
+        Err(Error::Certificate { reason, .. }) => {
+            assert!(reason.contains("trusted CA"), "{reason}");
+            assert!(reason.contains("tls.ca_file"), "{reason}");
+        }
+        other => panic!("expected a certificate error, got {other:?}"),
     }
     assert!(peer.events_of("auth_ok").is_empty());
     assert_eq!(transport.stats().handshakes, 0);

@@ -232,15 +232,45 @@ impl From<&push::Error> for Problem {
     }
 }
 
-/// The error and its sources, joined: for the `detail` of a problem. Secrets never reach an
-/// error's `Display`, so this is safe to show.
+/// The error and its sources, joined with ": ": for the `detail` of a problem. A source whose
+/// text the message already holds is left out, so each cause is stated once. Secrets never
+/// reach an error's `Display`, so this is safe to show.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection to mail.contoso.example:443 failed: tcp connect: {0}")]
+    struct Repeats(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("exchange still failed after 3 attempts")]
+    struct Wraps(#[source] Repeats);
+
+    #[test]
+    fn each_cause_is_stated_once() {
+        let cause = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(
+            error_chain(&Repeats(cause())),
+            "connection to mail.contoso.example:443 failed: tcp connect: refused"
+        );
+        assert_eq!(
+            error_chain(&Wraps(Repeats(cause()))),
+            "exchange still failed after 3 attempts: connection to mail.contoso.example:443 failed: tcp connect: refused"
+        );
+    }
 }

@@ -5,9 +5,12 @@
 //! - no other module reads environment variables or configuration files;
 //! - every problem is reported with the key it concerns (`exchange.accounts[0].password_file`);
 //! - unknown keys are errors, so a typo never falls back to a default silently;
-//! - passwords are read from `password_file` or `password_env` here and held only as [`Secret`].
+//! - passwords are read from `password_file` or `password_env` here and held only as [`Secret`];
+//!   a password file others can write is refused, and the buffer it is read into is wiped;
+//! - the warnings about a valid configuration are computed in one place, `warnings`.
 //!
-//! Entry points: [`Config::load`], [`Config::from_sources`], [`Config::render_effective`].
+//! Entry points: [`Config::load`], [`Config::from_sources`], [`Config::render_effective`],
+//! [`Config::warnings`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,6 +20,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::secret::Secret;
+
+mod warnings;
+
+pub use crate::config::warnings::{Concern, Warning};
 
 /// The environment variable prefix: `EWSC__EXCHANGE__URL` overrides `exchange.url`.
 pub const ENV_PREFIX: &str = "EWSC";
@@ -737,6 +744,7 @@ impl Config {
                 url: exchange.url.clone().expect(
                     "exchange.url is configured, or discovered before exchange_settings is called",
                 ),
+                url_key: Some("exchange.url"),
                 auth: match exchange.auth {
                     AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
                     AuthKind::Basic => crate::transport::AuthScheme::Basic,
@@ -1309,13 +1317,56 @@ impl Config {
     }
 }
 
-/// Reads the first line of a password file, without its line ending.
+/// The largest password file read: a password is one short line, and a file named by mistake
+/// (a log, a device) must not be read whole.
+const MAX_PASSWORD_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads the first line of a password file, without its line ending. The buffer the file is
+/// read into is wiped (zeroed) before it is freed; only the returned [`Secret`] holds the
+/// password afterwards.
 ///
 /// # Errors
-/// The reason, in words, when the file cannot be read or holds no password.
+/// The reason, in words, when the file cannot be read, holds no password, is larger than
+/// 64 KiB, or (on Unix) can be written by others: anyone on the host could then replace the
+/// password, so such a file is refused.
 pub fn read_password_file(path: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    use std::io::Read as _;
+
+    let cannot_read = |error: std::io::Error| format!("cannot read {}: {error}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = metadata.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(format!(
+                "{} can be written by others (mode {mode:04o}): anyone on this host could replace the password; chmod 600 {} and make the service user its owner",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    if metadata.len() > MAX_PASSWORD_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than 64 KiB: not a password file (the password is its first line)",
+            path.display()
+        ));
+    }
+    // Sized up front so the buffer never grows: a reallocation would leave a copy behind.
+    let capacity = usize::try_from(metadata.len()).unwrap_or(0) + 1;
+    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
+    file.take(MAX_PASSWORD_FILE_BYTES + 1)
+        .read_to_end(&mut buffer)
+        .map_err(cannot_read)?;
+    if buffer.len() as u64 > MAX_PASSWORD_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than 64 KiB: not a password file (the password is its first line)",
+            path.display()
+        ));
+    }
+    let text = std::str::from_utf8(&buffer)
+        .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
     let first_line = text.lines().next().unwrap_or("");
     let first_line = first_line.strip_suffix('\r').unwrap_or(first_line);
     if first_line.is_empty() {

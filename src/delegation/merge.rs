@@ -419,9 +419,9 @@ mod tests {
             0 => distinguished(DistinguishedUser::Default),
             1 => distinguished(DistinguishedUser::Anonymous),
             2..=41 => UserId {
-                sid: (index % 3 != 0).then(|| format!("S-1-5-21-7-{index}")),
+                sid: (!index.is_multiple_of(3)).then(|| format!("S-1-5-21-7-{index}")),
                 primary_smtp_address: Some(format!("u{index}@x.example")),
-                display_name: (index % 2 == 0).then(|| format!("User {index}")),
+                display_name: index.is_multiple_of(2).then(|| format!("User {index}")),
                 ..UserId::default()
             },
             _ => UserId {

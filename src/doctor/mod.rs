@@ -67,7 +67,7 @@ impl Verdict {
 /// One line of the diagnosis.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
-    /// A stable name: `config`, `http`, `lab flags`, `dns`, `tcp`, `tls` (when skipped),
+    /// A stable name: `config`, `http`, `lab flags`, `password file`, `dns`, `tcp`, `tls` (when skipped),
     /// `tls handshake`, `tls trust`, `tls name`, `tls expiry`, `channel binding`, `auth schemes`,
     /// `logon`, `getfolder`, `mailbox`.
     pub step: &'static str,
@@ -392,17 +392,7 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
         ),
     );
     let https = exchange_url.scheme() == "https";
-    if !https {
-        steps::plain_http(&mut report, &config);
-    }
-    if https && config.tls.danger_accept_invalid_certs {
-        report.warn(
-            "lab flags",
-            None,
-            "tls.danger_accept_invalid_certs = true: any certificate is accepted (lab only)",
-            "set tls.ca_file to the site CA and tls.danger_accept_invalid_certs = false",
-        );
-    }
+    steps::config_warnings(&mut report, &config);
 
     let settings = config.exchange_settings();
     let url = &settings.transport.url;
@@ -431,12 +421,23 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
             steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
             return report;
         }
+        Err(crate::transport::Error::NameNotResolved { detail, .. }) => {
+            report.fail(
+                "dns",
+                None,
+                format!("{host} does not resolve ({detail})"),
+                "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
+            );
+            report.skip("tcp", None, "the name does not resolve");
+            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
+            return report;
+        }
         Err(error) => {
             report.fail(
                 "dns",
                 None,
-                format!("{host} does not resolve ({})", steps::chain(&error)),
-                "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
+                format!("the resolver failed for {host} ({})", steps::chain(&error)),
+                "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>), then run doctor again",
             );
             report.skip("tcp", None, "the name does not resolve");
             steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");

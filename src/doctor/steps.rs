@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{self, AuthKind, Config, PasswordSource};
+use crate::config::{self, AuthKind, Concern, Config, PasswordSource};
 use crate::delegation::{Applied, CheckStatus, Delegation, Mailbox};
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
@@ -58,22 +58,18 @@ pub(super) fn config_failure(report: &mut Report, path: &Path, error: &config::E
     }
 }
 
-/// The `http` warning: plain http is a lab set-up (readable traffic, no channel binding, and for
-/// Basic a readable password).
-pub(super) fn plain_http(report: &mut Report, config: &Config) {
-    match config.exchange.auth {
-        AuthKind::Basic => report.warn(
-            "http",
-            None,
-            "Basic over plain http: the password crosses the network readable (allowed by exchange.danger_allow_basic_over_http, a lab flag)",
-            "use an https:// exchange.url and set exchange.danger_allow_basic_over_http = false",
-        ),
-        AuthKind::Ntlm => report.warn(
-            "http",
-            None,
-            "plain http: EWS traffic is readable on the network and NTLM has no channel binding",
-            "use an https:// exchange.url (https://<server>/EWS/Exchange.asmx)",
-        ),
+/// The configuration's warnings (`Config::warnings`, the same that `config check` prints and
+/// `serve` logs), one `warn` step each: `http` for plain http (readable traffic, no channel
+/// binding, for Basic a readable password), `lab flags` for a `danger_*` key that is on,
+/// `password file` for a password file others can read.
+pub(super) fn config_warnings(report: &mut Report, config: &Config) {
+    for warning in config.warnings() {
+        let step = match warning.concern {
+            Concern::PlainHttp => "http",
+            Concern::LabFlag => "lab flags",
+            Concern::PasswordFile => "password file",
+        };
+        report.warn(step, None, warning.detail, warning.fix);
     }
 }
 

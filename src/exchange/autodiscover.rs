@@ -542,6 +542,8 @@ enum Step {
 
 fn transport_for(settings: &Settings, url: &Url) -> Result<Transport, transport::Error> {
     let mut transport_settings = transport::Settings::new(url.clone(), settings.auth);
+    // A candidate that does not resolve is an ordinary outcome, not a key to correct.
+    transport_settings.url_key = None;
     transport_settings.ca_file = settings.ca_file.clone();
     transport_settings.channel_binding = settings.channel_binding;
     transport_settings.danger_accept_invalid_certs = false;

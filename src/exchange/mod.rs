@@ -9,6 +9,8 @@
 //!   hashing), so Exchange's per-account budgets stay predictable;
 //! - the retry and throttling loop ([`Exchange::call`]) belongs here and nowhere else; it is
 //!   bounded by a total time budget (`retry_budget`), not by a count of attempts;
+//! - a certificate or name-resolution failure is permanent: never retried (one attempt, at most
+//!   one TLS handshake), answered at once as unreachable;
 //! - a write whose outcome is unknown (reset or timeout after the request may have left) is
 //!   never resent: the caller re-reads and compares;
 //! - refused credentials are never tried again with the same password (see `accounts`), and the
@@ -205,9 +207,10 @@ impl Error {
             Error::Transport(error) => match error {
                 transport::Error::AuthRejected { .. } => FailureKind::AuthFailed,
                 transport::Error::Timeout { .. } => FailureKind::Timeout,
-                transport::Error::Connect { .. } | transport::Error::Tls { .. } => {
-                    FailureKind::Unreachable
-                }
+                transport::Error::Connect { .. }
+                | transport::Error::Tls { .. }
+                | transport::Error::Certificate { .. }
+                | transport::Error::NameNotResolved { .. } => FailureKind::Unreachable,
                 _ => FailureKind::Unusable,
             },
             Error::Fault(fault) => FailureKind::Code(retry::fault_kind(fault)),
@@ -487,7 +490,8 @@ impl Exchange {
     /// throttling (`ErrorServerBusy`, HTTP 503) pauses the account for Exchange's back-off (or
     /// an exponential one) and sends again; transient codes back off and retry; resets and
     /// timeouts are retried for reads, and for writes only when the request never left;
-    /// refused credentials move the call to the mailbox's next account.
+    /// refused credentials move the call to the mailbox's next account. A refused server
+    /// certificate or a name that does not resolve is returned after the first attempt.
     ///
     /// # Errors
     /// See [`Error`]; item-level errors are inside the returned answer. When the budget runs
@@ -574,7 +578,12 @@ impl Exchange {
                             Ok(answer) => return Ok(answer),
                             Err(error) => error,
                         };
-                        tracing::warn!(attempts, error = %last, "retry budget spent");
+                        // As an error value, so the log line carries its causes too.
+                        tracing::warn!(
+                            attempts,
+                            error = &last as &dyn std::error::Error,
+                            "retry budget spent"
+                        );
                         return Err(Error::GaveUp {
                             last: Box::new(last),
                             attempts,

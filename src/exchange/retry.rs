@@ -6,6 +6,8 @@
 //! - an answer that may have changed something is never resent: a reset or timeout of a
 //!   non-idempotent operation is returned unless the request certainly never left;
 //! - refused credentials are never retried on the same account (they fail over instead);
+//! - a certificate or name-resolution failure is permanent (`transport::Error::is_permanent`):
+//!   never retried, so a call fails after one attempt with one TLS handshake at most;
 //! - `Fatal`, `Invalid`, `MailboxNotFound`, `ImpersonationDenied`, `AccessDenied`, `NotFound`,
 //!   `Conflict` and `MailboxUnavailable` go back to the caller at once (the caller decides).
 //!
@@ -83,6 +85,9 @@ pub(crate) fn verdict<O: Operation>(result: &Result<Answer<O::Response>, Error>)
             throttled: true,
         },
         Err(Error::Transport(transport::Error::AuthRejected { .. })) => Verdict::FailOver,
+        // A refused certificate or a name that does not resolve fails the same way on every
+        // attempt (and for every account): the operator has to act, waiting does not help.
+        Err(Error::Transport(error)) if error.is_permanent() => Verdict::Return,
         Err(Error::Transport(
             error @ (transport::Error::Connect { .. }
             | transport::Error::Timeout { .. }
@@ -233,6 +238,33 @@ mod tests {
             after: Duration::from_secs(1),
         });
         assert_eq!(verdict::<UpdateFolder>(&Err(timeout)), Verdict::Return);
+    }
+
+    #[test]
+    fn certificate_and_name_resolution_failures_are_never_retried() {
+        let certificate = Error::Transport(transport::Error::Certificate {
+            endpoint: "exchange".to_owned(),
+            reason: "unknown issuer".to_owned(),
+        });
+        assert_eq!(verdict::<GetFolder>(&Err(certificate)), Verdict::Return);
+        let name = Error::Transport(transport::Error::NameNotResolved {
+            host: "exchange.contoso.invalid".to_owned(),
+            detail: "no such name".to_owned(),
+            url_key: Some("exchange.url"),
+        });
+        assert_eq!(verdict::<GetFolder>(&Err(name)), Verdict::Return);
+        // A handshake the server broke off, a refused or reset connection, a resolver that did
+        // not answer: these may pass, and reads are retried as before.
+        let handshake = Error::Transport(transport::Error::Tls {
+            endpoint: "exchange".to_owned(),
+            reason: "tls handshake failed: received fatal alert".to_owned(),
+        });
+        let retry = Verdict::Retry {
+            hint: None,
+            throttled: false,
+        };
+        assert_eq!(verdict::<GetFolder>(&Err(handshake)), retry);
+        assert_eq!(verdict::<GetFolder>(&Err(transport_error(false))), retry);
     }
 
     #[test]

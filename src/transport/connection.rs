@@ -6,6 +6,8 @@
 //! - a `Connection` is one TCP connection; dropping it closes the socket (the driver task is
 //!   aborted);
 //! - for TLS connections the server's `tls-server-end-point` value is captured at connect time;
+//! - the name is resolved by `resolve` before connecting, so a name that does not resolve is
+//!   told apart (permanent) from a resolver that did not answer (may pass);
 //! - `Authorization` values are marked sensitive and never logged.
 //!
 //! Entry types: [`Endpoint`] (where and how to connect), [`Connection`], [`RawResponse`].
@@ -24,12 +26,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
 use crate::transport::error::Error;
-use crate::transport::{Request, Response, retry_after, tls};
+use crate::transport::{Request, Response, resolve, retry_after, tls};
 
 /// Where the endpoint is and how to reach it; built once by `Transport::new`.
 pub(crate) struct Endpoint {
@@ -44,6 +45,8 @@ pub(crate) struct Endpoint {
     path_and_query: String,
     /// The SPN the NTLM target name names: `HTTP/<host>`.
     pub(crate) service_principal: String,
+    /// The configuration key of the url, for errors only changing it can fix.
+    url_key: Option<&'static str>,
     /// `Some` for https: the client configuration and the name rustls checks the certificate
     /// against.
     tls: Option<TlsTarget>,
@@ -94,6 +97,7 @@ impl Endpoint {
     /// [`Error::InvalidSettings`] when the URL is not http(s) with a host.
     pub(crate) fn new(
         url: &url::Url,
+        url_key: Option<&'static str>,
         tls_config: Option<Arc<rustls::ClientConfig>>,
         connect_timeout: Duration,
     ) -> Result<Endpoint, Error> {
@@ -138,6 +142,7 @@ impl Endpoint {
         Ok(Endpoint {
             display: format!("{}:{port}", host),
             service_principal: format!("HTTP/{connect_host}"),
+            url_key,
             connect_host,
             port,
             host_header,
@@ -169,7 +174,8 @@ impl Endpoint {
     /// Opens a TCP (and TLS) connection and starts its HTTP/1.1 driver, within the connect timeout.
     ///
     /// # Errors
-    /// [`Error::Connect`], [`Error::Tls`] or [`Error::Timeout`] with phase "connect".
+    /// [`Error::NameNotResolved`] or [`Error::Certificate`] (both permanent), [`Error::Connect`],
+    /// [`Error::Tls`] or [`Error::Timeout`] with phase "connect".
     pub(crate) async fn connect(&self, id: u64) -> Result<Connection, Error> {
         match tokio::time::timeout(self.connect_timeout, self.connect_inner(id)).await {
             Ok(result) => result,
@@ -182,11 +188,12 @@ impl Endpoint {
     }
 
     async fn connect_inner(&self, id: u64) -> Result<Connection, Error> {
-        let tcp = TcpStream::connect((self.connect_host.as_str(), self.port))
+        let addresses = resolve::resolve(&self.connect_host, self.port, self.url_key).await?;
+        let tcp = resolve::connect_any(&addresses)
             .await
             .map_err(|error| Error::Connect {
                 endpoint: self.display.clone(),
-                detail: format!("tcp connect: {error}"),
+                detail: "tcp connect".to_owned(),
                 request_sent: false,
                 source: Some(error),
             })?;
@@ -263,13 +270,15 @@ impl Endpoint {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>());
         match rustls_error {
-            Some(rustls_error) => Error::Tls {
-                endpoint: self.display.clone(),
-                reason: tls::describe_tls_error(rustls_error),
-            },
+            Some(rustls_error) => tls::handshake_error(
+                &self.display,
+                &self.connect_host,
+                self.url_key,
+                rustls_error,
+            ),
             None => Error::Connect {
                 endpoint: self.display.clone(),
-                detail: format!("connection lost during the tls handshake: {error}"),
+                detail: "connection lost during the tls handshake".to_owned(),
                 request_sent: false,
                 source: Some(error),
             },

@@ -32,10 +32,29 @@ pub enum Error {
         source: Option<std::io::Error>,
     },
 
-    /// The TLS handshake failed; `reason` says whether the certificate is untrusted, for another
-    /// name, expired, or what else went wrong.
+    /// The TLS handshake failed for a reason other than the certificate (the server ended it,
+    /// spoke no TLS, offered nothing we accept).
     #[error("tls with {endpoint} failed: {reason}")]
     Tls { endpoint: String, reason: String },
+
+    /// The server's certificate failed verification: not issued by a trusted CA, for another
+    /// name, expired or not yet valid, revoked. Permanent: the same certificate fails the same
+    /// way on every attempt, so it is never retried. `reason` says what is wrong and which key
+    /// or setting fixes it (`tls.ca_file`; for another name, `exchange.url`'s host).
+    #[error("the server certificate of {endpoint} is refused: {reason}")]
+    Certificate { endpoint: String, reason: String },
+
+    /// The host name does not resolve: the resolver answered that there is no such name, or it
+    /// is under the reserved `.invalid` top-level domain (RFC 6761, never resolves). Permanent,
+    /// never retried. A resolver that does not answer, or answers "try again", is a
+    /// [`Error::Connect`] and is retried.
+    #[error("{host} does not resolve ({detail}){}", correct_in(*.url_key))]
+    NameNotResolved {
+        host: String,
+        detail: String,
+        /// The configuration key of the url (`exchange.url`), named as the fix.
+        url_key: Option<&'static str>,
+    },
 
     /// `phase` ("connect" or "request") took longer than `after`.
     #[error("{phase} to {endpoint} timed out after {after:?}")]
@@ -65,6 +84,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// True when sending again cannot succeed until an operator changes something: a refused
+    /// certificate, a name that does not resolve, settings that cannot work. The retry loop of
+    /// `exchange` hands these back at once. Connection refused, reset and timeouts are not
+    /// permanent (a restarting IIS, a failover): they may pass.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Error::Certificate { .. }
+                | Error::NameNotResolved { .. }
+                | Error::InsecureBasic
+                | Error::InvalidSettings { .. }
+                | Error::CaFile { .. }
+        )
+    }
+
     /// True when the request certainly never reached the server (connect failed or timed out,
     /// TLS failed, or a fresh connection was closed before the request was written), so sending
     /// it again cannot apply it twice. False when it may have been sent.
@@ -72,8 +106,15 @@ impl Error {
         match self {
             Error::Connect { request_sent, .. } => !request_sent,
             Error::Timeout { phase, .. } => *phase == "connect",
-            Error::Tls { .. } => true,
+            Error::Tls { .. } | Error::Certificate { .. } | Error::NameNotResolved { .. } => true,
             _ => false,
         }
     }
+}
+
+/// ": correct the host name in KEY", or nothing when the url is not from a key.
+fn correct_in(url_key: Option<&'static str>) -> String {
+    url_key
+        .map(|key| format!(": correct the host name in {key}"))
+        .unwrap_or_default()
 }

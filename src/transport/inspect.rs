@@ -34,6 +34,7 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use crate::transport::connection::{Endpoint, PostHeaders};
 use crate::transport::error::Error;
+use crate::transport::resolve;
 use crate::transport::tls::{self, AcceptAnyCertificate, EndPointHash};
 use crate::transport::{Request, Settings};
 
@@ -41,38 +42,19 @@ use crate::transport::{Request, Settings};
 /// at most `timeout` for the resolver.
 ///
 /// # Errors
-/// [`Error::Connect`] with the resolver's error when the name does not resolve,
+/// [`Error::NameNotResolved`] when the resolver says there is no such name (the transport's
+/// own rule, `resolve`), [`Error::Connect`] with the resolver's error when it failed otherwise,
 /// [`Error::Timeout`] (phase "connect") when the resolver does not answer in time, or
 /// [`Error::InvalidSettings`] when the URL has no host or port.
 pub async fn resolve(url: &url::Url, timeout: Duration) -> Result<Vec<SocketAddr>, Error> {
     let (host, port) = host_and_port(url)?;
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let lookup = tokio::time::timeout(timeout, tokio::net::lookup_host((host.as_str(), port)))
+    tokio::time::timeout(timeout, resolve::resolve(&host, port, None))
         .await
         .map_err(|_| Error::Timeout {
             endpoint: format!("{host}:{port}"),
             phase: "connect",
             after: timeout,
-        })?;
-    let addresses: Vec<SocketAddr> = lookup
-        .map_err(|error| Error::Connect {
-            endpoint: format!("{host}:{port}"),
-            detail: format!("{host} does not resolve: {error}"),
-            request_sent: false,
-            source: Some(error),
         })?
-        .collect();
-    if addresses.is_empty() {
-        return Err(Error::Connect {
-            endpoint: format!("{host}:{port}"),
-            detail: format!("{host} resolves to no address"),
-            request_sent: false,
-            source: None,
-        });
-    }
-    Ok(addresses)
 }
 
 /// How a TCP connect to the endpoint went.
@@ -199,26 +181,31 @@ pub async fn inspect_tls(
         detail: format!("{host} is not a valid tls server name"),
     })?;
     let handshake = async {
-        let tcp = TcpStream::connect((host.as_str(), port))
+        let addresses = resolve::resolve(&host, port, None).await?;
+        let tcp = resolve::connect_any(&addresses)
             .await
             .map_err(|error| Error::Connect {
                 endpoint: endpoint.clone(),
-                detail: format!("tcp connect: {error}"),
+                detail: "tcp connect".to_owned(),
                 request_sent: false,
                 source: Some(error),
             })?;
         TlsConnector::from(Arc::new(config))
             .connect(server_name.clone(), tcp)
             .await
-            .map_err(|error| Error::Tls {
-                endpoint: endpoint.clone(),
-                reason: match error
+            .map_err(|error| {
+                match error
                     .get_ref()
                     .and_then(|inner| inner.downcast_ref::<rustls::Error>())
                 {
-                    Some(rustls_error) => tls::describe_tls_error(rustls_error),
-                    None => format!("connection lost during the tls handshake: {error}"),
-                },
+                    Some(rustls_error) => {
+                        tls::handshake_error(&endpoint, &host, None, rustls_error)
+                    }
+                    None => Error::Tls {
+                        endpoint: endpoint.clone(),
+                        reason: format!("connection lost during the tls handshake: {error}"),
+                    },
+                }
             })
     };
     let stream = match tokio::time::timeout(timeout, handshake).await {
@@ -352,7 +339,12 @@ pub async fn offered_schemes(settings: &Settings) -> Result<SchemesProbe, Error>
     } else {
         None
     };
-    let endpoint = Endpoint::new(&settings.url, tls_config, settings.connect_timeout)?;
+    let endpoint = Endpoint::new(
+        &settings.url,
+        settings.url_key,
+        tls_config,
+        settings.connect_timeout,
+    )?;
     let user_agent =
         HeaderValue::from_str(&settings.user_agent).map_err(|_| Error::InvalidSettings {
             detail: "user_agent is not a valid header value".to_owned(),

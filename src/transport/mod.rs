@@ -10,7 +10,10 @@
 //!   flight);
 //! - a rejected NTLM authenticate message is never retried with the same credentials on a fresh
 //!   handshake (repeated failures lock AD accounts): exactly one handshake per failed call;
-//! - passwords, `Authorization` values and NTLM tokens never reach logs, errors or `Debug`.
+//! - passwords, `Authorization` values and NTLM tokens never reach logs, errors or `Debug`;
+//! - a refused server certificate ([`Error::Certificate`]) and a name that does not resolve
+//!   ([`Error::NameNotResolved`]) are permanent ([`Error::is_permanent`]): one attempt, one TLS
+//!   handshake at most, and the message says once what is wrong and which key fixes it.
 //!
 //! Entry types: [`Transport`], [`Settings`], [`Credentials`], [`Request`], [`Response`],
 //! [`Stats`], [`Error`]; `inspect` holds the step-by-step diagnostics behind `ews-connector doctor`.
@@ -21,6 +24,7 @@ mod error;
 pub mod inspect;
 mod ntlm;
 mod pool;
+mod resolve;
 mod retry_after;
 mod tls;
 
@@ -55,6 +59,10 @@ pub enum AuthScheme {
 pub struct Settings {
     /// The EWS endpoint, `http` or `https`, for example `https://mail.contoso.example/EWS/Exchange.asmx`.
     pub url: url::Url,
+    /// The configuration key `url` comes from (`exchange.url`), named in the errors that only
+    /// changing it can fix: a host name that does not resolve, a certificate for another name.
+    /// `None` where the url is not the operator's (an Autodiscover candidate).
+    pub url_key: Option<&'static str>,
     /// NTLM or Basic.
     pub auth: AuthScheme,
     /// Extra PEM trust anchors on top of the system roots (an internal CA, or the server's own
@@ -63,7 +71,7 @@ pub struct Settings {
     /// Send the `tls-server-end-point` channel binding in NTLM (Extended Protection). Needed
     /// when IIS requires it (Exchange 2019 CU14+ back ends); harmless otherwise.
     pub channel_binding: bool,
-    /// Lab only: accept any server certificate. A warning is logged when the transport is built.
+    /// Lab only: accept any server certificate (`config` warns about it at every start).
     pub danger_accept_invalid_certs: bool,
     /// Lab only: allow Basic on plain http.
     pub danger_allow_basic_over_http: bool,
@@ -79,12 +87,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Settings with defaults: channel binding on, no lab flags, 10 s connect, 100 s request
-    /// (the EWS Managed API's default), 10 connections per account (Microsoft's advice for
-    /// concurrent EWS requests per account), `User-Agent: ews-connector/<version>`.
+    /// Settings with defaults: the url from `exchange.url`, channel binding on, no lab flags,
+    /// 10 s connect, 100 s request (the EWS Managed API's default), 10 connections per account
+    /// (Microsoft's advice for concurrent EWS requests per account),
+    /// `User-Agent: ews-connector/<version>`.
     pub fn new(url: url::Url, auth: AuthScheme) -> Settings {
         Settings {
             url,
+            url_key: Some("exchange.url"),
             auth,
             ca_file: None,
             channel_binding: true,
@@ -107,6 +117,7 @@ impl std::fmt::Debug for Settings {
         formatter
             .debug_struct("Settings")
             .field("url", &url.as_str())
+            .field("url_key", &self.url_key)
             .field("auth", &self.auth)
             .field("ca_file", &self.ca_file)
             .field("channel_binding", &self.channel_binding)
@@ -230,9 +241,6 @@ impl Transport {
                 detail: "user_agent is not a valid header value".to_owned(),
             })?;
         let tls_config = if settings.url.scheme() == "https" {
-            if settings.danger_accept_invalid_certs {
-                tracing::warn!(url = %settings.url, "tls certificate verification is OFF (danger_accept_invalid_certs): lab use only");
-            }
             Some(Arc::new(tls::client_config(
                 settings.ca_file.as_deref(),
                 settings.danger_accept_invalid_certs,
@@ -240,7 +248,12 @@ impl Transport {
         } else {
             None
         };
-        let endpoint = Endpoint::new(&settings.url, tls_config, settings.connect_timeout)?;
+        let endpoint = Endpoint::new(
+            &settings.url,
+            settings.url_key,
+            tls_config,
+            settings.connect_timeout,
+        )?;
         Ok(Transport {
             inner: Arc::new(Inner {
                 pool: Pool::new(settings.max_connections_per_account),
@@ -263,7 +276,8 @@ impl Transport {
     ///
     /// # Errors
     /// [`Error::AuthRejected`] after exactly one rejected handshake (or one rejected Basic
-    /// request); [`Error::Connect`], [`Error::Tls`], [`Error::Timeout`], [`Error::Protocol`].
+    /// request); [`Error::Certificate`] and [`Error::NameNotResolved`] (permanent);
+    /// [`Error::Connect`], [`Error::Tls`], [`Error::Timeout`], [`Error::Protocol`].
     pub async fn post(
         &self,
         credentials: &Credentials,

@@ -9,10 +9,12 @@
 //! - the configuration is rebuilt from `ca_file` on SIGHUP (`Transport::reload_trust`) and
 //!   swapped in only when it is usable; it is read once per new connection, so open connections
 //!   keep their session and a bad file never drops trust;
+//! - a certificate the verifier refuses is `Error::Certificate`, which is permanent (never
+//!   retried), and its reason names what to fix (`tls.ca_file`, the url's key for a wrong name);
 //! - `tls-server-end-point` hashes the server certificate DER with the hash of its signature
 //!   algorithm, MD5 and SHA-1 (and algorithms without a hash) mapped to SHA-256.
 //!
-//! Entry points: [`client_config`], [`tls_server_end_point`], [`describe_tls_error`].
+//! Entry points: [`client_config`], [`tls_server_end_point`], [`handshake_error`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -131,37 +133,87 @@ pub(crate) fn end_point_hash_for(certificate_der: &[u8]) -> Result<EndPointHash,
     })
 }
 
-/// Explains a failed TLS handshake in words an operator can act on.
-pub(crate) fn describe_tls_error(error: &rustls::Error) -> String {
+/// The error for a failed TLS handshake with `host`: [`Error::Certificate`] (permanent, never
+/// retried) when the verifier refused the server's certificate, [`Error::Tls`] for anything else.
+pub(crate) fn handshake_error(
+    endpoint: &str,
+    host: &str,
+    url_key: Option<&str>,
+    error: &rustls::Error,
+) -> Error {
     match error {
-        rustls::Error::InvalidCertificate(certificate_error) => match certificate_error {
-            CertificateError::UnknownIssuer => {
-                "server certificate is not trusted (unknown issuer): add its CA to ca_file"
-                    .to_owned()
-            }
-            // Seen when a trusted root shares the issuer's name but not its key (a self-signed
-            // "CN=localhost" server certificate on a machine that trusts another one).
-            CertificateError::BadSignature => {
-                "server certificate is not trusted (its signature does not \
-                 verify against the trusted issuer of that name): add its CA to ca_file"
-                    .to_owned()
-            }
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                format!(
-                    "server certificate does not match the host name of the url ({certificate_error})"
-                )
-            }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                format!("server certificate has expired ({certificate_error})")
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                format!("server certificate is not valid yet ({certificate_error})")
-            }
-            CertificateError::Revoked => "server certificate is revoked".to_owned(),
-            other => format!("server certificate rejected: {other}"),
+        rustls::Error::InvalidCertificate(certificate_error) => Error::Certificate {
+            endpoint: endpoint.to_owned(),
+            reason: describe_certificate_error(host, url_key, certificate_error),
         },
-        other => format!("tls handshake failed: {other}"),
+        other => Error::Tls {
+            endpoint: endpoint.to_owned(),
+            reason: format!("tls handshake failed: {other}"),
+        },
     }
+}
+
+/// Explains a refused server certificate in words an operator can act on: what is wrong, once,
+/// and the key or setting that fixes it (`url_key` is the key the host comes from).
+pub(crate) fn describe_certificate_error(
+    host: &str,
+    url_key: Option<&str>,
+    error: &CertificateError,
+) -> String {
+    let wrong_name = |names: &str| match url_key {
+        Some(key) => format!(
+            "it is for {names}, not for {host}, the host of {key}: write a name the certificate holds in {key}, or have the server present a certificate for {host}"
+        ),
+        None => format!(
+            "it is for {names}, not for {host}: the server must present a certificate for {host}"
+        ),
+    };
+    match error {
+        CertificateError::UnknownIssuer => "it is not issued by a trusted CA (unknown issuer): add the CA certificate that issued it to the PEM file named by tls.ca_file".to_owned(),
+        // Seen when a trusted root shares the issuer's name but not its key (a self-signed
+        // "CN=localhost" server certificate on a machine that trusts another one).
+        CertificateError::BadSignature => "its signature does not verify against the trusted CA of that name (another key under the same name): add the CA certificate that really issued it to the PEM file named by tls.ca_file".to_owned(),
+        CertificateError::NotValidForNameContext { presented, .. } if presented.is_empty() => {
+            wrong_name("no host name (it has no subjectAltName)")
+        }
+        CertificateError::NotValidForNameContext { presented, .. } => {
+            let names: Vec<&str> = presented.iter().map(|name| bare_name(name)).collect();
+            wrong_name(&names.join(", "))
+        }
+        CertificateError::NotValidForName => wrong_name("other names"),
+        CertificateError::ExpiredContext { not_after, .. } => format!(
+            "it expired on {}: renew Exchange's certificate (Get-ExchangeCertificate | fl Subject,NotAfter); no tls.ca_file makes an expired certificate valid",
+            date(*not_after)
+        ),
+        CertificateError::Expired => "it has expired: renew Exchange's certificate (Get-ExchangeCertificate | fl Subject,NotAfter); no tls.ca_file makes an expired certificate valid".to_owned(),
+        CertificateError::NotValidYetContext { not_before, .. } => format!(
+            "it is valid only from {}: check this host's clock (timedatectl), or wait for that date",
+            date(*not_before)
+        ),
+        CertificateError::NotValidYet => "it is not valid yet: check this host's clock (timedatectl), or wait for the certificate's start date".to_owned(),
+        CertificateError::Revoked => "it is revoked: have Exchange present a new certificate".to_owned(),
+        other => format!(
+            "{other}: check the certificate Exchange presents and the CA in tls.ca_file"
+        ),
+    }
+}
+
+/// A name as the verifier lists it (`DnsName("mail.contoso.example")`, `IpAddress(10.0.0.1)`),
+/// without the wrapper.
+fn bare_name(presented: &str) -> &str {
+    match presented.split_once('(') {
+        Some((_, rest)) => rest.strip_suffix(')').unwrap_or(rest).trim_matches('"'),
+        None => presented,
+    }
+}
+
+/// A certificate time as an RFC 3339 UTC timestamp.
+fn date(time: UnixTime) -> String {
+    i64::try_from(time.as_secs())
+        .ok()
+        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+        .map(|time| time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| format!("{} (unix time)", time.as_secs()))
 }
 
 fn hash_from_digest_oid(oid: &str) -> EndPointHash {
