@@ -143,6 +143,8 @@ fn api_state(exchange_settings: exchange::Settings) -> (AppState, Arc<Exchange>)
             impersonation: true,
             principal: PRINCIPAL.to_owned(),
             required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
         },
         None,
     ));
