@@ -214,6 +214,39 @@ async fn config_check_masks_secrets_and_names_bad_keys() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+#[tokio::test]
+async fn config_check_refuses_move_to_deleted_items_for_a_delegate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "https://mail.contoso.example/EWS/Exchange.asmx",
+        SVC_PASSWORD,
+        "",
+    );
+    let with_push = std::fs::read_to_string(&config).unwrap()
+        + "\n[push]\ndelete_type = \"MoveToDeletedItems\"\n";
+    std::fs::write(&config, &with_push).unwrap();
+    let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("push.delete_type"), "{all}");
+    assert!(stderr.contains("Deleted Items"), "{all}");
+    assert!(stderr.contains("SoftDelete"), "{all}");
+    assert_no_secret(&all, SVC_PASSWORD);
+
+    // The same file with impersonation is accepted.
+    let impersonating = with_push.replace("access = \"delegate\"", "access = \"impersonation\"");
+    std::fs::write(&config, impersonating).unwrap();
+    let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("delete_type = \"MoveToDeletedItems\""),
+        "{}",
+        text(&output)
+    );
+}
+
 #[test]
 fn the_sample_configuration_in_deploy_uses_valid_keys() {
     let dir = tempfile::tempdir().unwrap();

@@ -556,6 +556,7 @@ pub(crate) fn message_text(code: &str) -> &'static str {
         "ErrorChangeKeyRequiredForWriteOperations" => {
             "A change key is required for this write operation."
         }
+        "ErrorCannotDeleteObject" => "The object cannot be deleted.",
         "ErrorNotDelegate" => "The specified user is not a delegate for the mailbox.",
         "ErrorDelegateAlreadyExists" => "The user is already a delegate for the mailbox.",
         "ErrorDelegateNoUser" => "The delegate does not map to a user in the Active Directory.",
