@@ -195,7 +195,11 @@ impl ResponseCode {
             | C::ErrorSubscriptionAccessDenied
             | C::ErrorTokenSerializationDenied
             | C::ErrorPasswordChangeRequired => ErrorKind::AccessDenied,
-            C::ErrorIrresolvableConflict | C::ErrorStaleObject => ErrorKind::Conflict,
+            // A write refused for its ChangeKey, stale or missing (Microsoft's ResponseCode
+            // reference lists both for UpdateFolder): re-read and write again.
+            C::ErrorIrresolvableConflict
+            | C::ErrorStaleObject
+            | C::ErrorChangeKeyRequiredForWriteOperations => ErrorKind::Conflict,
             C::ErrorSchemaValidation
             | C::ErrorInvalidServerVersion
             | C::ErrorIncorrectSchemaVersion
@@ -210,7 +214,6 @@ impl ResponseCode {
             | C::ErrorInvalidDelegateUserId
             | C::ErrorInvalidDelegatePermission
             | C::ErrorChangeKeyRequired
-            | C::ErrorChangeKeyRequiredForWriteOperations
             | C::ErrorInvalidChangeKey
             | C::ErrorInvalidExchangeImpersonationHeaderData
             | C::ErrorMissingEmailAddress
@@ -347,6 +350,10 @@ mod tests {
             ("ErrorImpersonateUserDenied", ErrorKind::ImpersonationDenied),
             ("ErrorAccessDenied", ErrorKind::AccessDenied),
             ("ErrorIrresolvableConflict", ErrorKind::Conflict),
+            (
+                "ErrorChangeKeyRequiredForWriteOperations",
+                ErrorKind::Conflict,
+            ),
             ("ErrorSchemaValidation", ErrorKind::Invalid),
             ("ErrorInvalidIdMalformed", ErrorKind::Invalid),
             ("ErrorInternalServerError", ErrorKind::Fatal),

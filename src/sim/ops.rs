@@ -234,6 +234,19 @@ fn folder_answer(operation: &str, messages: Vec<Result<String, &'static str>>) -
     Answer::ok(render::folder_response(operation, &rendered))
 }
 
+/// A GetFolder or UpdateFolder answer whose one response message is the error `code` (the
+/// `message_error` fault); `None` for other operations.
+pub(crate) fn folder_error_answer(operation: &str, code: &str) -> Option<Answer> {
+    if !["GetFolder", "UpdateFolder"].contains(&operation) {
+        return None;
+    }
+    if let Some(fixture) = render::static_message_error(operation, code) {
+        return Some(Answer::ok(fixture.to_string()));
+    }
+    let message = render::error_message(operation, code);
+    Some(Answer::ok(render::folder_response(operation, &[message])))
+}
+
 /// Finds the calendar a `t:DistinguishedFolderId` or `t:FolderId` names.
 pub(crate) fn locate_folder<'a>(
     state: &'a SimState,
