@@ -89,6 +89,13 @@ async fn rendered_answers_validate_against_the_schema() {
             envelope(Some(ALICE), &update("stale")),
         ),
         (
+            "get_folder_alias_by_delegate_access",
+            envelope(
+                None,
+                &folder_ids_body().replace("plain@contoso.example", "grace@contoso.example"),
+            ),
+        ),
+        (
             "get_delegate_with_permissions",
             envelope(
                 Some(ALICE),
@@ -160,6 +167,10 @@ async fn rendered_answers_validate_against_the_schema() {
         (
             "fault_invalid_request",
             envelope(Some(ALICE), "<m:ResolveNames/>"),
+        ),
+        (
+            "fault_non_primary_smtp_address",
+            get_folder_impersonating("grace@contoso.example"),
         ),
     ];
     let directory = tempfile::tempdir().unwrap();

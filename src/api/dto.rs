@@ -19,6 +19,9 @@ pub struct AccessBody {
     pub ews_response_code: Option<String>,
     pub detail: Option<String>,
     pub checked_at: String,
+    /// The mailbox's primary SMTP address when `mailbox` is another of its addresses: Exchange
+    /// named it, and the check (and any grant, revoke or push) is made for it.
+    pub primary_smtp_address: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -72,6 +75,7 @@ impl From<&CheckReport> for AccessBody {
             ews_response_code: report.ews_response_code.clone(),
             detail: report.detail.clone(),
             checked_at: rfc3339(&report.checked_at),
+            primary_smtp_address: report.primary_smtp_address.clone(),
         }
     }
 }

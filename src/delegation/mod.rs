@@ -18,6 +18,7 @@
 
 pub mod batch;
 mod change;
+mod identity;
 mod level;
 pub mod lock;
 mod mailbox;
@@ -161,6 +162,9 @@ pub struct CheckReport {
     /// A sentence for people.
     pub detail: Option<String>,
     pub checked_at: DateTime<Utc>,
+    /// The primary SMTP address Exchange named when `mailbox` was another of its addresses (an
+    /// alias); the check was then made for it. `None` when `mailbox` is the primary one.
+    pub primary_smtp_address: Option<String>,
 }
 
 /// The connector or Exchange as a whole failed; nothing definite is known about the mailbox.
@@ -260,13 +264,10 @@ impl Delegation {
         &self.settings
     }
 
-    /// Checks whether the service account can push to `mailbox`'s calendar.
-    ///
-    /// # Errors
-    /// When the connector or Exchange as a whole failed (credentials, network, throttling,
-    /// an unreadable answer); a refusal about this mailbox is a report instead.
+    /// The check itself; [`Delegation::check`] adds what Exchange said about the mailbox's
+    /// identity (`identity`).
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
-    pub async fn check(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
+    async fn check_calendar(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
         let settings = &self.settings;
         let service_account = self.exchange.account_for(mailbox.as_str()).smtp.clone();
         let mut report = CheckReport {
@@ -290,6 +291,7 @@ impl Delegation {
             ews_response_code: None,
             detail: None,
             checked_at: Utc::now(),
+            primary_smtp_address: None,
         };
 
         // 1. Open the calendar the way pushes will: as the owner or as the service account.

@@ -122,6 +122,12 @@ impl MessageXml {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// `t:Value Name="Primary"`: the mailbox's primary SMTP address, sent with
+    /// `ErrorNonPrimarySmtpAddress` when a request named one of its other addresses.
+    pub fn primary_smtp_address(&self) -> Option<&str> {
+        self.value("Primary").filter(|value| !value.is_empty())
+    }
 }
 
 /// `t:ServerVersionInfo` from the response header (faults usually come without it).
@@ -301,8 +307,12 @@ pub(crate) fn parse_response_error(
         class,
         response_code: ResponseCode::parse(&response_code.text),
         message_text: message.child_text(MESSAGES_NS, "MessageText"),
+        // By local name: Exchange writes it as `m:MessageXml`, but a fault's detail carries it
+        // in the errors or types namespace, and proxies have been seen to re-prefix it.
         message_xml: message
-            .child(MESSAGES_NS, "MessageXml")
+            .children
+            .iter()
+            .find(|child| child.name == "MessageXml")
             .map(parse_message_xml)
             .unwrap_or_default(),
     })
@@ -333,6 +343,35 @@ pub(crate) fn is_server_version_info(element: &Element) -> bool {
 mod tests {
     use super::*;
     use crate::ews::xml::parse;
+
+    #[test]
+    fn message_xml_is_read_in_any_namespace() {
+        for (prefix, namespace) in [
+            (
+                "x",
+                "http://schemas.microsoft.com/exchange/services/2006/messages",
+            ),
+            (
+                "e",
+                "http://schemas.microsoft.com/exchange/services/2006/errors",
+            ),
+            (
+                "y",
+                "http://schemas.microsoft.com/exchange/services/2006/types",
+            ),
+        ] {
+            let xml = format!(
+                r#"<m:M xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:{prefix}="{namespace}" ResponseClass="Error"><m:MessageText>x</m:MessageText><m:ResponseCode>ErrorNonPrimarySmtpAddress</m:ResponseCode><{prefix}:MessageXml><t:Value Name="Primary">s.jansen@uni.example</t:Value></{prefix}:MessageXml></m:M>"#
+            );
+            let element = parse(xml.as_bytes()).unwrap();
+            let error = parse_response_error(&element, ResponseClass::Error).unwrap();
+            assert_eq!(
+                error.message_xml.primary_smtp_address(),
+                Some("s.jansen@uni.example"),
+                "{prefix}"
+            );
+        }
+    }
 
     #[test]
     fn kind_table_groups_the_codes_callers_act_on() {

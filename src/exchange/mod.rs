@@ -20,6 +20,7 @@
 
 mod accounts;
 pub mod autodiscover;
+pub mod notes;
 mod retry;
 
 use std::collections::BTreeMap;
@@ -121,12 +122,52 @@ pub enum ActAs<'a> {
     ServiceAccount(&'a str),
 }
 
-impl ActAs<'_> {
-    pub fn mailbox(&self) -> &str {
+impl<'a> ActAs<'a> {
+    pub fn mailbox(&self) -> &'a str {
         match self {
             ActAs::Owner(mailbox) | ActAs::ServiceAccount(mailbox) => mailbox,
         }
     }
+
+    /// The same identity for another mailbox address.
+    fn for_mailbox<'b>(&self, mailbox: &'b str) -> ActAs<'b> {
+        match self {
+            ActAs::Owner(_) => ActAs::Owner(mailbox),
+            ActAs::ServiceAccount(_) => ActAs::ServiceAccount(mailbox),
+        }
+    }
+}
+
+/// Whether a primary address that Exchange named may be sent on: it goes into the
+/// `X-AnchorMailbox` header and the impersonation header, so one `local@domain` of printable
+/// characters without spaces, angle brackets or quotes, at most 320 bytes.
+fn plausible_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    address.len() <= 320
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && address
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
+}
+
+/// The primary address of an `ErrorNonPrimarySmtpAddress` (a SOAP fault, or the first failed
+/// response message), from its `MessageXml`.
+fn primary_named<O: Operation>(result: &Result<Answer<O::Response>, Error>) -> Option<String> {
+    let (code, message_xml) = match result {
+        Err(Error::Fault(fault)) => (&fault.response_code, &fault.message_xml),
+        Ok(answer) => {
+            let error = *O::response_errors(&answer.response).first()?;
+            (&error.response_code, &error.message_xml)
+        }
+        Err(_) => return None,
+    };
+    (*code == ResponseCode::ErrorNonPrimarySmtpAddress)
+        .then(|| message_xml.primary_smtp_address().map(str::to_owned))
+        .flatten()
 }
 
 /// A decoded answer and who asked.
@@ -492,8 +533,40 @@ impl Exchange {
     /// # Errors
     /// See [`Error`]; item-level errors are inside the returned answer. When the budget runs
     /// out, [`Error::GaveUp`] wraps the last failure and carries a `retry_after`.
+    ///
+    /// A mailbox named by one of its other addresses is answered `ErrorNonPrimarySmtpAddress`
+    /// with the primary address in `MessageXml`: the call is then sent once more for that
+    /// primary address (never twice, and never to an address it was not given), and the answer
+    /// is the second call's, and the request's [`notes`] remember the primary address.
     #[tracing::instrument(skip(self, operation), fields(operation = O::NAME, mailbox = act_as.mailbox()))]
     pub async fn call<O: Operation>(
+        &self,
+        act_as: ActAs<'_>,
+        operation: &O,
+    ) -> Result<Answer<O::Response>, Error> {
+        let asked = act_as.mailbox();
+        if let Some(primary) = notes::followed_primary(asked) {
+            let mut retargeted = operation.clone();
+            retargeted.retarget(asked, &primary);
+            return self
+                .call_once(act_as.for_mailbox(&primary), &retargeted)
+                .await;
+        }
+        let result = self.call_once(act_as, operation).await;
+        let Some(primary) = primary_named::<O>(&result)
+            .filter(|primary| !primary.eq_ignore_ascii_case(asked) && plausible_address(primary))
+        else {
+            return result;
+        };
+        tracing::info!(asked, primary = %primary, "exchange named the primary address; sending once more for it");
+        notes::note_followed(asked, &primary);
+        let mut retargeted = operation.clone();
+        retargeted.retarget(asked, &primary);
+        self.call_once(act_as.for_mailbox(&primary), &retargeted)
+            .await
+    }
+
+    async fn call_once<O: Operation>(
         &self,
         act_as: ActAs<'_>,
         operation: &O,
@@ -765,6 +838,28 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_plain_address_from_exchange_is_followed() {
+        assert!(plausible_address("sanne.jansen@uni.example"));
+        for bad in [
+            "",
+            "no-at-sign",
+            "@uni.example",
+            "s.jansen@",
+            "a@b@uni.example",
+            "s jansen@uni.example",
+            "s.jansen@uni.example\r\nX-Injected: 1",
+            "<s.jansen@uni.example>",
+            "s.jansen@uni.example,other@uni.example",
+        ] {
+            assert!(!plausible_address(bad), "{bad:?}");
+        }
+        assert!(!plausible_address(&format!(
+            "{}@uni.example",
+            "a".repeat(320)
+        )));
+    }
 
     fn connect(request_sent: bool) -> Error {
         Error::Transport(transport::Error::Connect {

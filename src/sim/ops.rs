@@ -97,17 +97,50 @@ pub(crate) fn target_mailbox(request: &SoapRequest) -> Option<String> {
         Some(ConnectingSid::PrincipalName(upn)) => return Some(upn.to_ascii_lowercase()),
         _ => {}
     }
-    fn find(element: &Element) -> Option<String> {
-        if element.name == "Mailbox"
-            && (element.namespace == MESSAGES_NS || element.namespace == TYPES_NS)
-        {
-            if let Some(address) = element.child(TYPES_NS, "EmailAddress") {
-                return Some(address.trimmed_text().to_ascii_lowercase());
-            }
+    body_mailbox(&request.operation)
+}
+
+/// The first `t:Mailbox/t:EmailAddress` or `m:Mailbox/t:EmailAddress` in a body, lower-cased.
+fn body_mailbox(element: &Element) -> Option<String> {
+    if element.name == "Mailbox"
+        && (element.namespace == MESSAGES_NS || element.namespace == TYPES_NS)
+    {
+        if let Some(address) = element.child(TYPES_NS, "EmailAddress") {
+            return Some(address.trimmed_text().to_ascii_lowercase());
         }
-        element.children.iter().find_map(find)
     }
-    find(&request.operation)
+    element.children.iter().find_map(body_mailbox)
+}
+
+/// The answer for a folder or item request whose `t:Mailbox` names a mailbox by an alias
+/// (`ErrorNonPrimarySmtpAddress` with the primary address): one per-message error per input.
+/// `None` otherwise (delegate operations answer as before).
+fn identity_answer(state: &SimState, operation: &Element) -> Option<Answer> {
+    const INPUTS: [(&str, &str); 7] = [
+        ("GetFolder", "FolderIds"),
+        ("UpdateFolder", "FolderChanges"),
+        ("FindItem", "ParentFolderIds"),
+        ("GetItem", "ItemIds"),
+        ("CreateItem", "Items"),
+        ("UpdateItem", "ItemChanges"),
+        ("DeleteItem", "ItemIds"),
+    ];
+    let (name, inputs) = INPUTS.iter().find(|(name, _)| *name == operation.name)?;
+    let count = operation
+        .child(MESSAGES_NS, inputs)
+        .map_or(1, |inputs| inputs.children.len());
+    let named = body_mailbox(operation)?;
+    if state.mailboxes.contains_key(&named) {
+        return None;
+    }
+    state.mailbox_by_alias(&named).map(|mailbox| {
+        Answer::ok(render::message_errors_with_value(
+            name,
+            "ErrorNonPrimarySmtpAddress",
+            ("Primary", &mailbox.smtp),
+            count,
+        ))
+    })
 }
 
 /// Who is acting: the authenticated account and, under impersonation, the impersonated mailbox.
@@ -170,6 +203,22 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
                 ),
             };
             let Some(mailbox) = found else {
+                // An alias in the header: Exchange refuses the header and names the primary.
+                if let ConnectingSid::PrimarySmtpAddress(smtp) | ConnectingSid::SmtpAddress(smtp) =
+                    connecting
+                {
+                    if let Some(aliased) = state.mailbox_by_alias(&smtp.to_ascii_lowercase()) {
+                        return Answer {
+                            status: 500,
+                            body: render::soap_fault_with_value(
+                                "ErrorNonPrimarySmtpAddress",
+                                "Primary",
+                                &aliased.smtp,
+                            ),
+                            items: 0,
+                        };
+                    }
+                }
                 return Answer::fault(unknown_code);
             };
             let target = mailbox.smtp.to_ascii_lowercase();
@@ -185,6 +234,9 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
             }
         }
     };
+    if let Some(answer) = identity_answer(state, operation) {
+        return answer;
+    }
     match operation.name.as_str() {
         "GetFolder" => get_folder(state, &actor, operation),
         "UpdateFolder" => update_folder(state, &actor, operation),

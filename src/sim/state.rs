@@ -447,6 +447,9 @@ pub(crate) struct Delegate {
 #[derive(Clone, Debug)]
 pub(crate) struct Mailbox {
     pub smtp: String,
+    /// Other addresses of the mailbox (lower-cased): a request naming one gets
+    /// `ErrorNonPrimarySmtpAddress` with `smtp` in `MessageXml`.
+    pub aliases: Vec<String>,
     pub moving: bool,
     pub store_unavailable: bool,
     pub folder_id: String,
@@ -630,6 +633,13 @@ impl SimState {
     }
 
     /// Finds a directory entry by SID.
+    /// The mailbox one of whose other addresses is `address` (lower-cased).
+    pub(crate) fn mailbox_by_alias(&self, address: &str) -> Option<&Mailbox> {
+        self.mailboxes
+            .values()
+            .find(|mailbox| mailbox.aliases.iter().any(|alias| alias == address))
+    }
+
     pub(crate) fn directory_by_sid(&self, sid: &str) -> Option<&DirectoryEntry> {
         self.directory
             .values()
@@ -787,6 +797,8 @@ struct MailboxFile {
     smtp: String,
     display_name: Option<String>,
     sid: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
     #[serde(default)]
     moving: bool,
     #[serde(default)]
@@ -988,6 +1000,11 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
             .unwrap_or_else(|| change_key_for(&folder_id, 1));
         let mailbox = Mailbox {
             smtp: mailbox_file.smtp.clone(),
+            aliases: mailbox_file
+                .aliases
+                .iter()
+                .map(|alias| alias.to_ascii_lowercase())
+                .collect(),
             moving: mailbox_file.moving,
             store_unavailable: mailbox_file.store_unavailable,
             parent_folder_id: generated_folder_id(&mailbox_file.smtp, "root"),
@@ -1015,6 +1032,18 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
                 )));
             }
             state.store_item(&mailbox_file.smtp, item)?;
+        }
+    }
+    // An alias is one mailbox's other address: never a primary address, never two mailboxes'.
+    let mut seen = std::collections::BTreeSet::new();
+    for mailbox in state.mailboxes.values() {
+        for alias in &mailbox.aliases {
+            if state.mailboxes.contains_key(alias) || !seen.insert(alias.clone()) {
+                return Err(Error::InvalidState(format!(
+                    "alias {alias} of {} is another mailbox's address or alias",
+                    mailbox.smtp
+                )));
+            }
         }
     }
     Ok(state)
