@@ -1,7 +1,8 @@
 //! Behaviours of real Exchange that the simulator models after Microsoft's documentation
 //! (docs/FIDELITY.md), each driven through the HTTP API against the simulator: a write refused
 //! for a missing ChangeKey is re-read and retried like a conflict; an alias is followed once to
-//! the primary address Exchange names.
+//! the primary address Exchange names; a mailbox moved to Exchange Online is reported with its
+//! MailboxGuid.
 
 mod common;
 
@@ -50,6 +51,8 @@ fn ews_requests(sim: &ews_connector::sim::SimHandle) -> u64 {
 
 const PRIMARY: &str = "granted@contoso.example";
 const ALIAS: &str = "grace@contoso.example";
+const MOVED: &str = "moved@contoso.example";
+const MOVED_GUID: &str = "8d2f6a41-3c5e-4b7a-9e10-5f4c2b1a0d93";
 
 fn principal_level(
     sim: &ews_connector::sim::SimHandle,
@@ -210,4 +213,38 @@ async fn a_push_to_an_alias_lands_in_the_primary_mailbox() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["result"], "unchanged", "{answer}");
     assert_eq!(setup.requests("CreateItem"), 1);
+}
+
+#[tokio::test]
+async fn a_mailbox_moved_to_exchange_online_is_reported_with_its_guid() {
+    let sim = start_sim(&sample_state()).await;
+    let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
+
+    let (status, body) = send(&api, reqwest::Method::GET, &access(MOVED), CHECK_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["mailbox"], MOVED);
+    assert_eq!(body["status"], "mailbox_not_found", "{body}");
+    assert_eq!(body["ready"], false);
+    assert_eq!(body["ewsResponseCode"], "ErrorNonExistentMailbox", "{body}");
+    assert_eq!(body["mailboxGuid"], MOVED_GUID, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Exchange Online") && detail.contains(MOVED_GUID),
+        "{detail}"
+    );
+
+    // A mailbox nobody knows has no guid, and says so as before.
+    let (_, body) = send(
+        &api,
+        reqwest::Method::GET,
+        &access("nobody@contoso.example"),
+        CHECK_TOKEN,
+    )
+    .await;
+    assert_eq!(body["status"], "mailbox_not_found", "{body}");
+    assert_eq!(body["mailboxGuid"], Value::Null, "{body}");
+    assert!(
+        !body["detail"].as_str().unwrap().contains("Exchange Online"),
+        "{body}"
+    );
 }

@@ -96,6 +96,10 @@ async fn rendered_answers_validate_against_the_schema() {
             ),
         ),
         (
+            "get_folder_moved_to_cloud",
+            get_folder_impersonating("moved@contoso.example"),
+        ),
+        (
             "get_delegate_with_permissions",
             envelope(
                 Some(ALICE),
@@ -302,6 +306,22 @@ async fn rendered_item_answers_validate_against_the_schema() {
         (
             "delete_item_mixed",
             envelope(Some(ALICE), &delete_items(&[&id, &id], true)),
+        ),
+        (
+            "create_item_moved_to_cloud",
+            envelope(
+                Some("moved@contoso.example"),
+                &create_items(
+                    &calendar_folder(None),
+                    Some("SendToNone"),
+                    &[pushed_item(
+                        "Lecture",
+                        "2025-03-04T08:00:00Z",
+                        "2025-03-04T10:00:00Z",
+                        "v:3",
+                    )],
+                ),
+            ),
         ),
     ];
     let directory = tempfile::tempdir().unwrap();

@@ -165,6 +165,9 @@ pub struct CheckReport {
     /// The primary SMTP address Exchange named when `mailbox` was another of its addresses (an
     /// alias); the check was then made for it. `None` when `mailbox` is the primary one.
     pub primary_smtp_address: Option<String>,
+    /// The `MailboxGuid` on-premises Exchange sent with `ErrorNonExistentMailbox`: the
+    /// directory knows the mailbox, no local database holds it (moved to Exchange Online).
+    pub mailbox_guid: Option<String>,
 }
 
 /// The connector or Exchange as a whole failed; nothing definite is known about the mailbox.
@@ -292,6 +295,7 @@ impl Delegation {
             detail: None,
             checked_at: Utc::now(),
             primary_smtp_address: None,
+            mailbox_guid: None,
         };
 
         // 1. Open the calendar the way pushes will: as the owner or as the service account.

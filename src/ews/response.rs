@@ -128,6 +128,13 @@ impl MessageXml {
     pub fn primary_smtp_address(&self) -> Option<&str> {
         self.value("Primary").filter(|value| !value.is_empty())
     }
+
+    /// `t:Value Name="MailboxGuid"`: sent by on-premises Exchange with `ErrorNonExistentMailbox`
+    /// when the directory still knows the mailbox but its database does not (a mailbox moved to
+    /// Exchange Online).
+    pub fn mailbox_guid(&self) -> Option<&str> {
+        self.value("MailboxGuid").filter(|value| !value.is_empty())
+    }
 }
 
 /// `t:ServerVersionInfo` from the response header (faults usually come without it).
@@ -370,6 +377,7 @@ mod tests {
                 Some("s.jansen@uni.example"),
                 "{prefix}"
             );
+            assert_eq!(error.message_xml.mailbox_guid(), None);
         }
     }
 

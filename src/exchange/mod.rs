@@ -138,6 +138,15 @@ impl<'a> ActAs<'a> {
     }
 }
 
+/// What an answer says about the mailbox's identity: the primary address of an
+/// `ErrorNonPrimarySmtpAddress`, the `MailboxGuid` of an `ErrorNonExistentMailbox`, from a SOAP
+/// fault or from the first failed response message.
+#[derive(Debug, Default)]
+struct IdentityHints {
+    primary: Option<String>,
+    mailbox_guid: Option<String>,
+}
+
 /// Whether a primary address that Exchange named may be sent on: it goes into the
 /// `X-AnchorMailbox` header and the impersonation header, so one `local@domain` of printable
 /// characters without spaces, angle brackets or quotes, at most 320 bytes.
@@ -154,20 +163,27 @@ fn plausible_address(address: &str) -> bool {
             .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
 }
 
-/// The primary address of an `ErrorNonPrimarySmtpAddress` (a SOAP fault, or the first failed
-/// response message), from its `MessageXml`.
-fn primary_named<O: Operation>(result: &Result<Answer<O::Response>, Error>) -> Option<String> {
+/// Reads [`IdentityHints`] from one call's result.
+fn what_exchange_said<O: Operation>(result: &Result<Answer<O::Response>, Error>) -> IdentityHints {
     let (code, message_xml) = match result {
         Err(Error::Fault(fault)) => (&fault.response_code, &fault.message_xml),
-        Ok(answer) => {
-            let error = *O::response_errors(&answer.response).first()?;
-            (&error.response_code, &error.message_xml)
-        }
-        Err(_) => return None,
+        Ok(answer) => match O::response_errors(&answer.response).first() {
+            Some(error) => (&error.response_code, &error.message_xml),
+            None => return IdentityHints::default(),
+        },
+        Err(_) => return IdentityHints::default(),
     };
-    (*code == ResponseCode::ErrorNonPrimarySmtpAddress)
-        .then(|| message_xml.primary_smtp_address().map(str::to_owned))
-        .flatten()
+    match code {
+        ResponseCode::ErrorNonPrimarySmtpAddress => IdentityHints {
+            primary: message_xml.primary_smtp_address().map(str::to_owned),
+            mailbox_guid: None,
+        },
+        ResponseCode::ErrorNonExistentMailbox => IdentityHints {
+            primary: None,
+            mailbox_guid: message_xml.mailbox_guid().map(str::to_owned),
+        },
+        _ => IdentityHints::default(),
+    }
 }
 
 /// A decoded answer and who asked.
@@ -537,7 +553,8 @@ impl Exchange {
     /// A mailbox named by one of its other addresses is answered `ErrorNonPrimarySmtpAddress`
     /// with the primary address in `MessageXml`: the call is then sent once more for that
     /// primary address (never twice, and never to an address it was not given), and the answer
-    /// is the second call's, and the request's [`notes`] remember the primary address.
+    /// is the second call's. Both that and a `MailboxGuid` sent with `ErrorNonExistentMailbox`
+    /// go into the request's [`notes`].
     #[tracing::instrument(skip(self, operation), fields(operation = O::NAME, mailbox = act_as.mailbox()))]
     pub async fn call<O: Operation>(
         &self,
@@ -553,7 +570,12 @@ impl Exchange {
                 .await;
         }
         let result = self.call_once(act_as, operation).await;
-        let Some(primary) = primary_named::<O>(&result)
+        let said = what_exchange_said::<O>(&result);
+        if let Some(guid) = said.mailbox_guid {
+            notes::note_mailbox_guid(&guid);
+        }
+        let Some(primary) = said
+            .primary
             .filter(|primary| !primary.eq_ignore_ascii_case(asked) && plausible_address(primary))
         else {
             return result;

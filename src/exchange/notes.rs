@@ -1,5 +1,6 @@
 //! What Exchange said about a mailbox's identity during one request, beyond the answer itself:
-//! the primary address it followed an alias to.
+//! the primary address it followed an alias to, and the `MailboxGuid` of a mailbox the
+//! on-premises directory knows but no local database holds (moved to Exchange Online).
 //!
 //! Invariant: notes are per request, never per process: [`collect`] opens a scope (a tokio
 //! task-local) around one domain call, `Exchange::call` writes into the scope it runs in, and a
@@ -22,6 +23,9 @@ pub struct MailboxNotes {
     /// (the address asked for, the primary SMTP address Exchange named for it) for each alias
     /// followed, in the order followed.
     pub followed: Vec<(String, String)>,
+    /// `MailboxGuid` from an `ErrorNonExistentMailbox`'s `MessageXml`: the directory knows the
+    /// mailbox but this Exchange organization does not hold it (it moved to Exchange Online).
+    pub mailbox_guid: Option<String>,
 }
 
 impl MailboxNotes {
@@ -63,6 +67,11 @@ pub(crate) fn note_followed(alias: &str, primary: &str) {
     });
 }
 
+/// Notes a `MailboxGuid` Exchange sent with `ErrorNonExistentMailbox` (no-op outside a scope).
+pub(crate) fn note_mailbox_guid(guid: &str) {
+    let _ = NOTES.try_with(|notes| notes.borrow_mut().mailbox_guid = Some(guid.to_owned()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +87,7 @@ mod tests {
                 followed_primary("ALIAS@contoso.example").as_deref(),
                 Some("primary@contoso.example")
             );
+            note_mailbox_guid("0b6c1b36-1d3a-4a8e-9f0e-3c1f0a1b2c3d");
         })
         .await;
         assert_eq!(
@@ -86,6 +96,10 @@ mod tests {
                 "Alias@contoso.example".to_owned(),
                 "primary@contoso.example".to_owned()
             )]
+        );
+        assert_eq!(
+            notes.mailbox_guid.as_deref(),
+            Some("0b6c1b36-1d3a-4a8e-9f0e-3c1f0a1b2c3d")
         );
         let ((), fresh) = collect(async {}).await;
         assert_eq!(fresh, MailboxNotes::default());

@@ -112,10 +112,11 @@ fn body_mailbox(element: &Element) -> Option<String> {
     element.children.iter().find_map(body_mailbox)
 }
 
-/// The answer for a folder or item request whose `t:Mailbox` names a mailbox by an alias
-/// (`ErrorNonPrimarySmtpAddress` with the primary address): one per-message error per input.
-/// `None` otherwise (delegate operations answer as before).
-fn identity_answer(state: &SimState, operation: &Element) -> Option<Answer> {
+/// The answer for a folder or item request that names a mailbox by an alias
+/// (`ErrorNonPrimarySmtpAddress` with the primary address) or a mailbox that moved to
+/// Exchange Online (`ErrorNonExistentMailbox` with its `MailboxGuid`): one per-message error
+/// per input. `None` when the request names neither (delegate operations answer as before).
+fn identity_answer(state: &SimState, actor: &Actor, operation: &Element) -> Option<Answer> {
     const INPUTS: [(&str, &str); 7] = [
         ("GetFolder", "FolderIds"),
         ("UpdateFolder", "FolderChanges"),
@@ -129,18 +130,33 @@ fn identity_answer(state: &SimState, operation: &Element) -> Option<Answer> {
     let count = operation
         .child(MESSAGES_NS, inputs)
         .map_or(1, |inputs| inputs.children.len());
-    let named = body_mailbox(operation)?;
-    if state.mailboxes.contains_key(&named) {
-        return None;
+    let moved = |mailbox: &Mailbox| {
+        mailbox.moved_to_cloud.as_deref().map(|guid| {
+            Answer::ok(render::message_errors_with_value(
+                name,
+                "ErrorNonExistentMailbox",
+                ("MailboxGuid", guid),
+                count,
+            ))
+        })
+    };
+    if actor.impersonated {
+        if let Some(answer) = state.mailboxes.get(&actor.smtp).and_then(moved) {
+            return Some(answer);
+        }
     }
-    state.mailbox_by_alias(&named).map(|mailbox| {
-        Answer::ok(render::message_errors_with_value(
-            name,
-            "ErrorNonPrimarySmtpAddress",
-            ("Primary", &mailbox.smtp),
-            count,
-        ))
-    })
+    let named = body_mailbox(operation)?;
+    match state.mailboxes.get(&named) {
+        Some(mailbox) => moved(mailbox),
+        None => state.mailbox_by_alias(&named).map(|mailbox| {
+            Answer::ok(render::message_errors_with_value(
+                name,
+                "ErrorNonPrimarySmtpAddress",
+                ("Primary", &mailbox.smtp),
+                count,
+            ))
+        }),
+    }
 }
 
 /// Who is acting: the authenticated account and, under impersonation, the impersonated mailbox.
@@ -234,7 +250,7 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
             }
         }
     };
-    if let Some(answer) = identity_answer(state, operation) {
+    if let Some(answer) = identity_answer(state, &actor, operation) {
         return answer;
     }
     match operation.name.as_str() {
