@@ -550,6 +550,11 @@ async fn connection_close_after_each_response() {
     run_fault(ConnectionClose).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_key_required_on_the_write() {
+    run_fault(ChangeKeyRequired).await;
+}
+
 #[test]
 fn the_matrix_covers_every_fault_against_every_operation_and_both_paths() {
     let faults = [
