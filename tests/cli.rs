@@ -144,6 +144,24 @@ async fn check_prints_a_table_and_answers_not_ready_with_status_zero() {
     assert!(output.status.success(), "{}", text(&output));
     assert!(stdout.contains("insufficient"), "{stdout}");
     assert!(stdout.contains("Reviewer"), "{stdout}");
+    assert!(!stdout.contains("primary address"), "{stdout}");
+
+    // An alias and a mailbox moved to Exchange Online: the table names what Exchange said.
+    for (mailbox, line) in [
+        (
+            "grace@contoso.example",
+            "primary address   granted@contoso.example",
+        ),
+        (
+            "moved@contoso.example",
+            "mailbox guid      8d2f6a41-3c5e-4b7a-9e10-5f4c2b1a0d93",
+        ),
+    ] {
+        let output = run(&["check", mailbox, "--config", config.to_str().unwrap()]).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{}", text(&output));
+        assert!(stdout.contains(line), "{mailbox}: {stdout}");
+    }
 }
 
 #[tokio::test]
