@@ -935,6 +935,16 @@ fn print_access_table(body: &AccessBody) {
     for (name, value) in rows {
         println!("{name:<17} {value}");
     }
+    // Shown only when Exchange said so: an alias followed, a mailbox moved to Exchange Online.
+    let identity = [
+        ("primary address", &body.primary_smtp_address),
+        ("mailbox guid", &body.mailbox_guid),
+    ];
+    for (name, value) in identity {
+        if let Some(value) = value {
+            println!("{name:<17} {value}");
+        }
+    }
 }
 
 /// Prints a problem (as JSON on stdout with `--json`, always one line on stderr) and returns the

@@ -144,6 +144,24 @@ async fn check_prints_a_table_and_answers_not_ready_with_status_zero() {
     assert!(output.status.success(), "{}", text(&output));
     assert!(stdout.contains("insufficient"), "{stdout}");
     assert!(stdout.contains("Reviewer"), "{stdout}");
+    assert!(!stdout.contains("primary address"), "{stdout}");
+
+    // An alias and a mailbox moved to Exchange Online: the table names what Exchange said.
+    for (mailbox, line) in [
+        (
+            "grace@contoso.example",
+            "primary address   granted@contoso.example",
+        ),
+        (
+            "moved@contoso.example",
+            "mailbox guid      8d2f6a41-3c5e-4b7a-9e10-5f4c2b1a0d93",
+        ),
+    ] {
+        let output = run(&["check", mailbox, "--config", config.to_str().unwrap()]).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{}", text(&output));
+        assert!(stdout.contains(line), "{mailbox}: {stdout}");
+    }
 }
 
 #[tokio::test]
@@ -212,6 +230,39 @@ async fn config_check_masks_secrets_and_names_bad_keys() {
     ])
     .await;
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn config_check_refuses_move_to_deleted_items_for_a_delegate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "https://mail.contoso.example/EWS/Exchange.asmx",
+        SVC_PASSWORD,
+        "",
+    );
+    let with_push = std::fs::read_to_string(&config).unwrap()
+        + "\n[push]\ndelete_type = \"MoveToDeletedItems\"\n";
+    std::fs::write(&config, &with_push).unwrap();
+    let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("push.delete_type"), "{all}");
+    assert!(stderr.contains("Deleted Items"), "{all}");
+    assert!(stderr.contains("SoftDelete"), "{all}");
+    assert_no_secret(&all, SVC_PASSWORD);
+
+    // The same file with impersonation is accepted.
+    let impersonating = with_push.replace("access = \"delegate\"", "access = \"impersonation\"");
+    std::fs::write(&config, impersonating).unwrap();
+    let output = run(&["config", "check", "--config", config.to_str().unwrap()]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("delete_type = \"MoveToDeletedItems\""),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]

@@ -68,6 +68,10 @@
 //! | `Connection: close` | grant | UpdateFolder | for ever | 200, changed |
 //! | `Connection: close` | revoke | GetFolder | for ever | 200, changed |
 //! | `Connection: close` | revoke | UpdateFolder | for ever | 200, changed |
+//! | message error ErrorChangeKeyRequiredForWriteOperations | grant | UpdateFolder | 1 | 200, changed (re-read, written again) |
+//! | message error ErrorChangeKeyRequiredForWriteOperations | grant | UpdateFolder | for ever | 409 `conflict`, unchanged |
+//! | message error ErrorChangeKeyRequiredForWriteOperations | revoke | UpdateFolder | 1 | 200, changed |
+//! | message error ErrorChangeKeyRequiredForWriteOperations | revoke | UpdateFolder | for ever | 409 `conflict`, unchanged |
 //!
 //! The same table, with the reasons, is `docs/FAULTS.md` ("Failure behaviour").
 
@@ -134,6 +138,7 @@ enum Fault {
     Malformed,
     SoapFaultSchema,
     ConnectionClose,
+    ChangeKeyRequired,
 }
 
 impl Fault {
@@ -151,6 +156,9 @@ impl Fault {
                 code: "ErrorSchemaValidation".to_owned(),
             },
             Fault::ConnectionClose => FaultKind::ConnectionClose,
+            Fault::ChangeKeyRequired => FaultKind::MessageError {
+                code: "ErrorChangeKeyRequiredForWriteOperations".to_owned(),
+            },
         }
     }
 }
@@ -203,6 +211,11 @@ const TIMED_OUT: Expect = Expect::Problem {
 const EXCHANGE_ERROR: Expect = Expect::Problem {
     status: 502,
     code: "exchange_error",
+    retry_after: false,
+};
+const CONFLICT: Expect = Expect::Problem {
+    status: 409,
+    code: "conflict",
     retry_after: false,
 };
 
@@ -262,6 +275,10 @@ const MATRIX: &[Case] = &[
     case(ConnectionClose, Grant, WRITE, FOREVER, OK),
     case(ConnectionClose, Revoke, READ, FOREVER, OK),
     case(ConnectionClose, Revoke, WRITE, FOREVER, OK),
+    case(ChangeKeyRequired, Grant, WRITE, 1, OK),
+    case(ChangeKeyRequired, Grant, WRITE, FOREVER, CONFLICT),
+    case(ChangeKeyRequired, Revoke, WRITE, 1, OK),
+    case(ChangeKeyRequired, Revoke, WRITE, FOREVER, CONFLICT),
 ];
 
 /// A served API in front of a fresh simulator, with the matrix's budget and timeout.
@@ -531,6 +548,11 @@ async fn soap_fault() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_close_after_each_response() {
     run_fault(ConnectionClose).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_key_required_on_the_write() {
+    run_fault(ChangeKeyRequired).await;
 }
 
 #[test]

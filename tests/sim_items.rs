@@ -800,6 +800,72 @@ async fn delegate_access_needs_the_calendar_permission() {
 }
 
 #[tokio::test]
+async fn a_delegate_cannot_move_items_to_the_owners_deleted_items() {
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    // granted@'s calendar: the service account (through its group) is Editor, so it may delete.
+    let users = sim.calendar_items(GRANTED).unwrap();
+    assert!(
+        users.len() >= 2,
+        "the sample has two items in granted@'s calendar"
+    );
+    let ids: Vec<&str> = users.iter().map(|item| item.item_id.as_str()).collect();
+    let response = call(
+        &mut client,
+        &envelope(
+            None,
+            &delete_items_as("MoveToDeletedItems", &ids[..2], true),
+        ),
+    )
+    .await;
+    assert_eq!(response.status, 200);
+    // Per item, and not a batch stop: each item is refused on its own.
+    assert_eq!(
+        response_codes(&response.body),
+        ["ErrorCannotDeleteObject", "ErrorCannotDeleteObject"],
+        "{}",
+        response.body
+    );
+    assert!(
+        response
+            .body
+            .contains(r#"<m:DeleteItemResponseMessage ResponseClass="Error">"#),
+        "{}",
+        response.body
+    );
+    assert_eq!(sim.calendar_items(GRANTED).unwrap(), users);
+
+    // The same delegate may soft-delete or hard-delete.
+    for (delete_type, id) in [("SoftDelete", ids[0]), ("HardDelete", ids[1])] {
+        let response = call(
+            &mut client,
+            &envelope(None, &delete_items_as(delete_type, &[id], true)),
+        )
+        .await;
+        assert_eq!(response_codes(&response.body), ["NoError"], "{delete_type}");
+    }
+    assert_eq!(sim.calendar_items(GRANTED).unwrap().len(), users.len() - 2);
+
+    // The owner (impersonated) may move its own item to Deleted Items.
+    let (own, _) = create_one(&mut client, ALICE, "m:1").await;
+    let response = call(
+        &mut client,
+        &envelope(
+            Some(ALICE),
+            &delete_items_as("MoveToDeletedItems", &[&own], true),
+        ),
+    )
+    .await;
+    assert_eq!(response_codes(&response.body), ["NoError"]);
+    assert!(
+        !sim.calendar_items(ALICE)
+            .unwrap()
+            .iter()
+            .any(|item| item.item_id == own)
+    );
+}
+
+#[tokio::test]
 async fn reset_after_processing_stores_the_item_but_loses_the_answer() {
     let sim = start_sim(&sample_state()).await;
     let mut client = logged_in_client(&sim).await;

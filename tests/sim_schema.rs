@@ -89,6 +89,17 @@ async fn rendered_answers_validate_against_the_schema() {
             envelope(Some(ALICE), &update("stale")),
         ),
         (
+            "get_folder_alias_by_delegate_access",
+            envelope(
+                None,
+                &folder_ids_body().replace("plain@contoso.example", "grace@contoso.example"),
+            ),
+        ),
+        (
+            "get_folder_moved_to_cloud",
+            get_folder_impersonating("moved@contoso.example"),
+        ),
+        (
             "get_delegate_with_permissions",
             envelope(
                 Some(ALICE),
@@ -160,6 +171,10 @@ async fn rendered_answers_validate_against_the_schema() {
         (
             "fault_invalid_request",
             envelope(Some(ALICE), "<m:ResolveNames/>"),
+        ),
+        (
+            "fault_non_primary_smtp_address",
+            get_folder_impersonating("grace@contoso.example"),
         ),
     ];
     let directory = tempfile::tempdir().unwrap();
@@ -291,6 +306,22 @@ async fn rendered_item_answers_validate_against_the_schema() {
         (
             "delete_item_mixed",
             envelope(Some(ALICE), &delete_items(&[&id, &id], true)),
+        ),
+        (
+            "create_item_moved_to_cloud",
+            envelope(
+                Some("moved@contoso.example"),
+                &create_items(
+                    &calendar_folder(None),
+                    Some("SendToNone"),
+                    &[pushed_item(
+                        "Lecture",
+                        "2025-03-04T08:00:00Z",
+                        "2025-03-04T10:00:00Z",
+                        "v:3",
+                    )],
+                ),
+            ),
         ),
     ];
     let directory = tempfile::tempdir().unwrap();

@@ -19,6 +19,12 @@ pub struct AccessBody {
     pub ews_response_code: Option<String>,
     pub detail: Option<String>,
     pub checked_at: String,
+    /// The mailbox's primary SMTP address when `mailbox` is another of its addresses: Exchange
+    /// named it, and the check (and any grant, revoke or push) is made for it.
+    pub primary_smtp_address: Option<String>,
+    /// With `mailbox_not_found`: the `MailboxGuid` on-premises Exchange still knows for the
+    /// address (the mailbox moved to Exchange Online); `null` otherwise.
+    pub mailbox_guid: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,6 +82,8 @@ impl From<&CheckReport> for AccessBody {
             ews_response_code: report.ews_response_code.clone(),
             detail: report.detail.clone(),
             checked_at: rfc3339(&report.checked_at),
+            primary_smtp_address: report.primary_smtp_address.clone(),
+            mailbox_guid: report.mailbox_guid.clone(),
         }
     }
 }

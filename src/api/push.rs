@@ -189,10 +189,7 @@ pub(crate) async fn put_event(
     let event = event_input(&fields, "")
         .and_then(|input| Event::new(external_id.clone(), input))
         .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
-    let result = state
-        .inner
-        .push
-        .upsert(&mailbox, &event)
+    let result = within_request(state.inner.push.upsert(&mailbox, &event))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     state.inner.metrics.record_push(result.as_str(), 1);
@@ -230,10 +227,7 @@ pub(crate) async fn delete_event(
 ) -> Result<StatusCode, ApiError> {
     let mailbox = target(&state, &mailbox)?;
     let external_id = external_id(&raw_external_id, &mailbox)?;
-    state
-        .inner
-        .push
-        .delete(&mailbox, &external_id)
+    within_request(state.inner.push.delete(&mailbox, &external_id))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     state.inner.metrics.record_push("deleted", 1);
@@ -264,10 +258,7 @@ pub(crate) async fn list_events(
     let mailbox = target(&state, &mailbox)?;
     let window =
         window(query.as_deref()).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
-    let events = state
-        .inner
-        .push
-        .list(&mailbox, window)
+    let events = within_request(state.inner.push.list(&mailbox, window))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     Ok(Json(EventsBody {
@@ -352,10 +343,7 @@ pub(crate) async fn sync_events(
         };
         events.push(event.map_err(|error| with_mailbox(invalid(error)))?);
     }
-    let report = state
-        .inner
-        .push
-        .sync(&mailbox, window, events)
+    let report = within_request(state.inner.push.sync(&mailbox, window, events))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     let metrics = &state.inner.metrics;
@@ -382,4 +370,10 @@ pub(crate) async fn sync_events(
             })
             .collect(),
     }))
+}
+
+/// Runs one push call in its own `exchange::notes` scope: a mailbox named by an alias is
+/// followed to its primary address once per request, not once per EWS call.
+async fn within_request<T>(call: impl std::future::Future<Output = T>) -> T {
+    crate::exchange::notes::collect(call).await.0
 }

@@ -916,7 +916,7 @@ fn validate(
         ));
     }
 
-    let push = validate_push(raw.push)?;
+    let push = validate_push(raw.push, exchange.access)?;
 
     let listen_text = raw
         .api
@@ -1081,7 +1081,7 @@ fn validate(
     })
 }
 
-fn validate_push(raw: RawPush) -> Result<PushConfig, Error> {
+fn validate_push(raw: RawPush, access: AccessMode) -> Result<PushConfig, Error> {
     if !(1..=100).contains(&raw.batch_size) {
         return Err(Error::invalid(
             "push.batch_size",
@@ -1098,6 +1098,18 @@ fn validate_push(raw: RawPush) -> Result<PushConfig, Error> {
                 "`{}` is not one of HardDelete, SoftDelete, MoveToDeletedItems",
                 raw.delete_type
             ),
+        ));
+    }
+    // Exchange refuses a delegate's MoveToDeletedItems per item (ErrorCannotDeleteObject): the
+    // item would go to the owner's Deleted Items, which a delegate cannot write. Refused here so
+    // that no push ever finds out one event at a time.
+    if access == AccessMode::Delegate && raw.delete_type == "MoveToDeletedItems" {
+        return Err(Error::invalid(
+            "push.delete_type",
+            "`MoveToDeletedItems` cannot work with exchange.access = \"delegate\": Exchange refuses \
+             it for a delegate (ErrorCannotDeleteObject), which cannot move items into the \
+             owner's Deleted Items; use SoftDelete or HardDelete, or exchange.access = \
+             \"impersonation\"",
         ));
     }
     if !(1..=1000).contains(&raw.view_max_entries) {
@@ -1953,7 +1965,10 @@ password_env = "SA1_PASSWORD"
 
         let config = load(
             &format!("{MINIMAL}\n[push]\nbatch_size = 100\ndelete_type = \"MoveToDeletedItems\"\n"),
-            &[("EWSC__PUSH__VIEW_MAX_ENTRIES", "200")],
+            &[
+                ("EWSC__PUSH__VIEW_MAX_ENTRIES", "200"),
+                ("EWSC__EXCHANGE__ACCESS", "impersonation"),
+            ],
         )
         .unwrap();
         let settings = config.push_settings();
@@ -1980,6 +1995,40 @@ password_env = "SA1_PASSWORD"
                 key,
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn move_to_deleted_items_is_refused_for_a_delegate() {
+        let text = format!("{MINIMAL}\n[push]\ndelete_type = \"MoveToDeletedItems\"\n");
+        let Err(Error::Invalid {
+            key,
+            reason: message,
+        }) = load(&text, &[])
+        else {
+            panic!("MoveToDeletedItems as a delegate was accepted");
+        };
+        assert_eq!(key, "push.delete_type");
+        for why in [
+            "delegate",
+            "Deleted Items",
+            "SoftDelete",
+            "HardDelete",
+            "impersonation",
+        ] {
+            assert!(message.contains(why), "{why}: {message}");
+        }
+        // The same through the environment, and the other delete types stay allowed.
+        assert_eq!(
+            invalid_key(load(
+                MINIMAL,
+                &[("EWSC__PUSH__DELETE_TYPE", "MoveToDeletedItems")]
+            )),
+            "push.delete_type"
+        );
+        for allowed in ["SoftDelete", "HardDelete"] {
+            let text = format!("{MINIMAL}\n[push]\ndelete_type = \"{allowed}\"\n");
+            assert!(load(&text, &[]).is_ok(), "{allowed}");
         }
     }
 }

@@ -113,14 +113,16 @@ impl Delegation {
         request: GrantRequest,
     ) -> Result<ChangeOutcome, Error> {
         let (principal, level) = self.settings.admit_grant(&request)?;
-        self.change(
+        // One notes scope for the whole read-merge-write: an alias followed by the first read
+        // goes straight to its primary address in every later call.
+        let change = self.change(
             actor,
             mailbox,
             principal,
             Change::Grant(level),
             request.dry_run,
-        )
-        .await
+        );
+        exchange::notes::collect(change).await.0
     }
 
     /// Removes `request.principal`'s entry (default: the configured principal) from `mailbox`'s
@@ -136,8 +138,8 @@ impl Delegation {
         request: RevokeRequest,
     ) -> Result<ChangeOutcome, Error> {
         let principal = self.settings.admit_revoke(&request)?;
-        self.change(actor, mailbox, principal, Change::Revoke, request.dry_run)
-            .await
+        let change = self.change(actor, mailbox, principal, Change::Revoke, request.dry_run);
+        exchange::notes::collect(change).await.0
     }
 
     /// The read-merge-write loop shared by grant and revoke.

@@ -24,6 +24,7 @@
 pub mod batch;
 mod change;
 pub mod evaluate;
+mod identity;
 mod level;
 pub mod lock;
 mod mailbox;
@@ -180,6 +181,12 @@ pub struct CheckReport {
     /// A sentence for people.
     pub detail: Option<String>,
     pub checked_at: DateTime<Utc>,
+    /// The primary SMTP address Exchange named when `mailbox` was another of its addresses (an
+    /// alias); the check was then made for it. `None` when `mailbox` is the primary one.
+    pub primary_smtp_address: Option<String>,
+    /// The `MailboxGuid` on-premises Exchange sent with `ErrorNonExistentMailbox`: the
+    /// directory knows the mailbox, no local database holds it (moved to Exchange Online).
+    pub mailbox_guid: Option<String>,
 }
 
 /// The connector or Exchange as a whole failed; nothing definite is known about the mailbox.
@@ -279,13 +286,10 @@ impl Delegation {
         &self.settings
     }
 
-    /// Checks whether the service account can push to `mailbox`'s calendar.
-    ///
-    /// # Errors
-    /// When the connector or Exchange as a whole failed (credentials, network, throttling,
-    /// an unreadable answer); a refusal about this mailbox is a report instead.
+    /// The check itself; [`Delegation::check`] adds what Exchange said about the mailbox's
+    /// identity (`identity`).
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
-    pub async fn check(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
+    async fn check_calendar(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
         let settings = &self.settings;
         let service_account = self.exchange.account_for(mailbox.as_str()).smtp.clone();
         let mut report = CheckReport {
@@ -311,6 +315,8 @@ impl Delegation {
             ews_response_code: None,
             detail: None,
             checked_at: Utc::now(),
+            primary_smtp_address: None,
+            mailbox_guid: None,
         };
 
         // 1. Open the calendar the way pushes will: as the owner or as the service account.

@@ -122,6 +122,19 @@ impl MessageXml {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// `t:Value Name="Primary"`: the mailbox's primary SMTP address, sent with
+    /// `ErrorNonPrimarySmtpAddress` when a request named one of its other addresses.
+    pub fn primary_smtp_address(&self) -> Option<&str> {
+        self.value("Primary").filter(|value| !value.is_empty())
+    }
+
+    /// `t:Value Name="MailboxGuid"`: sent by on-premises Exchange with `ErrorNonExistentMailbox`
+    /// when the directory still knows the mailbox but its database does not (a mailbox moved to
+    /// Exchange Online).
+    pub fn mailbox_guid(&self) -> Option<&str> {
+        self.value("MailboxGuid").filter(|value| !value.is_empty())
+    }
 }
 
 /// `t:ServerVersionInfo` from the response header (faults usually come without it).
@@ -195,7 +208,11 @@ impl ResponseCode {
             | C::ErrorSubscriptionAccessDenied
             | C::ErrorTokenSerializationDenied
             | C::ErrorPasswordChangeRequired => ErrorKind::AccessDenied,
-            C::ErrorIrresolvableConflict | C::ErrorStaleObject => ErrorKind::Conflict,
+            // A write refused for its ChangeKey, stale or missing (Microsoft's ResponseCode
+            // reference lists both for UpdateFolder): re-read and write again.
+            C::ErrorIrresolvableConflict
+            | C::ErrorStaleObject
+            | C::ErrorChangeKeyRequiredForWriteOperations => ErrorKind::Conflict,
             C::ErrorSchemaValidation
             | C::ErrorInvalidServerVersion
             | C::ErrorIncorrectSchemaVersion
@@ -210,7 +227,6 @@ impl ResponseCode {
             | C::ErrorInvalidDelegateUserId
             | C::ErrorInvalidDelegatePermission
             | C::ErrorChangeKeyRequired
-            | C::ErrorChangeKeyRequiredForWriteOperations
             | C::ErrorInvalidChangeKey
             | C::ErrorInvalidExchangeImpersonationHeaderData
             | C::ErrorMissingEmailAddress
@@ -298,8 +314,12 @@ pub(crate) fn parse_response_error(
         class,
         response_code: ResponseCode::parse(&response_code.text),
         message_text: message.child_text(MESSAGES_NS, "MessageText"),
+        // By local name: Exchange writes it as `m:MessageXml`, but a fault's detail carries it
+        // in the errors or types namespace, and proxies have been seen to re-prefix it.
         message_xml: message
-            .child(MESSAGES_NS, "MessageXml")
+            .children
+            .iter()
+            .find(|child| child.name == "MessageXml")
             .map(parse_message_xml)
             .unwrap_or_default(),
     })
@@ -332,6 +352,36 @@ mod tests {
     use crate::ews::xml::parse;
 
     #[test]
+    fn message_xml_is_read_in_any_namespace() {
+        for (prefix, namespace) in [
+            (
+                "x",
+                "http://schemas.microsoft.com/exchange/services/2006/messages",
+            ),
+            (
+                "e",
+                "http://schemas.microsoft.com/exchange/services/2006/errors",
+            ),
+            (
+                "y",
+                "http://schemas.microsoft.com/exchange/services/2006/types",
+            ),
+        ] {
+            let xml = format!(
+                r#"<m:M xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:{prefix}="{namespace}" ResponseClass="Error"><m:MessageText>x</m:MessageText><m:ResponseCode>ErrorNonPrimarySmtpAddress</m:ResponseCode><{prefix}:MessageXml><t:Value Name="Primary">s.jansen@uni.example</t:Value></{prefix}:MessageXml></m:M>"#
+            );
+            let element = parse(xml.as_bytes()).unwrap();
+            let error = parse_response_error(&element, ResponseClass::Error).unwrap();
+            assert_eq!(
+                error.message_xml.primary_smtp_address(),
+                Some("s.jansen@uni.example"),
+                "{prefix}"
+            );
+            assert_eq!(error.message_xml.mailbox_guid(), None);
+        }
+    }
+
+    #[test]
     fn kind_table_groups_the_codes_callers_act_on() {
         let cases = [
             ("NoError", ErrorKind::Ok),
@@ -347,6 +397,10 @@ mod tests {
             ("ErrorImpersonateUserDenied", ErrorKind::ImpersonationDenied),
             ("ErrorAccessDenied", ErrorKind::AccessDenied),
             ("ErrorIrresolvableConflict", ErrorKind::Conflict),
+            (
+                "ErrorChangeKeyRequiredForWriteOperations",
+                ErrorKind::Conflict,
+            ),
             ("ErrorSchemaValidation", ErrorKind::Invalid),
             ("ErrorInvalidIdMalformed", ErrorKind::Invalid),
             ("ErrorInternalServerError", ErrorKind::Fatal),

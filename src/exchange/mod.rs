@@ -22,6 +22,7 @@
 
 mod accounts;
 pub mod autodiscover;
+pub mod notes;
 mod retry;
 
 use std::collections::BTreeMap;
@@ -123,11 +124,67 @@ pub enum ActAs<'a> {
     ServiceAccount(&'a str),
 }
 
-impl ActAs<'_> {
-    pub fn mailbox(&self) -> &str {
+impl<'a> ActAs<'a> {
+    pub fn mailbox(&self) -> &'a str {
         match self {
             ActAs::Owner(mailbox) | ActAs::ServiceAccount(mailbox) => mailbox,
         }
+    }
+
+    /// The same identity for another mailbox address.
+    fn for_mailbox<'b>(&self, mailbox: &'b str) -> ActAs<'b> {
+        match self {
+            ActAs::Owner(_) => ActAs::Owner(mailbox),
+            ActAs::ServiceAccount(_) => ActAs::ServiceAccount(mailbox),
+        }
+    }
+}
+
+/// What an answer says about the mailbox's identity: the primary address of an
+/// `ErrorNonPrimarySmtpAddress`, the `MailboxGuid` of an `ErrorNonExistentMailbox`, from a SOAP
+/// fault or from the first failed response message.
+#[derive(Debug, Default)]
+struct IdentityHints {
+    primary: Option<String>,
+    mailbox_guid: Option<String>,
+}
+
+/// Whether a primary address that Exchange named may be sent on: it goes into the
+/// `X-AnchorMailbox` header and the impersonation header, so one `local@domain` of printable
+/// characters without spaces, angle brackets or quotes, at most 320 bytes.
+fn plausible_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    address.len() <= 320
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && address
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
+}
+
+/// Reads [`IdentityHints`] from one call's result.
+fn what_exchange_said<O: Operation>(result: &Result<Answer<O::Response>, Error>) -> IdentityHints {
+    let (code, message_xml) = match result {
+        Err(Error::Fault(fault)) => (&fault.response_code, &fault.message_xml),
+        Ok(answer) => match O::response_errors(&answer.response).first() {
+            Some(error) => (&error.response_code, &error.message_xml),
+            None => return IdentityHints::default(),
+        },
+        Err(_) => return IdentityHints::default(),
+    };
+    match code {
+        ResponseCode::ErrorNonPrimarySmtpAddress => IdentityHints {
+            primary: message_xml.primary_smtp_address().map(str::to_owned),
+            mailbox_guid: None,
+        },
+        ResponseCode::ErrorNonExistentMailbox => IdentityHints {
+            primary: None,
+            mailbox_guid: message_xml.mailbox_guid().map(str::to_owned),
+        },
+        _ => IdentityHints::default(),
     }
 }
 
@@ -496,8 +553,46 @@ impl Exchange {
     /// # Errors
     /// See [`Error`]; item-level errors are inside the returned answer. When the budget runs
     /// out, [`Error::GaveUp`] wraps the last failure and carries a `retry_after`.
+    ///
+    /// A mailbox named by one of its other addresses is answered `ErrorNonPrimarySmtpAddress`
+    /// with the primary address in `MessageXml`: the call is then sent once more for that
+    /// primary address (never twice, and never to an address it was not given), and the answer
+    /// is the second call's. Both that and a `MailboxGuid` sent with `ErrorNonExistentMailbox`
+    /// go into the request's [`notes`].
     #[tracing::instrument(skip(self, operation), fields(operation = O::NAME, mailbox = act_as.mailbox()))]
     pub async fn call<O: Operation>(
+        &self,
+        act_as: ActAs<'_>,
+        operation: &O,
+    ) -> Result<Answer<O::Response>, Error> {
+        let asked = act_as.mailbox();
+        if let Some(primary) = notes::followed_primary(asked) {
+            let mut retargeted = operation.clone();
+            retargeted.retarget(asked, &primary);
+            return self
+                .call_once(act_as.for_mailbox(&primary), &retargeted)
+                .await;
+        }
+        let result = self.call_once(act_as, operation).await;
+        let said = what_exchange_said::<O>(&result);
+        if let Some(guid) = said.mailbox_guid {
+            notes::note_mailbox_guid(&guid);
+        }
+        let Some(primary) = said
+            .primary
+            .filter(|primary| !primary.eq_ignore_ascii_case(asked) && plausible_address(primary))
+        else {
+            return result;
+        };
+        tracing::info!(asked, primary = %primary, "exchange named the primary address; sending once more for it");
+        notes::note_followed(asked, &primary);
+        let mut retargeted = operation.clone();
+        retargeted.retarget(asked, &primary);
+        self.call_once(act_as.for_mailbox(&primary), &retargeted)
+            .await
+    }
+
+    async fn call_once<O: Operation>(
         &self,
         act_as: ActAs<'_>,
         operation: &O,
@@ -774,6 +869,28 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_plain_address_from_exchange_is_followed() {
+        assert!(plausible_address("sanne.jansen@uni.example"));
+        for bad in [
+            "",
+            "no-at-sign",
+            "@uni.example",
+            "s.jansen@",
+            "a@b@uni.example",
+            "s jansen@uni.example",
+            "s.jansen@uni.example\r\nX-Injected: 1",
+            "<s.jansen@uni.example>",
+            "s.jansen@uni.example,other@uni.example",
+        ] {
+            assert!(!plausible_address(bad), "{bad:?}");
+        }
+        assert!(!plausible_address(&format!(
+            "{}@uni.example",
+            "a".repeat(320)
+        )));
+    }
 
     fn connect(request_sent: bool) -> Error {
         Error::Transport(transport::Error::Connect {

@@ -86,6 +86,13 @@ pub enum FaultKind {
     SoapFault { code: String },
     /// Sends the headers at once, then dribbles the body over `ms` milliseconds.
     Slow { ms: u64 },
+    /// The request is not processed; the answer (HTTP 200) is one per-message
+    /// `ResponseClass="Error"` with this ResponseCode: the `fixtures/ews` file where one exists,
+    /// else the error template. For the folder operations (`GetFolder`, `UpdateFolder`); any
+    /// other operation answers normally (and the simulator logs a warning). With
+    /// `ErrorChangeKeyRequiredForWriteOperations` on UpdateFolder it plays a server that wants
+    /// a (fresh) ChangeKey for the write.
+    MessageError { code: String },
     /// Another writer (Outlook, an admin) gets in first: before the request is processed, the
     /// request's mailbox has `user`'s calendar entry set to `level` (added if absent), which
     /// bumps the ChangeKey, exactly as `SimHandle::mutate_permissions` does. An UpdateFolder
@@ -200,6 +207,16 @@ mod tests {
             FaultKind::ConcurrentWrite {
                 user: "carol@contoso.example".into(),
                 level: PermissionLevel::Editor,
+            }
+        );
+        let fault: ScriptedFault = toml::from_str(
+            "operation = \"UpdateFolder\"\nkind = \"message_error\"\ncode = \"ErrorChangeKeyRequiredForWriteOperations\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            fault.kind,
+            FaultKind::MessageError {
+                code: "ErrorChangeKeyRequiredForWriteOperations".into()
             }
         );
         let fault: ScriptedFault = serde_json::from_str(

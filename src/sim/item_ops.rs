@@ -1126,7 +1126,8 @@ pub(crate) fn update_item(state: &mut SimState, actor: &Actor, operation: &Eleme
 
 // ---- DeleteItem ----
 
-/// DeleteItem of calendar items (every `DeleteType` removes the item from the calendar).
+/// DeleteItem of calendar items (every `DeleteType` removes the item from the calendar; a
+/// delegate's `MoveToDeletedItems` is refused per item with `ErrorCannotDeleteObject`).
 pub(crate) fn delete_item(state: &mut SimState, actor: &Actor, operation: &Element) -> Answer {
     if !matches!(
         operation.attribute("DeleteType"),
@@ -1134,6 +1135,7 @@ pub(crate) fn delete_item(state: &mut SimState, actor: &Actor, operation: &Eleme
     ) {
         return Answer::fault(SCHEMA);
     }
+    let move_to_deleted_items = operation.attribute("DeleteType") == Some("MoveToDeletedItems");
     let send = operation.attribute("SendMeetingCancellations");
     if send.is_some_and(|value| {
         !["SendToNone", "SendOnlyToAll", "SendToAllAndSaveCopy"].contains(&value)
@@ -1160,6 +1162,10 @@ pub(crate) fn delete_item(state: &mut SimState, actor: &Actor, operation: &Eleme
                 return Err("ErrorAccessDenied");
             }
             let key = mailbox.smtp.to_ascii_lowercase();
+            // A delegate may delete, but not move the item into the owner's Deleted Items.
+            if move_to_deleted_items && !actor.owns(&key) {
+                return Err("ErrorCannotDeleteObject");
+            }
             let item_id = item.item_id.clone();
             state.delete_item(&key, &item_id);
             Ok(ItemMessage::Deleted)

@@ -97,17 +97,66 @@ pub(crate) fn target_mailbox(request: &SoapRequest) -> Option<String> {
         Some(ConnectingSid::PrincipalName(upn)) => return Some(upn.to_ascii_lowercase()),
         _ => {}
     }
-    fn find(element: &Element) -> Option<String> {
-        if element.name == "Mailbox"
-            && (element.namespace == MESSAGES_NS || element.namespace == TYPES_NS)
-        {
-            if let Some(address) = element.child(TYPES_NS, "EmailAddress") {
-                return Some(address.trimmed_text().to_ascii_lowercase());
-            }
+    body_mailbox(&request.operation)
+}
+
+/// The first `t:Mailbox/t:EmailAddress` or `m:Mailbox/t:EmailAddress` in a body, lower-cased.
+fn body_mailbox(element: &Element) -> Option<String> {
+    if element.name == "Mailbox"
+        && (element.namespace == MESSAGES_NS || element.namespace == TYPES_NS)
+    {
+        if let Some(address) = element.child(TYPES_NS, "EmailAddress") {
+            return Some(address.trimmed_text().to_ascii_lowercase());
         }
-        element.children.iter().find_map(find)
     }
-    find(&request.operation)
+    element.children.iter().find_map(body_mailbox)
+}
+
+/// The answer for a folder or item request that names a mailbox by an alias
+/// (`ErrorNonPrimarySmtpAddress` with the primary address) or a mailbox that moved to
+/// Exchange Online (`ErrorNonExistentMailbox` with its `MailboxGuid`): one per-message error
+/// per input. `None` when the request names neither (delegate operations answer as before).
+fn identity_answer(state: &SimState, actor: &Actor, operation: &Element) -> Option<Answer> {
+    const INPUTS: [(&str, &str); 7] = [
+        ("GetFolder", "FolderIds"),
+        ("UpdateFolder", "FolderChanges"),
+        ("FindItem", "ParentFolderIds"),
+        ("GetItem", "ItemIds"),
+        ("CreateItem", "Items"),
+        ("UpdateItem", "ItemChanges"),
+        ("DeleteItem", "ItemIds"),
+    ];
+    let (name, inputs) = INPUTS.iter().find(|(name, _)| *name == operation.name)?;
+    let count = operation
+        .child(MESSAGES_NS, inputs)
+        .map_or(1, |inputs| inputs.children.len());
+    let moved = |mailbox: &Mailbox| {
+        mailbox.moved_to_cloud.as_deref().map(|guid| {
+            Answer::ok(render::message_errors_with_value(
+                name,
+                "ErrorNonExistentMailbox",
+                ("MailboxGuid", guid),
+                count,
+            ))
+        })
+    };
+    if actor.impersonated {
+        if let Some(answer) = state.mailboxes.get(&actor.smtp).and_then(moved) {
+            return Some(answer);
+        }
+    }
+    let named = body_mailbox(operation)?;
+    match state.mailboxes.get(&named) {
+        Some(mailbox) => moved(mailbox),
+        None => state.mailbox_by_alias(&named).map(|mailbox| {
+            Answer::ok(render::message_errors_with_value(
+                name,
+                "ErrorNonPrimarySmtpAddress",
+                ("Primary", &mailbox.smtp),
+                count,
+            ))
+        }),
+    }
 }
 
 /// Who is acting: the authenticated account and, under impersonation, the impersonated mailbox.
@@ -170,6 +219,22 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
                 ),
             };
             let Some(mailbox) = found else {
+                // An alias in the header: Exchange refuses the header and names the primary.
+                if let ConnectingSid::PrimarySmtpAddress(smtp) | ConnectingSid::SmtpAddress(smtp) =
+                    connecting
+                {
+                    if let Some(aliased) = state.mailbox_by_alias(&smtp.to_ascii_lowercase()) {
+                        return Answer {
+                            status: 500,
+                            body: render::soap_fault_with_value(
+                                "ErrorNonPrimarySmtpAddress",
+                                "Primary",
+                                &aliased.smtp,
+                            ),
+                            items: 0,
+                        };
+                    }
+                }
                 return Answer::fault(unknown_code);
             };
             let target = mailbox.smtp.to_ascii_lowercase();
@@ -185,6 +250,9 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
             }
         }
     };
+    if let Some(answer) = identity_answer(state, &actor, operation) {
+        return answer;
+    }
     match operation.name.as_str() {
         "GetFolder" => get_folder(state, &actor, operation),
         "UpdateFolder" => update_folder(state, &actor, operation),
@@ -232,6 +300,19 @@ fn folder_answer(operation: &str, messages: Vec<Result<String, &'static str>>) -
         .map(|message| message.unwrap_or_else(|code| render::error_message(operation, code)))
         .collect();
     Answer::ok(render::folder_response(operation, &rendered))
+}
+
+/// A GetFolder or UpdateFolder answer whose one response message is the error `code` (the
+/// `message_error` fault); `None` for other operations.
+pub(crate) fn folder_error_answer(operation: &str, code: &str) -> Option<Answer> {
+    if !["GetFolder", "UpdateFolder"].contains(&operation) {
+        return None;
+    }
+    if let Some(fixture) = render::static_message_error(operation, code) {
+        return Some(Answer::ok(fixture.to_string()));
+    }
+    let message = render::error_message(operation, code);
+    Some(Answer::ok(render::folder_response(operation, &[message])))
 }
 
 /// Finds the calendar a `t:DistinguishedFolderId` or `t:FolderId` names.

@@ -122,6 +122,8 @@ const DELEGATE_PERMISSIONS: &str = template!("delegate_permissions.xml");
 const DELEGATE_PERMISSION_LEVEL: &str = template!("delegate_permission_level.xml");
 const SOAP_FAULT: &str = template!("soap_fault.xml");
 const BACK_OFF_MESSAGE_XML: &str = template!("back_off_message_xml.xml");
+const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
+const MESSAGE_XML_VALUE: &str = template!("message_xml_value.xml");
 
 /// A value for one placeholder.
 pub(crate) enum Fill<'a> {
@@ -419,6 +421,50 @@ pub(crate) fn soap_fault(code: &str, back_off_ms: Option<u64>) -> String {
     )
 }
 
+/// A SOAP fault (HTTP 500) whose `MessageXml` carries one `t:Value` (`name`, `value`).
+pub(crate) fn soap_fault_with_value(code: &str, name: &str, value: &str) -> String {
+    let message_xml = fill(
+        MESSAGE_XML_VALUE,
+        &[("NAME", Fill::Text(name)), ("VALUE", Fill::Text(value))],
+    );
+    fill(
+        SOAP_FAULT,
+        &[
+            ("CODE", Fill::Text(code)),
+            ("MESSAGE", Fill::Text(message_text(code))),
+            ("MESSAGE_XML", Fill::Xml(&message_xml)),
+        ],
+    )
+}
+
+/// A folder or item answer (`operation`) of `count` error messages with `code` and one
+/// `MessageXml` value each; CreateItem, UpdateItem and GetItem messages carry the empty
+/// `m:Items` their schema requires.
+pub(crate) fn message_errors_with_value(
+    operation: &str,
+    code: &str,
+    (name, value): (&str, &str),
+    count: usize,
+) -> String {
+    let items = if ["CreateItem", "UpdateItem", "GetItem"].contains(&operation) {
+        "          <m:Items/>\n"
+    } else {
+        ""
+    };
+    let message = fill(
+        MESSAGE_ERROR_VALUE,
+        &[
+            ("OPERATION", Fill::Text(operation)),
+            ("CODE", Fill::Text(code)),
+            ("MESSAGE", Fill::Text(message_text(code))),
+            ("NAME", Fill::Text(name)),
+            ("VALUE", Fill::Text(value)),
+            ("ITEMS", Fill::Xml(items)),
+        ],
+    );
+    folder_response(operation, &vec![message; count.max(1)])
+}
+
 /// One inner message of a delegate operation.
 pub(crate) enum DelegateMessage<'a> {
     Success(Option<RenderedDelegate<'a>>),
@@ -555,6 +601,10 @@ pub(crate) fn message_text(code: &str) -> &'static str {
         "ErrorInvalidChangeKey" => "The change key is invalid.",
         "ErrorChangeKeyRequiredForWriteOperations" => {
             "A change key is required for this write operation."
+        }
+        "ErrorCannotDeleteObject" => "The object cannot be deleted.",
+        "ErrorNonPrimarySmtpAddress" => {
+            "The mailbox must be named by its primary SMTP address; MessageXml names it."
         }
         "ErrorNotDelegate" => "The specified user is not a delegate for the mailbox.",
         "ErrorDelegateAlreadyExists" => "The user is already a delegate for the mailbox.",

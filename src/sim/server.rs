@@ -472,6 +472,15 @@ async fn ews_answer(
             return Ok(unauthorized(shared));
         }
         Some(FaultKind::SoapFault { code }) => return Ok(soap(Answer::fault(&code))),
+        Some(FaultKind::MessageError { ref code }) => {
+            match ops::folder_error_answer(&operation_name, code) {
+                Some(answer) => return Ok(soap(answer)),
+                None => tracing::warn!(
+                    operation = %operation_name,
+                    "sim: message_error fault applies to GetFolder and UpdateFolder only"
+                ),
+            }
+        }
         Some(FaultKind::LatencyMs { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
         _ => {}
     }

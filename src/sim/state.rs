@@ -447,6 +447,13 @@ pub(crate) struct Delegate {
 #[derive(Clone, Debug)]
 pub(crate) struct Mailbox {
     pub smtp: String,
+    /// Other addresses of the mailbox (lower-cased): a request naming one gets
+    /// `ErrorNonPrimarySmtpAddress` with `smtp` in `MessageXml`.
+    pub aliases: Vec<String>,
+    /// The mailbox moved to Exchange Online: the directory still knows it (by this
+    /// `MailboxGuid`), no database here holds it, so every request naming it gets a per-message
+    /// `ErrorNonExistentMailbox` ("No mailbox with such guid.") with the guid in `MessageXml`.
+    pub moved_to_cloud: Option<String>,
     pub moving: bool,
     pub store_unavailable: bool,
     pub folder_id: String,
@@ -630,6 +637,13 @@ impl SimState {
     }
 
     /// Finds a directory entry by SID.
+    /// The mailbox one of whose other addresses is `address` (lower-cased).
+    pub(crate) fn mailbox_by_alias(&self, address: &str) -> Option<&Mailbox> {
+        self.mailboxes
+            .values()
+            .find(|mailbox| mailbox.aliases.iter().any(|alias| alias == address))
+    }
+
     pub(crate) fn directory_by_sid(&self, sid: &str) -> Option<&DirectoryEntry> {
         self.directory
             .values()
@@ -667,6 +681,23 @@ pub(crate) fn generated_sid(smtp: &str) -> String {
     let digest = Sha1::digest(smtp.to_ascii_lowercase().as_bytes());
     let rid = 1100 + u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 8000;
     format!("S-1-5-21-3623811015-3361044348-30300820-{rid}")
+}
+
+/// A stable `MailboxGuid` for a mailbox (the simulator's directory has no real one).
+fn generated_guid(smtp: &str) -> String {
+    let digest = Sha1::digest(format!("{}/guid", smtp.to_ascii_lowercase()));
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn generated_folder_id(smtp: &str, folder: &str) -> String {
@@ -787,6 +818,11 @@ struct MailboxFile {
     smtp: String,
     display_name: Option<String>,
     sid: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    moved_to_cloud: bool,
+    mailbox_guid: Option<String>,
     #[serde(default)]
     moving: bool,
     #[serde(default)]
@@ -986,8 +1022,26 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         let change_key = mailbox_file
             .change_key
             .unwrap_or_else(|| change_key_for(&folder_id, 1));
+        if mailbox_file.mailbox_guid.is_some() && !mailbox_file.moved_to_cloud {
+            return Err(Error::InvalidState(format!(
+                "mailbox_guid of {} needs moved_to_cloud = true",
+                mailbox_file.smtp
+            )));
+        }
+        let moved_to_cloud = mailbox_file.moved_to_cloud.then(|| {
+            mailbox_file
+                .mailbox_guid
+                .clone()
+                .unwrap_or_else(|| generated_guid(&mailbox_file.smtp))
+        });
         let mailbox = Mailbox {
             smtp: mailbox_file.smtp.clone(),
+            aliases: mailbox_file
+                .aliases
+                .iter()
+                .map(|alias| alias.to_ascii_lowercase())
+                .collect(),
+            moved_to_cloud,
             moving: mailbox_file.moving,
             store_unavailable: mailbox_file.store_unavailable,
             parent_folder_id: generated_folder_id(&mailbox_file.smtp, "root"),
@@ -1017,12 +1071,79 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
             state.store_item(&mailbox_file.smtp, item)?;
         }
     }
+    // An alias is one mailbox's other address: never a primary address, never two mailboxes'.
+    let mut seen = std::collections::BTreeSet::new();
+    for mailbox in state.mailboxes.values() {
+        for alias in &mailbox.aliases {
+            if state.mailboxes.contains_key(alias) || !seen.insert(alias.clone()) {
+                return Err(Error::InvalidState(format!(
+                    "alias {alias} of {} is another mailbox's address or alias",
+                    mailbox.smtp
+                )));
+            }
+        }
+    }
     Ok(state)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_and_moved_mailboxes_are_validated() {
+        let mailbox = |smtp: &str, extra: &str| {
+            format!(
+                "[[mailboxes]]\nsmtp = \"{smtp}\"\npermissions = [{{ user = \"Default\", level = \"None\" }}]\n{extra}\n"
+            )
+        };
+        let state = SimState::from_toml_str(&format!(
+            "{}{}",
+            mailbox(
+                "a@contoso.example",
+                "aliases = [\"A.Alias@contoso.example\"]"
+            ),
+            mailbox("m@contoso.example", "moved_to_cloud = true"),
+        ))
+        .unwrap();
+        assert_eq!(
+            state
+                .mailbox_by_alias("a.alias@contoso.example")
+                .map(|mailbox| mailbox.smtp.as_str()),
+            Some("a@contoso.example")
+        );
+        let guid = state.mailboxes["m@contoso.example"]
+            .moved_to_cloud
+            .clone()
+            .unwrap();
+        assert_eq!(guid.len(), 36, "{guid}");
+        assert_eq!(guid, generated_guid("M@contoso.example"));
+
+        for bad in [
+            // An alias that is another mailbox's primary address.
+            format!(
+                "{}{}",
+                mailbox("a@contoso.example", "aliases = [\"b@contoso.example\"]"),
+                mailbox("b@contoso.example", "")
+            ),
+            // One alias for two mailboxes.
+            format!(
+                "{}{}",
+                mailbox("a@contoso.example", "aliases = [\"x@contoso.example\"]"),
+                mailbox("b@contoso.example", "aliases = [\"X@contoso.example\"]")
+            ),
+            // A guid for a mailbox that did not move.
+            mailbox(
+                "a@contoso.example",
+                "mailbox_guid = \"8d2f6a41-3c5e-4b7a-9e10-5f4c2b1a0d93\"",
+            ),
+        ] {
+            assert!(
+                matches!(SimState::from_toml_str(&bad), Err(Error::InvalidState(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn named_levels_round_trip_through_their_flags() {

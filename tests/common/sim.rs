@@ -498,8 +498,14 @@ pub fn create_items(folder: &str, send: Option<&str>, items: &[String]) -> Strin
     )
 }
 
-/// A DeleteItem of `ids` with `SendMeetingCancellations="SendToNone"` (or without it).
+/// A `SoftDelete` DeleteItem of `ids` with `SendMeetingCancellations="SendToNone"` (or without
+/// it): the connector's default delete type, allowed to owners and delegates alike.
 pub fn delete_items(ids: &[&str], send: bool) -> String {
+    delete_items_as("SoftDelete", ids, send)
+}
+
+/// A DeleteItem of `ids` with this `DeleteType`.
+pub fn delete_items_as(delete_type: &str, ids: &[&str], send: bool) -> String {
     let send = if send {
         r#" SendMeetingCancellations="SendToNone""#
     } else {
@@ -510,7 +516,7 @@ pub fn delete_items(ids: &[&str], send: bool) -> String {
         .map(|id| format!(r#"<t:ItemId Id="{id}"/>"#))
         .collect();
     format!(
-        r#"<m:DeleteItem DeleteType="MoveToDeletedItems"{send}><m:ItemIds>{ids}</m:ItemIds></m:DeleteItem>"#
+        r#"<m:DeleteItem DeleteType="{delete_type}"{send}><m:ItemIds>{ids}</m:ItemIds></m:DeleteItem>"#
     )
 }
 

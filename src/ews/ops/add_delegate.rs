@@ -38,6 +38,12 @@ impl Operation for AddDelegate {
     type Response = AddDelegateResponse;
     const IDEMPOTENT: bool = false;
 
+    fn retarget(&mut self, from: &str, to: &str) {
+        if self.mailbox.eq_ignore_ascii_case(from) {
+            self.mailbox = to.to_owned();
+        }
+    }
+
     fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
         response.errors()
     }

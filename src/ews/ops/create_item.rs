@@ -37,6 +37,10 @@ impl Operation for CreateItem {
     type Response = Vec<ResponseMessage<ItemId>>;
     const IDEMPOTENT: bool = false;
 
+    fn retarget(&mut self, from: &str, to: &str) {
+        self.saved_item_folder.retarget(from, to);
+    }
+
     fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
         crate::ews::ops::message_errors(response)
     }

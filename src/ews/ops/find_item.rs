@@ -145,6 +145,10 @@ impl Operation for FindItem {
     type Response = Vec<ResponseMessage<FindItemPage>>;
     const IDEMPOTENT: bool = true;
 
+    fn retarget(&mut self, from: &str, to: &str) {
+        self.parent_folder.retarget(from, to);
+    }
+
     fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
         crate::ews::ops::message_errors(response)
     }

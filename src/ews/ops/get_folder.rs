@@ -102,6 +102,21 @@ pub enum FolderIdRef {
     Folder(FolderId),
 }
 
+impl FolderIdRef {
+    /// Names the mailbox `to` where this names `from` (case-insensitive).
+    pub(crate) fn retarget(&mut self, from: &str, to: &str) {
+        if let FolderIdRef::Distinguished {
+            mailbox: Some(mailbox),
+            ..
+        } = self
+        {
+            if mailbox.eq_ignore_ascii_case(from) {
+                *mailbox = to.to_owned();
+            }
+        }
+    }
+}
+
 /// A folder as returned by `GetFolder` (from `t:CalendarFolder` or `t:Folder`).
 ///
 /// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarfolder>.
@@ -125,6 +140,12 @@ impl Operation for GetFolder {
     const NAME: &'static str = "GetFolder";
     type Response = Vec<ResponseMessage<Folder>>;
     const IDEMPOTENT: bool = true;
+
+    fn retarget(&mut self, from: &str, to: &str) {
+        for folder_id in &mut self.folder_ids {
+            folder_id.retarget(from, to);
+        }
+    }
 
     fn response_errors(response: &Self::Response) -> Vec<&crate::ews::response::ResponseError> {
         crate::ews::ops::message_errors(response)

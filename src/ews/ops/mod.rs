@@ -33,7 +33,7 @@ mod sealed {
 /// An EWS operation: what goes into `soap:Body` and how its response decodes.
 ///
 /// Sealed: implemented only by the request structs of `ews::ops`.
-pub trait Operation: sealed::Sealed {
+pub trait Operation: sealed::Sealed + Clone {
     /// The EWS element name (`GetFolder`); the response element is `{NAME}Response`.
     const NAME: &'static str;
     /// The typed response.
@@ -51,6 +51,14 @@ pub trait Operation: sealed::Sealed {
     /// # Errors
     /// [`Error::InvalidInput`] when the request cannot be expressed.
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error>;
+
+    /// Names `to` wherever the body names the mailbox `from` (a `t:Mailbox` of a folder id, the
+    /// mailbox of a delegate request), compared case-insensitively; bodies that name no mailbox
+    /// stay as they are. Used once, to follow `ErrorNonPrimarySmtpAddress` to the primary
+    /// address Exchange names.
+    fn retarget(&mut self, from: &str, to: &str) {
+        let _ = (from, to);
+    }
 
     /// Decodes the `m:{NAME}Response` element.
     ///
