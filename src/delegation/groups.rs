@@ -249,7 +249,20 @@ impl GroupMembership {
             },
             None => return Err(Error::Incomplete("an ExpandDL response message")),
         };
-        tracing::debug!(group = address, ?expansion, "ExpandDL read");
+        match &expansion {
+            Expansion::Group {
+                users,
+                groups,
+                complete,
+            } => tracing::debug!(
+                group = address,
+                users = users.len(),
+                groups = groups.len(),
+                complete,
+                "ExpandDL read"
+            ),
+            Expansion::NotAGroup => tracing::debug!(group = address, "ExpandDL: not a group"),
+        }
         Ok(Arc::new(expansion))
     }
 }

@@ -827,3 +827,80 @@ fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
         .as_deref()
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ews::types::{CalendarPermissionLevel as L, DistinguishedUser, UserId};
+
+    const PRINCIPAL: &str = "push@uni.example";
+
+    fn entry(smtp: &str, level: L) -> CalendarPermission {
+        CalendarPermission::with_level(
+            UserId {
+                primary_smtp_address: Some(smtp.to_owned()),
+                ..UserId::default()
+            },
+            level,
+        )
+    }
+
+    fn default(level: L) -> CalendarPermission {
+        CalendarPermission::with_level(
+            UserId {
+                distinguished_user: Some(DistinguishedUser::Default),
+                ..UserId::default()
+            },
+            level,
+        )
+    }
+
+    fn editor() -> Rights {
+        PermissionLevel::Editor.rights().unwrap()
+    }
+
+    #[test]
+    fn only_entries_that_could_decide_are_candidates() {
+        let set = [
+            default(L::FreeBusyTimeOnly),
+            entry("editors@uni.example", L::Editor),
+            entry("owners@uni.example", L::Owner),
+            entry("reviewers@uni.example", L::Reviewer),
+            entry("authors@uni.example", L::Author),
+            entry("EDITORS@uni.example", L::Editor),
+        ];
+        assert_eq!(
+            candidate_groups(&set, PRINCIPAL, &editor()),
+            ["editors@uni.example", "owners@uni.example"]
+        );
+        // With Author required, Author and above could decide.
+        assert_eq!(
+            candidate_groups(&set, PRINCIPAL, &PermissionLevel::Author.rights().unwrap()),
+            [
+                "editors@uni.example",
+                "owners@uni.example",
+                "authors@uni.example"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_own_entry_decides_alone_and_a_sufficient_default_makes_every_entry_a_candidate() {
+        let own = [
+            entry("editors@uni.example", L::Editor),
+            entry("PUSH@uni.example", L::Reviewer),
+        ];
+        assert!(candidate_groups(&own, PRINCIPAL, &editor()).is_empty());
+        // Default would make the principal an Editor, unless a group it is in says otherwise.
+        let open = [
+            default(L::Editor),
+            entry("reviewers@uni.example", L::Reviewer),
+            entry("none@uni.example", L::None),
+        ];
+        assert_eq!(
+            candidate_groups(&open, PRINCIPAL, &editor()),
+            ["reviewers@uni.example", "none@uni.example"]
+        );
+        assert!(candidate_groups(&[default(L::FreeBusyTimeOnly)], PRINCIPAL, &editor()).is_empty());
+    }
+}
