@@ -525,11 +525,14 @@ async fn serve(config: &Config) -> ExitCode {
         Ok(rooms) => rooms,
         Err(exit) => return exit,
     };
-    let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
-        config.delegation_settings(),
-        Some(audit.clone()),
-    ));
+    let delegation = Arc::new(
+        Delegation::new(
+            exchange.clone(),
+            config.delegation_settings(),
+            Some(audit.clone()),
+        )
+        .with_group_cache_ttl(config.group_cache_ttl()),
+    );
     let push = Arc::new(ews_connector::push::Push::new(
         exchange.clone(),
         config.push_settings(),
@@ -775,11 +778,14 @@ async fn run_batch(
             }
         },
     };
-    let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
-        config.delegation_settings(),
-        audit.clone(),
-    ));
+    let delegation = Arc::new(
+        Delegation::new(
+            exchange.clone(),
+            config.delegation_settings(),
+            audit.clone(),
+        )
+        .with_group_cache_ttl(config.group_cache_ttl()),
+    );
     let progress = Arc::new(Progress::default());
     let allowed = &config.api.allowed_domains;
     let mut running = match grant {

@@ -16,6 +16,7 @@ use ews_connector::ews::items::{
 use ews_connector::ews::ops::add_delegate::AddDelegate;
 use ews_connector::ews::ops::create_item::CreateItem;
 use ews_connector::ews::ops::delete_item::DeleteItem;
+use ews_connector::ews::ops::expand_dl::ExpandDL;
 use ews_connector::ews::ops::find_item::{FindItem, FindItemPage};
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::{Folder, GetFolder};
@@ -89,6 +90,7 @@ fn decode_for(operation: &str, bytes: &[u8]) -> String {
         "create_item" => render::<CreateItem>(bytes),
         "update_item" => render::<UpdateItem>(bytes),
         "delete_item" => render::<DeleteItem>(bytes),
+        "expand_dl" => render::<ExpandDL>(bytes),
         "soap_fault" => render::<GetFolder>(bytes),
         other => panic!("no decoder for fixture folder {other}"),
     }
@@ -776,7 +778,7 @@ proptest::proptest! {
             1 => bytes[at..end].iter_mut().for_each(|slot| *slot = byte),
             _ => bytes.splice(at..at, std::iter::repeat_n(byte, length)).for_each(drop),
         }
-        for operation in ["get_folder", "update_folder", "get_delegate", "add_delegate", "update_delegate", "remove_delegate", "find_item", "get_item", "create_item", "update_item", "delete_item"] {
+        for operation in ["get_folder", "update_folder", "get_delegate", "add_delegate", "update_delegate", "remove_delegate", "find_item", "get_item", "create_item", "update_item", "delete_item", "expand_dl"] {
             let rendered = decode_for(operation, &bytes);
             proptest::prop_assert!(rendered.starts_with("Ok(") || rendered.starts_with("Err("));
         }

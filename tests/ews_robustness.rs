@@ -19,6 +19,7 @@ use proptest::sample::Index;
 use ews_connector::ews::ops::add_delegate::AddDelegate;
 use ews_connector::ews::ops::create_item::CreateItem;
 use ews_connector::ews::ops::delete_item::DeleteItem;
+use ews_connector::ews::ops::expand_dl::ExpandDL;
 use ews_connector::ews::ops::find_item::FindItem;
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::GetFolder;
@@ -172,6 +173,7 @@ fn decode_all(operation: &str, bytes: &[u8], what: &str) -> Outcome {
         "create_item" => vec![one::<CreateItem>(bytes, what)],
         "update_item" => vec![one::<UpdateItem>(bytes, what)],
         "delete_item" => vec![one::<DeleteItem>(bytes, what)],
+        "expand_dl" => vec![one::<ExpandDL>(bytes, what)],
         "soap_fault" => vec![
             one::<GetFolder>(bytes, what),
             one::<UpdateFolder>(bytes, what),
@@ -184,6 +186,7 @@ fn decode_all(operation: &str, bytes: &[u8], what: &str) -> Outcome {
             one::<CreateItem>(bytes, what),
             one::<UpdateItem>(bytes, what),
             one::<DeleteItem>(bytes, what),
+            one::<ExpandDL>(bytes, what),
         ],
         other => panic!("no decoder for fixture folder {other}"),
     };

@@ -18,6 +18,7 @@ use ews_connector::ews::items::{
 use ews_connector::ews::ops::add_delegate::AddDelegate;
 use ews_connector::ews::ops::create_item::CreateItem;
 use ews_connector::ews::ops::delete_item::{DeleteItem, DeleteType};
+use ews_connector::ews::ops::expand_dl::ExpandDL;
 use ews_connector::ews::ops::find_item::{FindItem, FindItemView, Restriction};
 use ews_connector::ews::ops::get_delegate::GetDelegate;
 use ews_connector::ews::ops::get_folder::{
@@ -278,6 +279,17 @@ fn requests() -> Vec<(String, Encoder)> {
                     },
                     permission_set,
                 }],
+            }),
+        ));
+    }
+    for (name, group) in [
+        ("expand_dl", "push-editors@contoso.example"),
+        ("expand_dl_escaped", "r&d <team>@contoso.example"),
+    ] {
+        requests.push((
+            name.to_owned(),
+            boxed(ExpandDL {
+                mailbox: group.to_owned(),
             }),
         ));
     }

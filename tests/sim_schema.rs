@@ -69,7 +69,12 @@ async fn rendered_answers_validate_against_the_schema() {
     let Some(schema) = schema_dir("rendered_answers_validate_against_the_schema") else {
         return;
     };
-    let sim = start_sim(&sample_state()).await;
+    // A group with a nested group, so ExpandDL renders both member types.
+    let sim = start_sim(&format!(
+        "{}\n[[groups]]\nsmtp = \"push-editors@contoso.example\"\ndisplay_name = \"Push <Editors> & Co\"\nmembers = [\"mytimetable-push@contoso.example\", \"dave@contoso.example\"]\n",
+        sample_state()
+    ))
+    .await;
     let mut client = logged_in_client(&sim).await;
     let calendar = sim.calendar(ALICE).unwrap();
     let update = |change_key: &str| {
@@ -160,6 +165,26 @@ async fn rendered_answers_validate_against_the_schema() {
                 Some(ALICE),
                 &format!(
                     r#"<m:GetDelegate IncludePermissions="false">{}</m:GetDelegate>"#,
+                    mailbox("nobody@contoso.example")
+                ),
+            ),
+        ),
+        (
+            "expand_dl_nested",
+            envelope(
+                None,
+                &format!(
+                    "<m:ExpandDL>{}</m:ExpandDL>",
+                    mailbox("push-editors@contoso.example")
+                ),
+            ),
+        ),
+        (
+            "expand_dl_unknown",
+            envelope(
+                None,
+                &format!(
+                    "<m:ExpandDL>{}</m:ExpandDL>",
                     mailbox("nobody@contoso.example")
                 ),
             ),

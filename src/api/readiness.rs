@@ -6,6 +6,12 @@
 //! is not marked as refused by `exchange`: the mailboxes of a refused account (a wrong or
 //! expired password) fail over to the next account of their ranking. The answer names every
 //! account that is not usable and why (the transport's reason, never a password).
+//!
+//! Where `delegation.principal` is a group, the loop also reads its members (EWS `ExpandDL`,
+//! nested, through the delegation room's per-group cache) and `/readyz` answers 503 naming
+//! every service account that is not a member: those accounts push as themselves, so the
+//! calendars' grants to the group do not reach them. The first round runs at start and logs a
+//! warning naming each such account; later rounds log again only when the answer changes.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +30,8 @@ pub const FRESH: Duration = Duration::from_secs(60);
 pub(crate) struct Readiness {
     /// A std `Mutex`: held for one read or write, never across an `.await`.
     accounts: Mutex<Vec<AccountProbe>>,
+    /// Why the service accounts cannot act as the principal group, when they cannot.
+    principal_problem: Mutex<Option<String>>,
 }
 
 #[derive(Clone, Default)]
@@ -37,6 +45,7 @@ impl Readiness {
     pub(crate) fn new(accounts: usize) -> Readiness {
         Readiness {
             accounts: Mutex::new(vec![AccountProbe::default(); accounts]),
+            principal_problem: Mutex::new(None),
         }
     }
 
@@ -51,6 +60,17 @@ impl Readiness {
                 Err(failure) => probe.last_failure = Some(failure),
             }
         }
+    }
+
+    /// Records the latest principal-group verdict; true when it changed.
+    fn record_principal(&self, problem: Option<String>) -> bool {
+        let mut current = self
+            .principal_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let changed = *current != problem;
+        *current = problem;
+        changed
     }
 
     /// Whether each account is ready now (for the metrics).
@@ -107,6 +127,18 @@ impl Readiness {
             }
         }
         let total = states.len();
+        let principal_problem = self
+            .principal_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(problem) = principal_problem {
+            return Err(Problem::new(
+                "not_ready",
+                format!("{problem}; accounts: {}", lines.join("; ")),
+            )
+            .into());
+        }
         if ready == 0 {
             return Err(Problem::new(
                 "not_ready",
@@ -150,7 +182,42 @@ pub fn spawn_readiness(state: &AppState) -> tokio::task::JoinHandle<()> {
                 }
                 state.inner.readiness.record(index, result);
             }
+            check_principal_group(&state).await;
             tokio::time::sleep(interval).await;
         }
     })
+}
+
+/// Reads whether `delegation.principal` is a group the service accounts belong to, records the
+/// verdict for `/readyz`, and logs it when it changed. An Exchange failure keeps the previous
+/// verdict (the account probes report Exchange's health).
+async fn check_principal_group(state: &AppState) {
+    use crate::delegation::PrincipalGroup;
+    let delegation = &state.inner.delegation;
+    let principal = delegation.settings().principal.clone();
+    match delegation.principal_group().await {
+        Ok(PrincipalGroup::Group { non_members }) if !non_members.is_empty() => {
+            let problem = format!(
+                "the service account(s) {} are not members of the delegation principal group {principal}, directly or through nested groups: they push as themselves, so the calendars' grants to {principal} do not reach them; add them to the group",
+                non_members.join(", ")
+            );
+            if state.inner.readiness.record_principal(Some(problem)) {
+                for account in &non_members {
+                    tracing::warn!(
+                        %account,
+                        %principal,
+                        "service account is not a member of the delegation principal group"
+                    );
+                }
+            }
+        }
+        Ok(verdict) => {
+            if state.inner.readiness.record_principal(None) {
+                tracing::info!(%principal, ?verdict, "delegation principal checked");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%principal, failure = %error_chain(&error), "cannot read the delegation principal's members");
+        }
+    }
 }

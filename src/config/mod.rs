@@ -204,6 +204,8 @@ pub struct DelegationConfig {
     /// The highest level a grant may write, one of [`GRANTABLE_LEVELS`] (default: `level`);
     /// it grants every right of `level`.
     pub max_level: String,
+    /// How long an ExpandDL answer (a group's direct members) is reused, in seconds.
+    pub group_cache_ttl_secs: u64,
 }
 
 /// `[push]`: how events are written.
@@ -345,6 +347,7 @@ struct RawDelegation {
     #[serde(default)]
     allowed_principals: Vec<String>,
     max_level: Option<String>,
+    group_cache_ttl_secs: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -639,6 +642,11 @@ impl Config {
             .collect();
         let _ = writeln!(out, "allowed_principals = [{}]", allowed.join(", "));
         let _ = writeln!(out, "max_level = {}", quote(&self.delegation.max_level));
+        let _ = writeln!(
+            out,
+            "group_cache_ttl_secs = {}",
+            self.delegation.group_cache_ttl_secs
+        );
         let _ = writeln!(out, "\n[push]");
         let _ = writeln!(out, "batch_size = {}", self.push.batch_size);
         let _ = writeln!(out, "delete_type = {}", quote(&self.push.delete_type));
@@ -809,6 +817,11 @@ impl Config {
         }
     }
 
+    /// How long a group's ExpandDL answer is reused (`delegation.group_cache_ttl_secs`).
+    pub fn group_cache_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.delegation.group_cache_ttl_secs)
+    }
+
     /// The settings of the `delegation` room.
     pub fn delegation_settings(&self) -> crate::delegation::Settings {
         crate::delegation::Settings {
@@ -913,6 +926,14 @@ fn validate(
                 "`{max_level}` does not grant every right of delegation.level `{level}`: the \
                  highest level a grant may write must include the configured level"
             ),
+        ));
+    }
+
+    let group_cache_ttl_secs = raw.delegation.group_cache_ttl_secs.unwrap_or(900);
+    if !(1..=86_400).contains(&group_cache_ttl_secs) {
+        return Err(Error::invalid(
+            "delegation.group_cache_ttl_secs",
+            "must be between 1 and 86400 (how long a group's membership read with ExpandDL is reused)",
         ));
     }
 
@@ -1062,6 +1083,7 @@ fn validate(
             level,
             allowed_principals,
             max_level,
+            group_cache_ttl_secs,
         },
         push,
         api: ApiConfig {
@@ -1523,6 +1545,7 @@ password_env = "SA1_PASSWORD"
         assert_eq!(config.delegation.level, "Editor");
         assert!(config.delegation.allowed_principals.is_empty());
         assert_eq!(config.delegation.max_level, "Editor");
+        assert_eq!(config.delegation.group_cache_ttl_secs, 900);
         assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.exchange.accounts[0].password.expose(), "env-secret");
     }
@@ -1567,6 +1590,30 @@ password_env = "SA1_PASSWORD"
             invalid_key(load(&too_long, &[])),
             "exchange.retry_budget_secs"
         );
+    }
+
+    #[test]
+    fn the_group_cache_ttl_is_validated_and_shown() {
+        let config = load(
+            &format!("{MINIMAL}\n[delegation]\ngroup_cache_ttl_secs = 60\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.delegation.group_cache_ttl_secs, 60);
+        assert!(
+            config
+                .render_effective()
+                .contains("group_cache_ttl_secs = 60")
+        );
+        for bad in ["0", "86401"] {
+            assert_eq!(
+                invalid_key(load(
+                    &format!("{MINIMAL}\n[delegation]\ngroup_cache_ttl_secs = {bad}\n"),
+                    &[]
+                )),
+                "delegation.group_cache_ttl_secs"
+            );
+        }
     }
 
     #[test]

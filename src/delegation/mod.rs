@@ -13,7 +13,12 @@
 //!
 //! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
 //! and revoke), `merge` (the pure permission-set rule), `evaluate` (which entry of a permission
-//! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`).
+//! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`),
+//! `groups` (membership through EWS `ExpandDL`, nested, cached per group with single flight).
+//!
+//! Groups: when the principal has no entry of its own, only the entries that could change the
+//! answer are expanded: those whose rights cover the required level, and, where `Default`
+//! alone would cover it, every other entry (a group the principal is in overrides `Default`).
 //!
 //! Readiness is computed from the permission set, never from the folder's `EffectiveRights`
 //! `Modify`/`Delete`: on a folder those are MAPI's `PR_ACCESS` of the folder object (may the
@@ -24,6 +29,7 @@
 pub mod batch;
 mod change;
 pub mod evaluate;
+pub mod groups;
 mod identity;
 mod level;
 pub mod lock;
@@ -245,6 +251,27 @@ pub struct Delegation {
     /// One async lock per mailbox, so that two grants or revokes for one calendar in this
     /// process never interleave their read-merge-write.
     write_locks: lock::MailboxLocks,
+    /// Group membership (ExpandDL), cached per group for this process.
+    groups: groups::GroupMembership,
+}
+
+/// The groups among a calendar's entries that the principal belongs to.
+#[derive(Debug, Default)]
+struct FoundGroups {
+    member_of: BTreeSet<String>,
+    /// Candidate groups whose membership could not be read in full (a partial ExpandDL answer,
+    /// or nesting deeper than `groups::MAX_DEPTH`) and in which the principal was not found.
+    unconfirmed: Vec<String>,
+}
+
+/// Whether the delegation principal is a group, and which service accounts are not in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalGroup {
+    /// The principal is a user (or an empty or unknown list): nothing to verify.
+    NotAGroup,
+    /// The principal is a group; these service accounts (SMTP addresses) are not members of it,
+    /// directly or through nested groups, so the calendars' grants to it do not reach them.
+    Group { non_members: Vec<String> },
 }
 
 /// An Exchange refusal that says something definite about the mailbox.
@@ -275,11 +302,96 @@ impl Delegation {
         audit: Option<Arc<AuditLog>>,
     ) -> Delegation {
         Delegation {
+            groups: groups::GroupMembership::new(exchange.clone(), groups::DEFAULT_TTL),
             exchange,
             settings,
             audit,
             write_locks: lock::MailboxLocks::default(),
         }
+    }
+
+    /// How long a group's ExpandDL answer is reused (`delegation.group_cache_ttl_secs`).
+    #[must_use]
+    pub fn with_group_cache_ttl(mut self, ttl: std::time::Duration) -> Delegation {
+        self.groups = groups::GroupMembership::new(self.exchange.clone(), ttl);
+        self
+    }
+
+    /// Whether `delegation.principal` is a group and, if so, which service accounts are not
+    /// members of it (they push as themselves, so they must be). One ExpandDL per group per
+    /// cache TTL.
+    ///
+    /// # Errors
+    /// When Exchange could not answer an ExpandDL.
+    pub async fn principal_group(&self) -> Result<PrincipalGroup, Error> {
+        let principal = self.settings.principal.as_str();
+        let mut non_members = Vec::new();
+        for account in self.exchange.accounts() {
+            if account.smtp.eq_ignore_ascii_case(principal) {
+                continue;
+            }
+            let membership = self
+                .groups
+                .is_member(principal, &account.smtp, &account.smtp)
+                .await?;
+            if !membership.is_group {
+                return Ok(PrincipalGroup::NotAGroup);
+            }
+            if !membership.member {
+                non_members.push(account.smtp.clone());
+            }
+        }
+        if self
+            .exchange
+            .accounts()
+            .iter()
+            .all(|account| account.smtp.eq_ignore_ascii_case(principal))
+        {
+            // The principal is the (only) service account itself: a user.
+            return Ok(PrincipalGroup::NotAGroup);
+        }
+        Ok(PrincipalGroup::Group { non_members })
+    }
+
+    /// The candidate group entries of `folder`'s permission set that the principal belongs to.
+    async fn principal_groups(
+        &self,
+        folder: &Folder,
+        mailbox: &Mailbox,
+    ) -> Result<FoundGroups, Error> {
+        let entries = folder
+            .permission_set
+            .as_ref()
+            .map_or(&[][..], |set| set.calendar_permissions.as_slice());
+        let mut found = FoundGroups::default();
+        for candidate in
+            candidate_groups(entries, &self.settings.principal, &self.required_rights())
+        {
+            let membership = self
+                .groups
+                .is_member(&candidate, &self.settings.principal, mailbox.as_str())
+                .await?;
+            if membership.member {
+                found.member_of.insert(candidate);
+            } else if membership.is_group && !membership.complete {
+                found.unconfirmed.push(candidate);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The rights of the required level (a `Custom` level, never configured, reads as Editor's).
+    fn required_rights(&self) -> Rights {
+        self.settings.required.rights().unwrap_or(Rights {
+            create_items: true,
+            create_subfolders: false,
+            folder_owner: false,
+            folder_visible: true,
+            folder_contact: false,
+            edit_items: Scope::All,
+            delete_items: Scope::All,
+            read_items: ReadScope::FullDetails,
+        })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -340,7 +452,12 @@ impl Delegation {
                     .await?,
             )
         };
-        report = self.finish(report, opened, permissions);
+        // 3. Where the principal has no entry of its own, the groups that could decide.
+        let found = match &permissions {
+            Some(Ok(folder)) => self.principal_groups(folder, mailbox).await?,
+            _ => FoundGroups::default(),
+        };
+        report = self.finish(report, opened, permissions, &found);
         Ok(report)
     }
 
@@ -349,24 +466,14 @@ impl Delegation {
         mut report: CheckReport,
         opened: Result<Folder, Refusal>,
         permissions: Option<Result<Folder, Refusal>>,
+        found: &FoundGroups,
     ) -> CheckReport {
         let settings = &self.settings;
         let principal = settings.principal.as_str();
-        let required_rights = settings.required.rights().unwrap_or(Rights {
-            create_items: true,
-            create_subfolders: false,
-            folder_owner: false,
-            folder_visible: true,
-            folder_contact: false,
-            edit_items: Scope::All,
-            delete_items: Scope::All,
-            read_items: ReadScope::FullDetails,
-        });
+        let required_rights = self.required_rights();
 
-        // The permission set evaluated for the principal, where it could be read. Group
-        // membership (EWS ExpandDL) is not resolved here yet: only the principal's own entry and
-        // `Default` can apply, and a principal that holds its level through a group reads as
-        // `Default`'s.
+        // The permission set evaluated for the principal, where it could be read, with the
+        // candidate groups it was found in (ExpandDL, nested).
         let mut permission_refusal = None;
         if let Some(permissions) = &permissions {
             match permissions {
@@ -381,7 +488,7 @@ impl Delegation {
                             smtp: principal,
                             sid: None,
                         },
-                        &BTreeSet::new(),
+                        &found.member_of,
                     );
                     report.delegation.level = Some(evaluation.level);
                     report.delegation.via = evaluation.applied.via().map(str::to_owned);
@@ -509,6 +616,17 @@ impl Delegation {
                         .unwrap_or_else(|| "the service account cannot open this calendar".to_owned()),
                 });
             }
+        }
+        if report.status != CheckStatus::Ok && !found.unconfirmed.is_empty() {
+            let sentence = format!(
+                "Exchange listed the members of {} only in part (or they nest deeper than {} levels), so access through them is not counted",
+                found.unconfirmed.join(", "),
+                groups::MAX_DEPTH
+            );
+            report.detail = Some(match report.detail.take() {
+                Some(detail) => format!("{detail}; {sentence}"),
+                None => sentence,
+            });
         }
         if report.ews_response_code.is_none() {
             if let Some(refusal) = permission_refusal {
@@ -666,6 +784,46 @@ fn delegate_status(evaluation: &Evaluation, sufficient: bool) -> CheckStatus {
     }
 }
 
+/// The entries of a permission set worth an ExpandDL for `principal`: none where the principal
+/// has an entry of its own (it decides); else every entry of a directory address other than the
+/// principal whose rights cover `required`, and, where the `Default` entry covers `required`,
+/// every such entry whatever its rights (a group the principal belongs to would override
+/// `Default`, downwards too).
+fn candidate_groups(
+    permissions: &[CalendarPermission],
+    principal: &str,
+    required: &Rights,
+) -> Vec<String> {
+    if permissions
+        .iter()
+        .any(|entry| entry_matches(entry, principal))
+    {
+        return Vec::new();
+    }
+    let default_covers = permissions.iter().any(|entry| {
+        entry.user_id.distinguished_user == Some(crate::ews::types::DistinguishedUser::Default)
+            && evaluate::rights_of(entry).covers(required)
+    });
+    let mut candidates: Vec<String> = Vec::new();
+    for entry in permissions {
+        if entry.user_id.distinguished_user.is_some() {
+            continue;
+        }
+        let Some(address) = entry.user_id.primary_smtp_address.as_deref() else {
+            continue;
+        };
+        let covers = evaluate::rights_of(entry).covers(required);
+        if (covers || default_covers)
+            && !candidates
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(address))
+        {
+            candidates.push(address.to_owned());
+        }
+    }
+    candidates
+}
+
 /// Whether a permission entry belongs to `principal` (a user or a mail-enabled group), by primary
 /// SMTP address, case-insensitively.
 fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
@@ -674,4 +832,81 @@ fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
         .primary_smtp_address
         .as_deref()
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ews::types::{CalendarPermissionLevel as L, DistinguishedUser, UserId};
+
+    const PRINCIPAL: &str = "push@uni.example";
+
+    fn entry(smtp: &str, level: L) -> CalendarPermission {
+        CalendarPermission::with_level(
+            UserId {
+                primary_smtp_address: Some(smtp.to_owned()),
+                ..UserId::default()
+            },
+            level,
+        )
+    }
+
+    fn default(level: L) -> CalendarPermission {
+        CalendarPermission::with_level(
+            UserId {
+                distinguished_user: Some(DistinguishedUser::Default),
+                ..UserId::default()
+            },
+            level,
+        )
+    }
+
+    fn editor() -> Rights {
+        PermissionLevel::Editor.rights().unwrap()
+    }
+
+    #[test]
+    fn only_entries_that_could_decide_are_candidates() {
+        let set = [
+            default(L::FreeBusyTimeOnly),
+            entry("editors@uni.example", L::Editor),
+            entry("owners@uni.example", L::Owner),
+            entry("reviewers@uni.example", L::Reviewer),
+            entry("authors@uni.example", L::Author),
+            entry("EDITORS@uni.example", L::Editor),
+        ];
+        assert_eq!(
+            candidate_groups(&set, PRINCIPAL, &editor()),
+            ["editors@uni.example", "owners@uni.example"]
+        );
+        // With Author required, Author and above could decide.
+        assert_eq!(
+            candidate_groups(&set, PRINCIPAL, &PermissionLevel::Author.rights().unwrap()),
+            [
+                "editors@uni.example",
+                "owners@uni.example",
+                "authors@uni.example"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_own_entry_decides_alone_and_a_sufficient_default_makes_every_entry_a_candidate() {
+        let own = [
+            entry("editors@uni.example", L::Editor),
+            entry("PUSH@uni.example", L::Reviewer),
+        ];
+        assert!(candidate_groups(&own, PRINCIPAL, &editor()).is_empty());
+        // Default would make the principal an Editor, unless a group it is in says otherwise.
+        let open = [
+            default(L::Editor),
+            entry("reviewers@uni.example", L::Reviewer),
+            entry("none@uni.example", L::None),
+        ];
+        assert_eq!(
+            candidate_groups(&open, PRINCIPAL, &editor()),
+            ["reviewers@uni.example", "none@uni.example"]
+        );
+        assert!(candidate_groups(&[default(L::FreeBusyTimeOnly)], PRINCIPAL, &editor()).is_empty());
+    }
 }

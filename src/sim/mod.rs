@@ -1,6 +1,6 @@
 //! `sim`: an offline, stateful EWS simulator (`ews-connector sim`) that serves
 //! `POST /EWS/Exchange.asmx` on loopback, logs clients on with its own NTLMv2 verifier (or Basic,
-//! when the state enables it), and answers GetFolder, UpdateFolder, the delegate operations and
+//! when the state enables it), and answers GetFolder, UpdateFolder, ExpandDL, the delegate operations and
 //! the calendar-item operations (FindItem, GetItem, CreateItem, UpdateItem, DeleteItem) from
 //! response templates under `fixtures/sim/templates/`.
 //!
@@ -14,6 +14,7 @@
 //!
 //! Layout: `state` (the world, from TOML), `items` (calendar items in the state), `ntlm`
 //! (acceptor), `xml` (request reader), `ops` (folder and delegate operations, impersonation),
+//! `groups` (ExpandDL, nested membership),
 //! `item_ops` (item operations), `render` / `render_items` (templates), `faults` (scripted
 //! misbehaviour), `server` (HTTP).
 //! Entry types: [`SimState`], [`serve`], [`start`] / [`SimHandle`], [`run`] / [`SimOptions`],
@@ -22,6 +23,7 @@
 
 mod autodiscover;
 mod faults;
+mod groups;
 mod item_ops;
 mod items;
 mod ntlm;

@@ -22,7 +22,7 @@ use crate::sim::state::{
 use crate::sim::xml::{ConnectingSid, Element, MESSAGES_NS, SoapRequest, TYPES_NS};
 
 /// The operations the simulator implements.
-pub(crate) const OPERATIONS: [&str; 11] = [
+pub(crate) const OPERATIONS: [&str; 12] = [
     "GetFolder",
     "UpdateFolder",
     "GetDelegate",
@@ -34,6 +34,7 @@ pub(crate) const OPERATIONS: [&str; 11] = [
     "CreateItem",
     "UpdateItem",
     "DeleteItem",
+    "ExpandDL",
 ];
 
 /// The values of `t:ExchangeVersionType` in the schema.
@@ -261,6 +262,7 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
         "CreateItem" => item_ops::create_item(state, &actor, operation),
         "UpdateItem" => item_ops::update_item(state, &actor, operation),
         "DeleteItem" => item_ops::delete_item(state, &actor, operation),
+        "ExpandDL" => crate::sim::groups::expand_dl(state, operation),
         delegate_operation => delegates(state, &actor, delegate_operation, operation),
     }
 }
@@ -355,7 +357,7 @@ pub(crate) fn locate_folder<'a>(
 }
 
 /// The rights `smtp` has on a calendar: its own entry, else the union of the entries of the
-/// groups it belongs to, else Default.
+/// groups it belongs to (directly or through nested groups), else Default.
 pub(crate) fn effective_flags(state: &SimState, mailbox: &Mailbox, smtp: &str) -> PermissionFlags {
     let entry_for = |principal: &Principal| {
         mailbox
@@ -371,9 +373,7 @@ pub(crate) fn effective_flags(state: &SimState, mailbox: &Mailbox, smtp: &str) -
         .permissions
         .iter()
         .filter(|entry| match &entry.principal {
-            Principal::Smtp(group) => state.directory.get(group).is_some_and(|found| {
-                found.is_group && found.members.iter().any(|member| member == smtp)
-            }),
+            Principal::Smtp(group) => crate::sim::groups::is_member(state, group, smtp),
             _ => false,
         })
         .map(|entry| entry.flags)

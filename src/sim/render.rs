@@ -47,6 +47,9 @@ pub(crate) fn static_message_error(operation: &str, code: &str) -> Option<&'stat
         ("GetFolder", "ErrorNonExistentMailbox") => {
             ews_fixture!("get_folder/error_non_existent_mailbox.xml")
         }
+        ("ExpandDL", "ErrorNameResolutionNoResults") => {
+            ews_fixture!("expand_dl/error_name_resolution_no_results.xml")
+        }
         ("UpdateFolder", "ErrorAccessDenied") => {
             ews_fixture!("update_folder/error_access_denied.xml")
         }

@@ -10,6 +10,7 @@
 pub mod add_delegate;
 pub mod create_item;
 pub mod delete_item;
+pub mod expand_dl;
 pub mod find_item;
 pub mod get_delegate;
 pub mod get_folder;
