@@ -166,6 +166,9 @@ async fn a_healthy_simulator_passes_with_the_mailbox_check() {
     );
     let mailbox = line(&text, "ok", "mailbox granted@contoso.example");
     assert!(mailbox.contains("status ok, ready true"), "{text}");
+    // The evaluation: which entry applied and what it allows.
+    assert!(mailbox.contains("[own entry; allows "), "{text}");
+    assert!(mailbox.contains("create"), "{text}");
     assert!(text.contains("all checks passed"), "{text}");
     assert_no_password(&output, &[SVC_PASSWORD]);
 
@@ -184,6 +187,14 @@ async fn a_healthy_simulator_passes_with_the_mailbox_check() {
             .as_str()
             .unwrap()
             .contains("status not_delegated"),
+        "{mailbox}"
+    );
+    // Nothing of its own: the Default entry applied, and it grants free/busy only.
+    assert!(
+        mailbox["detail"]
+            .as_str()
+            .unwrap()
+            .contains("[Default entry; allows "),
         "{mailbox}"
     );
     assert!(
