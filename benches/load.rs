@@ -106,6 +106,13 @@ fn write_config(dir: &Path, sim_port: u16, api_port: u16, options: &Options) -> 
     for index in 1..=options.accounts {
         let password_file = dir.join(format!("svc{index}.password"));
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+        // Readable by the owner only, as a real deployment's (serve warns otherwise).
+        #[cfg(unix)]
+        std::fs::set_permissions(
+            &password_file,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+        )
+        .unwrap();
         accounts.push_str(&format!(
             "[[exchange.accounts]]\nusername = 'CONTOSO\\svc{index}'\n\
              smtp = \"svc{index}@contoso.example\"\npassword_file = \"{}\"\n\n",
