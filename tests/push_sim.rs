@@ -584,3 +584,56 @@ async fn an_event_moved_into_the_window_from_outside_is_updated_in_place_never_c
     assert_eq!(report["unchanged"], 2, "{report}");
     assert_eq!(setup.writes(), writes);
 }
+
+#[tokio::test]
+async fn a_busy_calendar_over_the_find_count_budget_is_listed_and_synced_in_full() {
+    // EWSFindCountLimit 40, and views of up to 1000 entries: a month of 150 lectures is over
+    // the budget in one view, so Exchange refuses it (ErrorExceededFindCountLimit).
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 40\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Delegate));
+    let events = lectures(150);
+    let (status, report) = setup.sync(GRANTED, january(), &sync_list(&events)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 150, "{report}");
+    assert_eq!(report["failed"], json!([]), "{report}");
+    let views = setup.requests("FindItem");
+
+    let (status, report) = setup.sync(GRANTED, january(), &sync_list(&events)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["unchanged"], &report["created"], &report["deleted"]),
+        (&json!(150), &json!(0), &json!(0)),
+        "every item was seen: none created twice, none deleted as missing: {report}"
+    );
+    assert!(
+        setup.requests("FindItem") - views > 150 / 40,
+        "the window was split into views within the budget"
+    );
+
+    let (status, listing) = setup
+        .send(
+            "GET",
+            &format!(
+                "{}?{}",
+                common::push::events_uri(GRANTED),
+                common::push::window_query(january())
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listing}");
+    let mut listed: Vec<String> = listing["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["externalId"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    let expected: Vec<String> = events.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(listed, expected, "all 150 listed, each once");
+    for (id, _) in events.iter().step_by(25) {
+        assert_eq!(setup.ours(GRANTED, id).len(), 1, "{id}");
+    }
+}

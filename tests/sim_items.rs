@@ -1209,3 +1209,78 @@ async fn an_or_of_external_ids_finds_each_of_them_in_one_request() {
     assert_eq!(found, expected);
     assert_eq!(sim.stats().requests("FindItem"), 1);
 }
+
+#[tokio::test]
+async fn a_calendar_view_over_the_find_count_limit_is_refused_and_concurrent_views_share_it() {
+    let state = sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 10\n", 1);
+    let sim = start_sim(&state).await;
+    for hour in 0..11 {
+        let start = at("2025-05-05T08:00:00Z") + chrono::TimeDelta::hours(hour);
+        sim.insert_item(
+            PLAIN,
+            SimItem::new(start, start + chrono::TimeDelta::minutes(30)),
+        )
+        .unwrap();
+    }
+    let view = |start: &str, end: &str| {
+        envelope(
+            Some(PLAIN),
+            &calendar_view(&calendar_folder(None), start, end, Some(1000)),
+        )
+    };
+    let all_day = view("2025-05-05T00:00:00Z", "2025-05-06T00:00:00Z");
+    let morning = view("2025-05-05T00:00:00Z", "2025-05-05T14:00:00Z");
+    let afternoon = view("2025-05-05T14:00:00Z", "2025-05-06T00:00:00Z");
+
+    // 11 items in one view: over the limit of 10, whatever MaxEntriesReturned says.
+    let mut client = logged_in_client(&sim).await;
+    let refused = call(&mut client, &all_day).await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        response_codes(&refused.body),
+        ["ErrorExceededFindCountLimit"],
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"ResponseClass="Error""#));
+    assert!(
+        refused
+            .body
+            .contains(r#"<t:Value Name="PolicyLimit">10</t:Value>"#),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("RootFolder"), "{}", refused.body);
+    // Six items, then five: each fits alone.
+    let first = call(&mut client, &morning).await;
+    assert_eq!(response_codes(&first.body), ["NoError"], "{}", first.body);
+    assert_eq!(item_ids_in(&first.body).len(), 6);
+
+    // The budget is the account's: while the six of the morning wait to be sent (the answer is
+    // dribbled over two seconds), the same account's view of five more is over it.
+    sim.push_fault(ScriptedFault {
+        operation: Some("FindItem".into()),
+        mailbox: None,
+        count: 1,
+        kind: FaultKind::Slow { ms: 2000 },
+    });
+    let mut slow_client = logged_in_client(&sim).await;
+    let slow = tokio::spawn(async move { call(&mut slow_client, &morning).await });
+    while sim.stats().faults_applied == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let concurrent = call(&mut client, &afternoon).await;
+    assert_eq!(
+        response_codes(&concurrent.body),
+        ["ErrorExceededFindCountLimit"],
+        "{}",
+        concurrent.body
+    );
+    let slow = slow.await.unwrap();
+    assert_eq!(response_codes(&slow.body), ["NoError"]);
+    // Once that answer is sent, its charge is released.
+    let after = call(&mut client, &afternoon).await;
+    assert_eq!(response_codes(&after.body), ["NoError"], "{}", after.body);
+    assert_eq!(item_ids_in(&after.body).len(), 5);
+}

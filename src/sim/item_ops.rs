@@ -669,22 +669,41 @@ fn overlaps(item: &SimItem, start: &DateTime<Utc>, end: &DateTime<Utc>) -> bool 
 
 /// FindItem over the calendars in `m:ParentFolderIds`.
 pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element) -> Answer {
-    let state = &*state;
+    let answer = find_item_in(state, actor, operation);
+    // EWSFindCountLimit: every item an answer holds counts against the account's budget until
+    // the answer is sent; concurrent FindItem calls of one account share it.
+    let (answer, charged) = answer;
+    if charged > 0 && !state.charge_find(&actor.account, charged) {
+        let limit = state.server.find_count_limit;
+        let folders = operation
+            .child(MESSAGES_NS, "ParentFolderIds")
+            .map_or(1, |ids| ids.children.len().max(1));
+        let messages: Vec<ItemMessage> = (0..folders)
+            .map(|_| ItemMessage::FindCountExceeded { limit })
+            .collect();
+        return Answer::ok(render_items::item_response("FindItem", &messages));
+    }
+    answer
+}
+
+/// FindItem's answer and the number of items it holds (its find-count charge).
+fn find_item_in(state: &SimState, actor: &Actor, operation: &Element) -> (Answer, usize) {
+    let mut charged = 0usize;
     if operation.attribute("Traversal").is_none() {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let (Ok(shape), Ok(view)) = (parse_shape(operation), parse_view(operation)) else {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     };
     let restriction = parse_restriction(operation);
     if matches!(restriction, Err(code) if code == SCHEMA) {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let Some(folder_ids) = operation.child(MESSAGES_NS, "ParentFolderIds") else {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     };
     if folder_ids.children.is_empty() {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let has_sort = operation.child(MESSAGES_NS, "SortOrder").is_some();
     let mut batch = Batch::new();
@@ -717,6 +736,8 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
                         .collect();
                     found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
                     let total = found.len();
+                    // Every item the view processes is charged, not only those it returns.
+                    charged += total;
                     let shown = max.map_or(total, |max| max.min(total));
                     let items: String = found[..shown]
                         .iter()
@@ -761,6 +782,12 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
                         .map(|item| calendar_item(item, &shape))
                         .collect();
                     let next_offset = offset + (last - first);
+                    // A FindItem without paging returns (and is charged for) every item; an
+                    // indexed page is exempt ("the search results are truncated" to fit, which
+                    // pages of at most 100 never meet).
+                    if matches!(view, View::None) {
+                        charged += last - first;
+                    }
                     Ok(ItemMessage::FoundIndexed {
                         items,
                         next_offset,
@@ -772,7 +799,7 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
         })();
         batch.push(outcome);
     }
-    batch.answer("FindItem")
+    (batch.answer("FindItem"), charged)
 }
 
 // ---- GetItem ----

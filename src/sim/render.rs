@@ -125,7 +125,7 @@ const DELEGATE_PERMISSIONS: &str = template!("delegate_permissions.xml");
 const DELEGATE_PERMISSION_LEVEL: &str = template!("delegate_permission_level.xml");
 const SOAP_FAULT: &str = template!("soap_fault.xml");
 const BACK_OFF_MESSAGE_XML: &str = template!("back_off_message_xml.xml");
-const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
+pub(crate) const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
 const MESSAGE_XML_VALUE: &str = template!("message_xml_value.xml");
 
 /// A value for one placeholder.
@@ -606,6 +606,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
             "A change key is required for this write operation."
         }
         "ErrorCannotDeleteObject" => "The object cannot be deleted.",
+        "ErrorExceededFindCountLimit" => {
+            "The find operation would hold more items than the throttling policy allows; page or narrow it."
+        }
         "ErrorNonPrimarySmtpAddress" => {
             "The mailbox must be named by its primary SMTP address; MessageXml names it."
         }

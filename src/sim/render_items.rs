@@ -9,7 +9,7 @@
 //! Entry types: [`ItemShape`], [`ExtendedPath`], [`ItemMessage`].
 
 use crate::sim::items::{SimItem, format_instant};
-use crate::sim::render::{Fill, fill, message_text};
+use crate::sim::render::{Fill, MESSAGE_ERROR_VALUE, fill, message_text};
 
 macro_rules! template {
     ($name:literal) => {
@@ -225,6 +225,11 @@ pub(crate) enum ItemMessage {
         includes_last: bool,
     },
     Error(&'static str),
+    /// FindItem over the account's `EWSFindCountLimit`: `ErrorExceededFindCountLimit` with the
+    /// policy's limit as `PolicyLimit` in `MessageXml`.
+    FindCountExceeded {
+        limit: usize,
+    },
 }
 
 /// An item operation's answer (`operation` is the element name, e.g. `CreateItem`).
@@ -291,6 +296,20 @@ fn render_message(operation: &str, message: &ItemMessage) -> String {
                 ("TOTAL", Fill::Text(&total.to_string())),
                 ("INCLUDES_LAST", Fill::Text(boolean(*includes_last))),
                 ("ITEMS", Fill::Xml(items)),
+            ],
+        ),
+        ItemMessage::FindCountExceeded { limit } => fill(
+            MESSAGE_ERROR_VALUE,
+            &[
+                ("OPERATION", Fill::Text(operation)),
+                ("CODE", Fill::Text("ErrorExceededFindCountLimit")),
+                (
+                    "MESSAGE",
+                    Fill::Text(message_text("ErrorExceededFindCountLimit")),
+                ),
+                ("NAME", Fill::Text("PolicyLimit")),
+                ("VALUE", Fill::Text(&limit.to_string())),
+                ("ITEMS", Fill::Xml("")),
             ],
         ),
         ItemMessage::Error(code) => {

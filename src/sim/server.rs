@@ -501,15 +501,17 @@ async fn ews_answer(
                 }
             }
         }
-        ops::handle(&mut state, &account, &request)
+        let answer = ops::handle(&mut state, &account, &request);
+        (answer, state.find_hold.take())
     };
+    let (answer, find_hold) = answer;
     if answer.items > 0 {
         *lock(&shared.stats)
             .items_by_operation
             .entry(operation_name)
             .or_insert(0) += answer.items;
     }
-    Ok(match fault {
+    let mut response = match fault {
         Some(FaultKind::ResetAfterProcessing) => return Err(LostResponse),
         Some(FaultKind::Reset) => {
             let full = Bytes::from(answer.body);
@@ -547,7 +549,10 @@ async fn ews_answer(
             SimBody::dribbled(Bytes::from(answer.body), Duration::from_millis(ms)),
         ),
         _ => soap(answer),
-    })
+    };
+    // A FindItem's find-count charge lasts until its answer has been sent (the body dropped).
+    response.body_mut().hold = find_hold;
+    Ok(response)
 }
 
 /// Runs the NTLM / Basic logon for one request.
@@ -756,6 +761,8 @@ pub(crate) struct SimBody {
     fail_at_end: bool,
     /// The announced length, when exact.
     length: Option<u64>,
+    /// Released when the body is dropped (after hyper sent it): a FindItem's find-count charge.
+    hold: Option<std::sync::Arc<crate::sim::state::FindCharge>>,
 }
 
 impl SimBody {
@@ -767,6 +774,7 @@ impl SimBody {
             sleep: None,
             fail_at_end: false,
             length: Some(length),
+            hold: None,
         }
     }
 
@@ -777,6 +785,7 @@ impl SimBody {
             sleep: None,
             fail_at_end: true,
             length: Some(announced),
+            hold: None,
         }
     }
 
@@ -794,6 +803,7 @@ impl SimBody {
             chunks,
             delay: Some(delay),
             fail_at_end: false,
+            hold: None,
         }
     }
 }
