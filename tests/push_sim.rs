@@ -637,3 +637,64 @@ async fn a_busy_calendar_over_the_find_count_budget_is_listed_and_synced_in_full
         assert_eq!(setup.ours(GRANTED, id).len(), 1, "{id}");
     }
 }
+
+#[tokio::test]
+async fn pushes_across_connections_the_server_closed_when_idle_are_each_made_once() {
+    // IIS closes keep-alive connections idle for its connectionTimeout (120 s by default; 300 ms
+    // here): each push after a pause finds its pooled connection closed and opens another.
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nidle_timeout_ms = 300\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Delegate));
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(700));
+    let body = |start: &str| lecture("Linear Algebra", utc(start), 90);
+
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-1", &body("2026-12-01T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let opened = setup.sim.stats().connections_opened;
+    pause().await;
+    assert!(
+        setup.sim.stats().idle_connections_closed >= 1,
+        "the idle connection was closed by the server"
+    );
+
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-2", &body("2026-12-02T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(
+        setup.sim.stats().connections_opened > opened,
+        "a new connection after the idle close"
+    );
+    pause().await;
+
+    // The same after an idle close, with the create's answer lost after it was stored.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("CreateItem".to_owned()),
+        ..ScriptedFault::once(FaultKind::ResetAfterProcessing)
+    });
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-3", &body("2026-12-03T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(setup.sim.stats().faults_applied, 1, "the answer was lost");
+    pause().await;
+    // And the same event pushed once more after a pause: found, not created again.
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-3", &body("2026-12-03T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], "unchanged", "{answer}");
+
+    for id in ["mytt-idle-1", "mytt-idle-2", "mytt-idle-3"] {
+        assert_eq!(setup.ours(GRANTED, id).len(), 1, "{id}: exactly one item");
+    }
+    assert_eq!(
+        setup.requests("CreateItem"),
+        3,
+        "one CreateItem per event: none resent after a closed connection or a lost answer"
+    );
+    assert!(setup.sim.stats().idle_connections_closed >= 3);
+}

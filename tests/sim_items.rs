@@ -1284,3 +1284,30 @@ async fn a_calendar_view_over_the_find_count_limit_is_refused_and_concurrent_vie
     assert_eq!(response_codes(&after.body), ["NoError"], "{}", after.body);
     assert_eq!(item_ids_in(&after.body).len(), 5);
 }
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not() {
+    let state = sample_state().replacen("[server]\n", "[server]\nidle_timeout_ms = 400\n", 1);
+    let sim = start_sim(&state).await;
+    let find = envelope(
+        Some(PLAIN),
+        &calendar_view(
+            &calendar_folder(None),
+            "2025-05-05T00:00:00Z",
+            "2025-05-06T00:00:00Z",
+            None,
+        ),
+    );
+    // A request every 150 ms for 900 ms: never idle for 400 ms, so never closed.
+    let mut busy = logged_in_client(&sim).await;
+    for _ in 0..6 {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let answer = call(&mut busy, &find).await;
+        assert_eq!(response_codes(&answer.body), ["NoError"]);
+    }
+    assert_eq!(sim.stats().idle_connections_closed, 0);
+    assert_eq!(sim.stats().connections_opened, 1);
+    // Then idle: closed by the server after the timeout.
+    assert!(busy.is_closed_by_server().await, "closed after 400 ms idle");
+    assert_eq!(sim.stats().idle_connections_closed, 1);
+}

@@ -493,6 +493,8 @@ pub(crate) struct ServerSettings {
     pub max_concurrency: Option<usize>,
     /// `EWSFindCountLimit`: items the FindItem answers of one account may hold at once.
     pub find_count_limit: usize,
+    /// IIS `connectionTimeout`: a keep-alive connection idle this long is closed.
+    pub idle_timeout: std::time::Duration,
 }
 
 /// The find-count charge of one FindItem answer; released (dropped) once the answer is sent.
@@ -557,6 +559,11 @@ impl SimState {
             count,
         }));
         true
+    }
+
+    /// Overrides the idle keep-alive timeout (`[server] idle_timeout_ms`).
+    pub fn set_idle_timeout(&mut self, timeout: std::time::Duration) {
+        self.server.idle_timeout = timeout;
     }
 
     /// Overrides `EWSFindCountLimit` (`[server] find_count_limit`).
@@ -802,6 +809,7 @@ struct ServerFile {
     latency_jitter_ms: u64,
     max_concurrency: Option<usize>,
     find_count_limit: usize,
+    idle_timeout_ms: u64,
 }
 
 impl Default for ServerFile {
@@ -817,6 +825,7 @@ impl Default for ServerFile {
             latency_jitter_ms: 0,
             max_concurrency: None,
             find_count_limit: 1000,
+            idle_timeout_ms: 120_000,
         }
     }
 }
@@ -1017,6 +1026,7 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         latency_jitter_ms: file.server.latency_jitter_ms,
         max_concurrency: file.server.max_concurrency,
         find_count_limit: file.server.find_count_limit,
+        idle_timeout: std::time::Duration::from_millis(file.server.idle_timeout_ms.max(1)),
     };
 
     let mut state = SimState {
