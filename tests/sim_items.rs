@@ -1311,3 +1311,140 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_and_a_bu
     assert!(busy.is_closed_by_server().await, "closed after 400 ms idle");
     assert_eq!(sim.stats().idle_connections_closed, 1);
 }
+
+#[tokio::test]
+async fn item_effective_rights_follow_edit_and_delete_items_for_own_and_others_items() {
+    let state = format!(
+        r#"{}
+[[mailboxes]]
+smtp = "author@contoso.example"
+display_name = "Arthur Author"
+permissions = [
+  {{ user = "Default", level = "None" }},
+  {{ user = "Anonymous", level = "None" }},
+  {{ user = "svc-mytt@contoso.example", level = "Author" }},
+]
+
+[[mailboxes.items]]
+subject = "Mine"
+start = "2025-06-02T08:00:00Z"
+end = "2025-06-02T09:00:00Z"
+created_by = "svc-mytt@contoso.example"
+
+[[mailboxes.items]]
+subject = "Theirs"
+start = "2025-06-02T10:00:00Z"
+end = "2025-06-02T11:00:00Z"
+"#,
+        sample_state()
+    );
+    let sim = start_sim(&state).await;
+    let mut client = logged_in_client(&sim).await;
+    let author = "author@contoso.example";
+    let with_rights = |folder: &str| {
+        calendar_view(folder, "2025-06-02T00:00:00Z", "2025-06-03T00:00:00Z", None).replacen(
+            r#"<t:FieldURI FieldURI="calendar:Start"/>"#,
+            r#"<t:FieldURI FieldURI="item:EffectiveRights"/><t:FieldURI FieldURI="calendar:Start"/>"#,
+            1,
+        )
+    };
+    // (subject, Modify, Delete, Read) per item, in the answer's order.
+    let rights_of = |body: &str| -> Vec<(String, bool, bool, bool)> {
+        body.split("<t:CalendarItem>")
+            .skip(1)
+            .map(|item| {
+                let value = |name: &str| {
+                    let open = format!("<t:{name}>");
+                    let start =
+                        item.find(&open).unwrap_or_else(|| panic!("{name}: {item}")) + open.len();
+                    item[start..].split('<').next().unwrap().to_string()
+                };
+                let rights = item.find("<t:EffectiveRights>").expect(item);
+                assert!(
+                    item.find("<t:Subject>").unwrap() < rights
+                        && rights < item.find("<t:Start>").unwrap(),
+                    "EffectiveRights after Subject and before Start: {item}"
+                );
+                let flag = |name: &str| value(name) == "true";
+                assert!(!flag("CreateContents") && !flag("CreateHierarchy"));
+                (
+                    value("Subject"),
+                    flag("Modify"),
+                    flag("Delete"),
+                    flag("Read"),
+                )
+            })
+            .collect()
+    };
+
+    // Author by delegate access: its own item may be changed and deleted, the owner's not.
+    let found = call(
+        &mut client,
+        &envelope(None, &with_rights(&calendar_folder(Some(author)))),
+    )
+    .await;
+    assert_eq!(response_codes(&found.body), ["NoError"], "{}", found.body);
+    assert_eq!(
+        rights_of(&found.body),
+        [
+            ("Mine".to_string(), true, true, true),
+            ("Theirs".to_string(), false, false, true)
+        ],
+        "{}",
+        found.body
+    );
+    // GetItem answers the same way.
+    let theirs = sim
+        .calendar_items(author)
+        .unwrap()
+        .into_iter()
+        .find(|item| item.subject.as_deref() == Some("Theirs"))
+        .unwrap();
+    let got = call(
+        &mut client,
+        &envelope(
+            None,
+            &get_items(&[&theirs.item_id]).replacen(
+                r#"<t:FieldURI FieldURI="calendar:Start"/>"#,
+                r#"<t:FieldURI FieldURI="item:EffectiveRights"/><t:FieldURI FieldURI="calendar:Start"/>"#,
+                1,
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        rights_of(&got.body),
+        [("Theirs".to_string(), false, false, true)],
+        "{}",
+        got.body
+    );
+    // The owner (impersonated) may change and delete every item.
+    let owner = call(
+        &mut client,
+        &envelope(Some(author), &with_rights(&calendar_folder(None))),
+    )
+    .await;
+    assert_eq!(
+        rights_of(&owner.body),
+        [
+            ("Mine".to_string(), true, true, true),
+            ("Theirs".to_string(), true, true, true)
+        ]
+    );
+    // Not asked for: not sent.
+    let plain = call(
+        &mut client,
+        &envelope(
+            None,
+            &calendar_view(
+                &calendar_folder(Some(author)),
+                "2025-06-02T00:00:00Z",
+                "2025-06-03T00:00:00Z",
+                None,
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(item_ids_in(&plain.body).len(), 2);
+    assert!(!plain.body.contains("EffectiveRights"), "{}", plain.body);
+}

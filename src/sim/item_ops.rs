@@ -21,8 +21,10 @@ use chrono::{DateTime, Months, Utc};
 
 use crate::sim::items::{ItemBody, SimExtendedProperty, SimItem, parse_instant};
 use crate::sim::ops::{Actor, Answer, effective_flags, locate_folder};
+use crate::sim::render::EffectiveRights;
 use crate::sim::render_items::{
-    self, ExtendedPath, FIELD_URIS, ItemMessage, ItemShape, calendar_item, calendar_item_id_only,
+    self, ExtendedPath, FIELD_URIS, ItemMessage, ItemShape, calendar_item_id_only,
+    calendar_item_with_rights,
 };
 use crate::sim::state::{ItemScope, Mailbox, ReadScope, SimState};
 use crate::sim::xml::{Element, MESSAGES_NS, TYPES_NS};
@@ -453,6 +455,32 @@ fn allowed(
     }
 }
 
+/// An item as FindItem and GetItem show it to `actor`: with `t:EffectiveRights` when the shape
+/// asks for `item:EffectiveRights`. On an item, `Modify` and `Delete` follow EditItems and
+/// DeleteItems (`All`, or `Owned` for the items the caller created), `Read` follows ReadItems;
+/// the create rights belong to folders and are false; `ViewPrivateItems` is the owner's.
+fn shown_item(
+    state: &SimState,
+    actor: &Actor,
+    mailbox: &Mailbox,
+    item: &SimItem,
+    shape: &ItemShape,
+) -> String {
+    let rights = shape.effective_rights.then(|| {
+        let owner = actor.owns(&mailbox.smtp.to_ascii_lowercase());
+        EffectiveRights {
+            create_associated: false,
+            create_contents: false,
+            create_hierarchy: false,
+            delete: allowed(state, actor, mailbox, Access::Delete, Some(item)),
+            modify: allowed(state, actor, mailbox, Access::Edit, Some(item)),
+            read: allowed(state, actor, mailbox, Access::Read, Some(item)),
+            view_private_items: owner,
+        }
+    });
+    calendar_item_with_rights(item, shape, rights)
+}
+
 /// The mailbox key and item an `t:ItemId` names, as seen by `actor`.
 fn locate_item<'a>(
     state: &'a SimState,
@@ -741,7 +769,7 @@ fn find_item_in(state: &SimState, actor: &Actor, operation: &Element) -> (Answer
                     let shown = max.map_or(total, |max| max.min(total));
                     let items: String = found[..shown]
                         .iter()
-                        .map(|item| calendar_item(item, &shape))
+                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
                         .collect();
                     Ok(ItemMessage::FoundInView {
                         items,
@@ -779,7 +807,7 @@ fn find_item_in(state: &SimState, actor: &Actor, operation: &Element) -> (Answer
                     };
                     let items: String = found[first..last]
                         .iter()
-                        .map(|item| calendar_item(item, &shape))
+                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
                         .collect();
                     let next_offset = offset + (last - first);
                     // A FindItem without paging returns (and is charged for) every item; an
@@ -825,7 +853,9 @@ pub(crate) fn get_item(state: &mut SimState, actor: &Actor, operation: &Element)
             if !allowed(state, actor, mailbox, Access::Read, Some(item)) {
                 return Err("ErrorAccessDenied");
             }
-            Ok(ItemMessage::Items(calendar_item(item, &shape)))
+            Ok(ItemMessage::Items(shown_item(
+                state, actor, mailbox, item, &shape,
+            )))
         });
         batch.push(outcome);
     }
