@@ -12,7 +12,7 @@ use ews_connector::delegation::AccessMode;
 use ews_connector::push;
 use ews_connector::sim::{FaultKind, ScriptedFault, SimExtendedProperty, SimItem};
 
-use common::push::{GRANTED, PushSetup, lecture, listed, our_id, utc};
+use common::push::{GRANTED, PLAIN, PushSetup, lecture, listed, our_id, utc};
 
 /// January 2027: the window of the big syncs.
 fn january() -> (DateTime<Utc>, DateTime<Utc>) {
@@ -697,4 +697,57 @@ async fn pushes_across_connections_the_server_closed_when_idle_are_each_made_onc
         "one CreateItem per event: none resent after a closed connection or a lost answer"
     );
     assert!(setup.sim.stats().idle_connections_closed >= 3);
+}
+
+#[tokio::test]
+async fn concurrent_views_of_one_service_account_share_the_find_count_budget_and_both_list_in_full()
+{
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 40\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Impersonation));
+    let events = lectures(30);
+    for mailbox in [GRANTED, PLAIN] {
+        let (status, report) = setup.sync(mailbox, january(), &sync_list(&events)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["created"], 30, "{report}");
+    }
+    let list = |mailbox: &'static str| {
+        let setup = &setup;
+        async move {
+            let (status, listing) = setup
+                .send(
+                    "GET",
+                    &format!(
+                        "{}?{}",
+                        common::push::events_uri(mailbox),
+                        common::push::window_query(january())
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{listing}");
+            listing["events"].as_array().unwrap().len()
+        }
+    };
+    // GRANTED's view of 30 is answered slowly, holding 30 of the account's 40 while PLAIN's
+    // view of 30 comes in: Exchange refuses that one, and the connector reads it in parts.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("FindItem".to_owned()),
+        mailbox: Some(GRANTED.to_owned()),
+        ..ScriptedFault::once(FaultKind::Slow { ms: 1500 })
+    });
+    let views = setup.requests("FindItem");
+    let (granted, plain) = tokio::join!(list(GRANTED), async {
+        while setup.sim.stats().faults_applied == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        list(PLAIN).await
+    });
+    assert_eq!((granted, plain), (30, 30), "both calendars listed in full");
+    assert!(
+        setup.requests("FindItem") - views > 2,
+        "PLAIN's view was refused while GRANTED's held the budget, and read in parts"
+    );
 }
