@@ -12,7 +12,7 @@ use ews_connector::delegation::AccessMode;
 use ews_connector::push;
 use ews_connector::sim::{FaultKind, ScriptedFault, SimExtendedProperty, SimItem};
 
-use common::push::{GRANTED, PushSetup, lecture, listed, our_id, utc};
+use common::push::{GRANTED, PLAIN, PushSetup, lecture, listed, our_id, utc};
 
 /// January 2027: the window of the big syncs.
 fn january() -> (DateTime<Utc>, DateTime<Utc>) {
@@ -583,4 +583,171 @@ async fn an_event_moved_into_the_window_from_outside_is_updated_in_place_never_c
         .await;
     assert_eq!(report["unchanged"], 2, "{report}");
     assert_eq!(setup.writes(), writes);
+}
+
+#[tokio::test]
+async fn a_busy_calendar_over_the_find_count_budget_is_listed_and_synced_in_full() {
+    // EWSFindCountLimit 40, and views of up to 1000 entries: a month of 150 lectures is over
+    // the budget in one view, so Exchange refuses it (ErrorExceededFindCountLimit).
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 40\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Delegate));
+    let events = lectures(150);
+    let (status, report) = setup.sync(GRANTED, january(), &sync_list(&events)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 150, "{report}");
+    assert_eq!(report["failed"], json!([]), "{report}");
+    let views = setup.requests("FindItem");
+
+    let (status, report) = setup.sync(GRANTED, january(), &sync_list(&events)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["unchanged"], &report["created"], &report["deleted"]),
+        (&json!(150), &json!(0), &json!(0)),
+        "every item was seen: none created twice, none deleted as missing: {report}"
+    );
+    assert!(
+        setup.requests("FindItem") - views > 150 / 40,
+        "the window was split into views within the budget"
+    );
+
+    let (status, listing) = setup
+        .send(
+            "GET",
+            &format!(
+                "{}?{}",
+                common::push::events_uri(GRANTED),
+                common::push::window_query(january())
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listing}");
+    let mut listed: Vec<String> = listing["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["externalId"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    let expected: Vec<String> = events.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(listed, expected, "all 150 listed, each once");
+    for (id, _) in events.iter().step_by(25) {
+        assert_eq!(setup.ours(GRANTED, id).len(), 1, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn pushes_across_connections_the_server_closed_when_idle_are_each_made_once() {
+    // IIS closes keep-alive connections idle for its connectionTimeout (120 s by default; 300 ms
+    // here): each push after a pause finds its pooled connection closed and opens another.
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nidle_timeout_ms = 300\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Delegate));
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(700));
+    let body = |start: &str| lecture("Linear Algebra", utc(start), 90);
+
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-1", &body("2026-12-01T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let opened = setup.sim.stats().connections_opened;
+    pause().await;
+    assert!(
+        setup.sim.stats().idle_connections_closed >= 1,
+        "the idle connection was closed by the server"
+    );
+
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-2", &body("2026-12-02T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(
+        setup.sim.stats().connections_opened > opened,
+        "a new connection after the idle close"
+    );
+    pause().await;
+
+    // The same after an idle close, with the create's answer lost after it was stored.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("CreateItem".to_owned()),
+        ..ScriptedFault::once(FaultKind::ResetAfterProcessing)
+    });
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-3", &body("2026-12-03T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(setup.sim.stats().faults_applied, 1, "the answer was lost");
+    pause().await;
+    // And the same event pushed once more after a pause: found, not created again.
+    let (status, answer) = setup
+        .put_event(GRANTED, "mytt-idle-3", &body("2026-12-03T08:00:00Z"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["result"], "unchanged", "{answer}");
+
+    for id in ["mytt-idle-1", "mytt-idle-2", "mytt-idle-3"] {
+        assert_eq!(setup.ours(GRANTED, id).len(), 1, "{id}: exactly one item");
+    }
+    assert_eq!(
+        setup.requests("CreateItem"),
+        3,
+        "one CreateItem per event: none resent after a closed connection or a lost answer"
+    );
+    assert!(setup.sim.stats().idle_connections_closed >= 3);
+}
+
+#[tokio::test]
+async fn concurrent_views_of_one_service_account_share_the_find_count_budget_and_both_list_in_full()
+{
+    let state =
+        common::sim::sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 40\n", 1);
+    let sim = common::sim::start_sim(&state).await;
+    let setup = PushSetup::with_settings(sim, push::Settings::new(AccessMode::Impersonation));
+    let events = lectures(30);
+    for mailbox in [GRANTED, PLAIN] {
+        let (status, report) = setup.sync(mailbox, january(), &sync_list(&events)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["created"], 30, "{report}");
+    }
+    let list = |mailbox: &'static str| {
+        let setup = &setup;
+        async move {
+            let (status, listing) = setup
+                .send(
+                    "GET",
+                    &format!(
+                        "{}?{}",
+                        common::push::events_uri(mailbox),
+                        common::push::window_query(january())
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{listing}");
+            listing["events"].as_array().unwrap().len()
+        }
+    };
+    // GRANTED's view of 30 is answered slowly, holding 30 of the account's 40 while PLAIN's
+    // view of 30 comes in: Exchange refuses that one, and the connector reads it in parts.
+    setup.sim.push_fault(ScriptedFault {
+        operation: Some("FindItem".to_owned()),
+        mailbox: Some(GRANTED.to_owned()),
+        ..ScriptedFault::once(FaultKind::Slow { ms: 1500 })
+    });
+    let views = setup.requests("FindItem");
+    let (granted, plain) = tokio::join!(list(GRANTED), async {
+        while setup.sim.stats().faults_applied == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        list(PLAIN).await
+    });
+    assert_eq!((granted, plain), (30, 30), "both calendars listed in full");
+    assert!(
+        setup.requests("FindItem") - views > 2,
+        "PLAIN's view was refused while GRANTED's held the budget, and read in parts"
+    );
 }

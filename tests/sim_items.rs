@@ -1209,3 +1209,242 @@ async fn an_or_of_external_ids_finds_each_of_them_in_one_request() {
     assert_eq!(found, expected);
     assert_eq!(sim.stats().requests("FindItem"), 1);
 }
+
+#[tokio::test]
+async fn a_calendar_view_over_the_find_count_limit_is_refused_and_concurrent_views_share_it() {
+    let state = sample_state().replacen("[server]\n", "[server]\nfind_count_limit = 10\n", 1);
+    let sim = start_sim(&state).await;
+    for hour in 0..11 {
+        let start = at("2025-05-05T08:00:00Z") + chrono::TimeDelta::hours(hour);
+        sim.insert_item(
+            PLAIN,
+            SimItem::new(start, start + chrono::TimeDelta::minutes(30)),
+        )
+        .unwrap();
+    }
+    let view = |start: &str, end: &str| {
+        envelope(
+            Some(PLAIN),
+            &calendar_view(&calendar_folder(None), start, end, Some(1000)),
+        )
+    };
+    let all_day = view("2025-05-05T00:00:00Z", "2025-05-06T00:00:00Z");
+    let morning = view("2025-05-05T00:00:00Z", "2025-05-05T14:00:00Z");
+    let afternoon = view("2025-05-05T14:00:00Z", "2025-05-06T00:00:00Z");
+
+    // 11 items in one view: over the limit of 10, whatever MaxEntriesReturned says.
+    let mut client = logged_in_client(&sim).await;
+    let refused = call(&mut client, &all_day).await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        response_codes(&refused.body),
+        ["ErrorExceededFindCountLimit"],
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"ResponseClass="Error""#));
+    assert!(
+        refused
+            .body
+            .contains(r#"<t:Value Name="PolicyLimit">10</t:Value>"#),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("RootFolder"), "{}", refused.body);
+    // Six items, then five: each fits alone.
+    let first = call(&mut client, &morning).await;
+    assert_eq!(response_codes(&first.body), ["NoError"], "{}", first.body);
+    assert_eq!(item_ids_in(&first.body).len(), 6);
+
+    // The budget is the account's: while the six of the morning wait to be sent (the answer is
+    // dribbled over two seconds), the same account's view of five more is over it.
+    sim.push_fault(ScriptedFault {
+        operation: Some("FindItem".into()),
+        mailbox: None,
+        count: 1,
+        kind: FaultKind::Slow { ms: 2000 },
+    });
+    let mut slow_client = logged_in_client(&sim).await;
+    let slow = tokio::spawn(async move { call(&mut slow_client, &morning).await });
+    while sim.stats().faults_applied == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let concurrent = call(&mut client, &afternoon).await;
+    assert_eq!(
+        response_codes(&concurrent.body),
+        ["ErrorExceededFindCountLimit"],
+        "{}",
+        concurrent.body
+    );
+    let slow = slow.await.unwrap();
+    assert_eq!(response_codes(&slow.body), ["NoError"]);
+    // Once that answer is sent, its charge is released.
+    let after = call(&mut client, &afternoon).await;
+    assert_eq!(response_codes(&after.body), ["NoError"], "{}", after.body);
+    assert_eq!(item_ids_in(&after.body).len(), 5);
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not() {
+    let state = sample_state().replacen("[server]\n", "[server]\nidle_timeout_ms = 400\n", 1);
+    let sim = start_sim(&state).await;
+    let find = envelope(
+        Some(PLAIN),
+        &calendar_view(
+            &calendar_folder(None),
+            "2025-05-05T00:00:00Z",
+            "2025-05-06T00:00:00Z",
+            None,
+        ),
+    );
+    // A request every 150 ms for 900 ms: never idle for 400 ms, so never closed.
+    let mut busy = logged_in_client(&sim).await;
+    for _ in 0..6 {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let answer = call(&mut busy, &find).await;
+        assert_eq!(response_codes(&answer.body), ["NoError"]);
+    }
+    assert_eq!(sim.stats().idle_connections_closed, 0);
+    assert_eq!(sim.stats().connections_opened, 1);
+    // Then idle: closed by the server after the timeout.
+    assert!(busy.is_closed_by_server().await, "closed after 400 ms idle");
+    assert_eq!(sim.stats().idle_connections_closed, 1);
+}
+
+#[tokio::test]
+async fn item_effective_rights_follow_edit_and_delete_items_for_own_and_others_items() {
+    let state = format!(
+        r#"{}
+[[mailboxes]]
+smtp = "author@contoso.example"
+display_name = "Arthur Author"
+permissions = [
+  {{ user = "Default", level = "None" }},
+  {{ user = "Anonymous", level = "None" }},
+  {{ user = "svc-mytt@contoso.example", level = "Author" }},
+]
+
+[[mailboxes.items]]
+subject = "Mine"
+start = "2025-06-02T08:00:00Z"
+end = "2025-06-02T09:00:00Z"
+created_by = "svc-mytt@contoso.example"
+
+[[mailboxes.items]]
+subject = "Theirs"
+start = "2025-06-02T10:00:00Z"
+end = "2025-06-02T11:00:00Z"
+"#,
+        sample_state()
+    );
+    let sim = start_sim(&state).await;
+    let mut client = logged_in_client(&sim).await;
+    let author = "author@contoso.example";
+    let with_rights = |folder: &str| {
+        calendar_view(folder, "2025-06-02T00:00:00Z", "2025-06-03T00:00:00Z", None).replacen(
+            r#"<t:FieldURI FieldURI="calendar:Start"/>"#,
+            r#"<t:FieldURI FieldURI="item:EffectiveRights"/><t:FieldURI FieldURI="calendar:Start"/>"#,
+            1,
+        )
+    };
+    // (subject, Modify, Delete, Read) per item, in the answer's order.
+    let rights_of = |body: &str| -> Vec<(String, bool, bool, bool)> {
+        body.split("<t:CalendarItem>")
+            .skip(1)
+            .map(|item| {
+                let value = |name: &str| {
+                    let open = format!("<t:{name}>");
+                    let start =
+                        item.find(&open).unwrap_or_else(|| panic!("{name}: {item}")) + open.len();
+                    item[start..].split('<').next().unwrap().to_string()
+                };
+                let rights = item.find("<t:EffectiveRights>").expect(item);
+                assert!(
+                    item.find("<t:Subject>").unwrap() < rights
+                        && rights < item.find("<t:Start>").unwrap(),
+                    "EffectiveRights after Subject and before Start: {item}"
+                );
+                let flag = |name: &str| value(name) == "true";
+                assert!(!flag("CreateContents") && !flag("CreateHierarchy"));
+                (
+                    value("Subject"),
+                    flag("Modify"),
+                    flag("Delete"),
+                    flag("Read"),
+                )
+            })
+            .collect()
+    };
+
+    // Author by delegate access: its own item may be changed and deleted, the owner's not.
+    let found = call(
+        &mut client,
+        &envelope(None, &with_rights(&calendar_folder(Some(author)))),
+    )
+    .await;
+    assert_eq!(response_codes(&found.body), ["NoError"], "{}", found.body);
+    assert_eq!(
+        rights_of(&found.body),
+        [
+            ("Mine".to_string(), true, true, true),
+            ("Theirs".to_string(), false, false, true)
+        ],
+        "{}",
+        found.body
+    );
+    // GetItem answers the same way.
+    let theirs = sim
+        .calendar_items(author)
+        .unwrap()
+        .into_iter()
+        .find(|item| item.subject.as_deref() == Some("Theirs"))
+        .unwrap();
+    let got = call(
+        &mut client,
+        &envelope(
+            None,
+            &get_items(&[&theirs.item_id]).replacen(
+                r#"<t:FieldURI FieldURI="calendar:Start"/>"#,
+                r#"<t:FieldURI FieldURI="item:EffectiveRights"/><t:FieldURI FieldURI="calendar:Start"/>"#,
+                1,
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        rights_of(&got.body),
+        [("Theirs".to_string(), false, false, true)],
+        "{}",
+        got.body
+    );
+    // The owner (impersonated) may change and delete every item.
+    let owner = call(
+        &mut client,
+        &envelope(Some(author), &with_rights(&calendar_folder(None))),
+    )
+    .await;
+    assert_eq!(
+        rights_of(&owner.body),
+        [
+            ("Mine".to_string(), true, true, true),
+            ("Theirs".to_string(), true, true, true)
+        ]
+    );
+    // Not asked for: not sent.
+    let plain = call(
+        &mut client,
+        &envelope(
+            None,
+            &calendar_view(
+                &calendar_folder(Some(author)),
+                "2025-06-02T00:00:00Z",
+                "2025-06-03T00:00:00Z",
+                None,
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(item_ids_in(&plain.body).len(), 2);
+    assert!(!plain.body.contains("EffectiveRights"), "{}", plain.body);
+}

@@ -324,6 +324,18 @@ async fn rendered_item_answers_validate_against_the_schema() {
         ),
         ("get_item_mixed", envelope(Some(ALICE), &get)),
         (
+            "find_item_effective_rights",
+            envelope(
+                None,
+                &view.replacen(
+                    r#"<t:FieldURI FieldURI="calendar:Start"/>"#,
+                    r#"<t:FieldURI FieldURI="item:EffectiveRights"/><t:FieldURI FieldURI="calendar:Start"/>"#,
+                    1,
+                )
+                .replace(&calendar_folder(None), &calendar_folder(Some("granted@contoso.example"))),
+            ),
+        ),
+        (
             "update_item_conflict",
             envelope(Some(ALICE), &update("stale")),
         ),
@@ -372,6 +384,17 @@ async fn rendered_item_answers_validate_against_the_schema() {
     ] {
         assert!(view_answer.contains(element), "{element}: {view_answer}");
     }
+    let rights_answer = std::fs::read_to_string(
+        files
+            .iter()
+            .find(|path| path.ends_with("find_item_effective_rights.xml"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        rights_answer.contains("<t:EffectiveRights>"),
+        "{rights_answer}"
+    );
     validate(&schema, &files);
 }
 

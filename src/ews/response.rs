@@ -97,6 +97,13 @@ impl ResponseError {
     pub fn kind(&self) -> ErrorKind {
         self.effective_code().kind()
     }
+
+    /// Whether a FindItem went over the account's `EWSFindCountLimit`
+    /// (`ErrorExceededFindCountLimit`): an `Invalid` kind that a smaller view cures, so the
+    /// caller that can narrow its view does so instead of failing.
+    pub fn find_count_exceeded(&self) -> bool {
+        *self.effective_code() == ResponseCode::ErrorExceededFindCountLimit
+    }
 }
 
 /// The free-form `MessageXml` details of a response message or fault.

@@ -54,6 +54,10 @@ const LOOKUP_PAGE: u32 = 200;
 /// Lookups and writes before a run of stale `ChangeKey`s or lost answers is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// The first wait before a view that cannot be narrowed asks again for the account's
+/// find-count budget (the wait grows with each try, [`MAX_ATTEMPTS`] tries).
+const FIND_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The longest window a sync or list may span: Exchange's `CalendarView` limit (two years).
 pub const MAX_WINDOW_DAYS: i64 = 730;
 
@@ -598,6 +602,7 @@ impl Push {
         let mut pending = vec![(window.start, window.end)];
         let mut items = Vec::new();
         let mut seen = HashSet::new();
+        let mut over_budget = 0u32;
         while let Some((start, end)) = pending.pop() {
             let operation = FindItem {
                 item_shape: ItemShape {
@@ -613,7 +618,31 @@ impl Push {
                 parent_folder: self.calendar(mailbox),
             };
             let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
-            let page = single(answer.response)?;
+            let page = match answer.response.into_iter().next() {
+                Some(Ok(page)) => page,
+                // Over the account's `EWSFindCountLimit` (a busy calendar, or this account's
+                // other views holding the budget): the same split as a full view.
+                Some(Err(response)) if response.find_count_exceeded() => {
+                    if end - start < TimeDelta::minutes(2) {
+                        over_budget += 1;
+                        if over_budget > MAX_ATTEMPTS {
+                            return Err(Error::refused(&response));
+                        }
+                        // Only the account's other answers can hold the budget now: wait for
+                        // them to be sent, then ask again.
+                        tokio::time::sleep(FIND_BUDGET_WAIT * over_budget).await;
+                        pending.push((start, end));
+                        continue;
+                    }
+                    let middle = start + (end - start) / 2;
+                    tracing::debug!(%start, %end, "the view is over the find-count budget; splitting the window");
+                    pending.push((middle, end));
+                    pending.push((start, middle));
+                    continue;
+                }
+                Some(Err(response)) => return Err(Error::refused(&response)),
+                None => return Err(Error::Incomplete("a response message")),
+            };
             if !page.includes_last_item_in_range {
                 if end - start < TimeDelta::minutes(2) {
                     return Err(Error::Incomplete(

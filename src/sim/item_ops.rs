@@ -21,8 +21,10 @@ use chrono::{DateTime, Months, Utc};
 
 use crate::sim::items::{ItemBody, SimExtendedProperty, SimItem, parse_instant};
 use crate::sim::ops::{Actor, Answer, effective_flags, locate_folder};
+use crate::sim::render::EffectiveRights;
 use crate::sim::render_items::{
-    self, ExtendedPath, FIELD_URIS, ItemMessage, ItemShape, calendar_item, calendar_item_id_only,
+    self, ExtendedPath, FIELD_URIS, ItemMessage, ItemShape, calendar_item_id_only,
+    calendar_item_with_rights,
 };
 use crate::sim::state::{ItemScope, Mailbox, ReadScope, SimState};
 use crate::sim::xml::{Element, MESSAGES_NS, TYPES_NS};
@@ -453,6 +455,32 @@ fn allowed(
     }
 }
 
+/// An item as FindItem and GetItem show it to `actor`: with `t:EffectiveRights` when the shape
+/// asks for `item:EffectiveRights`. On an item, `Modify` and `Delete` follow EditItems and
+/// DeleteItems (`All`, or `Owned` for the items the caller created), `Read` follows ReadItems;
+/// the create rights belong to folders and are false; `ViewPrivateItems` is the owner's.
+fn shown_item(
+    state: &SimState,
+    actor: &Actor,
+    mailbox: &Mailbox,
+    item: &SimItem,
+    shape: &ItemShape,
+) -> String {
+    let rights = shape.effective_rights.then(|| {
+        let owner = actor.owns(&mailbox.smtp.to_ascii_lowercase());
+        EffectiveRights {
+            create_associated: false,
+            create_contents: false,
+            create_hierarchy: false,
+            delete: allowed(state, actor, mailbox, Access::Delete, Some(item)),
+            modify: allowed(state, actor, mailbox, Access::Edit, Some(item)),
+            read: allowed(state, actor, mailbox, Access::Read, Some(item)),
+            view_private_items: owner,
+        }
+    });
+    calendar_item_with_rights(item, shape, rights)
+}
+
 /// The mailbox key and item an `t:ItemId` names, as seen by `actor`.
 fn locate_item<'a>(
     state: &'a SimState,
@@ -669,22 +697,41 @@ fn overlaps(item: &SimItem, start: &DateTime<Utc>, end: &DateTime<Utc>) -> bool 
 
 /// FindItem over the calendars in `m:ParentFolderIds`.
 pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element) -> Answer {
-    let state = &*state;
+    let answer = find_item_in(state, actor, operation);
+    // EWSFindCountLimit: every item an answer holds counts against the account's budget until
+    // the answer is sent; concurrent FindItem calls of one account share it.
+    let (answer, charged) = answer;
+    if charged > 0 && !state.charge_find(&actor.account, charged) {
+        let limit = state.server.find_count_limit;
+        let folders = operation
+            .child(MESSAGES_NS, "ParentFolderIds")
+            .map_or(1, |ids| ids.children.len().max(1));
+        let messages: Vec<ItemMessage> = (0..folders)
+            .map(|_| ItemMessage::FindCountExceeded { limit })
+            .collect();
+        return Answer::ok(render_items::item_response("FindItem", &messages));
+    }
+    answer
+}
+
+/// FindItem's answer and the number of items it holds (its find-count charge).
+fn find_item_in(state: &SimState, actor: &Actor, operation: &Element) -> (Answer, usize) {
+    let mut charged = 0usize;
     if operation.attribute("Traversal").is_none() {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let (Ok(shape), Ok(view)) = (parse_shape(operation), parse_view(operation)) else {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     };
     let restriction = parse_restriction(operation);
     if matches!(restriction, Err(code) if code == SCHEMA) {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let Some(folder_ids) = operation.child(MESSAGES_NS, "ParentFolderIds") else {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     };
     if folder_ids.children.is_empty() {
-        return Answer::fault(SCHEMA);
+        return (Answer::fault(SCHEMA), 0);
     }
     let has_sort = operation.child(MESSAGES_NS, "SortOrder").is_some();
     let mut batch = Batch::new();
@@ -717,10 +764,12 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
                         .collect();
                     found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
                     let total = found.len();
+                    // Every item the view processes is charged, not only those it returns.
+                    charged += total;
                     let shown = max.map_or(total, |max| max.min(total));
                     let items: String = found[..shown]
                         .iter()
-                        .map(|item| calendar_item(item, &shape))
+                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
                         .collect();
                     Ok(ItemMessage::FoundInView {
                         items,
@@ -758,9 +807,15 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
                     };
                     let items: String = found[first..last]
                         .iter()
-                        .map(|item| calendar_item(item, &shape))
+                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
                         .collect();
                     let next_offset = offset + (last - first);
+                    // A FindItem without paging returns (and is charged for) every item; an
+                    // indexed page is exempt ("the search results are truncated" to fit, which
+                    // pages of at most 100 never meet).
+                    if matches!(view, View::None) {
+                        charged += last - first;
+                    }
                     Ok(ItemMessage::FoundIndexed {
                         items,
                         next_offset,
@@ -772,7 +827,7 @@ pub(crate) fn find_item(state: &mut SimState, actor: &Actor, operation: &Element
         })();
         batch.push(outcome);
     }
-    batch.answer("FindItem")
+    (batch.answer("FindItem"), charged)
 }
 
 // ---- GetItem ----
@@ -798,7 +853,9 @@ pub(crate) fn get_item(state: &mut SimState, actor: &Actor, operation: &Element)
             if !allowed(state, actor, mailbox, Access::Read, Some(item)) {
                 return Err("ErrorAccessDenied");
             }
-            Ok(ItemMessage::Items(calendar_item(item, &shape)))
+            Ok(ItemMessage::Items(shown_item(
+                state, actor, mailbox, item, &shape,
+            )))
         });
         batch.push(outcome);
     }

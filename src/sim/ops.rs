@@ -166,6 +166,8 @@ pub(crate) struct Actor {
     pub smtp: String,
     /// Whether the request carried an `ExchangeImpersonation` header.
     pub impersonated: bool,
+    /// The service account that logged on, lower-cased: whose throttling budget is charged.
+    pub account: String,
 }
 
 impl Actor {
@@ -200,6 +202,7 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
         None => Actor {
             smtp: caller_smtp.to_string(),
             impersonated: false,
+            account: caller_smtp.to_ascii_lowercase(),
         },
         Some(connecting) => {
             let (found, unknown_code) = match connecting {
@@ -248,6 +251,7 @@ pub(crate) fn handle(state: &mut SimState, caller_smtp: &str, request: &SoapRequ
             Actor {
                 smtp: target,
                 impersonated: true,
+                account: caller_smtp.to_ascii_lowercase(),
             }
         }
     };

@@ -125,7 +125,7 @@ const DELEGATE_PERMISSIONS: &str = template!("delegate_permissions.xml");
 const DELEGATE_PERMISSION_LEVEL: &str = template!("delegate_permission_level.xml");
 const SOAP_FAULT: &str = template!("soap_fault.xml");
 const BACK_OFF_MESSAGE_XML: &str = template!("back_off_message_xml.xml");
-const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
+pub(crate) const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
 const MESSAGE_XML_VALUE: &str = template!("message_xml_value.xml");
 
 /// A value for one placeholder.
@@ -256,27 +256,9 @@ pub(crate) struct EffectiveRights {
     pub view_private_items: bool,
 }
 
-/// A GetFolder or UpdateFolder answer made of already rendered response messages.
-pub(crate) fn folder_response(operation: &str, messages: &[String]) -> String {
-    let inner: String = messages.concat();
+/// A `t:EffectiveRights` (folder or item).
+pub(crate) fn effective_rights(rights: &EffectiveRights) -> String {
     fill(
-        FOLDER_RESPONSE,
-        &[
-            ("OPERATION", Fill::Text(operation)),
-            ("MESSAGES", Fill::Xml(&inner)),
-        ],
-    )
-}
-
-/// One GetFolder success message for a calendar.
-pub(crate) fn get_folder_message(
-    folder_id: &str,
-    change_key: &str,
-    parent_folder_id: &str,
-    rights: EffectiveRights,
-    permission_set: Option<(&[RenderedPermission<'_>], &[String])>,
-) -> String {
-    let rights_xml = fill(
         EFFECTIVE_RIGHTS,
         &[
             (
@@ -299,7 +281,30 @@ pub(crate) fn get_folder_message(
                 Fill::Text(boolean(rights.view_private_items)),
             ),
         ],
-    );
+    )
+}
+
+/// A GetFolder or UpdateFolder answer made of already rendered response messages.
+pub(crate) fn folder_response(operation: &str, messages: &[String]) -> String {
+    let inner: String = messages.concat();
+    fill(
+        FOLDER_RESPONSE,
+        &[
+            ("OPERATION", Fill::Text(operation)),
+            ("MESSAGES", Fill::Xml(&inner)),
+        ],
+    )
+}
+
+/// One GetFolder success message for a calendar.
+pub(crate) fn get_folder_message(
+    folder_id: &str,
+    change_key: &str,
+    parent_folder_id: &str,
+    rights: EffectiveRights,
+    permission_set: Option<(&[RenderedPermission<'_>], &[String])>,
+) -> String {
+    let rights_xml = effective_rights(&rights);
     let permission_set_xml = match permission_set {
         None => String::new(),
         Some((permissions, unknown_entries)) => {
@@ -606,6 +611,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
             "A change key is required for this write operation."
         }
         "ErrorCannotDeleteObject" => "The object cannot be deleted.",
+        "ErrorExceededFindCountLimit" => {
+            "The find operation would hold more items than the throttling policy allows; page or narrow it."
+        }
         "ErrorNonPrimarySmtpAddress" => {
             "The mailbox must be named by its primary SMTP address; MessageXml names it."
         }

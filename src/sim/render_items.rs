@@ -9,7 +9,9 @@
 //! Entry types: [`ItemShape`], [`ExtendedPath`], [`ItemMessage`].
 
 use crate::sim::items::{SimItem, format_instant};
-use crate::sim::render::{Fill, fill, message_text};
+use crate::sim::render::{
+    EffectiveRights, Fill, MESSAGE_ERROR_VALUE, effective_rights, fill, message_text,
+};
 
 macro_rules! template {
     ($name:literal) => {
@@ -70,6 +72,8 @@ pub(crate) struct ExtendedPath {
 pub(crate) struct ItemShape {
     pub fields: [bool; FIELD_URIS.len()],
     pub extended: Vec<ExtendedPath>,
+    /// `item:EffectiveRights` was asked for: the caller's rights on each item.
+    pub effective_rights: bool,
 }
 
 impl ItemShape {
@@ -80,6 +84,9 @@ impl ItemShape {
 
     /// Asks for a field URI; unknown URIs are ignored (the simulator has nothing to return).
     pub(crate) fn add_field(&mut self, uri: &str) {
+        if uri == "item:EffectiveRights" {
+            self.effective_rights = true;
+        }
         if let Some(index) = FIELD_URIS.iter().position(|known| *known == uri) {
             self.fields[index] = true;
         }
@@ -106,6 +113,17 @@ fn field(name: &str, value: &str) -> String {
 
 /// One `t:CalendarItem` with its ItemId and the shape's properties.
 pub(crate) fn calendar_item(item: &SimItem, shape: &ItemShape) -> String {
+    calendar_item_with_rights(item, shape, None)
+}
+
+/// One `t:CalendarItem` with its ItemId, the shape's properties and, when given (the shape
+/// asked for `item:EffectiveRights`), the caller's rights on it after the extended properties
+/// and before `Start` (the order of ItemType, then CalendarItemType, in types.xsd).
+pub(crate) fn calendar_item_with_rights(
+    item: &SimItem,
+    shape: &ItemShape,
+    rights: Option<EffectiveRights>,
+) -> String {
     let mut fields = fill(
         ITEM_ID,
         &[
@@ -159,6 +177,9 @@ pub(crate) fn calendar_item(item: &SimItem, shape: &ItemShape) -> String {
                 ],
             ));
         }
+    }
+    if let Some(rights) = rights {
+        fields.push_str(&effective_rights(&rights));
     }
     if shape.wants("calendar:Start") {
         fields.push_str(&field("Start", &format_instant(&item.start)));
@@ -225,6 +246,11 @@ pub(crate) enum ItemMessage {
         includes_last: bool,
     },
     Error(&'static str),
+    /// FindItem over the account's `EWSFindCountLimit`: `ErrorExceededFindCountLimit` with the
+    /// policy's limit as `PolicyLimit` in `MessageXml`.
+    FindCountExceeded {
+        limit: usize,
+    },
 }
 
 /// An item operation's answer (`operation` is the element name, e.g. `CreateItem`).
@@ -291,6 +317,20 @@ fn render_message(operation: &str, message: &ItemMessage) -> String {
                 ("TOTAL", Fill::Text(&total.to_string())),
                 ("INCLUDES_LAST", Fill::Text(boolean(*includes_last))),
                 ("ITEMS", Fill::Xml(items)),
+            ],
+        ),
+        ItemMessage::FindCountExceeded { limit } => fill(
+            MESSAGE_ERROR_VALUE,
+            &[
+                ("OPERATION", Fill::Text(operation)),
+                ("CODE", Fill::Text("ErrorExceededFindCountLimit")),
+                (
+                    "MESSAGE",
+                    Fill::Text(message_text("ErrorExceededFindCountLimit")),
+                ),
+                ("NAME", Fill::Text("PolicyLimit")),
+                ("VALUE", Fill::Text(&limit.to_string())),
+                ("ITEMS", Fill::Xml("")),
             ],
         ),
         ItemMessage::Error(code) => {

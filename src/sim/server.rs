@@ -50,6 +50,8 @@ const BUSY_BACK_OFF_MS: u64 = 1000;
 pub struct SimStats {
     /// TCP connections accepted.
     pub connections_opened: u64,
+    /// Keep-alive connections closed after the idle timeout (`[server] idle_timeout_ms`).
+    pub idle_connections_closed: u64,
     /// Authenticated EWS requests by operation element name (`Invalid` when the body did not
     /// parse).
     pub requests_by_operation: BTreeMap<String, u64>,
@@ -177,19 +179,87 @@ pub(crate) struct ConnectionState {
     authenticated: Option<String>,
 }
 
+/// A connection's requests in flight and when the last one ended (its answer sent), for the
+/// IIS idle timeout.
+struct Activity {
+    in_flight: usize,
+    last: tokio::time::Instant,
+}
+
+/// One request in flight on a connection, until its answer's body has been sent (dropped).
+pub(crate) struct Busy(Arc<Mutex<Activity>>);
+
+impl Busy {
+    fn enter(activity: &Arc<Mutex<Activity>>) -> Busy {
+        lock(activity).in_flight += 1;
+        Busy(Arc::clone(activity))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut activity = lock(&self.0);
+        activity.in_flight = activity.in_flight.saturating_sub(1);
+        activity.last = tokio::time::Instant::now();
+    }
+}
+
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let connection = Arc::new(Mutex::new(ConnectionState::default()));
+    let idle_timeout = lock(&shared.state).server.idle_timeout;
+    let activity = Arc::new(Mutex::new(Activity {
+        in_flight: 0,
+        last: tokio::time::Instant::now(),
+    }));
+    let service_activity = Arc::clone(&activity);
+    let counters = Arc::clone(&shared);
     let service = service_fn(move |request| {
         let shared = Arc::clone(&shared);
         let connection = Arc::clone(&connection);
-        async move { route(&shared, &connection, request).await }
+        let busy = Busy::enter(&service_activity);
+        async move {
+            let mut response = route(&shared, &connection, request).await?;
+            response.body_mut().busy = Some(busy);
+            Ok::<_, LostResponse>(response)
+        }
     });
-    if let Err(error) = http1::Builder::new()
+    let served = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service)
-        .await
-    {
-        tracing::debug!(%error, "sim: connection ended with an error");
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(served);
+    // IIS `connectionTimeout`: a keep-alive connection with no request in flight for the
+    // timeout is closed (a graceful shutdown closes an idle HTTP/1.1 connection at once).
+    let mut closing = false;
+    loop {
+        let deadline = {
+            let activity = lock(&activity);
+            (activity.in_flight == 0 && !closing).then(|| activity.last + idle_timeout)
+        };
+        let wait = async {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => tokio::time::sleep(idle_timeout.min(Duration::from_millis(50))).await,
+            }
+        };
+        tokio::select! {
+            result = served.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "sim: connection ended with an error");
+                }
+                return;
+            }
+            () = wait => {
+                let idle = {
+                    let activity = lock(&activity);
+                    activity.in_flight == 0 && activity.last.elapsed() >= idle_timeout
+                };
+                if idle && !closing {
+                    closing = true;
+                    lock(&counters.stats).idle_connections_closed += 1;
+                    served.as_mut().graceful_shutdown();
+                }
+            }
+        }
     }
 }
 
@@ -501,15 +571,17 @@ async fn ews_answer(
                 }
             }
         }
-        ops::handle(&mut state, &account, &request)
+        let answer = ops::handle(&mut state, &account, &request);
+        (answer, state.find_hold.take())
     };
+    let (answer, find_hold) = answer;
     if answer.items > 0 {
         *lock(&shared.stats)
             .items_by_operation
             .entry(operation_name)
             .or_insert(0) += answer.items;
     }
-    Ok(match fault {
+    let mut response = match fault {
         Some(FaultKind::ResetAfterProcessing) => return Err(LostResponse),
         Some(FaultKind::Reset) => {
             let full = Bytes::from(answer.body);
@@ -547,7 +619,10 @@ async fn ews_answer(
             SimBody::dribbled(Bytes::from(answer.body), Duration::from_millis(ms)),
         ),
         _ => soap(answer),
-    })
+    };
+    // A FindItem's find-count charge lasts until its answer has been sent (the body dropped).
+    response.body_mut().hold = find_hold;
+    Ok(response)
 }
 
 /// Runs the NTLM / Basic logon for one request.
@@ -756,6 +831,10 @@ pub(crate) struct SimBody {
     fail_at_end: bool,
     /// The announced length, when exact.
     length: Option<u64>,
+    /// Released when the body is dropped (after hyper sent it): a FindItem's find-count charge.
+    hold: Option<std::sync::Arc<crate::sim::state::FindCharge>>,
+    /// The request in flight on its connection, ended when the body is dropped.
+    busy: Option<Busy>,
 }
 
 impl SimBody {
@@ -767,6 +846,8 @@ impl SimBody {
             sleep: None,
             fail_at_end: false,
             length: Some(length),
+            hold: None,
+            busy: None,
         }
     }
 
@@ -777,6 +858,8 @@ impl SimBody {
             sleep: None,
             fail_at_end: true,
             length: Some(announced),
+            hold: None,
+            busy: None,
         }
     }
 
@@ -794,6 +877,8 @@ impl SimBody {
             chunks,
             delay: Some(delay),
             fail_at_end: false,
+            hold: None,
+            busy: None,
         }
     }
 }

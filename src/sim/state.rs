@@ -491,6 +491,30 @@ pub(crate) struct ServerSettings {
     pub latency_ms: u64,
     pub latency_jitter_ms: u64,
     pub max_concurrency: Option<usize>,
+    /// `EWSFindCountLimit`: items the FindItem answers of one account may hold at once.
+    pub find_count_limit: usize,
+    /// IIS `connectionTimeout`: a keep-alive connection idle this long is closed.
+    pub idle_timeout: std::time::Duration,
+}
+
+/// The find-count charge of one FindItem answer; released (dropped) once the answer is sent.
+#[derive(Debug)]
+pub(crate) struct FindCharge {
+    charges: std::sync::Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    account: String,
+    count: usize,
+}
+
+impl Drop for FindCharge {
+    fn drop(&mut self) {
+        let mut charges = self
+            .charges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(held) = charges.get_mut(&self.account) {
+            *held = held.saturating_sub(self.count);
+        }
+    }
 }
 
 /// The whole simulated world, loaded from a TOML state file (format: `fixtures/sim/README.md`).
@@ -509,9 +533,44 @@ pub struct SimState {
     pub(crate) item_owner: HashMap<String, String>,
     /// Store-wide counter behind item ids and item ChangeKeys.
     pub(crate) item_serial: u64,
+    /// Find-count charges held per account (lower-cased SMTP) by answers not yet sent.
+    pub(crate) find_charges: std::sync::Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    /// The charge of the FindItem just handled, taken by the server and held until sent.
+    pub(crate) find_hold: Option<std::sync::Arc<FindCharge>>,
 }
 
 impl SimState {
+    /// Charges `count` found items to `account` when its budget allows it (the answers held
+    /// now plus this one within `find_count_limit`): `false` means "over the budget".
+    pub(crate) fn charge_find(&mut self, account: &str, count: usize) -> bool {
+        let mut charges = self
+            .find_charges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = charges.entry(account.to_string()).or_insert(0);
+        if *held + count > self.server.find_count_limit {
+            return false;
+        }
+        *held += count;
+        drop(charges);
+        self.find_hold = Some(std::sync::Arc::new(FindCharge {
+            charges: std::sync::Arc::clone(&self.find_charges),
+            account: account.to_string(),
+            count,
+        }));
+        true
+    }
+
+    /// Overrides the idle keep-alive timeout (`[server] idle_timeout_ms`).
+    pub fn set_idle_timeout(&mut self, timeout: std::time::Duration) {
+        self.server.idle_timeout = timeout;
+    }
+
+    /// Overrides `EWSFindCountLimit` (`[server] find_count_limit`).
+    pub fn set_find_count_limit(&mut self, limit: usize) {
+        self.server.find_count_limit = limit;
+    }
+
     /// Reads and validates a state file.
     ///
     /// # Errors
@@ -749,6 +808,8 @@ struct ServerFile {
     latency_ms: u64,
     latency_jitter_ms: u64,
     max_concurrency: Option<usize>,
+    find_count_limit: usize,
+    idle_timeout_ms: u64,
 }
 
 impl Default for ServerFile {
@@ -763,6 +824,8 @@ impl Default for ServerFile {
             latency_ms: 0,
             latency_jitter_ms: 0,
             max_concurrency: None,
+            find_count_limit: 1000,
+            idle_timeout_ms: 120_000,
         }
     }
 }
@@ -962,6 +1025,8 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         latency_ms: file.server.latency_ms,
         latency_jitter_ms: file.server.latency_jitter_ms,
         max_concurrency: file.server.max_concurrency,
+        find_count_limit: file.server.find_count_limit,
+        idle_timeout: std::time::Duration::from_millis(file.server.idle_timeout_ms.max(1)),
     };
 
     let mut state = SimState {
@@ -973,6 +1038,8 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         autodiscover: file.autodiscover,
         item_owner: HashMap::new(),
         item_serial: 0,
+        find_charges: std::sync::Arc::default(),
+        find_hold: None,
     };
 
     for mailbox_file in file.mailboxes {

@@ -10,17 +10,27 @@
 //! - after a 401 on a pooled connection, re-authentications of the account run one at a time,
 //!   and once one was refused the others give up without a handshake of their own;
 //! - idle connections are reused last-in first-out, so the pool settles on as few warm
-//!   connections as the load needs (exchangelib keeps its session pool small for the same reason).
+//!   connections as the load needs (exchangelib keeps its session pool small for the same reason);
+//! - a connection idle for [`MAX_IDLE`] or longer is closed, never reused: IIS closes keep-alive
+//!   connections idle for its `connectionTimeout` (120 s by default), and a request written just
+//!   as the server closes may be lost after it was processed.
 //!
 //! Entry types: [`Pool`], [`AccountPool`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::transport::connection::Connection;
+
+/// How long a connection may wait in the pool and still be reused: well under IIS's default
+/// `connectionTimeout` of 120 s, so the connector does not write into a connection that IIS is
+/// closing. A server with a shorter timeout closes connections first; the pool notices those
+/// (or the send finds them closed before the request left) and opens a new one.
+pub(crate) const MAX_IDLE: Duration = Duration::from_secs(100);
 
 /// All accounts' pools. A std `Mutex` is right here: it is never held across an `.await`.
 pub(crate) struct Pool {
@@ -33,7 +43,7 @@ pub(crate) struct AccountPool {
     /// One permit per connection slot; holding a permit is the right to use one connection.
     permits: Arc<Semaphore>,
     /// Connections that finished a request with keep-alive, most recently used last.
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<(Connection, Instant)>>,
     /// Held by a request that re-authenticates after its pooled connection got a 401, so that
     /// when the password went bad, concurrent requests do not each send a failing handshake
     /// (a tokio mutex: it is held across the handshake).
@@ -90,8 +100,8 @@ impl AccountPool {
     /// The most recently used idle connection that still looks open, if any.
     pub(crate) fn take_idle(&self) -> Option<Connection> {
         let mut idle = self.idle.lock().expect("pool lock poisoned");
-        while let Some(connection) = idle.pop() {
-            if connection.is_open() {
+        while let Some((connection, since)) = idle.pop() {
+            if connection.is_open() && since.elapsed() < MAX_IDLE {
                 return Some(connection);
             }
         }
@@ -104,7 +114,7 @@ impl AccountPool {
             self.idle
                 .lock()
                 .expect("pool lock poisoned")
-                .push(connection);
+                .push((connection, Instant::now()));
         }
     }
 }
