@@ -55,6 +55,8 @@ mod tests {
                 level: None,
                 required: PermissionLevel::Editor,
                 sufficient: false,
+                via: None,
+                evaluation: None,
             },
             effective_rights: None,
             impersonation: Impersonation::Allowed,

@@ -124,6 +124,8 @@ const SOAP_FAULT: &str = template!("soap_fault.xml");
 const BACK_OFF_MESSAGE_XML: &str = template!("back_off_message_xml.xml");
 const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
 const MESSAGE_XML_VALUE: &str = template!("message_xml_value.xml");
+const EXCEEDED_CONNECTION_COUNT_MESSAGE_XML: &str =
+    template!("exceeded_connection_count_message_xml.xml");
 
 /// A value for one placeholder.
 pub(crate) enum Fill<'a> {
@@ -421,6 +423,25 @@ pub(crate) fn soap_fault(code: &str, back_off_ms: Option<u64>) -> String {
     )
 }
 
+/// The SOAP fault (HTTP 500) of a request beyond the account's `EWSMaxConcurrency`:
+/// `ErrorExceededConnectionCount`, whose `MessageXml` names the policy part and its `limit` and
+/// carries no `BackOffMilliseconds` (the shape of a published Exchange trace; docs/FIDELITY.md).
+pub(crate) fn exceeded_connection_count_fault(limit: usize) -> String {
+    let message_xml = fill(
+        EXCEEDED_CONNECTION_COUNT_MESSAGE_XML,
+        &[("LIMIT", Fill::Text(&limit.to_string()))],
+    );
+    let code = "ErrorExceededConnectionCount";
+    fill(
+        SOAP_FAULT,
+        &[
+            ("CODE", Fill::Text(code)),
+            ("MESSAGE", Fill::Text(message_text(code))),
+            ("MESSAGE_XML", Fill::Xml(&message_xml)),
+        ],
+    )
+}
+
 /// A SOAP fault (HTTP 500) whose `MessageXml` carries one `t:Value` (`name`, `value`).
 pub(crate) fn soap_fault_with_value(code: &str, name: &str, value: &str) -> String {
     let message_xml = fill(
@@ -618,6 +639,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
             "The ExchangeImpersonation SOAP header is not valid."
         }
         "ErrorServerBusy" => "The server cannot service this request right now. Try again later.",
+        "ErrorExceededConnectionCount" => {
+            "You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed."
+        }
         "ErrorSchemaValidation" => "The request failed schema validation.",
         "ErrorInvalidRequest" => "The request is invalid.",
         "ErrorInvalidOperation" => "The operation is not supported by this server.",
