@@ -109,6 +109,8 @@ const CALENDAR_PERMISSION: &str = template!("calendar_permission.xml");
 const USER_ID_USER: &str = template!("user_id_user.xml");
 const USER_ID_DISTINGUISHED: &str = template!("user_id_distinguished.xml");
 const USER_ID_SID: &str = template!("user_id_sid.xml");
+const USER_ID_EXTERNAL: &str = template!("user_id_external.xml");
+const USER_ID_EMPTY: &str = template!("user_id_empty.xml");
 const UNKNOWN_ENTRIES: &str = template!("unknown_entries.xml");
 const UNKNOWN_ENTRY: &str = template!("unknown_entry.xml");
 const DELEGATE_RESPONSE: &str = template!("delegate_response.xml");
@@ -210,6 +212,10 @@ pub(crate) enum RenderedUser<'a> {
         display_name: &'a str,
     },
     SidOnly(&'a str),
+    /// A user known only by its `ExternalUserIdentity` (also its display name here).
+    External(&'a str),
+    /// An empty `t:UserId`.
+    Empty,
 }
 
 impl RenderedUser<'_> {
@@ -232,6 +238,14 @@ impl RenderedUser<'_> {
                 ],
             ),
             RenderedUser::SidOnly(sid) => fill(USER_ID_SID, &[("SID", Fill::Text(sid))]),
+            RenderedUser::External(identity) => fill(
+                USER_ID_EXTERNAL,
+                &[
+                    ("DISPLAY_NAME", Fill::Text(identity)),
+                    ("EXTERNAL_USER_IDENTITY", Fill::Text(identity)),
+                ],
+            ),
+            RenderedUser::Empty => USER_ID_EMPTY.to_string(),
         }
     }
 }
@@ -618,6 +632,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
         "ErrorInvalidUserInfo" => "The user information is not valid.",
         "ErrorDuplicateUserIdsSpecified" => "The same user was specified more than once.",
         "ErrorInvalidUserSid" => "The SID could not be resolved.",
+        "ErrorUserNotAllowedByPolicy" => {
+            "The user cannot be given access: the sharing policy does not allow it."
+        }
         "ErrorInvalidSmtpAddress" => "The SMTP address does not resolve to a user.",
         "ErrorInvalidChangeKey" => "The change key is invalid.",
         "ErrorChangeKeyRequiredForWriteOperations" => {
