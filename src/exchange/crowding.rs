@@ -25,8 +25,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-/// Answered requests, in multiples of the limit, before the limit grows by one.
-const GROWTH_WINDOW: usize = 4;
+/// Answered requests, in multiples of the limit, before the limit grows by one: one window of
+/// answers per step, as additive increase usually goes, so a limit halved by a passing burst
+/// is back within a few hundred answers.
+const GROWTH_WINDOW: usize = 1;
 /// How long a `MaxConcurrencyLimit` named by Exchange caps the limit's growth.
 pub(crate) const LEARNED_FOR: Duration = Duration::from_secs(300);
 
