@@ -334,8 +334,13 @@ async fn run(options: Options) {
         / 1000.0
         / (options.ceiling * options.accounts) as f64;
     let ratio = wall.as_secs_f64() / limit;
-    let busy =
-        after["busyAnswers"].as_u64().unwrap_or(0) - before["busyAnswers"].as_u64().unwrap_or(0);
+    // Both throttling answers: scripted ErrorServerBusy and ErrorExceededConnectionCount beyond
+    // the simulator's concurrency limit.
+    let throttled = |stats: &Value| {
+        stats["busyAnswers"].as_u64().unwrap_or(0)
+            + stats["connectionCountAnswers"].as_u64().unwrap_or(0)
+    };
+    let busy = throttled(&after) - throttled(&before);
     let handshakes = after["ntlmAccepted"].as_u64().unwrap_or(0);
     let connections = after["connectionsOpened"].as_u64().unwrap_or(0);
     println!(

@@ -232,7 +232,10 @@ async fn a_check_batch_streams_one_line_per_unique_mailbox_then_the_summary() {
         41,
         "bad lines never reach Exchange"
     );
-    assert_eq!(stats.busy_answers, 0, "never above the simulator's limit");
+    assert_eq!(
+        stats.connection_count_answers, 0,
+        "never above the simulator's limit"
+    );
     let peak = stats.peak_concurrency.values().copied().max().unwrap();
     assert!(peak <= 4, "peak concurrency {peak} above the ceiling of 4");
     assert!(peak >= 3, "the account is kept busy: peak {peak}");
@@ -254,7 +257,7 @@ async fn three_accounts_each_stay_at_their_ceiling_and_never_above() {
     assert_eq!(lines.len(), 91);
     assert_eq!(lines[90]["summary"]["ok"], 90);
     let stats = sim.stats();
-    assert_eq!(stats.busy_answers, 0);
+    assert_eq!(stats.connection_count_answers, 0);
     assert_eq!(
         stats.peak_concurrency.len(),
         3,
@@ -742,4 +745,54 @@ path = "audit.jsonl"
         !stderr.contains("mailboxes,") && !stderr.contains('\r'),
         "no progress bar when stderr is not a terminal: {stderr}"
     );
+}
+
+/// Exchange's `EWSMaxConcurrency` set below the connector's ceiling (a throttling policy that
+/// was never raised, or another client on the same account): every request beyond it is refused
+/// with `ErrorExceededConnectionCount`, a fault without `BackOffMilliseconds`. The batch still
+/// completes, and the refusals stay few: the account's in-flight count comes down to what
+/// Exchange admits instead of every caller retrying at once.
+#[tokio::test]
+async fn a_burst_above_exchanges_connection_limit_completes_without_a_storm() {
+    let sim = start_sim(&sim_state(1, 60, 30, 2)).await;
+    let api = start_api(app_state(&sim, &[("svc1", PASSWORD)], 8, None, &[])).await;
+    let list: Vec<String> = (0..60).map(mailbox).collect();
+    let started = std::time::Instant::now();
+    let response = post(
+        &api,
+        "/v1/calendar/access:batch",
+        &json!({"mailboxes": list}),
+    )
+    .await;
+    let lines = Lines::new(response).all().await;
+    let elapsed = started.elapsed();
+    assert_eq!(lines.len(), 61);
+    assert_eq!(lines[60]["summary"]["ok"], 60, "{}", lines[60]);
+    let stats = sim.stats();
+    let refusals = stats.connection_count_answers;
+    // Eight places, two admitted: at most the six of the first burst are refused, then the
+    // account keeps to the limit Exchange named (no second burst, no busy loop).
+    assert!(
+        (1..=6).contains(&refusals),
+        "{refusals} ErrorExceededConnectionCount answers"
+    );
+    assert_eq!(
+        stats.requests("GetFolder"),
+        60 + refusals,
+        "each refused once"
+    );
+    let peak = stats.peak_concurrency["svc1@contoso.example"];
+    assert!(peak <= 8, "peak {peak}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // The next burst keeps to the limit learned: not one refusal more.
+    let response = post(
+        &api,
+        "/v1/calendar/access:batch",
+        &json!({"mailboxes": list}),
+    )
+    .await;
+    let lines = Lines::new(response).all().await;
+    assert_eq!(lines[60]["summary"]["ok"], 60, "{}", lines[60]);
+    assert_eq!(sim.stats().connection_count_answers, refusals);
 }

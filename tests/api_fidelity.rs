@@ -2,7 +2,9 @@
 //! (docs/FIDELITY.md), each driven through the HTTP API against the simulator: a write refused
 //! for a missing ChangeKey is re-read and retried like a conflict; an alias is followed once to
 //! the primary address Exchange names; a mailbox moved to Exchange Online is reported with its
-//! MailboxGuid.
+//! MailboxGuid; permission entries the connector does not model (a user known only by
+//! ExternalUserIdentity, an empty UserId) are written back as read, and a calendar holding
+//! UnknownEntries (deleted accounts, which Exchange deletes on any rewrite) is refused untouched.
 
 mod common;
 
@@ -247,4 +249,171 @@ async fn a_mailbox_moved_to_exchange_online_is_reported_with_its_guid() {
         !body["detail"].as_str().unwrap().contains("Exchange Online"),
         "{body}"
     );
+}
+
+async fn delete(api: &ServedApi, path: &str, token: &str) -> (StatusCode, Value) {
+    send(api, reqwest::Method::DELETE, path, token).await
+}
+
+/// The entries of a calendar that are not the principal's, as the simulator stores them.
+fn others(
+    sim: &ews_connector::sim::SimHandle,
+    mailbox: &str,
+) -> Vec<ews_connector::sim::PermissionView> {
+    sim.permissions(mailbox)
+        .unwrap()
+        .into_iter()
+        .filter(|entry| !entry.user.eq_ignore_ascii_case(PRINCIPAL))
+        .collect()
+}
+
+/// Erin's calendar from the sample, under another address, without its UnknownEntries: what it
+/// looks like once an admin has removed the deleted account.
+fn with_cleaned_erin(state: &str) -> String {
+    let erin = &state[state
+        .find("[[mailboxes]]\nsmtp = \"erin@contoso.example\"")
+        .unwrap()..];
+    let cleaned = erin
+        .replace("erin@contoso.example", "frank@contoso.example")
+        .replace(
+            "display_name = \"Erin Old\"",
+            "display_name = \"Frank Clean\"",
+        )
+        .lines()
+        .filter(|line| !line.starts_with("unknown_entries"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{state}\n{cleaned}\n")
+}
+
+#[tokio::test]
+async fn unmodelled_entries_come_back_as_read_and_unknown_entries_are_refused_untouched() {
+    const ERIN: &str = "erin@contoso.example";
+    const FRANK: &str = "frank@contoso.example";
+    let sim = start_sim(&with_cleaned_erin(&sample_state())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let capture = tempfile::tempdir().unwrap();
+    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
+    backend.audit = Some(&audit);
+    backend.capture_dir = Some(capture.path());
+    let api = start_api(state(settings(), &backend)).await;
+
+    // Erin: a cross-organization user, an empty UserId, and a deleted account under
+    // UnknownEntries. A grant would make Exchange delete the last: refused, nothing written,
+    // the stored set exactly as before (ChangeKey included). The same for a dry run and a revoke.
+    let erin_before = sim.calendar(ERIN).unwrap();
+    assert_eq!(erin_before.unknown_entries.len(), 1);
+    for (method, request) in [
+        (reqwest::Method::PUT, serde_json::json!({})),
+        (reqwest::Method::PUT, serde_json::json!({"dryRun": true})),
+        (reqwest::Method::DELETE, serde_json::json!({})),
+    ] {
+        let updates_before = sim.stats().requests("UpdateFolder");
+        let response = reqwest::Client::new()
+            .request(method.clone(), api.url(&delegation(ERIN)))
+            .bearer_auth(DELEGATE_TOKEN)
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        let path = format!("{request}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{method} {path}: {body}"
+        );
+        assert_eq!(body["code"], "access_denied", "{body}");
+        assert_eq!(body["mailbox"], ERIN, "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("NT:S-1-5-21-3623811015-3361044348-30300820-1999")
+                && detail.contains("nothing was written"),
+            "{detail}"
+        );
+        assert_eq!(
+            sim.stats().requests("UpdateFolder"),
+            updates_before,
+            "{method} {path}"
+        );
+        assert_eq!(sim.calendar(ERIN).unwrap(), erin_before, "{method} {path}");
+    }
+
+    // Each refusal is in the audit trail (no intent: nothing was about to be sent).
+    let trail = std::fs::read_to_string(&audit).unwrap();
+    let erin_records: Vec<Value> = trail
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|record| record["mailbox"] == ERIN)
+        .collect();
+    assert_eq!(erin_records.len(), 3, "{trail}");
+    for record in &erin_records {
+        assert_eq!(record["result"], "failed", "{record}");
+        assert!(
+            record["detail"]
+                .as_str()
+                .unwrap()
+                .contains("UnknownEntries"),
+            "{record}"
+        );
+    }
+
+    // Frank: the same entries without UnknownEntries. Grant and revoke go through, and the
+    // external and empty entries are stored exactly as before each time.
+    let frank_before = others(&sim, FRANK);
+    assert_eq!(
+        frank_before[2].user,
+        "external:ExchangePublishedUser.partner@fabrikam.example"
+    );
+    assert_eq!(frank_before[3].user, "");
+    let (status, body) = put(&api, &delegation(FRANK), DELEGATE_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], true, "{body}");
+    assert_eq!(
+        principal_level(&sim, FRANK),
+        Some(ews_connector::sim::PermissionLevel::Editor)
+    );
+    assert_eq!(others(&sim, FRANK), frank_before);
+    let (status, body) = delete(&api, &delegation(FRANK), DELEGATE_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], true, "{body}");
+    assert_eq!(principal_level(&sim, FRANK), None);
+    assert_eq!(others(&sim, FRANK), frank_before);
+    assert_eq!(sim.permissions(FRANK).unwrap(), frank_before);
+
+    // What was sent: the external user by its identity alone, the empty UserId as read, no
+    // UnknownEntries; every captured request is schema-valid.
+    let captured: Vec<std::path::PathBuf> = std::fs::read_dir(capture.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    let writes: Vec<String> = captured
+        .iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .filter(|body| body.contains("<m:UpdateFolder>"))
+        .collect();
+    assert_eq!(writes.len(), 2, "one grant, one revoke");
+    for write in &writes {
+        assert!(
+            write.contains("<t:UserId><t:ExternalUserIdentity>ExchangePublishedUser.partner@fabrikam.example</t:ExternalUserIdentity></t:UserId><t:CalendarPermissionLevel>Reviewer</t:CalendarPermissionLevel>"),
+            "{write}"
+        );
+        assert!(
+            write.contains(concat!(
+                "<t:UserId/><t:CanCreateItems>false</t:CanCreateItems>",
+                "<t:CanCreateSubFolders>false</t:CanCreateSubFolders>",
+                "<t:IsFolderOwner>false</t:IsFolderOwner><t:IsFolderVisible>true</t:IsFolderVisible>",
+                "<t:IsFolderContact>false</t:IsFolderContact><t:EditItems>None</t:EditItems>",
+                "<t:DeleteItems>None</t:DeleteItems><t:ReadItems>TimeOnly</t:ReadItems>",
+                "<t:CalendarPermissionLevel>Custom</t:CalendarPermissionLevel>"
+            )),
+            "{write}"
+        );
+        assert!(!write.contains("UnknownEntr"), "{write}");
+    }
+    if common::schema::require_or_skip("validation") {
+        common::schema::validate_all(&captured).unwrap();
+    }
 }

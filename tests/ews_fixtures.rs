@@ -545,6 +545,11 @@ fn soap_faults_decode_to_errors_with_code_and_details() {
             ErrorKind::Throttled,
         ),
         (
+            "error_exceeded_connection_count",
+            ResponseCode::ErrorExceededConnectionCount,
+            ErrorKind::Throttled,
+        ),
+        (
             "error_schema_validation",
             ResponseCode::ErrorSchemaValidation,
             ErrorKind::Invalid,
@@ -572,6 +577,12 @@ fn soap_faults_decode_to_errors_with_code_and_details() {
         busy.message_xml.back_off,
         Some(Duration::from_millis(45_000))
     );
+    let crowded = fault("soap_fault/error_exceeded_connection_count.xml");
+    assert_eq!(
+        crowded.message_xml.back_off, None,
+        "no hint: the caller backs off"
+    );
+    assert_eq!(crowded.message_xml.value("MaxConcurrencyLimit"), Some("27"));
     let schema = fault("soap_fault/error_schema_validation.xml");
     assert_eq!(schema.message_xml.value("LineNumber"), Some("14"));
     assert_eq!(schema.message_xml.value("LinePosition"), Some("10"));

@@ -1,8 +1,9 @@
 //! The capture test: every request `ews` can produce (each operation, delegate mode and the four
 //! impersonation kinds, permission sets with every level, Custom flags, SID-only users, Default and
-//! Anonymous) is written to a temporary directory and validated against Microsoft's schema with
-//! xmllint. Also: golden requests in fixtures/ews equal what `encode` produces, and hostile input
-//! (markup characters, non-ASCII, control characters) either round-trips escaped or is refused.
+//! Anonymous, a user known only by ExternalUserIdentity, an entry with an empty UserId) is written
+//! to a temporary directory and validated against Microsoft's schema with xmllint. Also: golden
+//! requests in fixtures/ews equal what `encode` produces, and hostile input (markup characters,
+//! non-ASCII, control characters) either round-trips escaped or is refused.
 //!
 //! Skips with a message when the schema or xmllint is missing; fails instead under CI=true.
 
@@ -196,6 +197,25 @@ fn permission_sets() -> Vec<(&'static str, CalendarPermissionSet)> {
             "custom_flags",
             CalendarPermissionSet {
                 calendar_permissions: custom_variants,
+                unknown_entries: Vec::new(),
+            },
+        ),
+        (
+            "unmodelled_entries",
+            CalendarPermissionSet {
+                calendar_permissions: vec![
+                    CalendarPermission::with_level(
+                        UserId {
+                            external_user_identity: Some(
+                                "ExchangePublishedUser.partner@fabrikam.example".to_owned(),
+                            ),
+                            display_name: Some("Partner (Fabrikam)".to_owned()),
+                            ..UserId::default()
+                        },
+                        CalendarPermissionLevel::Reviewer,
+                    ),
+                    flags(CalendarPermissionLevel::Custom, UserId::default()),
+                ],
                 unknown_entries: Vec::new(),
             },
         ),

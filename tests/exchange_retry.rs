@@ -270,7 +270,7 @@ async fn the_per_account_ceiling_is_never_exceeded() {
         call.await.unwrap();
     }
     let stats = sim.stats();
-    assert_eq!(stats.busy_answers, 0);
+    assert_eq!(stats.connection_count_answers, 0);
     assert_eq!(stats.requests("GetFolder"), 100);
     let peak = stats.peak_concurrency.get(SMTP_A).copied().unwrap_or(0);
     assert!((1..=5).contains(&peak), "peak {peak}");

@@ -72,6 +72,14 @@
 //! | message error ErrorChangeKeyRequiredForWriteOperations | grant | UpdateFolder | for ever | 409 `conflict`, unchanged |
 //! | message error ErrorChangeKeyRequiredForWriteOperations | revoke | UpdateFolder | 1 | 200, changed |
 //! | message error ErrorChangeKeyRequiredForWriteOperations | revoke | UpdateFolder | for ever | 409 `conflict`, unchanged |
+//! | SOAP fault ErrorExceededConnectionCount | check | GetFolder | 2 | 200 |
+//! | SOAP fault ErrorExceededConnectionCount | check | GetFolder | for ever | 503 `throttled`, Retry-After |
+//! | SOAP fault ErrorExceededConnectionCount | grant | GetFolder | 2 | 200, changed |
+//! | SOAP fault ErrorExceededConnectionCount | grant | UpdateFolder | 2 | 200, changed |
+//! | SOAP fault ErrorExceededConnectionCount | grant | UpdateFolder | for ever | 503 `throttled`, Retry-After, unchanged |
+//! | SOAP fault ErrorExceededConnectionCount | revoke | GetFolder | 2 | 200, changed |
+//! | SOAP fault ErrorExceededConnectionCount | revoke | UpdateFolder | 2 | 200, changed |
+//! | SOAP fault ErrorExceededConnectionCount | revoke | UpdateFolder | for ever | 503 `throttled`, Retry-After, unchanged |
 //!
 //! The same table, with the reasons, is `docs/FAULTS.md` ("Failure behaviour").
 
@@ -139,6 +147,7 @@ enum Fault {
     SoapFaultSchema,
     ConnectionClose,
     ChangeKeyRequired,
+    ConnectionCount,
 }
 
 impl Fault {
@@ -158,6 +167,11 @@ impl Fault {
             Fault::ConnectionClose => FaultKind::ConnectionClose,
             Fault::ChangeKeyRequired => FaultKind::MessageError {
                 code: "ErrorChangeKeyRequiredForWriteOperations".to_owned(),
+            },
+            // Exchange's answer beyond EWSMaxConcurrency: a fault without BackOffMilliseconds
+            // (and here without the MaxConcurrencyLimit value, so the limit is halved).
+            Fault::ConnectionCount => FaultKind::SoapFault {
+                code: "ErrorExceededConnectionCount".to_owned(),
             },
         }
     }
@@ -279,6 +293,14 @@ const MATRIX: &[Case] = &[
     case(ChangeKeyRequired, Grant, WRITE, FOREVER, CONFLICT),
     case(ChangeKeyRequired, Revoke, WRITE, 1, OK),
     case(ChangeKeyRequired, Revoke, WRITE, FOREVER, CONFLICT),
+    case(ConnectionCount, Check, READ, 2, OK),
+    case(ConnectionCount, Check, READ, FOREVER, THROTTLED),
+    case(ConnectionCount, Grant, READ, 2, OK),
+    case(ConnectionCount, Grant, WRITE, 2, OK),
+    case(ConnectionCount, Grant, WRITE, FOREVER, THROTTLED),
+    case(ConnectionCount, Revoke, READ, 2, OK),
+    case(ConnectionCount, Revoke, WRITE, 2, OK),
+    case(ConnectionCount, Revoke, WRITE, FOREVER, THROTTLED),
 ];
 
 /// A served API in front of a fresh simulator, with the matrix's budget and timeout.
@@ -555,6 +577,11 @@ async fn change_key_required_on_the_write() {
     run_fault(ChangeKeyRequired).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exceeded_connection_count() {
+    run_fault(ConnectionCount).await;
+}
+
 #[test]
 fn the_matrix_covers_every_fault_against_every_operation_and_both_paths() {
     let faults = [
@@ -566,6 +593,7 @@ fn the_matrix_covers_every_fault_against_every_operation_and_both_paths() {
         Malformed,
         SoapFaultSchema,
         ConnectionClose,
+        ConnectionCount,
     ];
     for fault in faults {
         for (op, target) in [

@@ -1,5 +1,5 @@
 //! Scripted faults and throttling: every fault kind does what it says, filters and counts are
-//! honoured, and the per-account concurrency limit answers ErrorServerBusy.
+//! honoured, and the per-account concurrency limit answers ErrorExceededConnectionCount.
 
 mod common;
 
@@ -216,7 +216,7 @@ async fn faults_from_http_control_route_and_state_file() {
 }
 
 #[tokio::test]
-async fn concurrency_beyond_the_limit_is_server_busy() {
+async fn concurrency_beyond_the_limit_is_exceeded_connection_count_without_a_back_off() {
     let state = sample_state()
         .replace("max_concurrency = 10", "max_concurrency = 1")
         .replace("latency_ms = 0", "latency_ms = 300");
@@ -228,11 +228,17 @@ async fn concurrency_beyond_the_limit_is_server_busy() {
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [200, 500]);
-    let busy = if a.status == 500 { &a } else { &b };
-    assert!(busy.body.contains("ErrorServerBusy"));
-    assert!(busy.body.contains("BackOffMilliseconds"));
+    let refused = if a.status == 500 { &a } else { &b };
+    assert!(refused.body.contains("<e:ResponseCode xmlns:e=\"http://schemas.microsoft.com/exchange/services/2006/errors\">ErrorExceededConnectionCount</e:ResponseCode>"));
+    assert!(
+        refused
+            .body
+            .contains("<t:Value Name=\"MaxConcurrencyLimit\">1</t:Value>")
+    );
+    assert!(!refused.body.contains("BackOffMilliseconds"));
     let stats = sim.stats();
-    assert_eq!(stats.busy_answers, 1);
+    assert_eq!(stats.connection_count_answers, 1);
+    assert_eq!(stats.busy_answers, 0);
     assert_eq!(stats.peak_concurrency["svc-mytt@contoso.example"], 2);
     assert_eq!(stats.connections_opened, 2);
 }

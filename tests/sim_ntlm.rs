@@ -35,8 +35,9 @@ async fn right_password_gets_the_calendar_with_its_permission_set() {
     assert!(body.contains("<t:SID>S-1-5-21-3623811015-3361044348-30300820-1104</t:SID>"));
     assert!(body.contains("<t:DistinguishedUser>Default</t:DistinguishedUser>"));
     assert!(body.contains("<t:CalendarPermissionLevel>Custom</t:CalendarPermissionLevel>"));
+    // The deleted user Alice's set still holds by SID alone.
     assert!(body.contains(
-        "<t:UnknownEntry>NT:S-1-5-21-3623811015-3361044348-30300820-1999</t:UnknownEntry>"
+        "<t:UserId>\n                      <t:SID>S-1-5-21-3623811015-3361044348-30300820-1888</t:SID>\n                    </t:UserId>"
     ));
     // A named level comes with its full flag list, as Exchange sends it.
     assert!(body.contains("<t:EditItems>All</t:EditItems>"));

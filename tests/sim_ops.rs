@@ -156,16 +156,11 @@ async fn update_with_current_key_replaces_the_set_and_bumps_the_key() {
             ),
         ]
     );
-    assert!(
-        after.unknown_entries.is_empty(),
-        "a rewrite drops UnknownEntries"
-    );
 
     // The next GetFolder shows the new set and key.
     let read = call(&mut client, &get_folder_impersonating(ALICE)).await;
     assert_eq!(change_key_in(&read.body).unwrap(), after.change_key);
     assert!(!read.body.contains("carol@contoso.example"));
-    assert!(!read.body.contains("UnknownEntries"));
 }
 
 #[tokio::test]
@@ -714,4 +709,100 @@ async fn static_errors_are_the_ews_fixture_bytes() {
         "<t:Value Name=\"BackOffMilliseconds\">777</t:Value>",
     );
     assert_eq!(busy.body, expected);
+}
+
+/// Erin's calendar holds what the connector does not model. GetFolder shows a cross-organization
+/// user by `t:ExternalUserIdentity`, an empty `t:UserId` and the deleted account under
+/// `t:UnknownEntries`. An UpdateFolder may carry the first two over as read (they stay, byte for
+/// byte), may not add new ones, and deletes the UnknownEntries whatever it sends: Exchange's
+/// documented rule for any rewrite of the set.
+#[tokio::test]
+async fn unmodelled_entries_are_shown_carried_over_as_read_and_unknown_entries_die_on_rewrite() {
+    const ERIN: &str = "erin@contoso.example";
+    const EXTERNAL: &str = "<t:ExternalUserIdentity>ExchangePublishedUser.partner@fabrikam.example</t:ExternalUserIdentity>";
+    let sim = start_sim(&sample_state()).await;
+    let mut client = logged_in_client(&sim).await;
+    let read = call(&mut client, &get_folder_impersonating(ERIN)).await;
+    assert!(
+        read.body.contains(
+            "<t:UserId>\n                      <t:DisplayName>ExchangePublishedUser.partner@fabrikam.example</t:DisplayName>\n                      <t:ExternalUserIdentity>ExchangePublishedUser.partner@fabrikam.example</t:ExternalUserIdentity>\n                    </t:UserId>"
+        ),
+        "{}",
+        read.body
+    );
+    assert!(read.body.contains("<t:UserId/>"), "{}", read.body);
+    assert!(
+        read.body.contains(
+            "<t:UnknownEntry>NT:S-1-5-21-3623811015-3361044348-30300820-1999</t:UnknownEntry>"
+        ),
+        "{}",
+        read.body
+    );
+    let before = sim.calendar(ERIN).unwrap();
+    let empty_custom = "<t:IsFolderVisible>true</t:IsFolderVisible><t:ReadItems>TimeOnly</t:ReadItems>\
+<t:CalendarPermissionLevel>Custom</t:CalendarPermissionLevel>";
+    let kept = [
+        entry(DEFAULT, &level("FreeBusyTimeOnly")),
+        entry(ANONYMOUS, &level("None")),
+        entry(EXTERNAL, &level("Reviewer")),
+        "<t:CalendarPermission><t:UserId/>".to_owned() + empty_custom + "</t:CalendarPermission>",
+    ]
+    .concat();
+
+    // New unmodelled entries are refused and change nothing.
+    for (extra, code) in [
+        (
+            entry(
+                "<t:ExternalUserIdentity>ExchangePublishedUser.other@fabrikam.example</t:ExternalUserIdentity>",
+                &level("Reviewer"),
+            ),
+            "ErrorUserNotAllowedByPolicy",
+        ),
+        (
+            entry("<t:DisplayName>Nobody</t:DisplayName>", &level("Reviewer")),
+            "ErrorDuplicateUserIdsSpecified",
+        ),
+    ] {
+        let permissions = kept.clone() + &extra;
+        let response = call(
+            &mut client,
+            &envelope(
+                Some(ERIN),
+                &update_folder(&before.folder_id, &before.change_key, &permissions),
+            ),
+        )
+        .await;
+        assert_eq!(response_codes(&response.body), [code], "{}", response.body);
+        assert_eq!(sim.calendar(ERIN).unwrap(), before);
+    }
+
+    // Carried over as read, plus a new entry: they stay, the unknown entry is gone.
+    let permissions = kept.clone() + &entry(&smtp("bob@contoso.example"), &level("Editor"));
+    let response = call(
+        &mut client,
+        &envelope(
+            Some(ERIN),
+            &update_folder(&before.folder_id, &before.change_key, &permissions),
+        ),
+    )
+    .await;
+    assert_eq!(
+        response_codes(&response.body),
+        ["NoError"],
+        "{}",
+        response.body
+    );
+    let after = sim.calendar(ERIN).unwrap();
+    assert_eq!(after.permissions[..4], before.permissions[..4]);
+    assert_eq!(
+        after.permissions[2].user,
+        "external:ExchangePublishedUser.partner@fabrikam.example"
+    );
+    assert_eq!(after.permissions[3].user, "");
+    assert_eq!(after.permissions[4].user, "bob@contoso.example");
+    assert!(after.unknown_entries.is_empty(), "a rewrite deletes them");
+    let reread = call(&mut client, &get_folder_impersonating(ERIN)).await;
+    assert!(reread.body.contains(EXTERNAL));
+    assert!(reread.body.contains("<t:UserId/>"));
+    assert!(!reread.body.contains("UnknownEntries"));
 }

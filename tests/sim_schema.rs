@@ -86,6 +86,10 @@ async fn rendered_answers_validate_against_the_schema() {
     let requests: Vec<(&str, String)> = vec![
         ("get_folder_owner_full_set", get_folder_impersonating(ALICE)),
         (
+            "get_folder_external_empty_and_unknown_entries",
+            get_folder_impersonating("erin@contoso.example"),
+        ),
+        (
             "get_folder_errors_and_delegate_access",
             envelope(None, &folder_ids_body()),
         ),

@@ -155,6 +155,11 @@ impl From<&delegation::Error> for Problem {
                 problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
                 problem
             }
+            // The connector refuses, not Exchange, but the remedy is the same: an Exchange
+            // admin must act on this calendar (API.md `access_denied`).
+            delegation::Error::UnknownEntries { .. } => {
+                Problem::new("access_denied", error.to_string())
+            }
             delegation::Error::Audit(_) => Problem::new("audit_unavailable", error_chain(error)),
         }
     }

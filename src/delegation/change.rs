@@ -7,6 +7,10 @@
 //!   `delegation.allowed_principals`, or a level that grants a right `delegation.max_level`
 //!   does not, is refused;
 //! - only the principal's entry changes; the merge itself is the pure function in `merge`;
+//!   entries the connector does not model (a user known only by `ExternalUserIdentity`, an empty
+//!   `UserId`) are written back as read;
+//! - a change to a set that holds `UnknownEntries` (deleted accounts) is refused before anything
+//!   is written ([`Error::UnknownEntries`]): Exchange deletes them on any rewrite of the set;
 //! - nothing is written when the change is in place already, or for a dry run;
 //! - every write carries the `ChangeKey` of the read it was computed from; a stale key
 //!   (`ErrorIrresolvableConflict`) starts again from a fresh read, at most [`MAX_ATTEMPTS`] reads
@@ -34,7 +38,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditRecord;
-use crate::delegation::merge::{Change, level_in, merge};
+use crate::delegation::merge::{Change, level_in, lost_by_writing, merge};
 use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal, Settings};
 use crate::ews::ErrorKind;
 use crate::ews::ops::get_folder::{
@@ -208,6 +212,16 @@ impl Delegation {
                 );
             }
             trail.level_before = Some(merged.previous_level);
+
+            // Exchange deletes every UnknownEntry when the set is rewritten: refuse rather than
+            // drop them (a dry run says so too, since the real change would be refused).
+            let lost = lost_by_writing(&merged);
+            if !lost.is_empty() {
+                let error = Error::UnknownEntries {
+                    entries: lost.to_vec(),
+                };
+                return Err(self.failed(&trail, trail.level_before, error));
+            }
 
             if !merged.changed || dry_run {
                 let audit_id = if trail.intent_id.is_some() {

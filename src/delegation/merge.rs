@@ -11,12 +11,17 @@
 //!   level; a revoke removes the entry;
 //! - when nothing would change, [`Merged::changed`] is false and the set is returned as read.
 //!
-//! `UnknownEntries` (ACEs that no longer resolve, PROTOCOL §4.2) are carried in the returned set
-//! only because they are part of what was read: the UpdateFolder writer never sends them, since
-//! Exchange cannot resolve them, so any rewrite of the set drops them. This is Exchange's rule,
-//! not a choice of ours.
+//! Entries the connector does not model are entries like any other here: one identified only by
+//! `ExternalUserIdentity` (a cross-organization user) and one whose `UserId` is empty never match
+//! a principal, so they are kept exactly as read, and the writer sends them back as read.
 //!
-//! Entry types: [`Change`], [`Merged`], [`merge`].
+//! `UnknownEntries` (ACEs of deleted accounts that no longer resolve) are carried in the returned
+//! set because they are part of what was read, but they cannot be written: Exchange deletes them
+//! whenever the set is replaced (Microsoft's "UnknownEntries" reference: they are deleted when
+//! the PermissionSet is reset with SetFolderField; EWS cannot delete or keep single ones).
+//! [`lost_by_writing`] names them, and the caller refuses the change rather than drop them.
+//!
+//! Entry types: [`Change`], [`Merged`], [`merge`], [`lost_by_writing`].
 
 use crate::delegation::{PermissionLevel, entry_matches, level_of};
 use crate::ews::types::{
@@ -105,6 +110,16 @@ pub fn merge(current: &CalendarPermissionSet, principal: &str, change: Change) -
         },
         previous_level,
         changed: true,
+    }
+}
+
+/// The entries that writing `merged` would lose: every `UnknownEntry` of the set, since Exchange
+/// deletes them on any rewrite (see the module notes); none when nothing would be written.
+pub fn lost_by_writing(merged: &Merged) -> &[String] {
+    if merged.changed {
+        &merged.permission_set.unknown_entries
+    } else {
+        &[]
     }
 }
 
@@ -413,7 +428,8 @@ mod tests {
         PermissionLevel::Owner,
     ];
 
-    /// Identities: 0 = Default, 1 = Anonymous, 2..=41 SMTP users/groups `u{n}@x.example`, 42.. SID-only.
+    /// Identities: 0 = Default, 1 = Anonymous, 2..=41 SMTP users/groups `u{n}@x.example`, 42..=49
+    /// SID-only, 50..=58 ExternalUserIdentity only, 59 an empty UserId.
     fn identity(index: usize) -> UserId {
         match index {
             0 => distinguished(DistinguishedUser::Default),
@@ -424,11 +440,33 @@ mod tests {
                 display_name: index.is_multiple_of(2).then(|| format!("User {index}")),
                 ..UserId::default()
             },
-            _ => UserId {
+            42..=49 => UserId {
                 sid: Some(format!("S-1-5-21-7-{index}")),
                 ..UserId::default()
             },
+            // Entries the connector does not model: cross-organization users known only by
+            // ExternalUserIdentity (sometimes with a display name), and one empty UserId.
+            50..=58 => UserId {
+                display_name: index.is_multiple_of(2).then(|| format!("Partner {index}")),
+                external_user_identity: Some(format!("ExchangePublishedUser.p{index}@f.example")),
+                ..UserId::default()
+            },
+            _ => UserId::default(),
         }
+    }
+
+    /// The entries the connector does not model, in order.
+    fn unmodelled(set: &CalendarPermissionSet) -> Vec<CalendarPermission> {
+        set.calendar_permissions
+            .iter()
+            .filter(|entry| {
+                let user = &entry.user_id;
+                user.sid.is_none()
+                    && user.primary_smtp_address.is_none()
+                    && user.distinguished_user.is_none()
+            })
+            .cloned()
+            .collect()
     }
 
     fn any_option<T: Clone + std::fmt::Debug + 'static>(
@@ -549,6 +587,15 @@ mod tests {
                 prop_assert_eq!(merged.previous_level, expected_previous);
                 prop_assert_eq!(others(&merged.permission_set, &principal), others(&stored, &principal));
                 prop_assert_eq!(&merged.permission_set.unknown_entries, &stored.unknown_entries);
+                // Entries known only by ExternalUserIdentity and empty UserIds survive as read.
+                prop_assert_eq!(unmodelled(&merged.permission_set), unmodelled(&stored));
+                // A write would lose the unknown entries, and only a write.
+                let lost = lost_by_writing(&merged);
+                if merged.changed {
+                    prop_assert_eq!(lost, stored.unknown_entries.as_slice());
+                } else {
+                    prop_assert!(lost.is_empty());
+                }
                 let mine: Vec<_> = merged
                     .permission_set
                     .calendar_permissions

@@ -233,6 +233,14 @@ pub enum Error {
     /// A concurrent writer kept changing the permission set between our read and our write.
     #[error("the calendar's permissions kept changing under us ({attempts} attempts)")]
     Conflict { attempts: u32 },
+    /// The permission set holds entries of deleted accounts (`UnknownEntries`), which Exchange
+    /// deletes on any rewrite of the set; nothing was written.
+    #[error(
+        "the calendar's permissions hold {} entries of deleted accounts that Exchange cannot resolve (UnknownEntries: {}); Exchange deletes such entries whenever the permission set is rewritten, so nothing was written: an Exchange admin must remove them first (Remove-MailboxFolderPermission, or the calendar's permissions in Outlook)",
+        entries.len(),
+        entries.join(", ")
+    )]
+    UnknownEntries { entries: Vec<String> },
     /// The write succeeded but the re-read does not show it.
     #[error("exchange accepted the change but the re-read does not show it")]
     NotConfirmed,

@@ -188,7 +188,8 @@ pub struct UserId {
     pub display_name: Option<String>,
     /// `t:DistinguishedUser`: set for the Default and Anonymous entries only.
     pub distinguished_user: Option<DistinguishedUser>,
-    /// `t:ExternalUserIdentity` (cross-organization sharing); read only.
+    /// `t:ExternalUserIdentity` (cross-organization sharing); written back only for an entry
+    /// that has no other identifier.
     pub external_user_identity: Option<String>,
 }
 
@@ -200,7 +201,7 @@ pub struct CalendarPermissionSet {
     /// `t:CalendarPermissions/t:CalendarPermission`, in server order.
     pub calendar_permissions: Vec<CalendarPermission>,
     /// `t:UnknownEntries/t:UnknownEntry`: ACEs that no longer resolve (deleted users). Read only:
-    /// they are never sent back.
+    /// they are never sent back, and Exchange deletes them on any rewrite of the set.
     pub unknown_entries: Vec<String>,
 }
 
@@ -398,8 +399,39 @@ pub(crate) fn write_user_id(
     Ok(())
 }
 
+/// Writes the `t:UserId` of a permission entry: as [`write_user_id`], and besides, entries the
+/// connector does not model are written back as they were read: one identified only by
+/// `t:ExternalUserIdentity` (a cross-organization user) with that identity alone, and one whose
+/// `t:UserId` was empty (no SID, address, distinguished user or external identity) as an empty
+/// `t:UserId`. `DisplayName` is never sent.
+pub(crate) fn write_permission_user_id(
+    writer: &mut XmlWriter,
+    field: &str,
+    user_id: &UserId,
+) -> Result<(), Error> {
+    let identified = user_id.distinguished_user.is_some()
+        || user_id.sid.is_some()
+        || user_id.primary_smtp_address.is_some();
+    if identified {
+        return write_user_id(writer, field, user_id, true);
+    }
+    match &user_id.external_user_identity {
+        Some(identity) => {
+            let identity_field = format!("{field}.external_user_identity");
+            require_non_empty(&identity_field, identity)?;
+            writer.open("t:UserId");
+            writer.leaf("t:ExternalUserIdentity", &identity_field, identity)?;
+            writer.close("t:UserId");
+        }
+        None => writer.raw("<t:UserId/>"),
+    }
+    Ok(())
+}
+
 /// Writes `t:PermissionSet` for `UpdateFolder` following PROTOCOL §4.2: named levels without
-/// flags, `Custom` with the flags given, and no `UnknownEntries`.
+/// flags, `Custom` with the flags given, entries the connector does not model written back as
+/// read ([`write_permission_user_id`]), and no `UnknownEntries` (Exchange deletes them on any
+/// rewrite of the set; the delegation layer refuses to write a set that holds them).
 pub(crate) fn write_calendar_permission_set(
     writer: &mut XmlWriter,
     field: &str,
@@ -410,11 +442,10 @@ pub(crate) fn write_calendar_permission_set(
     for (index, permission) in permission_set.calendar_permissions.iter().enumerate() {
         let entry_field = format!("{field}.calendar_permissions[{index}]");
         writer.open("t:CalendarPermission");
-        write_user_id(
+        write_permission_user_id(
             writer,
             &format!("{entry_field}.user_id"),
             &permission.user_id,
-            true,
         )?;
         if permission.calendar_permission_level == CalendarPermissionLevel::Custom {
             let flags = [

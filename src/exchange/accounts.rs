@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::exchange::Account;
+use crate::exchange::crowding::Gate;
 use crate::secret::Secret;
 
 /// One account's health, for `/readyz` and metrics.
@@ -31,6 +32,9 @@ pub struct AccountState {
     pub status: AccountStatus,
     /// Requests of this account being sent or waiting for one of its connection slots now.
     pub in_flight: usize,
+    /// Requests this account may have in flight now: the configured ceiling, or less while
+    /// Exchange answers `ErrorExceededConnectionCount` (`exchange::crowding`).
+    pub concurrency_limit: usize,
 }
 
 /// Whether an account can be used now.
@@ -54,6 +58,9 @@ pub(crate) struct Slot {
     /// A std mutex: held for a field update only, never across an `.await`.
     state: Mutex<SlotState>,
     in_flight: AtomicUsize,
+    /// The account's requests in flight, under the limit Exchange's
+    /// `ErrorExceededConnectionCount` answers bring down (at most the configured ceiling).
+    pub(crate) gate: Gate,
 }
 
 struct SlotState {
@@ -81,7 +88,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl Slot {
-    pub(crate) fn new(account: Account) -> Slot {
+    pub(crate) fn new(account: Account, ceiling: usize) -> Slot {
         Slot {
             state: Mutex::new(SlotState {
                 password: account.password.clone(),
@@ -92,6 +99,7 @@ impl Slot {
             account,
             auth_gate: tokio::sync::Mutex::new(()),
             in_flight: AtomicUsize::new(0),
+            gate: Gate::new(ceiling),
         }
     }
 
@@ -204,6 +212,7 @@ impl Slot {
             username: self.account.username.clone(),
             status,
             in_flight: self.in_flight.load(Ordering::Relaxed),
+            concurrency_limit: self.gate.limit(),
         }
     }
 }
@@ -249,7 +258,7 @@ mod tests {
 
     #[test]
     fn an_auth_failure_holds_until_the_password_changes_or_the_cooldown_ends() {
-        let slot = Slot::new(account("svc", "wrong"));
+        let slot = Slot::new(account("svc", "wrong"), 4);
         let cooldown = Duration::from_secs(60);
         assert!(slot.usable(Instant::now(), cooldown));
         slot.mark_auth_failed(&Secret::new("wrong"), "refused".to_owned());
@@ -276,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_pause_is_extended_never_shortened() {
-        let slot = Slot::new(account("svc", "pw"));
+        let slot = Slot::new(account("svc", "pw"), 4);
         let now = Instant::now();
         slot.pause_until(now + Duration::from_secs(5));
         slot.pause_until(now + Duration::from_secs(1));

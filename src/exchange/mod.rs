@@ -22,6 +22,7 @@
 
 mod accounts;
 pub mod autodiscover;
+mod crowding;
 pub mod notes;
 mod retry;
 
@@ -380,7 +381,12 @@ impl Exchange {
         Ok(Exchange {
             transport,
             version: settings.version,
-            slots: settings.accounts.iter().cloned().map(Slot::new).collect(),
+            slots: settings
+                .accounts
+                .iter()
+                .cloned()
+                .map(|account| Slot::new(account, ceiling))
+                .collect(),
             accounts: settings.accounts,
             capture_dir: settings.capture_dir,
             retry_budget: settings.retry_budget,
@@ -516,7 +522,7 @@ impl Exchange {
                 self.attempt::<GetFolder>(slot, act_as, body, None).await
             }
             None => {
-                let probe_slot = Slot::new(account.clone());
+                let probe_slot = Slot::new(account.clone(), self.ceiling);
                 self.attempt::<GetFolder>(&probe_slot, act_as, body, None)
                     .await
             }
@@ -759,7 +765,15 @@ impl Exchange {
             username: slot.account.username.clone(),
             password: password.clone(),
         };
-        let send = self.send_once::<O>(slot, act_as, &credentials, body);
+        // In line under the account's limit (Exchange's `ErrorExceededConnectionCount` lowers
+        // it); a call cancelled while waiting or sending gives its place back.
+        let send = async {
+            let admission = slot.gate.admit().await;
+            let result = self.send_once::<O>(slot, act_as, &credentials, body).await;
+            slot.gate
+                .release(admission, retry::crowding_outcome::<O>(&result));
+            result
+        };
         let result = match limit {
             None => send.await,
             Some(limit) => match tokio::time::timeout(limit, send).await {

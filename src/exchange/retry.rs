@@ -11,13 +11,18 @@
 //! - `Fatal`, `Invalid`, `MailboxNotFound`, `ImpersonationDenied`, `AccessDenied`, `NotFound`,
 //!   `Conflict` and `MailboxUnavailable` go back to the caller at once (the caller decides).
 //!
-//! Entry types: [`Verdict`], [`verdict`], [`delay`].
+//! - `ErrorExceededConnectionCount` (too many requests of the account in flight, no hint) backs
+//!   off the refused request alone and lowers the account's limit ([`crowding_outcome`]); other
+//!   throttling pauses the whole account.
+//!
+//! Entry types: [`Verdict`], [`verdict`], [`delay`], [`crowding_outcome`].
 
 use std::time::Duration;
 
 use rand::Rng;
 
-use crate::ews::{ErrorKind, Operation};
+use crate::ews::{ErrorKind, Operation, ResponseCode};
+use crate::exchange::crowding::Outcome;
 use crate::exchange::{Answer, Error};
 use crate::transport;
 
@@ -56,7 +61,7 @@ pub(crate) fn verdict<O: Operation>(result: &Result<Answer<O::Response>, Error>)
                 .find_map(|error| match error.kind() {
                     ErrorKind::Throttled => Some(Verdict::Retry {
                         hint: error.message_xml.back_off,
-                        throttled: true,
+                        throttled: pauses_the_account(error.effective_code()),
                     }),
                     ErrorKind::Transient => Some(Verdict::Retry {
                         hint: error.message_xml.back_off,
@@ -69,7 +74,7 @@ pub(crate) fn verdict<O: Operation>(result: &Result<Answer<O::Response>, Error>)
         Err(Error::Fault(fault)) => match fault_kind(fault) {
             ErrorKind::Throttled => Verdict::Retry {
                 hint: fault.message_xml.back_off,
-                throttled: true,
+                throttled: pauses_the_account(effective_fault_code(fault)),
             },
             ErrorKind::Transient => Verdict::Retry {
                 hint: fault.message_xml.back_off,
@@ -109,9 +114,45 @@ pub(crate) fn verdict<O: Operation>(result: &Result<Answer<O::Response>, Error>)
 /// The kind of a fault's effective code: `ErrorInternalServerError` carrying an
 /// `InnerErrorResponseCode` means the inner code.
 pub(crate) fn fault_kind(fault: &crate::ews::Fault) -> ErrorKind {
+    effective_fault_code(fault).kind()
+}
+
+fn effective_fault_code(fault: &crate::ews::Fault) -> &ResponseCode {
     match (&fault.response_code, &fault.message_xml.inner_error_code) {
-        (crate::ews::ResponseCode::ErrorInternalServerError, Some(inner)) => inner.kind(),
-        (code, _) => code.kind(),
+        (ResponseCode::ErrorInternalServerError, Some(inner)) => inner,
+        (code, _) => code,
+    }
+}
+
+/// Whether a throttling code pauses the whole account. `ErrorExceededConnectionCount` does not:
+/// the account has too many requests in flight, so the answer is fewer of them
+/// ([`crate::exchange::crowding`]) and a back-off for the refused one alone; a pause would
+/// bring every waiting caller back at the same moment, above the limit again.
+fn pauses_the_account(code: &ResponseCode) -> bool {
+    *code != ResponseCode::ErrorExceededConnectionCount
+}
+
+/// What an attempt's outcome says about the account's concurrency limit.
+pub(crate) fn crowding_outcome<O: Operation>(
+    result: &Result<Answer<O::Response>, Error>,
+) -> Outcome {
+    let refused = |message_xml: &crate::ews::MessageXml| Outcome::Refused {
+        named_limit: message_xml
+            .value("MaxConcurrencyLimit")
+            .and_then(|limit| limit.trim().parse().ok()),
+    };
+    match result {
+        Ok(answer) => O::response_errors(&answer.response)
+            .into_iter()
+            .find(|error| *error.effective_code() == ResponseCode::ErrorExceededConnectionCount)
+            .map_or(Outcome::Answered, |error| refused(&error.message_xml)),
+        Err(Error::Fault(fault))
+            if *effective_fault_code(fault) == ResponseCode::ErrorExceededConnectionCount =>
+        {
+            refused(&fault.message_xml)
+        }
+        Err(Error::Fault(_) | Error::Malformed(_) | Error::HttpStatus { .. }) => Outcome::Answered,
+        Err(_) => Outcome::Unknown,
     }
 }
 
@@ -183,6 +224,47 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn exceeded_connection_count_backs_off_alone_and_names_the_limit() {
+        let crowded = answer::<GetFolder>("soap_fault/error_exceeded_connection_count.xml");
+        // Resent even for a write: Exchange refused it before running it.
+        let as_write = crowded.as_ref().map(|_| Answer {
+            response: Vec::new(),
+            account: String::new(),
+            server_version: None,
+        });
+        let as_write = match as_write {
+            Ok(answer) => Ok(answer),
+            Err(Error::Fault(fault)) => Err(Error::Fault(fault.clone())),
+            Err(other) => panic!("{other}"),
+        };
+        for verdict in [
+            verdict::<GetFolder>(&crowded),
+            verdict::<UpdateFolder>(&as_write),
+        ] {
+            assert_eq!(
+                verdict,
+                Verdict::Retry {
+                    hint: None,
+                    throttled: false
+                },
+                "no hint, and no pause of the whole account"
+            );
+        }
+        assert_eq!(
+            crowding_outcome::<GetFolder>(&crowded),
+            Outcome::Refused {
+                named_limit: Some(27)
+            }
+        );
+        let busy = answer::<GetFolder>("soap_fault/error_server_busy.xml");
+        assert_eq!(crowding_outcome::<GetFolder>(&busy), Outcome::Answered);
+        assert_eq!(
+            crowding_outcome::<GetFolder>(&Err(transport_error(true))),
+            Outcome::Unknown
+        );
     }
 
     #[test]

@@ -454,6 +454,8 @@ fn rendered_user<'a>(state: &'a SimState, principal: &'a Principal) -> RenderedU
         Principal::Default => RenderedUser::Distinguished("Default"),
         Principal::Anonymous => RenderedUser::Distinguished("Anonymous"),
         Principal::Sid(sid) => RenderedUser::SidOnly(sid),
+        Principal::External(identity) => RenderedUser::External(identity),
+        Principal::Unidentified => RenderedUser::Empty,
         Principal::Smtp(smtp) => match state.directory.get(smtp) {
             Some(entry) => RenderedUser::User {
                 sid: &entry.sid,
@@ -656,8 +658,9 @@ fn resolve_user_id(
     let sid = text("SID");
     let smtp = text("PrimarySmtpAddress");
     let display_name = text("DisplayName");
+    let external = text("ExternalUserIdentity");
     if let Some(distinguished) = text("DistinguishedUser") {
-        if sid.is_some() || smtp.is_some() || display_name.is_some() {
+        if sid.is_some() || smtp.is_some() || display_name.is_some() || external.is_some() {
             return Err(Refusal::Message("ErrorInvalidUserInfo"));
         }
         return match distinguished.as_str() {
@@ -692,12 +695,33 @@ fn resolve_user_id(
         }),
         None => None,
     };
+    let holds = |principal: &Principal| {
+        mailbox
+            .permissions
+            .iter()
+            .any(|entry| entry.principal == *principal)
+    };
     match (by_sid, by_smtp) {
         (Some(from_sid), Some(from_smtp)) if from_sid != from_smtp => {
             Err(Refusal::Message("ErrorInvalidUserInfo"))
         }
         (Some(principal), _) | (None, Some(principal)) => Ok(principal),
-        (None, None) => Err(Refusal::Message("ErrorInvalidUserInfo")),
+        // Entries a read-merge-write client carries over as it read them: a cross-organization
+        // user known only by its ExternalUserIdentity, and an empty UserId, are kept when the
+        // ACL holds them already (docs/FIDELITY.md: verify on your server). A new external user
+        // needs a sharing policy the simulator does not model.
+        (None, None) => match external {
+            Some(identity) => {
+                let principal = Principal::External(identity);
+                if holds(&principal) {
+                    Ok(principal)
+                } else {
+                    Err(Refusal::Message("ErrorUserNotAllowedByPolicy"))
+                }
+            }
+            None if holds(&Principal::Unidentified) => Ok(Principal::Unidentified),
+            None => Err(Refusal::Message("ErrorInvalidUserInfo")),
+        },
     }
 }
 

@@ -112,6 +112,8 @@ const CALENDAR_PERMISSION: &str = template!("calendar_permission.xml");
 const USER_ID_USER: &str = template!("user_id_user.xml");
 const USER_ID_DISTINGUISHED: &str = template!("user_id_distinguished.xml");
 const USER_ID_SID: &str = template!("user_id_sid.xml");
+const USER_ID_EXTERNAL: &str = template!("user_id_external.xml");
+const USER_ID_EMPTY: &str = template!("user_id_empty.xml");
 const UNKNOWN_ENTRIES: &str = template!("unknown_entries.xml");
 const UNKNOWN_ENTRY: &str = template!("unknown_entry.xml");
 const DELEGATE_RESPONSE: &str = template!("delegate_response.xml");
@@ -127,6 +129,8 @@ const SOAP_FAULT: &str = template!("soap_fault.xml");
 const BACK_OFF_MESSAGE_XML: &str = template!("back_off_message_xml.xml");
 pub(crate) const MESSAGE_ERROR_VALUE: &str = template!("message_error_value.xml");
 const MESSAGE_XML_VALUE: &str = template!("message_xml_value.xml");
+const EXCEEDED_CONNECTION_COUNT_MESSAGE_XML: &str =
+    template!("exceeded_connection_count_message_xml.xml");
 
 /// A value for one placeholder.
 pub(crate) enum Fill<'a> {
@@ -211,6 +215,10 @@ pub(crate) enum RenderedUser<'a> {
         display_name: &'a str,
     },
     SidOnly(&'a str),
+    /// A user known only by its `ExternalUserIdentity` (also its display name here).
+    External(&'a str),
+    /// An empty `t:UserId`.
+    Empty,
 }
 
 impl RenderedUser<'_> {
@@ -233,6 +241,14 @@ impl RenderedUser<'_> {
                 ],
             ),
             RenderedUser::SidOnly(sid) => fill(USER_ID_SID, &[("SID", Fill::Text(sid))]),
+            RenderedUser::External(identity) => fill(
+                USER_ID_EXTERNAL,
+                &[
+                    ("DISPLAY_NAME", Fill::Text(identity)),
+                    ("EXTERNAL_USER_IDENTITY", Fill::Text(identity)),
+                ],
+            ),
+            RenderedUser::Empty => USER_ID_EMPTY.to_string(),
         }
     }
 }
@@ -429,6 +445,25 @@ pub(crate) fn soap_fault(code: &str, back_off_ms: Option<u64>) -> String {
     )
 }
 
+/// The SOAP fault (HTTP 500) of a request beyond the account's `EWSMaxConcurrency`:
+/// `ErrorExceededConnectionCount`, whose `MessageXml` names the policy part and its `limit` and
+/// carries no `BackOffMilliseconds` (the shape of a published Exchange trace; docs/FIDELITY.md).
+pub(crate) fn exceeded_connection_count_fault(limit: usize) -> String {
+    let message_xml = fill(
+        EXCEEDED_CONNECTION_COUNT_MESSAGE_XML,
+        &[("LIMIT", Fill::Text(&limit.to_string()))],
+    );
+    let code = "ErrorExceededConnectionCount";
+    fill(
+        SOAP_FAULT,
+        &[
+            ("CODE", Fill::Text(code)),
+            ("MESSAGE", Fill::Text(message_text(code))),
+            ("MESSAGE_XML", Fill::Xml(&message_xml)),
+        ],
+    )
+}
+
 /// A SOAP fault (HTTP 500) whose `MessageXml` carries one `t:Value` (`name`, `value`).
 pub(crate) fn soap_fault_with_value(code: &str, name: &str, value: &str) -> String {
     let message_xml = fill(
@@ -605,6 +640,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
         "ErrorInvalidUserInfo" => "The user information is not valid.",
         "ErrorDuplicateUserIdsSpecified" => "The same user was specified more than once.",
         "ErrorInvalidUserSid" => "The SID could not be resolved.",
+        "ErrorUserNotAllowedByPolicy" => {
+            "The user cannot be given access: the sharing policy does not allow it."
+        }
         "ErrorInvalidSmtpAddress" => "The SMTP address does not resolve to a user.",
         "ErrorInvalidChangeKey" => "The change key is invalid.",
         "ErrorChangeKeyRequiredForWriteOperations" => {
@@ -629,6 +667,9 @@ pub(crate) fn message_text(code: &str) -> &'static str {
             "The ExchangeImpersonation SOAP header is not valid."
         }
         "ErrorServerBusy" => "The server cannot service this request right now. Try again later.",
+        "ErrorExceededConnectionCount" => {
+            "You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed."
+        }
         "ErrorSchemaValidation" => "The request failed schema validation.",
         "ErrorInvalidRequest" => "The request is invalid.",
         "ErrorInvalidOperation" => "The operation is not supported by this server.",

@@ -41,9 +41,6 @@ use crate::sim::xml::{ConnectingSid, SoapRequest};
 /// The EWS endpoint path.
 pub(crate) const EWS_PATH: &str = "/EWS/Exchange.asmx";
 
-/// `BackOffMilliseconds` sent when an account exceeds its concurrency limit.
-const BUSY_BACK_OFF_MS: u64 = 1000;
-
 /// Counters, readable through `SimHandle::stats()` and `GET /sim/stats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,8 +66,12 @@ pub struct SimStats {
     /// Highest number of simultaneous EWS requests seen per account (SMTP address), counting
     /// those refused for exceeding the limit.
     pub peak_concurrency: BTreeMap<String, usize>,
-    /// ErrorServerBusy answers (concurrency limit and scripted).
+    /// ErrorServerBusy answers (the scripted `server_busy` fault).
     pub busy_answers: u64,
+    /// ErrorExceededConnectionCount answers: requests beyond an account's concurrency limit
+    /// (`max_concurrency`, Exchange's `EWSMaxConcurrency`).
+    #[serde(default)]
+    pub connection_count_answers: u64,
     /// Scripted faults applied.
     pub faults_applied: u64,
     /// Items changed by operation: CreateItem items created, UpdateItem items changed,
@@ -465,11 +466,13 @@ async fn ews_answer(
         .entry(operation_name.clone())
         .or_insert(0) += 1;
 
-    if limit.is_some_and(|limit| concurrency > limit) {
-        lock(&shared.stats).busy_answers += 1;
+    // Beyond the account's EWSMaxConcurrency Exchange refuses the request before it runs:
+    // a SOAP fault `ErrorExceededConnectionCount` with no `BackOffMilliseconds`.
+    if let Some(limit) = limit.filter(|limit| concurrency > *limit) {
+        lock(&shared.stats).connection_count_answers += 1;
         return Ok(soap(Answer {
             status: 500,
-            body: render::soap_fault("ErrorServerBusy", Some(BUSY_BACK_OFF_MS)),
+            body: render::exceeded_connection_count_fault(limit),
             items: 0,
         }));
     }

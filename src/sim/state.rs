@@ -260,6 +260,10 @@ impl PermissionLevel {
     }
 }
 
+/// How a permission file and the inspection view name a user known only by its
+/// `ExternalUserIdentity`.
+pub(crate) const EXTERNAL_PREFIX: &str = "external:";
+
 /// Who one permission entry is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Principal {
@@ -269,6 +273,12 @@ pub(crate) enum Principal {
     Smtp(String),
     /// A SID that resolves to nobody (a deleted user): shown with only `t:SID`.
     Sid(String),
+    /// A cross-organization user known only by its `t:ExternalUserIdentity`, shown with it (and
+    /// the display name, the identity itself here).
+    External(String),
+    /// An entry whose `t:UserId` is empty: no SID, address, distinguished user or external
+    /// identity.
+    Unidentified,
 }
 
 /// One calendar permission entry.
@@ -294,7 +304,9 @@ impl PermissionEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionView {
-    /// `Default`, `Anonymous`, an SMTP address, or a bare SID for an unresolvable entry.
+    /// `Default`, `Anonymous`, an SMTP address, a bare SID for an unresolvable entry,
+    /// `external:IDENTITY` for a user known only by its `ExternalUserIdentity`, or the empty
+    /// string for an empty `UserId`.
     pub user: String,
     /// The SID, when the entry is a user or group (or a bare SID).
     pub sid: Option<String>,
@@ -314,7 +326,7 @@ pub struct CalendarView {
     pub change_key: String,
     /// The entries in ACL order.
     pub permissions: Vec<PermissionView>,
-    /// Strings shown under `t:UnknownEntries`; dropped by any rewrite.
+    /// Strings shown under `t:UnknownEntries`; dropped by any rewrite (as Exchange does).
     pub unknown_entries: Vec<String>,
 }
 
@@ -681,6 +693,8 @@ impl SimState {
                 self.directory.get(smtp).map(|found| found.sid.clone()),
             ),
             Principal::Sid(sid) => (sid.clone(), Some(sid.clone())),
+            Principal::External(identity) => (format!("{EXTERNAL_PREFIX}{identity}"), None),
+            Principal::Unidentified => (String::new(), None),
         };
         PermissionView {
             user,
@@ -710,8 +724,20 @@ impl SimState {
     }
 
     /// Resolves the principal named by a permission-file string: `Default`, `Anonymous`, an SMTP
-    /// address of the directory, or an `S-1-…` SID.
+    /// address of the directory, an `S-1-…` SID, `external:IDENTITY` (a user known only by its
+    /// `ExternalUserIdentity`) or the empty string (an empty `UserId`).
     fn principal_from_config(&self, user: &str) -> Result<Principal, Error> {
+        if user.is_empty() {
+            return Ok(Principal::Unidentified);
+        }
+        if let Some(identity) = user.strip_prefix(EXTERNAL_PREFIX) {
+            if identity.trim().is_empty() {
+                return Err(Error::InvalidState(
+                    "an external permission entry needs an identity after `external:`".into(),
+                ));
+            }
+            return Ok(Principal::External(identity.to_string()));
+        }
         if user == "Default" {
             return Ok(Principal::Default);
         }

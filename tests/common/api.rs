@@ -73,6 +73,8 @@ pub struct Backend<'a> {
     pub allowed_principals: Vec<String>,
     /// `delegation.max_level` (default: the configured level, `Editor`).
     pub max_level: PermissionLevel,
+    /// Where `Exchange` writes every request body (default: nowhere).
+    pub capture_dir: Option<&'a Path>,
 }
 
 impl<'a> Backend<'a> {
@@ -85,6 +87,7 @@ impl<'a> Backend<'a> {
             audit: None,
             allowed_principals: Vec::new(),
             max_level: PermissionLevel::Editor,
+            capture_dir: None,
         }
     }
 }
@@ -103,7 +106,7 @@ pub fn state(settings: Settings, backend: &Backend<'_>) -> AppState {
                 smtp: "svc-mytt@contoso.example".to_owned(),
                 password: Secret::new(backend.password),
             }],
-            capture_dir: None,
+            capture_dir: backend.capture_dir.map(Path::to_path_buf),
             // Short, so that "busy forever" ends within a test's patience.
             retry_budget: Duration::from_secs(1),
             auth_failure_cooldown: Duration::from_secs(900),

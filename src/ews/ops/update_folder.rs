@@ -3,7 +3,9 @@
 //! Invariants (PROTOCOL §4.2): the `FolderId` carries the `ChangeKey` of the read the change was
 //! based on (refused without one); Default/Anonymous entries hold only `DistinguishedUser`;
 //! other users get one identifier (SID, else primary SMTP address); named levels are sent
-//! without flags; `Custom` sends the flags given, in schema order; `UnknownEntries` are never sent.
+//! without flags; `Custom` sends the flags given, in schema order; an entry known only by
+//! `ExternalUserIdentity` is sent with that identity, one read with an empty `UserId` with an empty
+//! one; `UnknownEntries` are never sent.
 //!
 //! Entry types: [`UpdateFolder`], [`FolderChange`].
 
@@ -195,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_change_key_and_anonymous_user_are_refused() {
+    fn missing_change_key_is_refused() {
         let mut request = change(Vec::new());
         request.folder_changes[0].folder_id.change_key = None;
         let error = crate::ews::encode(&delegate_header(), &request).unwrap_err();
@@ -205,19 +207,64 @@ mod tests {
                 .starts_with("invalid input in folder_changes[0].folder_id.change_key"),
             "{error}"
         );
+    }
 
+    #[test]
+    fn entries_without_a_modelled_identity_are_written_back_as_read() {
+        let external = UserId {
+            display_name: Some("Partner (Fabrikam)".to_owned()),
+            external_user_identity: Some("ExchangePublishedUser.p@fabrikam.example".to_owned()),
+            ..UserId::default()
+        };
         let nobody = UserId {
             display_name: Some("Nobody".to_owned()),
             ..UserId::default()
         };
+        let mut custom = full_flags(nobody, CalendarPermissionLevel::Custom);
+        custom.is_folder_owner = None;
+        assert_encodes(
+            &change(vec![
+                full_flags(external, CalendarPermissionLevel::Reviewer),
+                custom,
+            ]),
+            r#"
+<m:UpdateFolder><m:FolderChanges><t:FolderChange>
+  <t:FolderId Id="AAMk=" ChangeKey="CK1"/>
+  <t:Updates><t:SetFolderField>
+    <t:FieldURI FieldURI="folder:PermissionSet"/>
+    <t:CalendarFolder><t:PermissionSet><t:CalendarPermissions>
+      <t:CalendarPermission>
+        <t:UserId><t:ExternalUserIdentity>ExchangePublishedUser.p@fabrikam.example</t:ExternalUserIdentity></t:UserId>
+        <t:CalendarPermissionLevel>Reviewer</t:CalendarPermissionLevel>
+      </t:CalendarPermission>
+      <t:CalendarPermission>
+        <t:UserId/>
+        <t:CanCreateItems>true</t:CanCreateItems>
+        <t:CanCreateSubFolders>false</t:CanCreateSubFolders>
+        <t:IsFolderVisible>true</t:IsFolderVisible>
+        <t:IsFolderContact>false</t:IsFolderContact>
+        <t:EditItems>All</t:EditItems>
+        <t:DeleteItems>All</t:DeleteItems>
+        <t:ReadItems>FullDetails</t:ReadItems>
+        <t:CalendarPermissionLevel>Custom</t:CalendarPermissionLevel>
+      </t:CalendarPermission>
+    </t:CalendarPermissions></t:PermissionSet></t:CalendarFolder>
+  </t:SetFolderField></t:Updates>
+</t:FolderChange></m:FolderChanges></m:UpdateFolder>"#,
+        );
+        // A blank external identity is refused, naming the field.
+        let blank = UserId {
+            external_user_identity: Some(" ".to_owned()),
+            ..UserId::default()
+        };
         let request = change(vec![CalendarPermission::with_level(
-            nobody,
+            blank,
             CalendarPermissionLevel::Reviewer,
         )]);
         let error = crate::ews::encode(&delegate_header(), &request).unwrap_err();
         assert!(
             error.to_string().starts_with(
-                "invalid input in folder_changes[0].permission_set.calendar_permissions[0].user_id"
+                "invalid input in folder_changes[0].permission_set.calendar_permissions[0].user_id.external_user_identity"
             ),
             "{error}"
         );
