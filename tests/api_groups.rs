@@ -14,7 +14,6 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use ews_connector::api::{self, AppState};
@@ -24,9 +23,8 @@ use ews_connector::secret::Secret;
 use ews_connector::sim::SimHandle;
 use ews_connector::transport::{AuthScheme, Settings as TransportSettings};
 
-use common::api::{
-    BOTH_TOKEN, Backend, CHECK_TOKEN, PRINCIPAL, ServedApi, settings, start_api, state,
-};
+use common::api::{BOTH_TOKEN, Backend, PRINCIPAL, ServedApi, settings, start_api, state};
+use common::readiness::{assert_case, check};
 use common::sim::{SVC_PASSWORD, sample_state, start_sim};
 
 /// Groups: `push-editors` holds the principal group; `calendar-admins` holds `push-editors`
@@ -97,52 +95,12 @@ permissions = [
     )
 }
 
-/// EWS requests the simulator answered, all operations together.
-fn ews_requests(sim: &SimHandle) -> u64 {
-    sim.stats().requests_by_operation.values().sum()
-}
-
 fn expand_dls(sim: &SimHandle) -> u64 {
     sim.stats().requests("ExpandDL")
 }
 
 async fn serve(sim: &SimHandle) -> ServedApi {
     start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await
-}
-
-/// `GET .../calendar/access` for `mailbox`; the body and the EWS requests the check made.
-async fn check(sim: &SimHandle, api: &ServedApi, mailbox: &str) -> (Value, u64) {
-    let before = ews_requests(sim);
-    let response = reqwest::Client::new()
-        .get(api.url(&format!("/v1/mailboxes/{mailbox}/calendar/access")))
-        .bearer_auth(CHECK_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{mailbox}");
-    let body: Value = response.json().await.unwrap();
-    (body, ews_requests(sim) - before)
-}
-
-fn assert_case(
-    body: &Value,
-    status: &str,
-    ready: bool,
-    level: Option<&str>,
-    via: Option<&str>,
-    requests: u64,
-    expected_requests: u64,
-) {
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["ready"], ready, "{body}");
-    assert_eq!(body["delegation"]["level"].as_str(), level, "{body}");
-    assert_eq!(body["delegation"]["via"].as_str(), via, "{body}");
-    assert_eq!(body["delegation"]["principal"], PRINCIPAL);
-    assert_eq!(body["delegation"]["required"], "Editor");
-    assert_eq!(
-        requests, expected_requests,
-        "EWS requests of this check: {body}"
-    );
 }
 
 /// Two GetFolders in delegate mode with impersonation: the calendar as the service account (its

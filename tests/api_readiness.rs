@@ -10,12 +10,10 @@
 
 mod common;
 
-use reqwest::StatusCode;
-use serde_json::Value;
-
 use ews_connector::sim::SimHandle;
 
-use common::api::{Backend, CHECK_TOKEN, PRINCIPAL, ServedApi, settings, start_api, state};
+use common::api::{Backend, PRINCIPAL, ServedApi, settings, start_api, state};
+use common::readiness::{assert_case, check};
 use common::sim::{SVC_PASSWORD, sample_state, start_sim};
 
 /// The sample state plus calendars for the cases the sample lacks.
@@ -61,51 +59,6 @@ async fn serve(sim: &SimHandle, impersonation: bool) -> ServedApi {
     let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
     backend.impersonation = impersonation;
     start_api(state(settings(), &backend)).await
-}
-
-/// EWS requests the simulator answered, all operations together.
-fn ews_requests(sim: &SimHandle) -> u64 {
-    sim.stats().requests_by_operation.values().sum()
-}
-
-/// `GET .../calendar/access` for `mailbox`; the body and the EWS requests the check made.
-async fn check(sim: &SimHandle, api: &ServedApi, mailbox: &str) -> (Value, u64) {
-    let before = ews_requests(sim);
-    let response = reqwest::Client::new()
-        .get(api.url(&format!("/v1/mailboxes/{mailbox}/calendar/access")))
-        .bearer_auth(CHECK_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{mailbox}");
-    let body: Value = response.json().await.unwrap();
-    (body, ews_requests(sim) - before)
-}
-
-/// Asserts the fields every case checks.
-fn assert_case(
-    body: &Value,
-    status: &str,
-    ready: bool,
-    level: Option<&str>,
-    via: Option<&str>,
-    requests: u64,
-    expected_requests: u64,
-) {
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["ready"], ready, "{body}");
-    assert_eq!(body["delegation"]["level"].as_str(), level, "{body}");
-    assert_eq!(body["delegation"]["via"].as_str(), via, "{body}");
-    assert!(
-        body["delegation"].as_object().unwrap().contains_key("via"),
-        "`via` is always present (null for the own entry): {body}"
-    );
-    assert_eq!(body["delegation"]["principal"], PRINCIPAL);
-    assert_eq!(body["delegation"]["required"], "Editor");
-    assert_eq!(
-        requests, expected_requests,
-        "EWS requests of this check: {body}"
-    );
 }
 
 /// Two GetFolders in delegate mode with impersonation: the calendar as the service account (its

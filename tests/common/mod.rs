@@ -5,5 +5,6 @@ pub mod api;
 pub mod ntlm_peer;
 pub mod process;
 pub mod push;
+pub mod readiness;
 pub mod schema;
 pub mod sim;
