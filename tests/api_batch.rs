@@ -785,6 +785,20 @@ async fn a_burst_above_exchanges_connection_limit_completes_without_a_storm() {
     assert!(peak <= 8, "peak {peak}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 
+    // Operators see the limit Exchange named.
+    let metrics = reqwest::get(api.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "ews_connector_account_concurrency_limit{account=\"svc1@contoso.example\"} 2\n"
+        ),
+        "{metrics}"
+    );
+
     // The next burst keeps to the limit learned: not one refusal more.
     let response = post(
         &api,

@@ -160,6 +160,7 @@ pub(crate) fn render(state: &AppState) -> String {
 
     let account_state = Family::<Labels, Gauge>::default();
     let in_flight = Family::<Labels, Gauge>::default();
+    let limit = Family::<Labels, Gauge>::default();
     for account in exchange.account_states() {
         let current = match account.status {
             AccountStatus::Healthy => "healthy",
@@ -177,6 +178,9 @@ pub(crate) fn render(state: &AppState) -> String {
         in_flight
             .get_or_create(&vec![("account".to_owned(), account.smtp.clone())])
             .set(account.in_flight as i64);
+        limit
+            .get_or_create(&vec![("account".to_owned(), account.smtp.clone())])
+            .set(account.concurrency_limit as i64);
     }
     registry.register(
         "account_state",
@@ -187,6 +191,11 @@ pub(crate) fn render(state: &AppState) -> String {
         "account_requests_in_flight",
         "EWS requests of each service account in flight now",
         in_flight,
+    );
+    registry.register(
+        "account_concurrency_limit",
+        "EWS requests each service account may have in flight now (below max_concurrency_per_account while Exchange answers ErrorExceededConnectionCount)",
+        limit,
     );
 
     let exchange_stats = exchange.stats();
