@@ -341,6 +341,17 @@ async fn unmodelled_entries_come_back_as_read_and_unknown_entries_are_refused_un
         assert_eq!(sim.calendar(ERIN).unwrap(), erin_before, "{method} {path}");
     }
 
+    // The check says so before anyone tries: the deleted account is named, and why a change
+    // would be refused.
+    let (status, checked) = send(&api, reqwest::Method::GET, &access(ERIN), CHECK_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    let detail = checked["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("1 deleted account(s) (NT:S-1-5-21-3623811015-3361044348-30300820-1999)")
+            && detail.contains("a grant or revoke is refused"),
+        "{detail}"
+    );
+
     // Each refusal is in the audit trail (no intent: nothing was about to be sent).
     let trail = std::fs::read_to_string(&audit).unwrap();
     let erin_records: Vec<Value> = trail

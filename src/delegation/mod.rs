@@ -636,6 +636,24 @@ impl Delegation {
                 None => sentence,
             });
         }
+        // Deleted accounts in the set: Exchange drops them on any rewrite, so a grant or revoke
+        // would be refused (delegation::merge::lost_by_writing); say so before MyTimetable tries.
+        let deleted = permissions
+            .as_ref()
+            .and_then(|permissions| permissions.as_ref().ok())
+            .and_then(|folder| folder.permission_set.as_ref())
+            .map_or(&[][..], |set| set.unknown_entries.as_slice());
+        if !deleted.is_empty() {
+            let sentence = format!(
+                "the calendar's permissions list {} deleted account(s) ({}), which Exchange removes whenever the set is written, so a grant or revoke is refused until an Exchange admin removes them",
+                deleted.len(),
+                deleted.join(", ")
+            );
+            report.detail = Some(match report.detail.take() {
+                Some(detail) => format!("{detail}; {sentence}"),
+                None => sentence,
+            });
+        }
         if report.ews_response_code.is_none() {
             if let Some(refusal) = permission_refusal {
                 report.ews_response_code = Some(refusal.code.as_str().to_owned());
