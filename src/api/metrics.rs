@@ -291,18 +291,13 @@ pub(crate) fn render(state: &AppState) -> String {
         registry.register(name, help, counter);
     }
     let refused = Family::<Labels, Counter>::default();
-    for code in crate::api::server::REFUSAL_CODES {
-        let _ = refused.get_or_create(&vec![("code".to_owned(), code.to_owned())]);
-    }
-    for (code, count) in server
-        .refused
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
+    for (code, count) in crate::api::server::REFUSAL_CODES
         .iter()
+        .zip(&server.refused)
     {
         refused
             .get_or_create(&vec![("code".to_owned(), (*code).to_owned())])
-            .inc_by(*count);
+            .inc_by(count.load(Ordering::Relaxed));
     }
     registry.register(
         "http_heads_refused",

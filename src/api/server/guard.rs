@@ -19,6 +19,7 @@
 //! `idle_timeout` is closed without an answer. A client that stops reading a response for
 //! `idle_timeout` has its connection closed too.
 
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -468,8 +469,6 @@ impl<S> Guarded<S> {
         None
     }
 }
-
-use std::future::Future as _;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(

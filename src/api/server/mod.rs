@@ -83,17 +83,17 @@ pub(crate) struct Stats {
     pub accepted: AtomicU64,
     pub evicted: AtomicU64,
     pub idle_closed: AtomicU64,
-    /// Refused heads by problem code (a handful of fixed codes).
-    pub refused: Mutex<HashMap<&'static str, u64>>,
+    /// Refused heads, one counter per code of [`REFUSAL_CODES`], in its order.
+    pub refused: [AtomicU64; REFUSAL_CODES.len()],
 }
 
 impl Stats {
     pub(crate) fn refused(&self, code: &'static str) {
-        let mut refused = self
-            .refused
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        *refused.entry(code).or_default() += 1;
+        let index = REFUSAL_CODES
+            .iter()
+            .position(|known| *known == code)
+            .expect("a head is refused only with one of REFUSAL_CODES");
+        self.refused[index].fetch_add(1, Ordering::Relaxed);
     }
 
     fn idle_closed(&self) {
@@ -191,9 +191,9 @@ struct Registry {
 }
 
 impl Registry {
-    /// Asks the connection that has waited longest without a request in flight to close.
-    /// Returns whether there was one.
-    fn evict_longest_idle(&self) -> bool {
+    /// Asks the connection that has waited longest without a request in flight (if any) to
+    /// close.
+    fn evict_longest_idle(&self) {
         let connections = self
             .connections
             .lock()
@@ -202,12 +202,8 @@ impl Registry {
             .values()
             .filter(|conn| !conn.is_busy())
             .min_by_key(|conn| conn.idle_since());
-        match victim {
-            Some(conn) => {
-                conn.evict.notify_one();
-                true
-            }
-            None => false,
+        if let Some(conn) = victim {
+            conn.evict.notify_one();
         }
     }
 }
