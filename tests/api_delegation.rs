@@ -107,7 +107,8 @@ async fn every_check_status_is_a_200_with_its_exchange_code() {
     let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
     let cases: [(&str, &str, Option<&str>, bool); 6] = [
         ("granted@contoso.example", "ok", None, true),
-        ("plain@contoso.example", "not_delegated", Some("*"), false),
+        // The permission set decides: nothing was refused, so no Exchange code.
+        ("plain@contoso.example", "not_delegated", None, false),
         ("reviewer@contoso.example", "insufficient", None, false),
         (
             "ceo@contoso.example",

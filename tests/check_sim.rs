@@ -97,10 +97,10 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
         Some(PermissionLevel::FreeBusyTimeOnly)
     );
     assert_eq!(plain.delegation.via.as_deref(), Some("Default"));
-    assert!(
-        plain.ews_response_code.is_some(),
-        "the refusal's code is reported"
-    );
+    // The permission set, read as the owner, decides alone (one GetFolder): nothing was refused,
+    // so there is no Exchange code, and free/busy does not make the folder visible.
+    assert_eq!(plain.ews_response_code, None);
+    assert_eq!(plain.effective_rights, None);
 
     let reviewer = check(&delegation, "reviewer@contoso.example").await;
     assert_eq!(reviewer.status, CheckStatus::Insufficient);
@@ -141,8 +141,11 @@ async fn delegate_mode_reports_every_status_with_its_exchange_code() {
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .collect();
+    // One GetFolder as the owner per check, one more as the service account where the set could
+    // not be read (the impersonation refusal), and the principal group's ExpandDL: every request
+    // form the check sends is captured and validated below.
     assert!(
-        captured.len() >= 12,
+        captured.len() >= 10,
         "captured {} request bodies",
         captured.len()
     );

@@ -169,6 +169,14 @@ async fn a_healthy_simulator_passes_with_the_mailbox_check() {
     // The evaluation: which entry applied and what it allows.
     assert!(mailbox.contains("[own entry; allows "), "{text}");
     assert!(mailbox.contains("create"), "{text}");
+    // Exchange's own answer for the service account, asked even though the set decides, agrees
+    // with the reading of the entry (an Editor: no folder modify or delete).
+    assert!(
+        mailbox.contains(
+            "Exchange's EffectiveRights for svc-mytt@contoso.example: createContents true, read true, modify false, delete false"
+        ),
+        "{text}"
+    );
     assert!(text.contains("all checks passed"), "{text}");
     assert_no_password(&output, &[SVC_PASSWORD]);
 

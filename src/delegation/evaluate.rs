@@ -123,6 +123,22 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The calendar folder's `EffectiveRights` that Exchange computes for an identity to which
+    /// this evaluation applies, as it would send them: the folder object's `PR_ACCESS`, so
+    /// `read` from `ReadItems = FullDetails`, `create_contents` from `CanCreateItems`, and
+    /// `modify` and `delete` (of the folder itself) for folder owners only. See
+    /// docs/FIDELITY.md, "A folder's EffectiveRights". `None` where the folder is not visible to
+    /// the identity (free/busy levels, nothing): Exchange would not open it at all.
+    pub fn folder_access(&self) -> Option<super::EffectiveRights> {
+        let rights = &self.rights;
+        rights.folder_visible.then(|| super::EffectiveRights {
+            read: rights.read_items == ReadScope::FullDetails,
+            create_contents: rights.create_items,
+            modify: rights.folder_owner,
+            delete: rights.folder_owner,
+        })
+    }
+
     pub fn allows(&self) -> Allows {
         let rights = &self.rights;
         Allows {
@@ -672,5 +688,42 @@ mod tests {
             "create, read, edit all, delete all"
         );
         assert_eq!(ALLOWS_NOTHING.describe(), "nothing");
+    }
+
+    /// The folder `EffectiveRights` Exchange sends an identity, from the entry that applies: the
+    /// folder object's `PR_ACCESS` (modify and delete of the folder for folder owners only), and
+    /// no folder at all where the entry does not make it visible.
+    #[test]
+    fn folder_access_is_what_exchange_sends_for_the_applying_entry() {
+        use crate::delegation::EffectiveRights;
+        let rights = |level: CalendarPermissionLevel| {
+            evaluate(&[entry(user(ME), level)], me(), &groups(&[])).folder_access()
+        };
+        let editor = EffectiveRights {
+            read: true,
+            create_contents: true,
+            modify: false,
+            delete: false,
+        };
+        assert_eq!(rights(CalendarPermissionLevel::Editor), Some(editor));
+        assert_eq!(
+            rights(CalendarPermissionLevel::Owner),
+            Some(EffectiveRights {
+                modify: true,
+                delete: true,
+                ..editor
+            })
+        );
+        assert_eq!(
+            rights(CalendarPermissionLevel::Reviewer),
+            Some(EffectiveRights {
+                create_contents: false,
+                ..editor
+            })
+        );
+        assert_eq!(rights(CalendarPermissionLevel::FreeBusyTimeOnly), None);
+        assert_eq!(rights(CalendarPermissionLevel::None), None);
+        // Nothing applies (no own entry, no Default): no folder either.
+        assert_eq!(evaluate(&[], me(), &groups(&[])).folder_access(), None);
     }
 }

@@ -261,6 +261,9 @@ pub struct Delegation {
     write_locks: lock::MailboxLocks,
     /// Group membership (ExpandDL), cached per group for this process.
     groups: groups::GroupMembership,
+    /// Open the calendar as the service account even where the permission set decides (doctor:
+    /// Exchange's own `EffectiveRights` next to the evaluation).
+    confirm_with_exchange: bool,
 }
 
 /// The groups among a calendar's entries that the principal belongs to.
@@ -280,6 +283,17 @@ pub enum PrincipalGroup {
     /// The principal is a group; these service accounts (SMTP addresses) are not members of it,
     /// directly or through nested groups, so the calendars' grants to it do not reach them.
     Group { non_members: Vec<String> },
+}
+
+/// How the calendar was opened as the identity that pushes.
+enum Opened {
+    /// Exchange was asked (as the owner in impersonation mode, else as the service account):
+    /// the folder with the `EffectiveRights` it sent, or its refusal.
+    Asked(Result<Folder, Refusal>),
+    /// Not asked: the permission set read as the owner decides for the service account (it is
+    /// the principal or a member of the principal group), and its `EffectiveRights` are those
+    /// Exchange computes from the entry that applies ([`Evaluation::folder_access`]).
+    FromPermissionSet,
 }
 
 /// An Exchange refusal that says something definite about the mailbox.
@@ -315,7 +329,17 @@ impl Delegation {
             settings,
             audit,
             write_locks: lock::MailboxLocks::default(),
+            confirm_with_exchange: false,
         }
+    }
+
+    /// Checks also ask Exchange as the service account where the permission set alone would
+    /// decide (one GetFolder more per check), so the report's `effective_rights` are always the
+    /// ones Exchange sent: for `doctor --mailbox`, which shows them next to the evaluation.
+    #[must_use]
+    pub fn confirming_with_exchange(mut self) -> Delegation {
+        self.confirm_with_exchange = true;
+        self
     }
 
     /// How long a group's ExpandDL answer is reused (`delegation.group_cache_ttl_secs`).
@@ -412,7 +436,7 @@ impl Delegation {
     async fn check_calendar(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
         let settings = &self.settings;
         let service_account = self.exchange.account_for(mailbox.as_str()).smtp.clone();
-        let mut report = CheckReport {
+        let report = CheckReport {
             mailbox: mailbox.clone(),
             ready: false,
             status: CheckStatus::Ok,
@@ -439,40 +463,88 @@ impl Delegation {
             mailbox_guid: None,
         };
 
-        // 1. Open the calendar the way pushes will: as the owner or as the service account.
-        let act_as = match settings.access {
-            AccessMode::Impersonation => ActAs::Owner(mailbox.as_str()),
-            AccessMode::Delegate => ActAs::ServiceAccount(mailbox.as_str()),
-        };
-        let opened = self
-            .get_calendar(act_as, settings.access == AccessMode::Impersonation)
-            .await?;
-
-        // 2. Where impersonation is configured, read the permission set as the owner (in
-        //    impersonation mode the first call already did).
-        let permissions = if !settings.impersonation {
-            None
-        } else if settings.access == AccessMode::Impersonation {
-            Some(opened.clone())
-        } else {
-            Some(
+        let opened = match (settings.access, settings.impersonation) {
+            // The owner pushes: one GetFolder as the owner answers both questions.
+            (AccessMode::Impersonation, _) => {
+                let opened = self
+                    .get_calendar(ActAs::Owner(mailbox.as_str()), true)
+                    .await?;
+                let found = match &opened {
+                    Ok(folder) => self.principal_groups(folder, mailbox).await?,
+                    Err(_) => FoundGroups::default(),
+                };
+                let permissions = Some(opened.clone());
+                return Ok(self.finish(report, Opened::Asked(opened), permissions, &found));
+            }
+            // Without impersonation the permission set cannot be read: the service account's own
+            // GetFolder decides.
+            (AccessMode::Delegate, false) => {
+                let opened = self
+                    .get_calendar(ActAs::ServiceAccount(mailbox.as_str()), false)
+                    .await?;
+                return Ok(self.finish(
+                    report,
+                    Opened::Asked(opened),
+                    None,
+                    &FoundGroups::default(),
+                ));
+            }
+            (AccessMode::Delegate, true) => {
                 self.get_calendar(ActAs::Owner(mailbox.as_str()), true)
+                    .await?
+            }
+        };
+        // Delegate mode with impersonation: the permission set, read as the owner, decides alone
+        // when the service account that pushes is the principal (or a member of the principal
+        // group): one request. Otherwise (another principal, or the set could not be read) the
+        // calendar is also opened as the service account, whose EffectiveRights tell.
+        let found = match &opened {
+            Ok(folder) => self.principal_groups(folder, mailbox).await?,
+            Err(_) => FoundGroups::default(),
+        };
+        let as_account = match &opened {
+            Ok(_)
+                if !self.confirm_with_exchange
+                    && self.pushes_as_principal(&report.service_account).await =>
+            {
+                Opened::FromPermissionSet
+            }
+            // No mailbox, or one being moved: the service account would hear the same.
+            Err(refusal)
+                if matches!(
+                    refusal.kind,
+                    ErrorKind::MailboxNotFound | ErrorKind::MailboxUnavailable
+                ) =>
+            {
+                Opened::Asked(Err(refusal.clone()))
+            }
+            _ => Opened::Asked(
+                self.get_calendar(ActAs::ServiceAccount(mailbox.as_str()), false)
                     .await?,
-            )
+            ),
         };
-        // 3. Where the principal has no entry of its own, the groups that could decide.
-        let found = match &permissions {
-            Some(Ok(folder)) => self.principal_groups(folder, mailbox).await?,
-            _ => FoundGroups::default(),
-        };
-        report = self.finish(report, opened, permissions, &found);
-        Ok(report)
+        Ok(self.finish(report, as_account, Some(opened), &found))
+    }
+
+    /// Whether the permission set's evaluation for the principal is the service account's own:
+    /// it is the principal, or a member (nested included) of the principal group. Membership
+    /// comes from the group cache that `/readyz` keeps warm; an Exchange failure answers no
+    /// (the caller then asks Exchange as the service account).
+    async fn pushes_as_principal(&self, service_account: &str) -> bool {
+        let principal = self.settings.principal.as_str();
+        if service_account.eq_ignore_ascii_case(principal) {
+            return true;
+        }
+        self.groups
+            .is_member(principal, service_account, service_account)
+            .await
+            .is_ok_and(|membership| membership.member)
     }
 
     fn finish(
         &self,
         mut report: CheckReport,
-        opened: Result<Folder, Refusal>,
+        opened: Opened,
         permissions: Option<Result<Folder, Refusal>>,
         found: &FoundGroups,
     ) -> CheckReport {
@@ -512,15 +584,22 @@ impl Delegation {
             }
         }
         let evaluation = report.delegation.evaluation.clone();
-
-        match opened {
-            Ok(folder) => {
-                let rights = folder.effective_rights.map(|rights| EffectiveRights {
+        let opened = match opened {
+            Opened::Asked(opened) => opened.map(|folder| {
+                folder.effective_rights.map(|rights| EffectiveRights {
                     read: rights.read,
                     create_contents: rights.create_contents,
                     modify: rights.modify,
                     delete: rights.delete,
-                });
+                })
+            }),
+            Opened::FromPermissionSet => {
+                Ok(evaluation.as_ref().and_then(Evaluation::folder_access))
+            }
+        };
+
+        match opened {
+            Ok(rights) => {
                 report.effective_rights = rights;
                 let creates_and_reads = rights.is_some_and(|rights| rights.can_create_and_read());
                 match (settings.access, &evaluation) {

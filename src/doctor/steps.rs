@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{self, AuthKind, Concern, Config, PasswordSource};
-use crate::delegation::{Applied, CheckStatus, Delegation, Mailbox};
+use crate::delegation::{AccessMode, Applied, CheckStatus, Delegation, EffectiveRights, Mailbox};
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
 };
@@ -599,7 +599,8 @@ pub(super) async fn mailbox_step(
     let delegation_settings = config.delegation_settings();
     let principal = delegation_settings.principal.clone();
     let required = config.delegation.level.clone();
-    let delegation = Delegation::new(exchange, delegation_settings, None);
+    let delegation =
+        Delegation::new(exchange, delegation_settings, None).confirming_with_exchange();
     let report_ = match delegation.check(&mailbox).await {
         Ok(check) => check,
         Err(error) => {
@@ -633,13 +634,42 @@ pub(super) async fn mailbox_step(
             format!(" [{route}; allows {}]", evaluation.allows().describe())
         })
         .unwrap_or_default();
+    // Exchange's own answer for the service account, next to what the evaluation says Exchange
+    // computes from the entry that applies (docs/FIDELITY.md): a difference is a behaviour to
+    // report.
+    let sent = report_.effective_rights;
+    let computed = report_
+        .delegation
+        .evaluation
+        .as_ref()
+        .and_then(|evaluation| evaluation.folder_access());
+    let rights = |rights: Option<EffectiveRights>| match rights {
+        Some(rights) => format!(
+            "createContents {}, read {}, modify {}, delete {}",
+            rights.create_contents, rights.read, rights.modify, rights.delete
+        ),
+        None => "no folder".to_owned(),
+    };
+    let exchange_rights = match (&report_.delegation.evaluation, report_.access_mode) {
+        (Some(_), AccessMode::Delegate) => format!(
+            "; Exchange's EffectiveRights for {}: {}",
+            report_.service_account,
+            rights(sent)
+        ),
+        _ => String::new(),
+    };
+    let disagrees = matches!(
+        (&report_.delegation.evaluation, report_.access_mode),
+        (Some(_), AccessMode::Delegate)
+    ) && report_.ready
+        && sent != computed;
     let code = report_
         .ews_response_code
         .as_deref()
         .map(|code| format!(", Exchange code {code}"))
         .unwrap_or_default();
     let detail = format!(
-        "status {}, ready {}, {principal} has {level}{evaluation} (required {required}), via {}{code}{}",
+        "status {}, ready {}, {principal} has {level}{evaluation} (required {required}), via {}{code}{exchange_rights}{}",
         report_.status.as_str(),
         report_.ready,
         report_.service_account,
@@ -652,6 +682,11 @@ pub(super) async fn mailbox_step(
     let mailbox = mailbox.as_str();
     let service = &report_.service_account;
     let fix = match report_.status {
+        _ if disagrees => Some(format!(
+            "the permission set's entry for {principal} implies folder rights {} for {service}, but Exchange sent {}: the connector's reading of this server differs (docs/FIDELITY.md); report it, and do not rely on one-request checks until it is understood",
+            rights(computed),
+            rights(sent)
+        )),
         CheckStatus::Ok if report_.ready => None,
         CheckStatus::Ok => Some(format!(
             "the level is enough but Exchange's effective rights are not: check the calendar's permissions (Get-MailboxFolderPermission {mailbox}:\\Calendar)"

@@ -53,3 +53,16 @@ pub fn assert_case(
         "EWS requests of this check: {body}"
     );
 }
+
+/// The connector learns, once per group cache TTL, that the service account is a member of the
+/// principal group (the sample's principal is a group): the service does it at start, in its
+/// first readiness pass; here a first check does it. That check costs the owner's GetFolder and
+/// the principal group's ExpandDL; every later check whose permission set decides costs one
+/// GetFolder.
+pub async fn learn_principal_membership(sim: &SimHandle, api: &ServedApi) {
+    let expansions = sim.stats().requests("ExpandDL");
+    let (body, requests) = check(sim, api, "granted@contoso.example").await;
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(requests, 2, "one GetFolder and one ExpandDL: {body}");
+    assert_eq!(sim.stats().requests("ExpandDL") - expansions, 1);
+}
