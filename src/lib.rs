@@ -19,7 +19,9 @@
 
 pub mod admin_script;
 pub mod api;
+pub mod app;
 pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod delegation;
 pub mod demo;
