@@ -1649,6 +1649,30 @@ password_env = "SA1_PASSWORD"
     }
 
     #[test]
+    fn the_access_mode_is_read_once_into_the_one_type() {
+        let impersonation = load(MINIMAL, &[("EWSC__EXCHANGE__ACCESS", "impersonation")]).unwrap();
+        assert_eq!(impersonation.exchange.access, AccessMode::Impersonation);
+        assert_eq!(
+            impersonation.delegation_settings().access,
+            AccessMode::Impersonation
+        );
+        assert_eq!(
+            impersonation.push_settings().access,
+            AccessMode::Impersonation
+        );
+        assert!(
+            impersonation
+                .render_effective()
+                .contains("access = \"impersonation\"")
+        );
+        let error = load(MINIMAL, &[("EWSC__EXCHANGE__ACCESS", "owner")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown variant `owner`"), "{error}");
+        assert!(error.contains("`delegate` or `impersonation`"), "{error}");
+    }
+
+    #[test]
     fn unknown_key_is_an_error_that_names_it() {
         let text = MINIMAL.replace("[exchange]", "[exchange]\ntimeout_sec = 5");
         let error = load(&text, &[]).unwrap_err().to_string();
@@ -1828,6 +1852,25 @@ password_env = "SA1_PASSWORD"
         assert_eq!(settings.mailbox, "sa-mytt-exch-1@uni.example");
         assert_eq!(settings.start_url, None);
         assert!(config.render_effective().contains("autodiscover = true"));
+        // Until the URL is discovered there are no Exchange settings: an error naming the key,
+        // not a panic; once it is set, they carry it.
+        let undiscovered = config.exchange_settings().unwrap_err().to_string();
+        assert!(undiscovered.starts_with("exchange.url: "), "{undiscovered}");
+        let mut discovered = config.clone();
+        discovered.exchange.url = Some(
+            "https://mail.uni.example/EWS/Exchange.asmx"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            discovered
+                .exchange_settings()
+                .unwrap()
+                .transport
+                .url
+                .as_str(),
+            "https://mail.uni.example/EWS/Exchange.asmx"
+        );
 
         let overridden = load(
             &text,

@@ -886,6 +886,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_client_without_accounts_is_an_error_not_a_panic() {
+        let transport = crate::transport::Settings::new(
+            "https://mail.uni.example/EWS/Exchange.asmx"
+                .parse()
+                .unwrap(),
+            crate::transport::AuthScheme::Ntlm,
+        );
+        let settings = Settings::new(transport, "Exchange2013_SP1".to_owned(), Vec::new());
+        assert!(matches!(Exchange::new(settings), Err(Error::NoAccounts)));
+    }
+
+    #[test]
     fn only_a_plain_address_from_exchange_is_followed() {
         assert!(plausible_address("sanne.jansen@uni.example"));
         for bad in [
