@@ -218,7 +218,7 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
         .accounts
         .iter()
         .any(|account| account.smtp.eq_ignore_ascii_case(principal));
-    let level = &config.delegation.level;
+    let level = config.delegation.level.as_str();
     let rights = access_rights(level).ok_or_else(|| Error::UnsafeValue {
         what: "delegation.level".to_owned(),
         reason: "it has no Add-MailboxFolderPermission role",
@@ -269,7 +269,7 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
     line(&format!("# principals: {principals};"));
     line(&format!(
         "# levels: at most {} (delegation.max_level), no level with a right it lacks.",
-        comment_safe(&config.delegation.max_level)?
+        comment_safe(config.delegation.max_level.as_str())?
     ));
     line("# Anything else is refused before Exchange is asked.");
     if exchange.impersonation {
@@ -801,7 +801,8 @@ mod tests {
         )
         .unwrap();
         let mut config = demo_like();
-        config.delegation.level = "FreeBusyTimeAndSubjectAndLocation".to_owned();
+        config.delegation.level =
+            crate::delegation::PermissionLevel::FreeBusyTimeAndSubjectAndLocation;
         let script = render(&config, &users).unwrap();
         assert!(
             script.contains("$Users = @(\n    'o''brien@uni.example'\n    'zoë@uni.example'\n)"),

@@ -2,21 +2,18 @@
 //! and without a configuration file.
 //!
 //! It starts the simulator with the sample state (`fixtures/sim/sample.toml`, compiled in),
-//! builds a configuration for it through `config` (so the demo runs exactly the code a real
-//! deployment runs), starts the API on `listen`, and prints a token and the curl commands of
-//! MyTimetable's flow. Wiring only: no logic of its own.
+//! builds a configuration for it through `config` and opens the same [`App`] as `serve` (so the
+//! demo runs exactly the code a real deployment runs), starts the API on `listen`, and prints a
+//! token and the curl commands of MyTimetable's flow. Wiring only: no logic of its own.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use crate::api;
-use crate::audit::AuditLog;
+use crate::app::{self, App};
 use crate::config::Config;
-use crate::delegation::Delegation;
-use crate::exchange::Exchange;
 use crate::sim::{self, SimState};
 
 /// The sample state the demo serves.
@@ -49,20 +46,13 @@ pub enum Error {
     Sim(#[source] std::io::Error),
     #[error("the sample state is not valid")]
     State(#[source] sim::Error),
+    #[error("cannot create the demo's directory")]
+    WorkDir(#[source] std::io::Error),
     #[error("the demo configuration is not valid")]
     Config(#[source] crate::config::Error),
-    #[error("cannot build the exchange client")]
-    Exchange(#[source] crate::exchange::Error),
-    #[error("cannot open the audit file")]
-    Audit(#[source] std::io::Error),
-    #[error("cannot listen on {addr}")]
-    Listen {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the API stopped")]
-    Serve(#[source] std::io::Error),
+    /// Opening the rooms, listening or serving, as in `serve`.
+    #[error(transparent)]
+    App(#[from] app::Error),
 }
 
 /// Runs the demo until `shutdown` completes; prints the walkthrough on `out`.
@@ -76,7 +66,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     let state = SimState::from_toml_str(SAMPLE_STATE).map_err(Error::State)?;
     let simulator = sim::start(state).await.map_err(Error::Sim)?;
-    let work_dir = tempfile::tempdir().map_err(Error::Audit)?;
+    let work_dir = tempfile::tempdir().map_err(Error::WorkDir)?;
     let (token, token_sha256) = api::token::new_token();
     let audit_path = work_dir.path().join("audit.jsonl");
     let config_text = config_toml(
@@ -91,35 +81,12 @@ pub async fn run(
     let config = Config::from_sources(&config_text, &HashMap::new(), &environment, work_dir.path())
         .map_err(Error::Config)?;
 
-    let exchange = Arc::new(Exchange::new(config.exchange_settings()).map_err(Error::Exchange)?);
-    let audit = Arc::new(AuditLog::open(&config.audit.path).map_err(Error::Audit)?);
-    let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
-        config.delegation_settings(),
-        Some(audit.clone()),
-    ));
-    let push = Arc::new(crate::push::Push::new(
-        exchange.clone(),
-        config.push_settings(),
-    ));
-    let state = api::AppState::with_push(
-        config.api_settings(),
-        delegation,
-        push,
-        exchange,
-        Some(audit),
-    );
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| Error::Listen {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Listen {
+    let app = App::open(config)?;
+    let listener = app::listen(listen).await?;
+    let addr = listener.local_addr().map_err(|source| app::Error::Listen {
         addr: listen,
         source,
     })?;
-    let readiness = api::spawn_readiness(&state);
 
     let _ = write!(
         out,
@@ -133,12 +100,9 @@ pub async fn run(
     );
     let _ = out.flush();
 
-    let result = api::serve(listener, state, shutdown)
-        .await
-        .map_err(Error::Serve);
-    readiness.abort();
+    let result = app.serve(listener, shutdown).await;
     simulator.shutdown().await;
-    result
+    Ok(result?)
 }
 
 /// The variable the demo configuration names in `password_env` for its one service account.

@@ -9,17 +9,21 @@
 //! - `push`: calendar events pushed by external id (upsert, delete, window sync), in our own words.
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
 //! - `api`: the internal JSON HTTP API and the JSON shapes the CLI prints.
+//! - `app`: the service built from a `Config` (rooms, API, reload), for `serve` and `demo`.
+//! - `cli`: the commands of the binary, one small function each, and their arguments.
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
 //! - `logging`: the log subscriber of the binary (text or JSON lines, request ids).
 //! - `doctor`: `ews-connector doctor`, the step-by-step diagnosis of the path to Exchange.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //! - `admin_script`: the PowerShell that prepares Exchange and AD for a site (`admin-script`).
 //!
-//! The binary (`src/main.rs`) only parses the command line and wires these together.
+//! The binary (`src/main.rs`) only parses the command line and calls `cli`.
 
 pub mod admin_script;
 pub mod api;
+pub mod app;
 pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod delegation;
 pub mod demo;

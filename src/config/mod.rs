@@ -70,24 +70,11 @@ impl Error {
     }
 }
 
-/// How the service reaches a user's calendar for checks and pushes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccessMode {
-    /// As the service account itself, through a folder permission on the user's calendar.
-    Delegate,
-    /// As the mailbox owner, through Exchange impersonation (ApplicationImpersonation role).
-    Impersonation,
-}
-
-impl AccessMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessMode::Delegate => "delegate",
-            AccessMode::Impersonation => "impersonation",
-        }
-    }
-}
+/// How the service reaches a user's calendar (`exchange.access`): the one type, read here and
+/// used by `delegation` and `push`.
+pub use crate::delegation::AccessMode;
+use crate::delegation::PermissionLevel;
+use crate::push::DeleteType;
 
 /// The HTTP authentication scheme towards Exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -119,7 +106,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ExchangeConfig {
     /// The EWS endpoint, `https://host/EWS/Exchange.asmx`. `None` with `autodiscover = true`
-    /// until the URL is discovered (`main` sets it before building `exchange`).
+    /// until the URL is discovered (`cli::load_config` and `doctor` set it before building
+    /// `exchange`; [`Config::exchange_settings`] refuses to build settings without it).
     pub url: Option<url::Url>,
     /// `exchange.autodiscover = true` and its keys; `None` when `url` is configured.
     pub autodiscover: Option<AutodiscoverConfig>,
@@ -196,14 +184,14 @@ pub struct TlsConfig {
 pub struct DelegationConfig {
     /// The user or mail-enabled group that gets the calendar permission.
     pub principal: String,
-    /// The required level, one of [`GRANTABLE_LEVELS`].
-    pub level: String,
+    /// The required level, one of [`GRANTABLE_LEVELS`] (never `Custom`).
+    pub level: PermissionLevel,
     /// Principals a grant or revoke may name besides `principal` (which is always allowed),
     /// as written; compared case-insensitively.
     pub allowed_principals: Vec<String>,
     /// The highest level a grant may write, one of [`GRANTABLE_LEVELS`] (default: `level`);
     /// it grants every right of `level`.
-    pub max_level: String,
+    pub max_level: PermissionLevel,
     /// How long an ExpandDL answer (a group's direct members) is reused, in seconds.
     pub group_cache_ttl_secs: u64,
 }
@@ -214,7 +202,7 @@ pub struct PushConfig {
     /// Items per CreateItem, UpdateItem, DeleteItem and GetItem request, 1 to 100 (default 50).
     pub batch_size: usize,
     /// `HardDelete`, `SoftDelete` (default) or `MoveToDeletedItems`.
-    pub delete_type: String,
+    pub delete_type: DeleteType,
     /// `MaxEntriesReturned` of one calendar view, 1 to 1000 (default 1000, Exchange's default
     /// find limit); a fuller window is split.
     pub view_max_entries: u32,
@@ -290,7 +278,7 @@ struct RawExchange {
     version: String,
     #[serde(default = "default_auth")]
     auth: AuthKind,
-    #[serde(default = "default_access")]
+    #[serde(default = "default_access", deserialize_with = "access_mode")]
     access: AccessMode,
     #[serde(default = "default_true")]
     impersonation: bool,
@@ -447,6 +435,15 @@ fn default_auth() -> AuthKind {
 }
 fn default_access() -> AccessMode {
     AccessMode::Delegate
+}
+/// `exchange.access` as written: `delegate` or `impersonation` (serde's own wording for any
+/// other value, as for every enum of the file).
+fn access_mode<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<AccessMode, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    [AccessMode::Delegate, AccessMode::Impersonation]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+        .ok_or_else(|| serde::de::Error::unknown_variant(&text, &["delegate", "impersonation"]))
 }
 fn default_prefer() -> EwsUrlPreference {
     EwsUrlPreference::Internal
@@ -633,7 +630,7 @@ impl Config {
         );
         let _ = writeln!(out, "\n[delegation]");
         let _ = writeln!(out, "principal = {}", quote(&self.delegation.principal));
-        let _ = writeln!(out, "level = {}", quote(&self.delegation.level));
+        let _ = writeln!(out, "level = {}", quote(self.delegation.level.as_str()));
         let allowed: Vec<String> = self
             .delegation
             .allowed_principals
@@ -641,7 +638,11 @@ impl Config {
             .map(|p| quote(p))
             .collect();
         let _ = writeln!(out, "allowed_principals = [{}]", allowed.join(", "));
-        let _ = writeln!(out, "max_level = {}", quote(&self.delegation.max_level));
+        let _ = writeln!(
+            out,
+            "max_level = {}",
+            quote(self.delegation.max_level.as_str())
+        );
         let _ = writeln!(
             out,
             "group_cache_ttl_secs = {}",
@@ -649,7 +650,11 @@ impl Config {
         );
         let _ = writeln!(out, "\n[push]");
         let _ = writeln!(out, "batch_size = {}", self.push.batch_size);
-        let _ = writeln!(out, "delete_type = {}", quote(&self.push.delete_type));
+        let _ = writeln!(
+            out,
+            "delete_type = {}",
+            quote(self.push.delete_type.as_str())
+        );
         let _ = writeln!(out, "view_max_entries = {}", self.push.view_max_entries);
         let _ = writeln!(out, "\n[api]");
         let _ = writeln!(out, "listen = {}", quote(&self.api.listen.to_string()));
@@ -742,16 +747,21 @@ impl Config {
 
     /// The settings of the `exchange` room (and its transport).
     ///
-    /// # Panics
-    /// When `exchange.url` is unset: with `autodiscover = true` the caller first sets it to the
-    /// discovered URL (as `main` does).
-    pub fn exchange_settings(&self) -> crate::exchange::Settings {
+    /// # Errors
+    /// `exchange.url` is unset: with `autodiscover = true` the caller first sets it to the
+    /// discovered URL (as `cli::load_config` and `doctor` do).
+    pub fn exchange_settings(&self) -> Result<crate::exchange::Settings, Error> {
         let exchange = &self.exchange;
-        crate::exchange::Settings {
+        let Some(url) = exchange.url.clone() else {
+            return Err(Error::invalid(
+                "exchange.url",
+                "not discovered yet (exchange.autodiscover = true): the EWS URL is found before \
+                 the connector talks to Exchange",
+            ));
+        };
+        Ok(crate::exchange::Settings {
             transport: crate::transport::Settings {
-                url: exchange.url.clone().expect(
-                    "exchange.url is configured, or discovered before exchange_settings is called",
-                ),
+                url,
                 url_key: Some("exchange.url"),
                 auth: match exchange.auth {
                     AuthKind::Ntlm => crate::transport::AuthScheme::Ntlm,
@@ -781,7 +791,7 @@ impl Config {
             auth_failure_cooldown: std::time::Duration::from_secs(
                 exchange.auth_failure_cooldown_secs,
             ),
-        }
+        })
     }
 
     /// The settings of the `api` room.
@@ -825,23 +835,12 @@ impl Config {
     /// The settings of the `delegation` room.
     pub fn delegation_settings(&self) -> crate::delegation::Settings {
         crate::delegation::Settings {
-            access: match self.exchange.access {
-                AccessMode::Delegate => crate::delegation::AccessMode::Delegate,
-                AccessMode::Impersonation => crate::delegation::AccessMode::Impersonation,
-            },
+            access: self.exchange.access,
             impersonation: self.exchange.impersonation,
             principal: self.delegation.principal.clone(),
-            required: self
-                .delegation
-                .level
-                .parse()
-                .expect("delegation.level is validated at load"),
+            required: self.delegation.level,
             allowed_principals: self.delegation.allowed_principals.clone(),
-            max_level: self
-                .delegation
-                .max_level
-                .parse()
-                .expect("delegation.max_level is validated at load"),
+            max_level: self.delegation.max_level,
         }
     }
 }
@@ -850,10 +849,9 @@ impl Config {
     /// The settings of the `push` room.
     pub fn push_settings(&self) -> crate::push::Settings {
         crate::push::Settings {
-            access: self.delegation_settings().access,
+            access: self.exchange.access,
             batch_size: self.push.batch_size,
-            delete_type: crate::push::DeleteType::parse(&self.push.delete_type)
-                .expect("push.delete_type is validated at load"),
+            delete_type: self.push.delete_type,
             view_max_entries: self.push.view_max_entries,
         }
     }
@@ -893,17 +891,20 @@ fn validate(
         None => exchange.accounts[0].smtp.clone(),
     };
     let level = raw.delegation.level.unwrap_or_else(|| "Editor".to_owned());
-    let grantable = |key: &str, level: &str| -> Result<crate::delegation::PermissionLevel, Error> {
-        if !GRANTABLE_LEVELS.contains(&level) {
-            return Err(Error::invalid(
-                key,
-                format!(
-                    "`{level}` is not a calendar permission level that can be granted (one of {})",
-                    GRANTABLE_LEVELS.join(", ")
-                ),
-            ));
-        }
-        Ok(level.parse().expect("every grantable level parses"))
+    let grantable = |key: &str, level: &str| -> Result<PermissionLevel, Error> {
+        level
+            .parse::<PermissionLevel>()
+            .ok()
+            .filter(|parsed| GRANTABLE_LEVELS.contains(&parsed.as_str()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    key,
+                    format!(
+                        "`{level}` is not a calendar permission level that can be granted (one of {})",
+                        GRANTABLE_LEVELS.join(", ")
+                    ),
+                )
+            })
     };
     let required_level = grantable("delegation.level", &level)?;
     let mut allowed_principals: Vec<String> = Vec::new();
@@ -1080,9 +1081,9 @@ fn validate(
         tls,
         delegation: DelegationConfig {
             principal,
-            level,
+            level: required_level,
             allowed_principals,
-            max_level,
+            max_level: maximum,
             group_cache_ttl_secs,
         },
         push,
@@ -1113,7 +1114,7 @@ fn validate_push(raw: RawPush, access: AccessMode) -> Result<PushConfig, Error> 
             ),
         ));
     }
-    if crate::push::DeleteType::parse(&raw.delete_type).is_none() {
+    let Some(delete_type) = DeleteType::parse(&raw.delete_type) else {
         return Err(Error::invalid(
             "push.delete_type",
             format!(
@@ -1121,11 +1122,11 @@ fn validate_push(raw: RawPush, access: AccessMode) -> Result<PushConfig, Error> 
                 raw.delete_type
             ),
         ));
-    }
+    };
     // Exchange refuses a delegate's MoveToDeletedItems per item (ErrorCannotDeleteObject): the
     // item would go to the owner's Deleted Items, which a delegate cannot write. Refused here so
     // that no push ever finds out one event at a time.
-    if access == AccessMode::Delegate && raw.delete_type == "MoveToDeletedItems" {
+    if access == AccessMode::Delegate && delete_type == DeleteType::MoveToDeletedItems {
         return Err(Error::invalid(
             "push.delete_type",
             "`MoveToDeletedItems` cannot work with exchange.access = \"delegate\": Exchange refuses \
@@ -1142,7 +1143,7 @@ fn validate_push(raw: RawPush, access: AccessMode) -> Result<PushConfig, Error> 
     }
     Ok(PushConfig {
         batch_size: raw.batch_size,
-        delete_type: raw.delete_type,
+        delete_type,
         view_max_entries: raw.view_max_entries,
     })
 }
@@ -1502,6 +1503,7 @@ mod tests {
     use std::path::Path;
 
     use super::{AccessMode, Config, Error};
+    use crate::delegation::PermissionLevel;
 
     fn load(toml_text: &str, overrides: &[(&str, &str)]) -> Result<Config, Error> {
         let overrides: HashMap<String, String> = overrides
@@ -1542,9 +1544,9 @@ password_env = "SA1_PASSWORD"
         assert!(!config.tls.danger_accept_invalid_certs);
         assert_eq!(config.exchange.max_concurrency_per_account, 10);
         assert_eq!(config.delegation.principal, "sa-mytt-exch-1@uni.example");
-        assert_eq!(config.delegation.level, "Editor");
+        assert_eq!(config.delegation.level, PermissionLevel::Editor);
         assert!(config.delegation.allowed_principals.is_empty());
-        assert_eq!(config.delegation.max_level, "Editor");
+        assert_eq!(config.delegation.max_level, PermissionLevel::Editor);
         assert_eq!(config.delegation.group_cache_ttl_secs, 900);
         assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.exchange.accounts[0].password.expose(), "env-secret");
@@ -1552,7 +1554,7 @@ password_env = "SA1_PASSWORD"
 
     #[test]
     fn retry_budget_and_auth_cooldown_reach_the_exchange_settings() {
-        let defaults = load(MINIMAL, &[]).unwrap().exchange_settings();
+        let defaults = load(MINIMAL, &[]).unwrap().exchange_settings().unwrap();
         assert_eq!(defaults.retry_budget, std::time::Duration::from_secs(60));
         assert_eq!(
             defaults.auth_failure_cooldown,
@@ -1563,7 +1565,7 @@ password_env = "SA1_PASSWORD"
             "retry_budget_secs = 5\nauth_failure_cooldown_secs = 120\n\n[[exchange.accounts]]",
         );
         let config = load(&text, &[]).unwrap();
-        let settings = config.exchange_settings();
+        let settings = config.exchange_settings().unwrap();
         assert_eq!(settings.retry_budget, std::time::Duration::from_secs(5));
         assert_eq!(
             settings.auth_failure_cooldown,
@@ -1644,6 +1646,30 @@ password_env = "SA1_PASSWORD"
             config.api.allowed_domains,
             vec!["uni.example", "staff.uni.example"]
         );
+    }
+
+    #[test]
+    fn the_access_mode_is_read_once_into_the_one_type() {
+        let impersonation = load(MINIMAL, &[("EWSC__EXCHANGE__ACCESS", "impersonation")]).unwrap();
+        assert_eq!(impersonation.exchange.access, AccessMode::Impersonation);
+        assert_eq!(
+            impersonation.delegation_settings().access,
+            AccessMode::Impersonation
+        );
+        assert_eq!(
+            impersonation.push_settings().access,
+            AccessMode::Impersonation
+        );
+        assert!(
+            impersonation
+                .render_effective()
+                .contains("access = \"impersonation\"")
+        );
+        let error = load(MINIMAL, &[("EWSC__EXCHANGE__ACCESS", "owner")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown variant `owner`"), "{error}");
+        assert!(error.contains("`delegate` or `impersonation`"), "{error}");
     }
 
     #[test]
@@ -1808,7 +1834,7 @@ password_env = "SA1_PASSWORD"
             &[],
         )
         .unwrap();
-        assert_eq!(config.delegation.max_level, "Owner");
+        assert_eq!(config.delegation.max_level, PermissionLevel::Owner);
     }
 
     #[test]
@@ -1826,6 +1852,25 @@ password_env = "SA1_PASSWORD"
         assert_eq!(settings.mailbox, "sa-mytt-exch-1@uni.example");
         assert_eq!(settings.start_url, None);
         assert!(config.render_effective().contains("autodiscover = true"));
+        // Until the URL is discovered there are no Exchange settings: an error naming the key,
+        // not a panic; once it is set, they carry it.
+        let undiscovered = config.exchange_settings().unwrap_err().to_string();
+        assert!(undiscovered.starts_with("exchange.url: "), "{undiscovered}");
+        let mut discovered = config.clone();
+        discovered.exchange.url = Some(
+            "https://mail.uni.example/EWS/Exchange.asmx"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            discovered
+                .exchange_settings()
+                .unwrap()
+                .transport
+                .url
+                .as_str(),
+            "https://mail.uni.example/EWS/Exchange.asmx"
+        );
 
         let overridden = load(
             &text,

@@ -394,7 +394,18 @@ pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     let https = exchange_url.scheme() == "https";
     steps::config_warnings(&mut report, &config);
 
-    let settings = config.exchange_settings();
+    let settings = match config.exchange_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            report.fail(
+                "dns",
+                None,
+                error.to_string(),
+                "set exchange.url to https://<server>/EWS/Exchange.asmx",
+            );
+            return report;
+        }
+    };
     let url = &settings.transport.url;
     let host = url.host_str().unwrap_or_default().to_owned();
 

@@ -264,9 +264,18 @@ pub(super) async fn tls_steps(report: &mut Report, config: &Config) -> bool {
     usable
 }
 
+/// The fix when the EWS URL is unknown (`Config::exchange_settings`).
+const URL_FIX: &str = "set exchange.url to https://<server>/EWS/Exchange.asmx";
+
 /// The offered-schemes step; false when the configured scheme is not offered.
 pub(super) async fn auth_schemes(report: &mut Report, config: &Config) -> bool {
-    let settings = config.exchange_settings().transport;
+    let settings = match config.exchange_settings() {
+        Ok(settings) => settings.transport,
+        Err(error) => {
+            report.fail("auth schemes", None, error.to_string(), URL_FIX);
+            return false;
+        }
+    };
     let path = settings.url.path().to_owned();
     let probe = match inspect::offered_schemes(&settings).await {
         Ok(probe) => probe,
@@ -371,10 +380,18 @@ pub(super) async fn account_steps(
     let subject = Some(username);
     let password_fix = password_fix(account);
     let configured_binding = config.tls.channel_binding;
-    let (configured_logon, configured_answer) = attempt(config, account, configured_binding).await;
+    let settings = match config.exchange_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            report.fail("logon", subject, error.to_string(), URL_FIX);
+            return false;
+        }
+    };
+    let (configured_logon, configured_answer) =
+        attempt(settings.clone(), account, configured_binding).await;
     let ntlm_over_https = https && config.exchange.auth == AuthKind::Ntlm;
     if ntlm_over_https {
-        let (other_logon, other_answer) = attempt(config, account, !configured_binding).await;
+        let (other_logon, other_answer) = attempt(settings, account, !configured_binding).await;
         let (with, without) = if configured_binding {
             (configured_logon, other_logon)
         } else {
@@ -579,7 +596,13 @@ pub(super) async fn mailbox_step(
         );
         return;
     }
-    let mut settings = config.exchange_settings();
+    let mut settings = match config.exchange_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            report.fail("mailbox", subject, error.to_string(), URL_FIX);
+            return;
+        }
+    };
     let left_out = settings.accounts.len() - working.len();
     settings
         .accounts
@@ -598,7 +621,7 @@ pub(super) async fn mailbox_step(
     };
     let delegation_settings = config.delegation_settings();
     let principal = delegation_settings.principal.clone();
-    let required = config.delegation.level.clone();
+    let required = config.delegation.level;
     let delegation =
         Delegation::new(exchange, delegation_settings, None).confirming_with_exchange();
     let report_ = match delegation.check(&mailbox).await {
@@ -716,11 +739,10 @@ pub(super) async fn mailbox_step(
 /// One logon attempt as the connector makes it, for one account, with channel binding on or
 /// off: a GetFolder of the account's own calendar, no retry.
 async fn attempt(
-    config: &Config,
+    mut settings: exchange::Settings,
     account: &config::Account,
     channel_binding: bool,
 ) -> (Logon, FolderAnswer) {
-    let mut settings = config.exchange_settings();
     settings.transport.channel_binding = channel_binding;
     settings.retry_budget = Duration::ZERO;
     settings

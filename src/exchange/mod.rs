@@ -237,6 +237,9 @@ pub enum Error {
         account: String,
         retry_after: Duration,
     },
+    /// The client was built without a service account (`config` refuses such a file at load).
+    #[error("no service account is configured (exchange.accounts)")]
+    NoAccounts,
 }
 
 /// What an [`Error`] means for the caller; the API maps it to a problem code.
@@ -277,6 +280,7 @@ impl Error {
             Error::HttpStatus { .. } => FailureKind::Unusable,
             Error::GaveUp { last, .. } => last.kind(),
             Error::Paused { .. } => FailureKind::Throttled,
+            Error::NoAccounts => FailureKind::Unusable,
         }
     }
 
@@ -365,15 +369,12 @@ static CAPTURE_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 impl Exchange {
     /// # Errors
-    /// When the transport cannot be built (unreadable CA file, Basic over http).
-    ///
-    /// # Panics
-    /// When `settings.accounts` is empty; `config` guarantees at least one.
+    /// When the transport cannot be built (unreadable CA file, Basic over http), or
+    /// `settings.accounts` is empty ([`Error::NoAccounts`]; `config` refuses that at load).
     pub fn new(settings: Settings) -> Result<Exchange, Error> {
-        assert!(
-            !settings.accounts.is_empty(),
-            "exchange needs at least one account"
-        );
+        if settings.accounts.is_empty() {
+            return Err(Error::NoAccounts);
+        }
         let request_timeout = settings.transport.request_timeout;
         let ceiling = settings.transport.max_connections_per_account;
         let endpoint = settings.transport.url.as_str().to_owned();
@@ -883,6 +884,18 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_without_accounts_is_an_error_not_a_panic() {
+        let transport = crate::transport::Settings::new(
+            "https://mail.uni.example/EWS/Exchange.asmx"
+                .parse()
+                .unwrap(),
+            crate::transport::AuthScheme::Ntlm,
+        );
+        let settings = Settings::new(transport, "Exchange2013_SP1".to_owned(), Vec::new());
+        assert!(matches!(Exchange::new(settings), Err(Error::NoAccounts)));
+    }
 
     #[test]
     fn only_a_plain_address_from_exchange_is_followed() {
