@@ -32,6 +32,11 @@
 //! what; without it the change would be invisible. It also proves the trail is writable before
 //! Exchange is touched, so a full disk refuses the change instead of making an unaudited one.
 //!
+//! Layout: `Delegation::change` runs one grant or revoke as the states of `Step` (read and merge,
+//! write, confirm, record, done), one method each; the three room-wide rules it serves (policy
+//! before Exchange, merge changes only the principal, `UnknownEntries` refused) are in
+//! ARCHITECTURE.md, `src/delegation/`.
+//!
 //! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`]; the policy
 //! check that callers of a batch run once before it starts: [`Settings::admit_grant`].
 

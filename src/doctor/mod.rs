@@ -16,7 +16,8 @@
 //!   path the service uses); this room builds no XML and opens no socket itself.
 //!
 //! Layout: this file holds the types, the rendering, the NTLM decision table and the order of
-//! the steps; `steps` holds the steps themselves.
+//! the steps (`diagnose`: a step that stops the run returns `Stopped` after marking the later
+//! steps skipped); `steps` holds the steps themselves. Its place among the rooms: ARCHITECTURE.md.
 //!
 //! Entry points: [`run`], [`Report::render_text`], [`Report::render_json`].
 //! Entry types: [`Report`], [`Step`], [`Verdict`], [`Logon`], [`NtlmFinding`].

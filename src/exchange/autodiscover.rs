@@ -23,6 +23,10 @@
 //! - the EWS URL found obeys the same host and scheme rules before it is used;
 //! - a result is cached for the life of the process ([`discover_cached`]).
 //!
+//! Layout: [`discover`] drives a `Search` (the address asked for, the candidates left, the
+//! attempts, the hops), whose methods act on each kind of answer. Where Autodiscover sits among
+//! the rooms: ARCHITECTURE.md, `src/exchange/`.
+//!
 //! Entry points: [`discover`], [`discover_cached`]; types [`Settings`], [`Preference`],
 //! [`Discovery`], [`Attempt`], [`Outcome`], [`Protocol`], [`Error`].
 
