@@ -27,10 +27,8 @@ fn response_code_type(xsd: &str) -> Vec<String> {
             Event::Start(element) if element.local_name().into_inner() == "simpleType" => {
                 inside = attribute(&element, "name").as_deref() == Some("ResponseCodeType");
             }
-            Event::End(element) if element.local_name().into_inner() == "simpleType" => {
-                if inside {
-                    return codes;
-                }
+            Event::End(element) if inside && element.local_name().into_inner() == "simpleType" => {
+                return codes;
             }
             Event::Start(element) | Event::Empty(element)
                 if inside && element.local_name().into_inner() == "enumeration" =>

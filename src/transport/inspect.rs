@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::HeaderValue;
 use rustls::CertificateError;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
@@ -31,7 +30,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-use crate::transport::connection::{Endpoint, PostHeaders};
+use crate::transport::connection::PostHeaders;
 use crate::transport::error::Error;
 use crate::transport::resolve;
 use crate::transport::tls::{self, EndPointHash};
@@ -321,24 +320,8 @@ pub struct SchemesProbe {
 /// [`Error::CaFile`], [`Error::Connect`], [`Error::Tls`], [`Error::Timeout`],
 /// [`Error::Protocol`] as for [`crate::transport::Transport::post`].
 pub async fn offered_schemes(settings: &Settings) -> Result<SchemesProbe, Error> {
-    let tls_config = if settings.url.scheme() == "https" {
-        Some(Arc::new(tls::client_config(
-            settings.ca_file.as_deref(),
-            settings.danger_accept_invalid_certs,
-        )?))
-    } else {
-        None
-    };
-    let endpoint = Endpoint::new(
-        &settings.url,
-        settings.url_key,
-        tls_config,
-        settings.connect_timeout,
-    )?;
-    let user_agent =
-        HeaderValue::from_str(&settings.user_agent).map_err(|_| Error::InvalidSettings {
-            detail: "user_agent is not a valid header value".to_owned(),
-        })?;
+    let endpoint = settings.endpoint()?;
+    let user_agent = settings.user_agent_header()?;
     let request = Request::default();
     let headers = PostHeaders {
         user_agent: &user_agent,
