@@ -22,6 +22,11 @@
 //!   time (it sets the throttling policy and the calendar permission again, to the same values);
 //! - pure: no I/O, no clock; the same configuration and users give the same text.
 //!
+//! Layout: [`render`] derives what the steps read once (`Site`) and writes one function per
+//! step of the guide (`header`, `service_accounts`, `principal_group`, `throttling`,
+//! `users_group_and_impersonation`, `users_and_permissions`). Where this sits among the rooms:
+//! ARCHITECTURE.md.
+//!
 //! Entry points: [`render`], [`parse_users`], [`ps_quote`], [`policy_max_concurrency`],
 //! [`access_rights`], [`Error`].
 
@@ -206,55 +211,113 @@ fn domain_part(address: &str) -> &str {
 /// loader refuses those already; this guards callers that build a [`Config`] themselves), or
 /// when `delegation.level` has no PowerShell role.
 pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
-    let exchange = &config.exchange;
-    let delegate = exchange.access == AccessMode::Delegate;
-    let accounts: Vec<ScriptAccount> = exchange
-        .accounts
-        .iter()
-        .map(|account| ScriptAccount::from_config(&account.username, &account.smtp))
-        .collect();
-    let principal = &config.delegation.principal;
-    let principal_is_account = exchange
-        .accounts
-        .iter()
-        .any(|account| account.smtp.eq_ignore_ascii_case(principal));
-    let level = config.delegation.level.as_str();
-    let rights = access_rights(level).ok_or_else(|| Error::UnsafeValue {
-        what: "delegation.level".to_owned(),
-        reason: "it has no Add-MailboxFolderPermission role",
-    })?;
+    let site = Site::of(config)?;
+    let mut script = Script::default();
+    header(&mut script, &site)?;
+    service_accounts(&mut script, &site)?;
+    principal_group(&mut script, &site)?;
+    throttling(&mut script, &site)?;
+    users_group_and_impersonation(&mut script, &site)?;
+    users_and_permissions(&mut script, &site, users)?;
+    script.lines(&[
+        "# Then, on the connector host: ews-connector doctor --config FILE --mailbox <one of the users>",
+        "# and ews-connector check <mailbox> --config FILE (docs/admin/exchange-on-premises.md, step 8).",
+    ]);
+    Ok(script.text)
+}
+
+/// The script being written, one line at a time.
+#[derive(Default)]
+struct Script {
+    text: String,
+}
+
+impl Script {
+    fn line(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.text.push('\n');
+    }
+
+    fn lines(&mut self, texts: &[&str]) {
+        for text in texts {
+            self.line(text);
+        }
+    }
+}
+
+/// What the steps read of the configuration, derived once.
+struct Site<'a> {
+    config: &'a Config,
+    /// `exchange.access = "delegate"`.
+    delegate: bool,
+    accounts: Vec<ScriptAccount>,
+    principal: &'a str,
+    /// Whether `delegation.principal` is one of the service accounts (then no group is needed).
+    principal_is_account: bool,
+    /// `delegation.level` and its `Add-MailboxFolderPermission` role.
+    level: &'a str,
+    rights: &'static str,
+    /// The mail-enabled security group of the users, in the principal's domain.
+    users_group: String,
+}
+
+impl<'a> Site<'a> {
+    fn of(config: &'a Config) -> Result<Site<'a>, Error> {
+        let exchange = &config.exchange;
+        let principal = config.delegation.principal.as_str();
+        let level = config.delegation.level.as_str();
+        let rights = access_rights(level).ok_or_else(|| Error::UnsafeValue {
+            what: "delegation.level".to_owned(),
+            reason: "it has no Add-MailboxFolderPermission role",
+        })?;
+        Ok(Site {
+            config,
+            delegate: exchange.access == AccessMode::Delegate,
+            accounts: exchange
+                .accounts
+                .iter()
+                .map(|account| ScriptAccount::from_config(&account.username, &account.smtp))
+                .collect(),
+            principal,
+            principal_is_account: exchange
+                .accounts
+                .iter()
+                .any(|account| account.smtp.eq_ignore_ascii_case(principal)),
+            level,
+            rights,
+            users_group: format!("mytimetable-users@{}", domain_part(principal)),
+        })
+    }
+}
+
+/// The comment block at the top: the site, what the connector will write, how to run the script.
+fn header(script: &mut Script, site: &Site<'_>) -> Result<(), Error> {
+    let exchange = &site.config.exchange;
+    let delegation = &site.config.delegation;
     let host = exchange
         .url
         .as_ref()
         .and_then(|url| url.host_str())
         .unwrap_or("exchange");
-    let users_group = format!("mytimetable-users@{}", domain_part(principal));
-    let policy_concurrency = policy_max_concurrency(exchange.max_concurrency_per_account);
-    let q = ps_quote;
-
-    let mut out = String::new();
-    let mut line = |text: &str| {
-        out.push_str(text);
-        out.push('\n');
-    };
-
-    line("# ews-connector: Exchange and Active Directory setup for this site.");
-    line("# Printed by `ews-connector admin-script`; the steps and their reasons are in");
-    line("# docs/admin/exchange-on-premises.md (same order, same commands).");
-    line(&format!(
+    script.lines(&[
+        "# ews-connector: Exchange and Active Directory setup for this site.",
+        "# Printed by `ews-connector admin-script`; the steps and their reasons are in",
+        "# docs/admin/exchange-on-premises.md (same order, same commands).",
+    ]);
+    script.line(&format!(
         "# EWS endpoint: {} (exchange.url); access = {}; impersonation = {}; {} service account(s).",
         comment_safe(host)?,
         exchange.access.as_str(),
         exchange.impersonation,
-        accounts.len()
+        site.accounts.len()
     ));
     // What the connector itself will write with the rights this script gives it.
-    let mut principals = format!("{} (delegation.principal)", comment_safe(principal)?);
-    if config.delegation.allowed_principals.is_empty() {
+    let mut principals = format!("{} (delegation.principal)", comment_safe(site.principal)?);
+    if delegation.allowed_principals.is_empty() {
         principals.push_str(" only, delegation.allowed_principals being empty");
     } else {
         let mut allowed = Vec::new();
-        for address in &config.delegation.allowed_principals {
+        for address in &delegation.allowed_principals {
             allowed.push(comment_safe(address)?);
         }
         let _ = write!(
@@ -263,310 +326,311 @@ pub fn render(config: &Config, users: &[Mailbox]) -> Result<String, Error> {
             allowed.join(", ")
         );
     }
-    line(
+    script.line(
         "# What this configuration lets the connector write, by grant or revoke (API, CLI, batch):",
     );
-    line(&format!("# principals: {principals};"));
-    line(&format!(
+    script.line(&format!("# principals: {principals};"));
+    script.line(&format!(
         "# levels: at most {} (delegation.max_level), no level with a right it lacks.",
-        comment_safe(config.delegation.max_level.as_str())?
+        comment_safe(delegation.max_level.as_str())?
     ));
-    line("# Anything else is refused before Exchange is asked.");
+    script.line("# Anything else is refused before Exchange is asked.");
     if exchange.impersonation {
-        line(
+        script.lines(&[
             "# ApplicationImpersonation (step 4) would let the accounts write any calendar permission",
-        );
-        line("# of the users: these two keys are what the connector holds itself to.");
+            "# of the users: these two keys are what the connector holds itself to.",
+        ]);
     }
-    line("# Run in the Exchange Management Shell (Exchange Server 2016 or 2019) as an Exchange");
-    line("# organization administrator who may also change users in Active Directory.");
-    line("# Every step checks before it creates: running the script again changes nothing new.");
-    line(
+    script.lines(&[
+        "# Run in the Exchange Management Shell (Exchange Server 2016 or 2019) as an Exchange",
+        "# organization administrator who may also change users in Active Directory.",
+        "# Every step checks before it creates: running the script again changes nothing new.",
         "# No password is written here: New-Mailbox prompts for each account's password; type the",
-    );
-    line(
         "# one you stored in that account's password_file (or password_env) on the connector host.",
-    );
-    line("");
-    line("$ErrorActionPreference = 'Stop'");
-    line("Import-Module ActiveDirectory");
-    line("");
+        "",
+        "$ErrorActionPreference = 'Stop'",
+        "Import-Module ActiveDirectory",
+        "",
+    ]);
+    Ok(())
+}
 
-    // Step 1: the service accounts.
-    line("# --- Step 1: the service accounts ([[exchange.accounts]]) ---");
-    line(
+/// Step 1: one mailbox per service account, its password prompted, never expiring.
+fn service_accounts(script: &mut Script, site: &Site<'_>) -> Result<(), Error> {
+    script.lines(&[
+        "# --- Step 1: the service accounts ([[exchange.accounts]]) ---",
         "# One mailbox per account: the connector checks each account by opening its own calendar.",
-    );
-    line("# The password never expires (the connector cannot answer a change-password prompt);");
-    line(
+        "# The password never expires (the connector cannot answer a change-password prompt);",
         "# rotate it yourself: new password in AD and in the password file, then SIGHUP the service.",
-    );
-    for account in &accounts {
-        let smtp = q("exchange.accounts.smtp", &account.smtp)?;
-        let sam = q("exchange.accounts.username", &account.sam)?;
+    ]);
+    for account in &site.accounts {
+        let smtp = ps_quote("exchange.accounts.smtp", &account.smtp)?;
+        let sam = ps_quote("exchange.accounts.username", &account.sam)?;
         if account.sam.chars().count() > 20 {
-            line(&format!(
+            script.line(&format!(
                 "# NOTE: {} is longer than the 20 characters a sAMAccountName may have; shorten the username.",
                 comment_safe(&account.sam)?
             ));
         }
-        line(&format!(
+        script.line(&format!(
             "if (-not (Get-Mailbox -Identity {smtp} -ErrorAction SilentlyContinue)) {{"
         ));
-        line(&format!(
+        script.line(&format!(
             "    New-Mailbox -Name {sam} -SamAccountName {sam} -UserPrincipalName {upn} -PrimarySmtpAddress {smtp} -Alias {alias} -Password (Read-Host -AsSecureString -Prompt {prompt})",
-            upn = q("exchange.accounts.username", &account.upn)?,
-            alias = q("exchange.accounts.smtp", &account.alias)?,
-            prompt = q(
+            upn = ps_quote("exchange.accounts.username", &account.upn)?,
+            alias = ps_quote("exchange.accounts.smtp", &account.alias)?,
+            prompt = ps_quote(
                 "exchange.accounts.username",
                 &format!("Password for {}", account.sam)
             )?,
         ));
-        line("}");
-        line(&format!(
+        script.line("}");
+        script.line(&format!(
             "Set-ADUser -Identity {sam} -PasswordNeverExpires $true"
         ));
     }
-    line("");
+    script.line("");
+    Ok(())
+}
 
-    // Step 2: the principal.
-    let principal_quoted = q("delegation.principal", principal)?;
-    line(
+/// Step 2: the principal; with delegate access and a principal that is not an account, the
+/// mail-enabled security group of all the accounts.
+fn principal_group(script: &mut Script, site: &Site<'_>) -> Result<(), Error> {
+    let principal = site.principal;
+    let principal_quoted = ps_quote("delegation.principal", principal)?;
+    script.line(
         "# --- Step 2: the principal that holds the calendar permission (delegation.principal) ---",
     );
-    if !delegate {
-        line(
+    if !site.delegate {
+        script.lines(&[
             "# access = \"impersonation\": pushes act as the calendar's owner, so no principal needs a",
-        );
-        line("# calendar permission and no group is needed for pushing.");
-    } else if principal_is_account {
-        line(&format!(
+            "# calendar permission and no group is needed for pushing.",
+        ]);
+    } else if site.principal_is_account {
+        script.line(&format!(
             "# delegation.principal is the service account {}: no group is needed.",
             comment_safe(principal)?
         ));
-        if accounts.len() > 1 {
-            line(
+        if site.accounts.len() > 1 {
+            script.lines(&[
                 "# WARNING: mailboxes are spread over several accounts by rendezvous hashing (and move to",
-            );
-            line(
                 "# the next account when one is down), but only this one account would hold the permission.",
-            );
-            line(
                 "# Make delegation.principal a mail-enabled security group of all the accounts instead.",
-            );
+            ]);
         }
     } else {
-        line(&format!(
+        script.line(&format!(
             "# {} is not one of the service accounts, so it must be a mail-enabled security group",
             comment_safe(principal)?
         ));
-        line(
+        script.lines(&[
             "# whose members are all of them: mailboxes are spread over the accounts by rendezvous",
-        );
-        line(
             "# hashing and move to the next account when one is down. Created here when it does not exist.",
-        );
-        line(&format!("$Principal = {principal_quoted}"));
-        line("if (-not (Get-Recipient -Identity $Principal -ErrorAction SilentlyContinue)) {");
-        line(&format!(
+        ]);
+        script.line(&format!("$Principal = {principal_quoted}"));
+        script
+            .line("if (-not (Get-Recipient -Identity $Principal -ErrorAction SilentlyContinue)) {");
+        script.line(&format!(
             "    New-DistributionGroup -Name {name} -Alias {alias} -PrimarySmtpAddress $Principal -Type Security",
-            name = q("delegation.principal", local_part(principal))?,
-            alias = q("delegation.principal", local_part(principal))?,
+            name = ps_quote("delegation.principal", local_part(principal))?,
+            alias = ps_quote("delegation.principal", local_part(principal))?,
         ));
-        line("}");
-        line(
+        script.lines(&[
+            "}",
             "if ((Get-Recipient -Identity $Principal).RecipientTypeDetails -ne 'MailUniversalSecurityGroup') {",
-        );
-        line("    throw 'delegation.principal exists but is not a mail-enabled security group'");
-        line("}");
-        line(
+            "    throw 'delegation.principal exists but is not a mail-enabled security group'",
+            "}",
             "$Members = @(Get-DistributionGroupMember -Identity $Principal -ResultSize Unlimited | ForEach-Object { $_.PrimarySmtpAddress.ToString() })",
-        );
-        for account in &accounts {
-            let smtp = q("exchange.accounts.smtp", &account.smtp)?;
-            line(&format!("if ($Members -notcontains {smtp}) {{"));
-            line(&format!(
+        ]);
+        for account in &site.accounts {
+            let smtp = ps_quote("exchange.accounts.smtp", &account.smtp)?;
+            script.line(&format!("if ($Members -notcontains {smtp}) {{"));
+            script.line(&format!(
                 "    Add-DistributionGroupMember -Identity $Principal -Member {smtp}"
             ));
-            line("}");
+            script.line("}");
         }
     }
-    line("");
+    script.line("");
+    Ok(())
+}
 
-    // Step 3: throttling.
-    let policy = q("throttling policy", THROTTLING_POLICY)?;
-    line("# --- Step 3: the throttling policy of the service accounts ---");
-    line(&format!(
-        "# exchange.max_concurrency_per_account = {}: the connector never has more requests in flight",
-        exchange.max_concurrency_per_account
+/// Step 3: the throttling policy, created or set, and assigned to every account.
+fn throttling(script: &mut Script, site: &Site<'_>) -> Result<(), Error> {
+    let max_concurrency = site.config.exchange.max_concurrency_per_account;
+    let policy_concurrency = policy_max_concurrency(max_concurrency);
+    let policy = ps_quote("throttling policy", THROTTLING_POLICY)?;
+    script.line("# --- Step 3: the throttling policy of the service accounts ---");
+    script.line(&format!(
+        "# exchange.max_concurrency_per_account = {max_concurrency}: the connector never has more requests in flight"
     ));
-    line(&format!(
+    script.line(&format!(
         "# per account. EwsMaxConcurrency = {policy_concurrency} allows that plus {CONCURRENCY_HEADROOM} for `ews-connector check`/`doctor` run by hand."
     ));
-    line(
+    script.lines(&[
         "# The budgets are unlimited so that a long batch is not cut off part-way; the connector's",
-    );
-    line("# own ceiling is the bound. The connector opens no subscriptions.");
+        "# own ceiling is the bound. The connector opens no subscriptions.",
+    ]);
     let policy_parameters = format!(
         "-EwsMaxConcurrency {policy_concurrency} -EwsMaxBurst 'Unlimited' -EwsRechargeRate 'Unlimited' -EwsCutoffBalance 'Unlimited' -EwsMaxSubscriptions 5000"
     );
-    line(&format!(
+    script.line(&format!(
         "if (-not (Get-ThrottlingPolicy -Identity {policy} -ErrorAction SilentlyContinue)) {{"
     ));
-    line(&format!(
+    script.line(&format!(
         "    New-ThrottlingPolicy -Name {policy} {policy_parameters}"
     ));
-    line("} else {");
-    line(&format!(
+    script.line("} else {");
+    script.line(&format!(
         "    Set-ThrottlingPolicy -Identity {policy} {policy_parameters}"
     ));
-    line("}");
-    for account in &accounts {
-        line(&format!(
+    script.line("}");
+    for account in &site.accounts {
+        script.line(&format!(
             "Set-ThrottlingPolicyAssociation -Identity {sam} -ThrottlingPolicy {policy}",
-            sam = q("exchange.accounts.username", &account.sam)?,
+            sam = ps_quote("exchange.accounts.username", &account.sam)?,
         ));
     }
-    line("");
+    script.line("");
+    Ok(())
+}
 
-    // Step 4: impersonation.
-    let scope = q("management scope", MANAGEMENT_SCOPE)?;
-    let users_group_quoted = q("users group", &users_group)?;
-    line(
+/// Step 4: the users group and, with `exchange.impersonation`, the management scope of its
+/// members and one ApplicationImpersonation assignment per account.
+fn users_group_and_impersonation(script: &mut Script, site: &Site<'_>) -> Result<(), Error> {
+    let scope = ps_quote("management scope", MANAGEMENT_SCOPE)?;
+    let users_group_quoted = ps_quote("users group", &site.users_group)?;
+    script.lines(&[
         "# --- Step 4: the users group and, with exchange.impersonation = true, the scoped ApplicationImpersonation role ---",
-    );
-    line(
         "# The mailboxes MyTimetable serves: the direct members of this mail-enabled security group",
-    );
-    line("# (a MemberOfGroup filter does not look into nested groups). Change the address if your");
-    line("# group has another one; it is created (empty) when it does not exist.");
-    line(&format!("$UsersGroup = {users_group_quoted}"));
-    line("if (-not (Get-Recipient -Identity $UsersGroup -ErrorAction SilentlyContinue)) {");
-    line(&format!(
+        "# (a MemberOfGroup filter does not look into nested groups). Change the address if your",
+        "# group has another one; it is created (empty) when it does not exist.",
+    ]);
+    script.line(&format!("$UsersGroup = {users_group_quoted}"));
+    script.line("if (-not (Get-Recipient -Identity $UsersGroup -ErrorAction SilentlyContinue)) {");
+    script.line(&format!(
         "    New-DistributionGroup -Name {name} -Alias {name} -PrimarySmtpAddress $UsersGroup -Type Security",
-        name = q("users group", local_part(&users_group))?,
+        name = ps_quote("users group", local_part(&site.users_group))?,
     ));
-    line("}");
-    if exchange.impersonation {
-        line(
-            "# Each account may impersonate exactly the members of the users group: reading and writing",
-        );
-        line(
-            "# a calendar's permission set (check, grant, revoke) is done as the calendar's owner.",
-        );
-        line("$UsersGroupDN = (Get-DistributionGroup -Identity $UsersGroup).DistinguishedName");
-        line(&format!(
-            "if (-not (Get-ManagementScope -Identity {scope} -ErrorAction SilentlyContinue)) {{"
-        ));
-        line(&format!(
-            "    New-ManagementScope -Name {scope} -RecipientRestrictionFilter (\"MemberOfGroup -eq '\" + $UsersGroupDN.Replace(\"'\", \"''\") + \"'\")"
-        ));
-        line("}");
-        for account in &accounts {
-            let assignment = q(
-                "exchange.accounts.username",
-                &format!("MyTimetable impersonation {}", account.sam),
-            )?;
-            line(&format!(
-                "if (-not (Get-ManagementRoleAssignment -Identity {assignment} -ErrorAction SilentlyContinue)) {{"
-            ));
-            line(&format!(
-                "    New-ManagementRoleAssignment -Name {assignment} -Role 'ApplicationImpersonation' -User {sam} -CustomRecipientWriteScope {scope}",
-                sam = q("exchange.accounts.username", &account.sam)?,
-            ));
-            line("}");
-        }
-    } else {
-        line(
+    script.line("}");
+    if !site.config.exchange.impersonation {
+        script.lines(&[
             "# exchange.impersonation = false: no account gets ApplicationImpersonation. `check` then",
-        );
-        line(
             "# reports effective rights only, and grant/revoke through the connector are refused by",
-        );
-        line("# Exchange; the calendar permissions of step 5 are set here instead.");
+            "# Exchange; the calendar permissions of step 5 are set here instead.",
+            "",
+        ]);
+        return Ok(());
     }
-    line("");
+    script.lines(&[
+        "# Each account may impersonate exactly the members of the users group: reading and writing",
+        "# a calendar's permission set (check, grant, revoke) is done as the calendar's owner.",
+        "$UsersGroupDN = (Get-DistributionGroup -Identity $UsersGroup).DistinguishedName",
+    ]);
+    script.line(&format!(
+        "if (-not (Get-ManagementScope -Identity {scope} -ErrorAction SilentlyContinue)) {{"
+    ));
+    script.line(&format!(
+        "    New-ManagementScope -Name {scope} -RecipientRestrictionFilter (\"MemberOfGroup -eq '\" + $UsersGroupDN.Replace(\"'\", \"''\") + \"'\")"
+    ));
+    script.line("}");
+    for account in &site.accounts {
+        let assignment = ps_quote(
+            "exchange.accounts.username",
+            &format!("MyTimetable impersonation {}", account.sam),
+        )?;
+        script.line(&format!(
+            "if (-not (Get-ManagementRoleAssignment -Identity {assignment} -ErrorAction SilentlyContinue)) {{"
+        ));
+        script.line(&format!(
+            "    New-ManagementRoleAssignment -Name {assignment} -Role 'ApplicationImpersonation' -User {sam} -CustomRecipientWriteScope {scope}",
+            sam = ps_quote("exchange.accounts.username", &account.sam)?,
+        ));
+        script.line("}");
+    }
+    script.line("");
+    Ok(())
+}
 
-    // Step 5: the users and their calendar permission.
-    line("# --- Step 5: the users ---");
+/// Step 5: the users (from `--users`, made members of the users group, or the group's members)
+/// and, with delegate access, the principal's calendar permission on each.
+fn users_and_permissions(
+    script: &mut Script,
+    site: &Site<'_>,
+    users: &[Mailbox],
+) -> Result<(), Error> {
+    script.line("# --- Step 5: the users ---");
     if users.is_empty() {
-        line("# No --users file: every direct member of the users group with a mailbox.");
-        line(
+        script.lines(&[
+            "# No --users file: every direct member of the users group with a mailbox.",
             "$Users = @(Get-DistributionGroupMember -Identity $UsersGroup -ResultSize Unlimited | Where-Object RecipientTypeDetails -eq 'UserMailbox' | ForEach-Object { $_.PrimarySmtpAddress.ToString() })",
-        );
+        ]);
     } else {
-        line(&format!(
+        script.line(&format!(
             "# From the --users file: {} mailbox(es); each is made a member of the users group.",
             users.len()
         ));
-        line("$Users = @(");
+        script.line("$Users = @(");
         for user in users {
-            line(&format!("    {}", q("users file", user.as_str())?));
+            script.line(&format!("    {}", ps_quote("users file", user.as_str())?));
         }
-        line(")");
-        line(
+        script.lines(&[
+            ")",
             "$Members = @(Get-DistributionGroupMember -Identity $UsersGroup -ResultSize Unlimited | ForEach-Object { $_.PrimarySmtpAddress.ToString() })",
-        );
-        line("foreach ($User in $Users) {");
-        line("    if ($Members -notcontains $User) {");
-        line("        Add-DistributionGroupMember -Identity $UsersGroup -Member $User");
-        line("    }");
-        line("}");
+            "foreach ($User in $Users) {",
+            "    if ($Members -notcontains $User) {",
+            "        Add-DistributionGroupMember -Identity $UsersGroup -Member $User",
+            "    }",
+            "}",
+        ]);
     }
-    if delegate {
-        line(&format!(
-            "# access = \"delegate\": {} gets {} on each user's calendar (delegation.level; PowerShell role {}).",
-            comment_safe(principal)?,
-            comment_safe(level)?,
-            rights
-        ));
-        line(
-            "# The calendar's name is localized (Agenda, Kalender, ...): it is looked up by its type.",
-        );
-        line(
-            "# An existing entry for the principal is changed with Set-MailboxFolderPermission; every other",
-        );
-        line(
-            "# entry stays. With impersonation, `ews-connector batch grant --file FILE --config FILE` does",
-        );
-        line("# the same through EWS, with an audit trail.");
-        line(&format!("$Principal = {principal_quoted}"));
-        line("foreach ($User in $Users) {");
-        line("    try {");
-        line(
-            "        $Calendar = Get-MailboxFolderStatistics -Identity $User -FolderScope Calendar | Where-Object FolderType -eq 'Calendar'",
-        );
-        line("        $Folder = $User + ':\\' + $Calendar.Name");
-        line(
-            "        if (Get-MailboxFolderPermission -Identity $Folder -User $Principal -ErrorAction SilentlyContinue) {",
-        );
-        line(&format!(
-            "            Set-MailboxFolderPermission -Identity $Folder -User $Principal -AccessRights {}",
-            q("delegation.level", rights)?
-        ));
-        line("        } else {");
-        line(&format!(
-            "            Add-MailboxFolderPermission -Identity $Folder -User $Principal -AccessRights {}",
-            q("delegation.level", rights)?
-        ));
-        line("        }");
-        line("    } catch {");
-        line("        Write-Warning ($User + ': ' + $_.Exception.Message)");
-        line("    }");
-        line("}");
-    } else {
-        line(
+    if !site.delegate {
+        script.lines(&[
             "# access = \"impersonation\": no calendar permission is needed; the scope of step 4 is all.",
-        );
+            "",
+        ]);
+        return Ok(());
     }
-    line("");
-    line(
-        "# Then, on the connector host: ews-connector doctor --config FILE --mailbox <one of the users>",
-    );
-    line(
-        "# and ews-connector check <mailbox> --config FILE (docs/admin/exchange-on-premises.md, step 8).",
-    );
-    Ok(out)
+    let rights = ps_quote("delegation.level", site.rights)?;
+    script.line(&format!(
+        "# access = \"delegate\": {} gets {} on each user's calendar (delegation.level; PowerShell role {}).",
+        comment_safe(site.principal)?,
+        comment_safe(site.level)?,
+        site.rights
+    ));
+    script.lines(&[
+        "# The calendar's name is localized (Agenda, Kalender, ...): it is looked up by its type.",
+        "# An existing entry for the principal is changed with Set-MailboxFolderPermission; every other",
+        "# entry stays. With impersonation, `ews-connector batch grant --file FILE --config FILE` does",
+        "# the same through EWS, with an audit trail.",
+    ]);
+    script.line(&format!(
+        "$Principal = {}",
+        ps_quote("delegation.principal", site.principal)?
+    ));
+    script.lines(&[
+        "foreach ($User in $Users) {",
+        "    try {",
+        "        $Calendar = Get-MailboxFolderStatistics -Identity $User -FolderScope Calendar | Where-Object FolderType -eq 'Calendar'",
+        "        $Folder = $User + ':\\' + $Calendar.Name",
+        "        if (Get-MailboxFolderPermission -Identity $Folder -User $Principal -ErrorAction SilentlyContinue) {",
+    ]);
+    script.line(&format!(
+        "            Set-MailboxFolderPermission -Identity $Folder -User $Principal -AccessRights {rights}"
+    ));
+    script.line("        } else {");
+    script.line(&format!(
+        "            Add-MailboxFolderPermission -Identity $Folder -User $Principal -AccessRights {rights}"
+    ));
+    script.lines(&[
+        "        }",
+        "    } catch {",
+        "        Write-Warning ($User + ': ' + $_.Exception.Message)",
+        "    }",
+        "}",
+        "",
+    ]);
+    Ok(())
 }
 
 /// `value` for a `#` comment: refused when it holds a control character (a line break would end

@@ -14,6 +14,7 @@
 //! - `config`: the operator's TOML file and environment overrides, validated at load.
 //! - `logging`: the log subscriber of the binary (text or JSON lines, request ids).
 //! - `doctor`: `ews-connector doctor`, the step-by-step diagnosis of the path to Exchange.
+//! - `error_chain`: one line for an error and its causes, each cause stated once.
 //! - `secret`: the `Secret` type whose `Debug` and `Display` print `***`.
 //! - `admin_script`: the PowerShell that prepares Exchange and AD for a site (`admin-script`).
 //!
@@ -28,6 +29,7 @@ pub mod config;
 pub mod delegation;
 pub mod demo;
 pub mod doctor;
+pub mod error_chain;
 pub mod ews;
 pub mod exchange;
 pub mod ids;

@@ -32,6 +32,11 @@
 //! what; without it the change would be invisible. It also proves the trail is writable before
 //! Exchange is touched, so a full disk refuses the change instead of making an unaudited one.
 //!
+//! Layout: `Delegation::change` runs one grant or revoke as the states of `Step` (read and merge,
+//! write, confirm, record, done), one method each; the three room-wide rules it serves (policy
+//! before Exchange, merge changes only the principal, `UnknownEntries` refused) are in
+//! ARCHITECTURE.md, `src/delegation/`.
+//!
 //! Entry types: [`Actor`], [`GrantRequest`], [`RevokeRequest`], [`ChangeOutcome`]; the policy
 //! check that callers of a batch run once before it starts: [`Settings::admit_grant`].
 
@@ -40,6 +45,7 @@ use chrono::{DateTime, Utc};
 use crate::audit::AuditRecord;
 use crate::delegation::merge::{Change, level_in, lost_by_writing, merge};
 use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal, Settings};
+use crate::error_chain;
 use crate::ews::ErrorKind;
 use crate::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
@@ -146,7 +152,7 @@ impl Delegation {
         exchange::notes::collect(change).await.0
     }
 
-    /// The read-merge-write loop shared by grant and revoke.
+    /// The read-merge-write shared by grant and revoke, run as the steps of [`Step`].
     async fn change(
         &self,
         actor: &Actor,
@@ -162,10 +168,7 @@ impl Delegation {
         } else {
             Some(self.write_locks.lock(mailbox.as_str()).await)
         };
-        let requested_level = match change {
-            Change::Grant(level) => level,
-            Change::Revoke => PermissionLevel::None,
-        };
+        let goal = Goal { change, dry_run };
         let mut trail = Trail {
             actor,
             mailbox,
@@ -177,158 +180,204 @@ impl Delegation {
             level_before: None,
             intent_id: None,
         };
-
-        let mut written = false;
-        // The error of the last write when its outcome is unknown: the next read decides.
-        let mut unknown_write: Option<Error> = None;
-        // Whether the read that found an unknown write landed already confirms the change.
-        let mut confirmed = false;
-        for attempt in 1..=MAX_ATTEMPTS {
-            let folder = match self.read_calendar(mailbox).await {
-                Ok(folder) => folder,
-                Err(error) => return Err(self.failed(&trail, trail.level_before, error)),
-            };
-            let Some(permission_set) = folder.permission_set else {
-                let error = Error::Incomplete("the calendar's permission set");
-                return Err(self.failed(&trail, trail.level_before, error));
-            };
-            let merged = merge(&permission_set, &principal, change);
-            if let Some(lost) = unknown_write.take() {
-                if !merged.changed {
-                    // The write whose answer was lost did land: this read shows our change.
-                    tracing::info!(
-                        attempt,
-                        error = %lost,
-                        "the lost write landed: the calendar holds the change"
-                    );
-                    written = true;
-                    confirmed = true;
-                    break;
+        let mut step = Step::Read {
+            attempt: 1,
+            lost_write: None,
+        };
+        loop {
+            step = match step {
+                Step::Read {
+                    attempt,
+                    lost_write,
+                } => {
+                    self.read_and_merge(&mut trail, goal, attempt, lost_write)
+                        .await
                 }
+                Step::Write {
+                    attempt,
+                    folder_id,
+                    permission_set,
+                } => {
+                    self.write(&mut trail, goal, attempt, folder_id, permission_set)
+                        .await
+                }
+                Step::Confirm => self.confirm(&trail, goal).await,
+                Step::Record => return self.record_change(&trail, goal),
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// [`Step::Read`]: reads the set, merges the change, and decides what comes next: nothing
+    /// to write (done), a lost write that landed (record it), or a write.
+    async fn read_and_merge(
+        &self,
+        trail: &mut Trail<'_>,
+        goal: Goal,
+        attempt: u32,
+        lost_write: Option<Error>,
+    ) -> Step {
+        let folder = match self.read_calendar(trail.mailbox).await {
+            Ok(folder) => folder,
+            Err(error) => return Step::Done(Err(self.failed(trail, trail.level_before, error))),
+        };
+        let Some(permission_set) = folder.permission_set else {
+            let error = Error::Incomplete("the calendar's permission set");
+            return Step::Done(Err(self.failed(trail, trail.level_before, error)));
+        };
+        let merged = merge(&permission_set, trail.principal, goal.change);
+        if let Some(lost) = lost_write {
+            if !merged.changed {
+                // The write whose answer was lost did land: this read shows our change, so it
+                // confirms the change too.
                 tracing::info!(
                     attempt,
                     error = %lost,
-                    "the lost write did not land; writing again from a fresh read"
+                    "the lost write landed: the calendar holds the change"
                 );
+                return Step::Record;
             }
-            trail.level_before = Some(merged.previous_level);
-
-            // Exchange deletes every UnknownEntry when the set is rewritten: refuse rather than
-            // drop them (a dry run says so too, since the real change would be refused).
-            let lost = lost_by_writing(&merged);
-            if !lost.is_empty() {
-                let error = Error::UnknownEntries {
-                    entries: lost.to_vec(),
-                };
-                return Err(self.failed(&trail, trail.level_before, error));
-            }
-
-            if !merged.changed || dry_run {
-                let audit_id = if trail.intent_id.is_some() {
-                    // A retry found our change already made by the other writer: close the
-                    // intent. An audit failure here changes nothing in Exchange, so it is
-                    // logged and not returned.
-                    self.append(&trail, "unchanged", Some(requested_level), None, None)
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot close an audit intent record");
-                        })
-                        .ok()
-                } else {
-                    None
-                };
-                return Ok(ChangeOutcome {
-                    mailbox: mailbox.clone(),
-                    principal: principal.clone(),
-                    level: requested_level,
-                    previous_level: merged.previous_level,
-                    changed: merged.changed,
-                    dry_run,
-                    audit_id,
-                    applied_at: Utc::now(),
-                });
-            }
-
-            if trail.intent_id.is_none() {
-                let intent = self
-                    .append(&trail, "intent", Some(requested_level), None, None)
-                    .map_err(Error::Audit)?;
-                trail.intent_id = Some(intent);
-            }
-
-            match self
-                .write_calendar(mailbox, folder.folder_id, merged.permission_set)
-                .await
-            {
-                Ok(Written::Yes) => {
-                    written = true;
-                    break;
-                }
-                Ok(Written::StaleChangeKey) => {
-                    tracing::info!(
-                        attempt,
-                        "the calendar changed since it was read; reading it again"
-                    );
-                }
-                Err(Error::Exchange(error)) if error.outcome_unknown() => {
-                    tracing::warn!(
-                        attempt,
-                        %error,
-                        "the write's answer was lost; reading the calendar to learn its outcome"
-                    );
-                    unknown_write = Some(Error::Exchange(error));
-                }
-                Err(error) => return Err(self.failed(&trail, trail.level_before, error)),
-            }
+            tracing::info!(
+                attempt,
+                error = %lost,
+                "the lost write did not land; writing again from a fresh read"
+            );
         }
-        if !written {
-            // The last write's outcome is still unknown (no attempt left to read it): say so
-            // with its own error rather than as a conflict.
-            let error = unknown_write.unwrap_or(Error::Conflict {
-                attempts: MAX_ATTEMPTS,
-            });
-            return Err(self.failed(&trail, trail.level_before, error));
+        trail.level_before = Some(merged.previous_level);
+
+        // Exchange deletes every UnknownEntry when the set is rewritten: refuse rather than
+        // drop them (a dry run says so too, since the real change would be refused).
+        let lost = lost_by_writing(&merged);
+        if !lost.is_empty() {
+            let error = Error::UnknownEntries {
+                entries: lost.to_vec(),
+            };
+            return Step::Done(Err(self.failed(trail, trail.level_before, error)));
         }
 
-        // Confirm: the principal's entry must now read as requested (absent after a revoke).
-        // A read that found a lost write landed has confirmed it already.
-        let seen = if confirmed {
-            match change {
-                Change::Grant(level) => Some(level),
-                Change::Revoke => None,
+        if !merged.changed || goal.dry_run {
+            let audit_id = if trail.intent_id.is_some() {
+                // A retry found our change already made by the other writer: close the
+                // intent. An audit failure here changes nothing in Exchange, so it is
+                // logged and not returned.
+                self.append(trail, "unchanged", Some(goal.requested_level()), None, None)
+                    .map_err(|error| {
+                        tracing::error!(%error, "cannot close an audit intent record");
+                    })
+                    .ok()
+            } else {
+                None
+            };
+            return Step::Done(Ok(ChangeOutcome {
+                mailbox: trail.mailbox.clone(),
+                principal: trail.principal.to_owned(),
+                level: goal.requested_level(),
+                previous_level: merged.previous_level,
+                changed: merged.changed,
+                dry_run: goal.dry_run,
+                audit_id,
+                applied_at: Utc::now(),
+            }));
+        }
+        Step::Write {
+            attempt,
+            folder_id: folder.folder_id,
+            permission_set: merged.permission_set,
+        }
+    }
+
+    /// [`Step::Write`]: appends the `intent` record before the first write, writes, and reads
+    /// again after a stale `ChangeKey` or a lost answer while attempts remain.
+    async fn write(
+        &self,
+        trail: &mut Trail<'_>,
+        goal: Goal,
+        attempt: u32,
+        folder_id: FolderId,
+        permission_set: CalendarPermissionSet,
+    ) -> Step {
+        if trail.intent_id.is_none() {
+            match self.append(trail, "intent", Some(goal.requested_level()), None, None) {
+                Ok(intent) => trail.intent_id = Some(intent),
+                Err(error) => return Step::Done(Err(Error::Audit(error))),
             }
-        } else {
-            match self.read_calendar(mailbox).await {
-                Ok(Folder {
-                    permission_set: Some(set),
-                    ..
-                }) => level_in(&set, &principal),
-                Ok(_) => {
-                    let error = Error::Incomplete("the calendar's permission set");
-                    return Err(self.failed(&trail, None, error));
-                }
-                Err(error) => return Err(self.failed(&trail, None, error)),
+        }
+        let lost_write = match self
+            .write_calendar(trail.mailbox, folder_id, permission_set)
+            .await
+        {
+            Ok(Written::Yes) => return Step::Confirm,
+            Ok(Written::StaleChangeKey) => {
+                tracing::info!(
+                    attempt,
+                    "the calendar changed since it was read; reading it again"
+                );
+                None
             }
+            Err(Error::Exchange(error)) if error.outcome_unknown() => {
+                tracing::warn!(
+                    attempt,
+                    %error,
+                    "the write's answer was lost; reading the calendar to learn its outcome"
+                );
+                Some(Error::Exchange(error))
+            }
+            Err(error) => return Step::Done(Err(self.failed(trail, trail.level_before, error))),
         };
-        let expected = match change {
-            Change::Grant(level) => Some(level),
-            Change::Revoke => None,
+        if attempt < MAX_ATTEMPTS {
+            return Step::Read {
+                attempt: attempt + 1,
+                lost_write,
+            };
+        }
+        // No attempt left: a last write whose outcome is still unknown says so with its own
+        // error rather than as a conflict.
+        let error = lost_write.unwrap_or(Error::Conflict {
+            attempts: MAX_ATTEMPTS,
+        });
+        Step::Done(Err(self.failed(trail, trail.level_before, error)))
+    }
+
+    /// [`Step::Confirm`]: the principal's entry must now read as requested (absent after a
+    /// revoke).
+    async fn confirm(&self, trail: &Trail<'_>, goal: Goal) -> Step {
+        let seen = match self.read_calendar(trail.mailbox).await {
+            Ok(Folder {
+                permission_set: Some(set),
+                ..
+            }) => level_in(&set, trail.principal),
+            Ok(_) => {
+                let error = Error::Incomplete("the calendar's permission set");
+                return Step::Done(Err(self.failed(trail, None, error)));
+            }
+            Err(error) => return Step::Done(Err(self.failed(trail, None, error))),
         };
-        if seen != expected {
+        if seen != goal.expected_entry() {
             let seen_level = seen.unwrap_or(PermissionLevel::None);
-            return Err(self.failed(&trail, Some(seen_level), Error::NotConfirmed));
+            return Step::Done(Err(self.failed(
+                trail,
+                Some(seen_level),
+                Error::NotConfirmed,
+            )));
         }
+        Step::Record
+    }
 
-        let audit_id = match self.append(&trail, "changed", Some(requested_level), None, None) {
+    /// [`Step::Record`]: the `changed` record of a confirmed change, and the outcome. When the
+    /// record cannot be written the change stands in Exchange; it is logged at error level.
+    fn record_change(&self, trail: &Trail<'_>, goal: Goal) -> Result<ChangeOutcome, Error> {
+        let requested_level = goal.requested_level();
+        let audit_id = match self.append(trail, "changed", Some(requested_level), None, None) {
             Ok(id) => id,
             Err(error) => {
                 tracing::error!(
-                    mailbox = %mailbox,
-                    principal = %principal,
+                    mailbox = %trail.mailbox,
+                    principal = %trail.principal,
                     action = trail.action,
                     level_before = trail.level_before.map(PermissionLevel::as_str),
                     level_after = requested_level.as_str(),
-                    request_id = %actor.request_id,
-                    client = %actor.client,
+                    request_id = %trail.actor.request_id,
+                    client = %trail.actor.client,
                     intent_id = trail.intent_id.as_deref(),
                     %error,
                     "the change was applied in Exchange but its audit record cannot be written"
@@ -337,8 +386,8 @@ impl Delegation {
             }
         };
         Ok(ChangeOutcome {
-            mailbox: mailbox.clone(),
-            principal: principal.clone(),
+            mailbox: trail.mailbox.clone(),
+            principal: trail.principal.to_owned(),
             level: requested_level,
             previous_level: trail.level_before.unwrap_or(PermissionLevel::None),
             changed: true,
@@ -365,7 +414,7 @@ impl Delegation {
             Error::Conflict { .. } => Some("ErrorIrresolvableConflict".to_owned()),
             _ => None,
         };
-        let detail = sentence_of(&error);
+        let detail = error_chain::display(&error);
         if let Err(audit_error) = self.append(trail, "failed", level_after, code, Some(detail)) {
             tracing::error!(
                 mailbox = %trail.mailbox,
@@ -544,6 +593,57 @@ impl Settings {
     }
 }
 
+/// What one grant or revoke asks for, fixed for its whole run.
+#[derive(Clone, Copy)]
+struct Goal {
+    change: Change,
+    dry_run: bool,
+}
+
+impl Goal {
+    /// The level the outcome and the audit records name (`None` for a revoke).
+    fn requested_level(self) -> PermissionLevel {
+        match self.change {
+            Change::Grant(level) => level,
+            Change::Revoke => PermissionLevel::None,
+        }
+    }
+
+    /// The principal's entry once the change is made: its level, or no entry after a revoke.
+    fn expected_entry(self) -> Option<PermissionLevel> {
+        match self.change {
+            Change::Grant(level) => Some(level),
+            Change::Revoke => None,
+        }
+    }
+}
+
+/// Where one grant or revoke stands. It starts at `Read { attempt: 1 }` and goes
+/// read → write → confirm → record; a stale `ChangeKey` or a write whose answer was lost goes
+/// back to `Read` with the next attempt (at most [`MAX_ATTEMPTS`]), and a read after a lost
+/// write that shows the change goes straight to `Record`. Every failure ends in `Done`, its
+/// `failed` record appended where it is detected.
+enum Step {
+    /// Read the set and merge the change into it. `lost_write`: the error of the previous write,
+    /// whose answer was lost; this read tells whether it landed.
+    Read {
+        attempt: u32,
+        lost_write: Option<Error>,
+    },
+    /// Write the merged set with the `ChangeKey` of the read it was computed from.
+    Write {
+        attempt: u32,
+        folder_id: FolderId,
+        permission_set: CalendarPermissionSet,
+    },
+    /// Exchange acknowledged the write: read again to confirm it.
+    Confirm,
+    /// The change is confirmed: append the `changed` record.
+    Record,
+    /// Finished, with the outcome or the error.
+    Done(Result<ChangeOutcome, Error>),
+}
+
 /// The audit context of one grant or revoke.
 struct Trail<'a> {
     actor: &'a Actor,
@@ -561,19 +661,6 @@ enum Written {
     Yes,
     /// `ErrorIrresolvableConflict`: someone changed the folder after our read.
     StaleChangeKey,
-}
-
-/// The error and its causes in one line, for the audit `detail`; no error of ours carries a
-/// secret or XML in its `Display`.
-fn sentence_of(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A SOAP fault about the mailbox (no such mailbox, impersonation denied, being moved, no

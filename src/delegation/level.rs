@@ -1,4 +1,9 @@
 //! Calendar permission levels in our own words, and what each level lets its holder do.
+//!
+//! Invariant: what a named level allows is one table, the `Rights` constants below; every
+//! question about a level (`rights`, `is_within`, the check's evaluation) reads it, right by
+//! right, since levels are not totally ordered. `Custom` has no entry: its rights are in its
+//! flags. See ARCHITECTURE.md (`src/delegation/`) for where the policy check uses it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -58,138 +63,21 @@ impl PermissionLevel {
     /// The rights a named level stands for (PROTOCOL.md §3.3); `None` for `Custom`, whose rights
     /// are in its flags.
     pub fn rights(self) -> Option<Rights> {
-        use Scope::{All, Nothing, Owned};
-        let (
-            create_items,
-            create_subfolders,
-            folder_owner,
-            folder_visible,
-            folder_contact,
-            edit,
-            delete,
-            read,
-        ) = match self {
-            PermissionLevel::None => (
-                false,
-                false,
-                false,
-                false,
-                false,
-                Nothing,
-                Nothing,
-                ReadScope::None,
-            ),
-            PermissionLevel::FreeBusyTimeOnly => (
-                false,
-                false,
-                false,
-                false,
-                false,
-                Nothing,
-                Nothing,
-                ReadScope::TimeOnly,
-            ),
-            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => (
-                false,
-                false,
-                false,
-                false,
-                false,
-                Nothing,
-                Nothing,
-                ReadScope::TimeAndSubjectAndLocation,
-            ),
-            PermissionLevel::Contributor => (
-                true,
-                false,
-                false,
-                true,
-                false,
-                Nothing,
-                Nothing,
-                ReadScope::None,
-            ),
-            PermissionLevel::Reviewer => (
-                false,
-                false,
-                false,
-                true,
-                false,
-                Nothing,
-                Nothing,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::NoneditingAuthor => (
-                true,
-                false,
-                false,
-                true,
-                false,
-                Nothing,
-                Owned,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::Author => (
-                true,
-                false,
-                false,
-                true,
-                false,
-                Owned,
-                Owned,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::PublishingAuthor => (
-                true,
-                true,
-                false,
-                true,
-                false,
-                Owned,
-                Owned,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::Editor => (
-                true,
-                false,
-                false,
-                true,
-                false,
-                All,
-                All,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::PublishingEditor => (
-                true,
-                true,
-                false,
-                true,
-                false,
-                All,
-                All,
-                ReadScope::FullDetails,
-            ),
-            PermissionLevel::Owner => (
-                true,
-                true,
-                true,
-                true,
-                true,
-                All,
-                All,
-                ReadScope::FullDetails,
-            ),
+        Some(match self {
+            PermissionLevel::None => Rights::NONE,
+            PermissionLevel::FreeBusyTimeOnly => Rights::FREE_BUSY_TIME_ONLY,
+            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => {
+                Rights::FREE_BUSY_TIME_AND_SUBJECT_AND_LOCATION
+            }
+            PermissionLevel::Reviewer => Rights::REVIEWER,
+            PermissionLevel::Contributor => Rights::CONTRIBUTOR,
+            PermissionLevel::Author => Rights::AUTHOR,
+            PermissionLevel::NoneditingAuthor => Rights::NONEDITING_AUTHOR,
+            PermissionLevel::PublishingAuthor => Rights::PUBLISHING_AUTHOR,
+            PermissionLevel::Editor => Rights::EDITOR,
+            PermissionLevel::PublishingEditor => Rights::PUBLISHING_EDITOR,
+            PermissionLevel::Owner => Rights::OWNER,
             PermissionLevel::Custom => return None,
-        };
-        Some(Rights {
-            create_items,
-            create_subfolders,
-            folder_owner,
-            folder_visible,
-            folder_contact,
-            edit_items: edit,
-            delete_items: delete,
-            read_items: read,
         })
     }
 }
@@ -258,6 +146,78 @@ pub struct Rights {
     pub edit_items: Scope,
     pub delete_items: Scope,
     pub read_items: ReadScope,
+}
+
+/// The rights of each named level (PROTOCOL.md §3.3), each stated as the level it extends plus
+/// what it adds. Levels are not totally ordered: `PublishingAuthor` and `Editor` both extend
+/// `Author`, in different directions.
+impl Rights {
+    /// `None`: no right at all.
+    pub const NONE: Rights = Rights {
+        create_items: false,
+        create_subfolders: false,
+        folder_owner: false,
+        folder_visible: false,
+        folder_contact: false,
+        edit_items: Scope::Nothing,
+        delete_items: Scope::Nothing,
+        read_items: ReadScope::None,
+    };
+    /// `FreeBusyTimeOnly`: the times of items, nothing else.
+    pub const FREE_BUSY_TIME_ONLY: Rights = Rights {
+        read_items: ReadScope::TimeOnly,
+        ..Rights::NONE
+    };
+    /// `FreeBusyTimeAndSubjectAndLocation`: the times, subjects and locations of items.
+    pub const FREE_BUSY_TIME_AND_SUBJECT_AND_LOCATION: Rights = Rights {
+        read_items: ReadScope::TimeAndSubjectAndLocation,
+        ..Rights::NONE
+    };
+    /// `Contributor`: sees the folder and creates items, reads none.
+    pub const CONTRIBUTOR: Rights = Rights {
+        create_items: true,
+        folder_visible: true,
+        ..Rights::NONE
+    };
+    /// `Reviewer`: sees the folder and reads every item in full.
+    pub const REVIEWER: Rights = Rights {
+        folder_visible: true,
+        read_items: ReadScope::FullDetails,
+        ..Rights::NONE
+    };
+    /// `NoneditingAuthor`: a reviewer that creates items and deletes its own.
+    pub const NONEDITING_AUTHOR: Rights = Rights {
+        create_items: true,
+        delete_items: Scope::Owned,
+        ..Rights::REVIEWER
+    };
+    /// `Author`: a non-editing author that also edits its own items.
+    pub const AUTHOR: Rights = Rights {
+        edit_items: Scope::Owned,
+        ..Rights::NONEDITING_AUTHOR
+    };
+    /// `PublishingAuthor`: an author that also creates subfolders.
+    pub const PUBLISHING_AUTHOR: Rights = Rights {
+        create_subfolders: true,
+        ..Rights::AUTHOR
+    };
+    /// `Editor`: an author that edits and deletes every item (no subfolders).
+    pub const EDITOR: Rights = Rights {
+        edit_items: Scope::All,
+        delete_items: Scope::All,
+        ..Rights::AUTHOR
+    };
+    /// `PublishingEditor`: an editor that also creates subfolders.
+    pub const PUBLISHING_EDITOR: Rights = Rights {
+        create_subfolders: true,
+        ..Rights::EDITOR
+    };
+    /// `Owner`: every right, folder ownership and contact included.
+    pub const OWNER: Rights = Rights {
+        folder_owner: true,
+        folder_contact: true,
+        ..Rights::PUBLISHING_EDITOR
+    };
 }
 
 impl Rights {

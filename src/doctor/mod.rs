@@ -16,7 +16,8 @@
 //!   path the service uses); this room builds no XML and opens no socket itself.
 //!
 //! Layout: this file holds the types, the rendering, the NTLM decision table and the order of
-//! the steps; `steps` holds the steps themselves.
+//! the steps (`diagnose`: a step that stops the run returns `Stopped` after marking the later
+//! steps skipped); `steps` holds the steps themselves. Its place among the rooms: ARCHITECTURE.md.
 //!
 //! Entry points: [`run`], [`Report::render_text`], [`Report::render_json`].
 //! Entry types: [`Report`], [`Step`], [`Verdict`], [`Logon`], [`NtlmFinding`].
@@ -25,11 +26,9 @@ mod steps;
 
 use std::path::Path;
 
-use crate::config::{AuthKind, Config};
 use crate::ews::ops::get_folder::Folder;
 use crate::ews::response::ResponseMessage;
 use crate::exchange::{self, Answer};
-use crate::transport::inspect::{self, TcpOutcome};
 
 /// The outcome of one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,205 +322,62 @@ type FolderAnswer = Result<Answer<Vec<ResponseMessage<Folder>>>, exchange::Error
 /// and, with `mailbox`, the full access check of that mailbox.
 pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     let mut report = Report::default();
-    let mut config = match Config::load(config_path) {
-        Ok(config) => config,
-        Err(error) => {
-            steps::config_failure(&mut report, config_path, &error);
-            report.skip_all(
-                &["dns", "tcp", "tls", "auth schemes", "logon", "getfolder"],
-                "the configuration is not valid",
-            );
-            if mailbox.is_some() {
-                report.skip("mailbox", mailbox, "the configuration is not valid");
-            }
-            return report;
-        }
-    };
-    if let Some(settings) = config.autodiscover_settings() {
-        match crate::exchange::autodiscover::discover(&settings).await {
-            Ok(found) => {
-                report.ok(
-                    "autodiscover",
-                    None,
-                    format!("found {} by {}", found.url, found.found_by),
-                );
-                config.exchange.url = Some(found.url);
-            }
-            Err(error) => {
-                report.fail(
-                    "autodiscover",
-                    None,
-                    format!("no EWS URL found: {}", steps::chain(&error)),
-                    "run `ews-connector discover <mailbox> --config FILE` to see every candidate, or set exchange.url instead of exchange.autodiscover",
-                );
-                report.skip_all(
-                    &["dns", "tcp", "tls", "auth schemes", "logon", "getfolder"],
-                    "the EWS URL is unknown",
-                );
-                if mailbox.is_some() {
-                    report.skip("mailbox", mailbox, "the EWS URL is unknown");
-                }
-                return report;
-            }
-        }
-    }
-    let exchange_config = &config.exchange;
-    let Some(exchange_url) = exchange_config.url.clone() else {
-        // The loader refuses a file with neither; kept as a verdict rather than a panic.
-        report.fail(
-            "config",
-            None,
-            "no EWS URL: neither exchange.url nor exchange.autodiscover is set",
-            "set exchange.url to https://<server>/EWS/Exchange.asmx",
-        );
-        return report;
-    };
-    report.ok(
-        "config",
-        None,
-        format!(
-            "{} is valid: {}, auth {}, {} account(s), tls.channel_binding = {}",
-            config_path.display(),
-            exchange_url,
-            match exchange_config.auth {
-                AuthKind::Ntlm => "ntlm",
-                AuthKind::Basic => "basic",
-            },
-            exchange_config.accounts.len(),
-            config.tls.channel_binding
-        ),
-    );
-    let https = exchange_url.scheme() == "https";
-    steps::config_warnings(&mut report, &config);
+    // Where a step stops the run, it has recorded its failure and skipped every later step.
+    let (Ok(()) | Err(Stopped)) = diagnose(&mut report, config_path, mailbox).await;
+    report
+}
 
-    let settings = match config.exchange_settings() {
-        Ok(settings) => settings,
+/// A step failed in a way that makes the later steps pointless; they are marked skipped.
+struct Stopped;
+
+/// The steps in their order: configuration (and Autodiscover), DNS, TCP, TLS, the offered
+/// schemes, each account's logon and GetFolder, and the mailbox's access check.
+async fn diagnose(
+    report: &mut Report,
+    config_path: &Path,
+    mailbox: Option<&str>,
+) -> Result<(), Stopped> {
+    let (config, https) = steps::configuration(report, config_path, mailbox).await?;
+    let transport = match config.exchange_settings() {
+        Ok(settings) => settings.transport,
         Err(error) => {
-            report.fail(
-                "dns",
-                None,
-                error.to_string(),
-                "set exchange.url to https://<server>/EWS/Exchange.asmx",
-            );
-            return report;
+            report.fail("dns", None, error.to_string(), steps::URL_FIX);
+            return Err(Stopped);
         }
     };
-    let url = &settings.transport.url;
-    let host = url.host_str().unwrap_or_default().to_owned();
+    let addresses = steps::dns(report, &config, &transport, mailbox).await?;
+    steps::tcp(report, &config, &transport, &addresses, mailbox).await?;
 
-    // Name resolution.
-    let connect_timeout = settings.transport.connect_timeout;
-    let addresses = match inspect::resolve(url, connect_timeout).await {
-        Ok(addresses) => {
-            let listed: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
-            report.ok(
-                "dns",
-                None,
-                format!("{host} resolves to {}", listed.join(", ")),
-            );
-            addresses
-        }
-        Err(crate::transport::Error::Timeout { after, .. }) => {
-            report.fail(
-                "dns",
-                None,
-                format!("the resolver did not answer for {host} within {after:?}"),
-                "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>)",
-            );
-            report.skip("tcp", None, "the name does not resolve");
-            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
-            return report;
-        }
-        Err(crate::transport::Error::NameNotResolved { detail, .. }) => {
-            report.fail(
-                "dns",
-                None,
-                format!("{host} does not resolve ({detail})"),
-                "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
-            );
-            report.skip("tcp", None, "the name does not resolve");
-            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
-            return report;
-        }
-        Err(error) => {
-            report.fail(
-                "dns",
-                None,
-                format!("the resolver failed for {host} ({})", steps::chain(&error)),
-                "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>), then run doctor again",
-            );
-            report.skip("tcp", None, "the name does not resolve");
-            steps::skip_network(&mut report, &config, mailbox, "the name does not resolve");
-            return report;
-        }
-    };
-
-    // TCP.
-    match inspect::tcp_probe(&addresses, connect_timeout).await {
-        TcpOutcome::Connected(address) => {
-            report.ok("tcp", None, format!("connected to {address}"));
-        }
-        outcome => {
-            let (detail, fix) = match outcome {
-                TcpOutcome::Refused(address) => (
-                    format!("connection refused by {address}: nothing listens on that port"),
-                    "check the port in exchange.url and that IIS runs on the Exchange server (Get-Service W3SVC; Test-NetConnection <server> -Port 443 from here)".to_owned(),
-                ),
-                TcpOutcome::TimedOut { address, after } => (
-                    format!("no answer from {address} within {after:?}: a firewall drops the packets, or the host is down"),
-                    "open the port of exchange.url in the firewalls between this host and Exchange (exchange.connect_timeout_secs sets the wait)".to_owned(),
-                ),
-                TcpOutcome::Failed { address, detail } => (
-                    format!("cannot connect to {address}: {detail}"),
-                    "check the routing from this host to Exchange (ip route; traceroute)".to_owned(),
-                ),
-                TcpOutcome::Connected(_) => unreachable!("handled above"),
-            };
-            report.fail("tcp", None, detail, fix);
-            steps::skip_network(&mut report, &config, mailbox, "no TCP connection");
-            return report;
-        }
+    if https && !steps::tls_steps(report, &config).await {
+        steps::skip_after_tls(report, &config, mailbox);
+        return Err(Stopped);
     }
 
-    // TLS.
-    if https && !steps::tls_steps(&mut report, &config).await {
-        steps::skip_after_tls(&mut report, &config, mailbox);
-        return report;
-    }
-
-    // The authentication schemes offered.
-    if !steps::auth_schemes(&mut report, &config).await {
-        steps::skip_accounts(
-            &mut report,
-            &config,
-            "the server does not offer the configured scheme",
-        );
+    if !steps::auth_schemes(report, &config).await {
+        let reason = "the server does not offer the configured scheme";
+        steps::skip_accounts(report, &config, reason);
         if mailbox.is_some() {
-            report.skip(
-                "mailbox",
-                mailbox,
-                "the server does not offer the configured scheme",
-            );
+            report.skip("mailbox", mailbox, reason);
         }
-        return report;
+        return Err(Stopped);
     }
 
     // Each account: logon and a GetFolder of its own calendar.
     let mut working = Vec::new();
-    for account in &exchange_config.accounts {
-        if steps::account_steps(&mut report, &config, account, https).await {
+    for account in &config.exchange.accounts {
+        if steps::account_steps(report, &config, account, https).await {
             working.push(account.username.clone());
         }
     }
 
     if let Some(mailbox) = mailbox {
         if !working.is_empty() {
-            steps::mailbox_step(&mut report, &config, mailbox, &working).await;
+            steps::mailbox_step(report, &config, mailbox, &working).await;
         } else {
             report.skip("mailbox", Some(mailbox), "no service account could log on");
         }
     }
-    report
+    Ok(())
 }
 
 #[cfg(test)]

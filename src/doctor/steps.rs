@@ -6,19 +6,168 @@
 //!
 //! Entry points: the `pub(super)` functions, called by [`super::run`].
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{self, AuthKind, Concern, Config, PasswordSource};
 use crate::delegation::{AccessMode, Applied, CheckStatus, Delegation, EffectiveRights, Mailbox};
-use crate::ews::ops::get_folder::{
-    BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
-};
-use crate::exchange::{self, ActAs, Exchange, FailureKind};
-use crate::transport::inspect::{self, TrustFailure};
+use crate::error_chain;
+use crate::exchange::{self, Exchange, FailureKind};
+use crate::transport::inspect::{self, TcpOutcome, TrustFailure};
 
-use super::{FolderAnswer, Logon, NtlmFinding, Report, ntlm_verdict};
+use super::{FolderAnswer, Logon, NtlmFinding, Report, Stopped, ntlm_verdict};
+
+/// The steps before DNS or TCP all stop at, that the network steps skip.
+const NETWORK_STEPS: [&str; 6] = ["dns", "tcp", "tls", "auth schemes", "logon", "getfolder"];
+
+/// The `config` step (and `autodiscover` where it is on): the configuration loaded, with its
+/// EWS URL, and whether that URL is https. Its warnings are steps of their own.
+pub(super) async fn configuration(
+    report: &mut Report,
+    config_path: &Path,
+    mailbox: Option<&str>,
+) -> Result<(Config, bool), Stopped> {
+    let stop = |report: &mut Report, reason: &str| {
+        report.skip_all(&NETWORK_STEPS, reason);
+        if mailbox.is_some() {
+            report.skip("mailbox", mailbox, reason);
+        }
+        Stopped
+    };
+    let mut config = match Config::load(config_path) {
+        Ok(config) => config,
+        Err(error) => {
+            config_failure(report, config_path, &error);
+            return Err(stop(report, "the configuration is not valid"));
+        }
+    };
+    if let Some(settings) = config.autodiscover_settings() {
+        match exchange::autodiscover::discover(&settings).await {
+            Ok(found) => {
+                report.ok(
+                    "autodiscover",
+                    None,
+                    format!("found {} by {}", found.url, found.found_by),
+                );
+                config.exchange.url = Some(found.url);
+            }
+            Err(error) => {
+                report.fail(
+                    "autodiscover",
+                    None,
+                    format!("no EWS URL found: {}", error_chain::display(&error)),
+                    "run `ews-connector discover <mailbox> --config FILE` to see every candidate, or set exchange.url instead of exchange.autodiscover",
+                );
+                return Err(stop(report, "the EWS URL is unknown"));
+            }
+        }
+    }
+    let exchange_config = &config.exchange;
+    let Some(exchange_url) = exchange_config.url.clone() else {
+        // The loader refuses a file with neither; kept as a verdict rather than a panic.
+        report.fail(
+            "config",
+            None,
+            "no EWS URL: neither exchange.url nor exchange.autodiscover is set",
+            "set exchange.url to https://<server>/EWS/Exchange.asmx",
+        );
+        return Err(Stopped);
+    };
+    report.ok(
+        "config",
+        None,
+        format!(
+            "{} is valid: {}, auth {}, {} account(s), tls.channel_binding = {}",
+            config_path.display(),
+            exchange_url,
+            match exchange_config.auth {
+                AuthKind::Ntlm => "ntlm",
+                AuthKind::Basic => "basic",
+            },
+            exchange_config.accounts.len(),
+            config.tls.channel_binding
+        ),
+    );
+    config_warnings(report, &config);
+    Ok((config, exchange_url.scheme() == "https"))
+}
+
+/// The `dns` step: the addresses of the EWS host.
+pub(super) async fn dns(
+    report: &mut Report,
+    config: &Config,
+    transport: &crate::transport::Settings,
+    mailbox: Option<&str>,
+) -> Result<Vec<SocketAddr>, Stopped> {
+    let url = &transport.url;
+    let host = url.host_str().unwrap_or_default();
+    let (detail, fix) = match inspect::resolve(url, transport.connect_timeout).await {
+        Ok(addresses) => {
+            let listed: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+            report.ok(
+                "dns",
+                None,
+                format!("{host} resolves to {}", listed.join(", ")),
+            );
+            return Ok(addresses);
+        }
+        Err(crate::transport::Error::Timeout { after, .. }) => (
+            format!("the resolver did not answer for {host} within {after:?}"),
+            "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>)",
+        ),
+        Err(crate::transport::Error::NameNotResolved { detail, .. }) => (
+            format!("{host} does not resolve ({detail})"),
+            "correct the host name in exchange.url, or add its DNS A record (check with `nslookup` on this host; /etc/resolv.conf names the resolver)",
+        ),
+        Err(error) => (
+            format!(
+                "the resolver failed for {host} ({})",
+                error_chain::display(&error)
+            ),
+            "check that this host reaches the DNS servers of /etc/resolv.conf (resolvectl status; nslookup <server>), then run doctor again",
+        ),
+    };
+    report.fail("dns", None, detail, fix);
+    let reason = "the name does not resolve";
+    report.skip("tcp", None, reason);
+    skip_network(report, config, mailbox, reason);
+    Err(Stopped)
+}
+
+/// The `tcp` step: a connection to one of `addresses`.
+pub(super) async fn tcp(
+    report: &mut Report,
+    config: &Config,
+    transport: &crate::transport::Settings,
+    addresses: &[SocketAddr],
+    mailbox: Option<&str>,
+) -> Result<(), Stopped> {
+    let (detail, fix) = match inspect::tcp_probe(addresses, transport.connect_timeout).await {
+        TcpOutcome::Connected(address) => {
+            report.ok("tcp", None, format!("connected to {address}"));
+            return Ok(());
+        }
+        TcpOutcome::Refused(address) => (
+            format!("connection refused by {address}: nothing listens on that port"),
+            "check the port in exchange.url and that IIS runs on the Exchange server (Get-Service W3SVC; Test-NetConnection <server> -Port 443 from here)",
+        ),
+        TcpOutcome::TimedOut { address, after } => (
+            format!(
+                "no answer from {address} within {after:?}: a firewall drops the packets, or the host is down"
+            ),
+            "open the port of exchange.url in the firewalls between this host and Exchange (exchange.connect_timeout_secs sets the wait)",
+        ),
+        TcpOutcome::Failed { address, detail } => (
+            format!("cannot connect to {address}: {detail}"),
+            "check the routing from this host to Exchange (ip route; traceroute)",
+        ),
+    };
+    report.fail("tcp", None, detail, fix);
+    skip_network(report, config, mailbox, "no TCP connection");
+    Err(Stopped)
+}
 
 /// The `config` step when the file does not load: the key and reason, and how to correct it
 /// (Basic over plain http gets its own sentence: use https).
@@ -136,7 +285,7 @@ pub(super) async fn tls_steps(report: &mut Report, config: &Config) -> bool {
             report.fail(
                 "tls handshake",
                 None,
-                chain(&error),
+                error_chain::display(&error),
                 "check that exchange.url's port serves https (not plain http) and that IIS has a certificate bound (Get-ExchangeCertificate | fl Services,Thumbprint; Enable-ExchangeCertificate -Services IIS)",
             );
             return false;
@@ -265,7 +414,7 @@ pub(super) async fn tls_steps(report: &mut Report, config: &Config) -> bool {
 }
 
 /// The fix when the EWS URL is unknown (`Config::exchange_settings`).
-const URL_FIX: &str = "set exchange.url to https://<server>/EWS/Exchange.asmx";
+pub(super) const URL_FIX: &str = "set exchange.url to https://<server>/EWS/Exchange.asmx";
 
 /// The offered-schemes step; false when the configured scheme is not offered.
 pub(super) async fn auth_schemes(report: &mut Report, config: &Config) -> bool {
@@ -283,7 +432,10 @@ pub(super) async fn auth_schemes(report: &mut Report, config: &Config) -> bool {
             report.fail(
                 "auth schemes",
                 None,
-                format!("the unauthenticated request failed: {}", chain(&error)),
+                format!(
+                    "the unauthenticated request failed: {}",
+                    error_chain::display(&error)
+                ),
                 "check the earlier steps' findings and exchange.timeout_secs",
             );
             return false;
@@ -402,7 +554,9 @@ pub(super) async fn account_steps(
             let failure = [&configured_answer, &other_answer]
                 .into_iter()
                 .find_map(|answer| match answer {
-                    Err(error) if classify(answer) == Logon::Failed => Some(chain(error)),
+                    Err(error) if classify(answer) == Logon::Failed => {
+                        Some(error_chain::display(error))
+                    }
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -447,7 +601,7 @@ pub(super) async fn account_steps(
                     configured_answer
                         .as_ref()
                         .err()
-                        .map(|error| chain(error))
+                        .map(|error| error_chain::display(error))
                         .unwrap_or_default()
                 ),
                 "fix the connection problem shown, then run doctor again",
@@ -555,7 +709,7 @@ fn getfolder_step(report: &mut Report, account: &config::Account, answer: Folder
         Err(error) => report.fail(
             "getfolder",
             subject,
-            format!("GetFolder failed: {}", chain(&error)),
+            format!("GetFolder failed: {}", error_chain::display(&error)),
             "check that exchange.url points at Exchange's EWS (https://<server>/EWS/Exchange.asmx)",
         ),
     }
@@ -613,7 +767,7 @@ pub(super) async fn mailbox_step(
             report.fail(
                 "mailbox",
                 subject,
-                chain(&error),
+                error_chain::display(&error),
                 "fix the transport settings shown",
             );
             return;
@@ -630,7 +784,7 @@ pub(super) async fn mailbox_step(
             report.fail(
                 "mailbox",
                 subject,
-                format!("the access check failed: {}", chain(&error)),
+                format!("the access check failed: {}", error_chain::display(&error)),
                 "fix the failing step above; if none failed, look at the Exchange code shown",
             );
             return;
@@ -749,21 +903,7 @@ async fn attempt(
         .accounts
         .retain(|candidate| candidate.username == account.username);
     let answer = match Exchange::new(settings) {
-        Ok(exchange) => {
-            let operation = GetFolder {
-                folder_shape: FolderShape {
-                    base_shape: BaseShape::IdOnly,
-                    additional_properties: Vec::new(),
-                },
-                folder_ids: vec![FolderIdRef::Distinguished {
-                    id: DistinguishedFolderName::Calendar,
-                    mailbox: None,
-                }],
-            };
-            exchange
-                .call(ActAs::ServiceAccount(&account.smtp), &operation)
-                .await
-        }
+        Ok(exchange) => exchange.own_calendar(&account.smtp).await,
         Err(error) => Err(error),
     };
     (classify(&answer), answer)
@@ -795,19 +935,4 @@ fn password_fix(account: &config::Account) -> String {
         "check the password in {source} and, in Active Directory, that {} is enabled and not locked out (Get-ADUser {user} -Properties Enabled,LockedOut; Unlock-ADAccount {user})",
         account.username
     )
-}
-
-/// An error and its sources, joined with ": ".
-pub(super) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -1,10 +1,10 @@
 //! `ResponseCode`: every value of `m:ResponseCodeType` in Microsoft's `messages.xsd`, plus `Other`.
 //!
-//! GENERATED FILE, do not edit by hand. It was written once by a short Python script that read
-//! `messages.xsd` (the copy in `../shared/ews-schema`, sha256 bbe8148f…aab7e70), took the
-//! `xs:enumeration/@value` list of `xs:simpleType name="ResponseCodeType"` in document order
-//! (521 values, `NoError` included) and printed the enum, `as_str`, `FromStr` and `ALL` below.
-//! `tests/ews_response_codes.rs` fails when this list and the schema it finds differ.
+//! GENERATED FILE, do not edit by hand: `tests/ews_response_code_generated.rs` writes it from the
+//! `xs:enumeration/@value` list of `xs:simpleType name="ResponseCodeType"` in `messages.xsd`
+//! (wsdl/, $EWS_SCHEMA_DIR or ../shared/ews-schema), in document order (521 values, `NoError`
+//! included), and fails when this file differs from what it writes. Regenerate with
+//! `UPDATE_GENERATED=1 cargo test --test ews_response_code_generated`.
 //!
 //! Invariant: parsing never fails; a code this list does not know becomes `ResponseCode::Other`.
 //! What a code means (retry, not found, ...) lives in one place: `ResponseCode::kind` in `response.rs`.

@@ -23,6 +23,10 @@
 //! - the EWS URL found obeys the same host and scheme rules before it is used;
 //! - a result is cached for the life of the process ([`discover_cached`]).
 //!
+//! Layout: [`discover`] drives a `Search` (the address asked for, the candidates left, the
+//! attempts, the hops), whose methods act on each kind of answer. Where Autodiscover sits among
+//! the rooms: ARCHITECTURE.md, `src/exchange/`.
+//!
 //! Entry points: [`discover`], [`discover_cached`]; types [`Settings`], [`Preference`],
 //! [`Discovery`], [`Attempt`], [`Outcome`], [`Protocol`], [`Error`].
 
@@ -216,193 +220,258 @@ pub async fn discover_cached(settings: &Settings) -> Result<Discovery, Error> {
 /// [`Error::InvalidMailbox`], [`Error::NotFound`], [`Error::TooManyRedirects`],
 /// [`Error::AuthRejected`].
 pub async fn discover(settings: &Settings) -> Result<Discovery, Error> {
-    let domain = domain_of(&settings.mailbox)?;
-    let trust = Trust {
-        domain: domain.clone(),
-        extra: settings.trusted_hosts.clone(),
-        lab: settings.start_url.as_ref().map(Url::origin),
-        start_host: settings
-            .start_url
-            .as_ref()
-            .and_then(|url| url.host_str().map(str::to_ascii_lowercase)),
-    };
-    let mut mailbox = settings.mailbox.clone();
-    let mut queue = initial_candidates(settings.start_url.as_ref(), &domain);
-    let mut attempts: Vec<Attempt> = Vec::new();
-    let mut hops = 0usize;
-    while let Some(candidate) = queue.pop_front() {
-        let with_credentials = candidate.protocol != Protocol::RedirectProbe;
-        if let Err(reason) = trust.check(&candidate.url, with_credentials) {
-            let reason = match &candidate.via {
-                Some(via) => format!("{reason} (sent there by {via})"),
-                None => reason,
-            };
-            tracing::warn!(url = %candidate.url, %reason, "autodiscover: not following");
-            attempts.push(attempt(&candidate, &mailbox, Outcome::Refused { reason }));
+    let mut search = Search::new(settings)?;
+    while let Some(candidate) = search.queue.pop_front() {
+        if !search.admits(&candidate) {
             continue;
         }
         let step = match candidate.protocol {
-            Protocol::Soap => ask_soap(settings, &candidate.url, &mailbox).await,
-            Protocol::Pox => ask_pox(settings, &candidate.url, &mailbox).await,
+            Protocol::Soap => ask_soap(settings, &candidate.url, &search.mailbox).await,
+            Protocol::Pox => ask_pox(settings, &candidate.url, &search.mailbox).await,
             Protocol::RedirectProbe => probe(settings, &candidate.url).await,
         };
         tracing::debug!(url = %candidate.url, protocol = candidate.protocol.as_str(), step = ?step, "autodiscover: candidate answered");
+        if let Some(discovery) = search.follow(&candidate, step)? {
+            return Ok(discovery);
+        }
+    }
+    Err(search.not_found())
+}
+
+/// One discovery under way: the address asked for, the candidates still to try, what each one
+/// tried gave, and the redirects followed so far.
+struct Search<'a> {
+    settings: &'a Settings,
+    trust: Trust,
+    /// The address asked for: `settings.mailbox` until a RedirectAddress changes it.
+    mailbox: String,
+    queue: VecDeque<Candidate>,
+    attempts: Vec<Attempt>,
+    hops: usize,
+}
+
+impl<'a> Search<'a> {
+    fn new(settings: &'a Settings) -> Result<Search<'a>, Error> {
+        let domain = domain_of(&settings.mailbox)?;
+        let queue = initial_candidates(settings.start_url.as_ref(), &domain);
+        let trust = Trust {
+            domain,
+            extra: settings.trusted_hosts.clone(),
+            lab: settings.start_url.as_ref().map(Url::origin),
+            start_host: settings
+                .start_url
+                .as_ref()
+                .and_then(|url| url.host_str().map(str::to_ascii_lowercase)),
+        };
+        Ok(Search {
+            settings,
+            trust,
+            mailbox: settings.mailbox.clone(),
+            queue,
+            attempts: Vec::new(),
+            hops: 0,
+        })
+    }
+
+    /// Whether the trust rules let the candidate be asked; a refusal is recorded.
+    fn admits(&mut self, candidate: &Candidate) -> bool {
+        let with_credentials = candidate.protocol != Protocol::RedirectProbe;
+        let Err(reason) = self.trust.check(&candidate.url, with_credentials) else {
+            return true;
+        };
+        let reason = match &candidate.via {
+            Some(via) => format!("{reason} (sent there by {via})"),
+            None => reason,
+        };
+        tracing::warn!(url = %candidate.url, %reason, "autodiscover: not following");
+        self.record(candidate, Outcome::Refused { reason });
+        false
+    }
+
+    /// Records what the candidate gave and acts on it: the discovery when it found a usable
+    /// URL, the next candidates after a redirect, an error when the search must stop.
+    fn follow(&mut self, candidate: &Candidate, step: Step) -> Result<Option<Discovery>, Error> {
         match step {
-            Step::Found { url, setting } => {
-                if let Err(reason) = trust.check(&url, true) {
-                    let reason = format!("the EWS URL {url} was not used: {reason}");
-                    attempts.push(attempt(&candidate, &mailbox, Outcome::Refused { reason }));
-                    continue;
-                }
-                attempts.push(attempt(
-                    &candidate,
-                    &mailbox,
-                    Outcome::Found {
-                        url: url.clone(),
-                        setting: setting.clone(),
-                    },
-                ));
-                let found_by = format!(
-                    "{} at {} ({setting}{})",
-                    match candidate.protocol {
-                        Protocol::Soap => "soap GetUserSettings",
-                        _ => "pox",
-                    },
-                    candidate.url,
-                    if hops > 0 {
-                        format!(", after {hops} redirects")
-                    } else {
-                        String::new()
-                    }
-                );
-                tracing::info!(url = %url, found_by = %found_by, mailbox = %mailbox, "autodiscover found the EWS URL");
-                return Ok(Discovery {
-                    url,
-                    found_by,
-                    attempts,
-                });
-            }
+            Step::Found { url, setting } => Ok(self.found(candidate, url, setting)),
             Step::RedirectAddress(target) => {
-                attempts.push(attempt(
-                    &candidate,
-                    &mailbox,
-                    Outcome::Redirected {
-                        kind: "RedirectAddress".to_owned(),
-                        target: target.clone(),
-                    },
-                ));
-                hops += 1;
-                if hops > MAX_HOPS {
-                    return Err(Error::TooManyRedirects {
-                        mailbox: settings.mailbox.clone(),
-                        last: target,
-                        attempts,
-                    });
-                }
-                let new_domain = match domain_of(&target) {
-                    Ok(new_domain) => new_domain,
-                    Err(_) => {
-                        if let Some(last) = attempts.last_mut() {
-                            last.outcome = Outcome::Failed {
-                                reason: format!("RedirectAddress to `{target}`, not an address"),
-                            };
-                        }
-                        continue;
-                    }
-                };
-                mailbox = target;
-                queue = initial_candidates(settings.start_url.as_ref(), &new_domain);
+                self.redirect_address(candidate, target)?;
+                Ok(None)
             }
             Step::RedirectUrl { kind, target } => {
-                attempts.push(attempt(
-                    &candidate,
-                    &mailbox,
-                    Outcome::Redirected {
-                        kind: kind.clone(),
-                        target: target.to_string(),
-                    },
-                ));
-                hops += 1;
-                if hops > MAX_HOPS {
-                    return Err(Error::TooManyRedirects {
-                        mailbox: settings.mailbox.clone(),
-                        last: target.to_string(),
-                        attempts,
-                    });
-                }
-                let via = Some(format!("{kind} from {}", candidate.url));
-                let protocol = match candidate.protocol {
-                    Protocol::RedirectProbe => Protocol::Pox,
-                    other => other,
-                };
-                let mut next = vec![Candidate {
-                    protocol,
-                    url: target.clone(),
-                    via: via.clone(),
-                }];
-                if protocol == Protocol::Soap {
-                    if let Some(pox) = pox_twin(&target) {
-                        next.push(Candidate {
-                            protocol: Protocol::Pox,
-                            url: pox,
-                            via,
-                        });
-                    }
-                }
-                for candidate in next.into_iter().rev() {
-                    queue.push_front(candidate);
-                }
+                self.redirect_url(candidate, kind, target)?;
+                Ok(None)
             }
             Step::Failed(reason) => {
-                attempts.push(attempt(&candidate, &mailbox, Outcome::Failed { reason }));
+                self.record(candidate, Outcome::Failed { reason });
+                Ok(None)
             }
             Step::AuthRejected(detail) => {
-                attempts.push(attempt(
-                    &candidate,
-                    &mailbox,
-                    Outcome::Failed {
-                        reason: detail.clone(),
-                    },
-                ));
-                return Err(Error::AuthRejected {
+                self.record(candidate, Outcome::Failed { reason: detail });
+                Err(Error::AuthRejected {
                     url: candidate.url.to_string(),
-                    username: settings.credentials.username.clone(),
-                    attempts,
+                    username: self.settings.credentials.username.clone(),
+                    attempts: std::mem::take(&mut self.attempts),
+                })
+            }
+        }
+    }
+
+    /// An EWS URL: the discovery, when the URL itself obeys the trust rules.
+    fn found(&mut self, candidate: &Candidate, url: Url, setting: String) -> Option<Discovery> {
+        if let Err(reason) = self.trust.check(&url, true) {
+            let reason = format!("the EWS URL {url} was not used: {reason}");
+            self.record(candidate, Outcome::Refused { reason });
+            return None;
+        }
+        let found_by = format!(
+            "{} at {} ({setting}{})",
+            match candidate.protocol {
+                Protocol::Soap => "soap GetUserSettings",
+                _ => "pox",
+            },
+            candidate.url,
+            if self.hops > 0 {
+                format!(", after {} redirects", self.hops)
+            } else {
+                String::new()
+            }
+        );
+        self.record(
+            candidate,
+            Outcome::Found {
+                url: url.clone(),
+                setting,
+            },
+        );
+        tracing::info!(url = %url, found_by = %found_by, mailbox = %self.mailbox, "autodiscover found the EWS URL");
+        Some(Discovery {
+            url,
+            found_by,
+            attempts: std::mem::take(&mut self.attempts),
+        })
+    }
+
+    /// A RedirectAddress: the search starts again from the candidates of the new address's
+    /// domain (an answer that is not an address is recorded as a failure).
+    fn redirect_address(&mut self, candidate: &Candidate, target: String) -> Result<(), Error> {
+        self.record(
+            candidate,
+            Outcome::Redirected {
+                kind: "RedirectAddress".to_owned(),
+                target: target.clone(),
+            },
+        );
+        self.hop(&target)?;
+        match domain_of(&target) {
+            Ok(new_domain) => {
+                self.queue = initial_candidates(self.settings.start_url.as_ref(), &new_domain);
+                self.mailbox = target;
+            }
+            Err(_) => {
+                if let Some(last) = self.attempts.last_mut() {
+                    last.outcome = Outcome::Failed {
+                        reason: format!("RedirectAddress to `{target}`, not an address"),
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A RedirectUrl or an HTTP 3xx: the target is tried next, with the same protocol (POX after
+    /// the unauthenticated probe), SOAP followed by its POX twin.
+    fn redirect_url(
+        &mut self,
+        candidate: &Candidate,
+        kind: String,
+        target: Url,
+    ) -> Result<(), Error> {
+        self.record(
+            candidate,
+            Outcome::Redirected {
+                kind: kind.clone(),
+                target: target.to_string(),
+            },
+        );
+        self.hop(target.as_str())?;
+        let via = Some(format!("{kind} from {}", candidate.url));
+        let protocol = match candidate.protocol {
+            Protocol::RedirectProbe => Protocol::Pox,
+            other => other,
+        };
+        let mut next = vec![Candidate {
+            protocol,
+            url: target.clone(),
+            via: via.clone(),
+        }];
+        if protocol == Protocol::Soap {
+            if let Some(pox) = pox_twin(&target) {
+                next.push(Candidate {
+                    protocol: Protocol::Pox,
+                    url: pox,
+                    via,
                 });
             }
         }
+        for candidate in next.into_iter().rev() {
+            self.queue.push_front(candidate);
+        }
+        Ok(())
     }
-    // One line per distinct refusal (the same host is often refused for SOAP and POX alike).
-    let mut refusals: Vec<&str> = Vec::new();
-    for attempt in &attempts {
-        if let Outcome::Refused { reason } = &attempt.outcome {
-            let reason = reason.split(" (sent there by").next().unwrap_or(reason);
-            if !refusals.contains(&reason) {
-                refusals.push(reason);
+
+    /// Counts one redirect; past [`MAX_HOPS`] the search stops.
+    fn hop(&mut self, last: &str) -> Result<(), Error> {
+        self.hops += 1;
+        if self.hops > MAX_HOPS {
+            return Err(Error::TooManyRedirects {
+                mailbox: self.settings.mailbox.clone(),
+                last: last.to_owned(),
+                attempts: std::mem::take(&mut self.attempts),
+            });
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, candidate: &Candidate, outcome: Outcome) {
+        self.attempts
+            .push(attempt(candidate, &self.mailbox, outcome));
+    }
+
+    /// Every candidate was tried: the refusals (one line per distinct one, the same host is
+    /// often refused for SOAP and POX alike), else every failure.
+    fn not_found(self) -> Error {
+        let mut refusals: Vec<&str> = Vec::new();
+        for attempt in &self.attempts {
+            if let Outcome::Refused { reason } = &attempt.outcome {
+                let reason = reason.split(" (sent there by").next().unwrap_or(reason);
+                if !refusals.contains(&reason) {
+                    refusals.push(reason);
+                }
             }
         }
+        let summary = if refusals.is_empty() {
+            let failures: Vec<String> = self
+                .attempts
+                .iter()
+                .filter_map(|attempt| match &attempt.outcome {
+                    Outcome::Failed { reason } => Some(format!("{}: {reason}", attempt.url)),
+                    _ => None,
+                })
+                .collect();
+            format!(
+                "{} candidates failed: {}",
+                failures.len(),
+                failures.join("; ")
+            )
+        } else {
+            refusals.join("; ")
+        };
+        Error::NotFound {
+            mailbox: self.settings.mailbox.clone(),
+            summary,
+            attempts: self.attempts,
+        }
     }
-    let summary = if refusals.is_empty() {
-        let failures: Vec<String> = attempts
-            .iter()
-            .filter_map(|attempt| match &attempt.outcome {
-                Outcome::Failed { reason } => Some(format!("{}: {reason}", attempt.url)),
-                _ => None,
-            })
-            .collect();
-        format!(
-            "{} candidates failed: {}",
-            failures.len(),
-            failures.join("; ")
-        )
-    } else {
-        refusals.join("; ")
-    };
-    Err(Error::NotFound {
-        mailbox: settings.mailbox.clone(),
-        summary,
-        attempts,
-    })
 }
 
 /// The candidates of PROTOCOL.md 8.1 steps 2 to 4 for `domain`, or the configured start.

@@ -34,6 +34,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use crate::ews::ops::get_folder::{
+    BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
+};
 use crate::ews::{self, ErrorKind, Operation, ResponseCode};
 pub use crate::exchange::accounts::{AccountState, AccountStatus};
 use crate::exchange::accounts::{Slot, ranking};
@@ -495,21 +498,8 @@ impl Exchange {
     /// # Errors
     /// The failure, when Exchange could not be reached or refused the credentials.
     pub async fn probe(&self, account: &Account) -> Result<(), Error> {
-        use crate::ews::ops::get_folder::{
-            BaseShape, DistinguishedFolderName, FolderIdRef, FolderShape, GetFolder,
-        };
-        let operation = GetFolder {
-            folder_shape: FolderShape {
-                base_shape: BaseShape::IdOnly,
-                additional_properties: Vec::new(),
-            },
-            folder_ids: vec![FolderIdRef::Distinguished {
-                id: DistinguishedFolderName::Calendar,
-                mailbox: None,
-            }],
-        };
         let act_as = ActAs::ServiceAccount(&account.smtp);
-        let body = self.encode(act_as, &operation)?;
+        let body = self.encode(act_as, &own_calendar())?;
         let result = match self
             .slots
             .iter()
@@ -532,6 +522,19 @@ impl Exchange {
             Ok(_) | Err(Error::Fault(_)) => Ok(()),
             Err(error) => Err(error),
         }
+    }
+
+    /// A GetFolder of the account `smtp`'s own calendar (folder id only), made as that account
+    /// through [`Exchange::call`]: the logon `doctor` tries. `probe` sends the same request.
+    ///
+    /// # Errors
+    /// As [`Exchange::call`].
+    pub async fn own_calendar(
+        &self,
+        smtp: &str,
+    ) -> Result<Answer<<GetFolder as Operation>::Response>, Error> {
+        self.call(ActAs::ServiceAccount(smtp), &own_calendar())
+            .await
     }
 
     /// The account that serves `mailbox` while all accounts are healthy: the highest
@@ -878,6 +881,20 @@ impl Exchange {
         if let Err(error) = std::fs::write(&path, body) {
             tracing::warn!(%error, path = %path.display(), "cannot capture request");
         }
+    }
+}
+
+/// The cheapest request that needs a logon: the calling account's own calendar, folder id only.
+fn own_calendar() -> GetFolder {
+    GetFolder {
+        folder_shape: FolderShape {
+            base_shape: BaseShape::IdOnly,
+            additional_properties: Vec::new(),
+        },
+        folder_ids: vec![FolderIdRef::Distinguished {
+            id: DistinguishedFolderName::Calendar,
+            mailbox: None,
+        }],
     }
 }
 

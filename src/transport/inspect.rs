@@ -18,24 +18,22 @@
 //! [`SchemesProbe`].
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::HeaderValue;
-use rustls::pki_types::pem::PemObject;
+use rustls::CertificateError;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, RootCertStore};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-use crate::transport::connection::{Endpoint, PostHeaders};
+use crate::transport::connection::PostHeaders;
 use crate::transport::error::Error;
 use crate::transport::resolve;
-use crate::transport::tls::{self, AcceptAnyCertificate, EndPointHash};
+use crate::transport::tls::{self, EndPointHash};
 use crate::transport::{Request, Settings};
 
 /// Resolves the host of `url` to socket addresses (an IP literal resolves to itself), waiting
@@ -165,18 +163,9 @@ pub async fn inspect_tls(
 ) -> Result<TlsInspection, Error> {
     let (host, port) = host_and_port(url)?;
     let endpoint = format!("{host}:{port}");
-    let roots = trust_anchors(ca_file)?;
+    let roots = tls::trust_anchors(ca_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|error| Error::InvalidSettings {
-            detail: format!("tls protocol versions: {error}"),
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
-            provider: provider.clone(),
-        }))
-        .with_no_client_auth();
+    let config = tls::accept_any_certificate(provider.clone())?;
     let server_name = ServerName::try_from(host.clone()).map_err(|_| Error::InvalidSettings {
         detail: format!("{host} is not a valid tls server name"),
     })?;
@@ -331,24 +320,8 @@ pub struct SchemesProbe {
 /// [`Error::CaFile`], [`Error::Connect`], [`Error::Tls`], [`Error::Timeout`],
 /// [`Error::Protocol`] as for [`crate::transport::Transport::post`].
 pub async fn offered_schemes(settings: &Settings) -> Result<SchemesProbe, Error> {
-    let tls_config = if settings.url.scheme() == "https" {
-        Some(Arc::new(tls::client_config(
-            settings.ca_file.as_deref(),
-            settings.danger_accept_invalid_certs,
-        )?))
-    } else {
-        None
-    };
-    let endpoint = Endpoint::new(
-        &settings.url,
-        settings.url_key,
-        tls_config,
-        settings.connect_timeout,
-    )?;
-    let user_agent =
-        HeaderValue::from_str(&settings.user_agent).map_err(|_| Error::InvalidSettings {
-            detail: "user_agent is not a valid header value".to_owned(),
-        })?;
+    let endpoint = settings.endpoint()?;
+    let user_agent = settings.user_agent_header()?;
     let request = Request::default();
     let headers = PostHeaders {
         user_agent: &user_agent,
@@ -406,32 +379,6 @@ fn host_and_port(url: &url::Url) -> Result<(String, u16), Error> {
             detail: format!("the url {url} has no port"),
         })?;
     Ok((host, port))
-}
-
-/// The system roots plus `ca_file`, as `tls::client_config` builds them.
-fn trust_anchors(ca_file: Option<&Path>) -> Result<RootCertStore, Error> {
-    let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    if let Some(path) = ca_file {
-        let ca_error = |detail: String| Error::CaFile {
-            path: PathBuf::from(path),
-            detail,
-        };
-        let certificates = CertificateDer::pem_file_iter(path)
-            .map_err(|error| ca_error(error.to_string()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| ca_error(error.to_string()))?;
-        if certificates.is_empty() {
-            return Err(ca_error("no PEM certificate found".to_owned()));
-        }
-        for certificate in certificates {
-            roots
-                .add(certificate)
-                .map_err(|error| ca_error(error.to_string()))?;
-        }
-    }
-    Ok(roots)
 }
 
 fn summarize(der: &[u8]) -> Result<CertificateSummary, String> {

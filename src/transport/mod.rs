@@ -106,6 +106,34 @@ impl Settings {
             user_agent: format!("ews-connector/{}", env!("CARGO_PKG_VERSION")),
         }
     }
+
+    /// The endpoint of `url`, with a TLS configuration built from the trust settings when it is
+    /// https: what [`Transport::new`] and `inspect` connect to.
+    ///
+    /// # Errors
+    /// [`Error::CaFile`] or [`Error::InvalidSettings`] from [`tls::client_config`];
+    /// [`Error::InvalidSettings`] when the url is not http(s) with a host.
+    pub(crate) fn endpoint(&self) -> Result<Endpoint, Error> {
+        let tls_config = if self.url.scheme() == "https" {
+            Some(Arc::new(tls::client_config(
+                self.ca_file.as_deref(),
+                self.danger_accept_invalid_certs,
+            )?))
+        } else {
+            None
+        };
+        Endpoint::new(&self.url, self.url_key, tls_config, self.connect_timeout)
+    }
+
+    /// `user_agent` as a header value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSettings`] when it is not a valid header value.
+    pub(crate) fn user_agent_header(&self) -> Result<HeaderValue, Error> {
+        HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidSettings {
+            detail: "user_agent is not a valid header value".to_owned(),
+        })
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -236,24 +264,8 @@ impl Transport {
                 detail: "max_connections_per_account must be at least 1".to_owned(),
             });
         }
-        let user_agent =
-            HeaderValue::from_str(&settings.user_agent).map_err(|_| Error::InvalidSettings {
-                detail: "user_agent is not a valid header value".to_owned(),
-            })?;
-        let tls_config = if settings.url.scheme() == "https" {
-            Some(Arc::new(tls::client_config(
-                settings.ca_file.as_deref(),
-                settings.danger_accept_invalid_certs,
-            )?))
-        } else {
-            None
-        };
-        let endpoint = Endpoint::new(
-            &settings.url,
-            settings.url_key,
-            tls_config,
-            settings.connect_timeout,
-        )?;
+        let user_agent = settings.user_agent_header()?;
+        let endpoint = settings.endpoint()?;
         Ok(Transport {
             inner: Arc::new(Inner {
                 pool: Pool::new(settings.max_connections_per_account),

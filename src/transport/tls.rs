@@ -52,28 +52,10 @@ pub(crate) fn client_config(
     accept_invalid_certs: bool,
 ) -> Result<ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|error| Error::InvalidSettings {
-            detail: format!("tls protocol versions: {error}"),
-        })?;
-
     let mut config = if accept_invalid_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
-            .with_no_client_auth()
+        accept_any_certificate(provider)?
     } else {
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        for error in &native.errors {
-            tracing::debug!("skipping unreadable system trust anchor: {error}");
-        }
-        let (added, ignored) = roots.add_parsable_certificates(native.certs);
-        tracing::debug!(added, ignored, "loaded system trust anchors");
-        if let Some(path) = ca_file {
-            add_ca_file(&mut roots, path)?;
-        }
+        let roots = trust_anchors(ca_file)?;
         if roots.is_empty() {
             return Err(Error::InvalidSettings {
                 detail:
@@ -81,10 +63,54 @@ pub(crate) fn client_config(
                         .to_owned(),
             });
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        with_protocol_versions(provider)?
+            .with_root_certificates(roots)
+            .with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The trust anchors: the system roots plus every PEM certificate of `ca_file`. The one place
+/// that reads certificates, for connections (`client_config`) and for `inspect`'s verdict alike.
+///
+/// # Errors
+/// [`Error::CaFile`] when `ca_file` cannot be read, holds no certificate or a certificate that is
+/// not a usable trust anchor.
+pub(crate) fn trust_anchors(ca_file: Option<&Path>) -> Result<RootCertStore, Error> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for error in &native.errors {
+        tracing::debug!("skipping unreadable system trust anchor: {error}");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(added, ignored, "loaded system trust anchors");
+    if let Some(path) = ca_file {
+        add_ca_file(&mut roots, path)?;
+    }
+    Ok(roots)
+}
+
+/// A configuration that completes a handshake whatever certificate the server shows (see
+/// [`AcceptAnyCertificate`]): the lab option, and `inspect`, which judges the certificate itself.
+///
+/// # Errors
+/// [`Error::InvalidSettings`] when the provider supports no safe protocol version.
+pub(crate) fn accept_any_certificate(provider: Arc<CryptoProvider>) -> Result<ClientConfig, Error> {
+    Ok(with_protocol_versions(provider.clone())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
+        .with_no_client_auth())
+}
+
+fn with_protocol_versions(
+    provider: Arc<CryptoProvider>,
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, Error> {
+    ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| Error::InvalidSettings {
+            detail: format!("tls protocol versions: {error}"),
+        })
 }
 
 /// The RFC 5929 `tls-server-end-point` value of a DER certificate: its hash under the hash of
@@ -251,8 +277,8 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), Error> {
 /// `danger_accept_invalid_certs`, and by `transport::inspect`, which completes a handshake to
 /// look at the certificate, judges it itself and sends no request on that connection.
 #[derive(Debug)]
-pub(crate) struct AcceptAnyCertificate {
-    pub(crate) provider: Arc<CryptoProvider>,
+struct AcceptAnyCertificate {
+    provider: Arc<CryptoProvider>,
 }
 
 impl ServerCertVerifier for AcceptAnyCertificate {
