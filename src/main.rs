@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use ews_connector::api;
 use ews_connector::api::dto::{AccessBody, ChangeBody};
-use ews_connector::api::problem::{Problem, error_chain};
+use ews_connector::api::problem::{Problem, ProblemCode, error_chain};
 use ews_connector::audit::AuditLog;
 use ews_connector::config::{Config, LogFormat};
 use ews_connector::delegation::{
@@ -665,7 +665,7 @@ async fn change(config: &Config, mailbox: &str, change: Change, json: bool) -> E
                 Ok(level) => level,
                 Err(error) => {
                     return report_problem(
-                        Problem::new("invalid_level", error.to_string())
+                        Problem::new(ProblemCode::InvalidLevel, error.to_string())
                             .with_mailbox(mailbox.as_str()),
                         json,
                     );
@@ -862,12 +862,13 @@ async fn run_batch(
 /// Validates the mailbox and `api.allowed_domains`, as the API does, before anything reaches
 /// Exchange.
 fn admit_mailbox(config: &Config, text: &str) -> Result<Mailbox, Box<Problem>> {
-    let mailbox = Mailbox::parse(text)
-        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(text))?;
+    let mailbox = Mailbox::parse(text).map_err(|error| {
+        Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(text)
+    })?;
     if !mailbox.is_allowed_in(&config.api.allowed_domains) {
         return Err(Box::new(
             Problem::new(
-                "mailbox_not_allowed",
+                ProblemCode::MailboxNotAllowed,
                 format!(
                     "{} is outside the allowed domains ({})",
                     mailbox.domain(),
@@ -1006,7 +1007,7 @@ async fn discover(config: &Config, mailbox: &str, json: bool) -> ExitCode {
         Ok(mailbox) => mailbox,
         Err(error) => {
             return report_problem(
-                Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox),
+                Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(mailbox),
                 json,
             );
         }

@@ -32,7 +32,7 @@ use serde_json::Value;
 use crate::api::dto::{AccessBody, ChangeBody};
 use crate::api::handlers::{actor, grant_request};
 use crate::api::middleware::{ApiError, ClientName, RequestId};
-use crate::api::problem::{Problem, error_chain};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::api::{AppState, dto};
 use crate::delegation::batch::{self, Batch, Line, LineError, MAX_MAILBOXES};
 
@@ -116,8 +116,10 @@ impl Rendered {
 /// The problem of a failed line, as the single call would have answered it.
 pub fn line_problem(mailbox: &str, error: &LineError) -> Problem {
     let problem = match error {
-        LineError::Invalid(error) => Problem::new("invalid_mailbox", error.to_string()),
-        LineError::NotAllowed { .. } => Problem::new("mailbox_not_allowed", error.to_string()),
+        LineError::Invalid(error) => Problem::new(ProblemCode::InvalidMailbox, error.to_string()),
+        LineError::NotAllowed { .. } => {
+            Problem::new(ProblemCode::MailboxNotAllowed, error.to_string())
+        }
         LineError::Failed(error) => {
             tracing::warn!(mailbox, error = %error_chain(error), "batch line failed");
             Problem::from(error)
@@ -271,14 +273,21 @@ impl hyper::body::Body for NdjsonBody {
 /// Reads `mailboxes` from the body: a JSON array of strings, at most [`MAX_MAILBOXES`].
 fn mailboxes(body: &[u8]) -> Result<Vec<String>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
+        Problem::new(
+            ProblemCode::InvalidRequest,
+            format!("the body is not JSON: {error}"),
+        )
     })?;
     let Value::Object(mut fields) = value else {
-        return Err(Problem::new("invalid_request", "the body must be a JSON object").into());
+        return Err(Problem::new(
+            ProblemCode::InvalidRequest,
+            "the body must be a JSON object",
+        )
+        .into());
     };
     let wrong = || {
         ApiError::from(Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             "the field `mailboxes` must be an array of strings",
         ))
     };
@@ -287,7 +296,7 @@ fn mailboxes(body: &[u8]) -> Result<Vec<String>, ApiError> {
     };
     if items.len() > MAX_MAILBOXES {
         return Err(Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             format!(
                 "the field `mailboxes` holds {} entries; at most {MAX_MAILBOXES} are allowed",
                 items.len()

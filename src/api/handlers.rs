@@ -15,18 +15,19 @@ use serde_json::Value;
 
 use crate::api::dto::{AccessBody, ChangeBody, GrantBody};
 use crate::api::middleware::{ApiError, ClientName, RequestId};
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 use crate::api::query::Query;
 use crate::api::{AppState, metrics, routes};
 use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, RevokeRequest};
 
 /// Parses the path's mailbox and applies `allowed_domains`.
 pub(crate) fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
-    let mailbox = Mailbox::parse(raw)
-        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(raw))?;
+    let mailbox = Mailbox::parse(raw).map_err(|error| {
+        Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(raw)
+    })?;
     if !mailbox.is_allowed_in(&state.settings().allowed_domains) {
         return Err(Problem::new(
-            "mailbox_not_allowed",
+            ProblemCode::MailboxNotAllowed,
             format!(
                 "the domain `{}` is not one of the allowed domains",
                 mailbox.domain()
@@ -87,18 +88,25 @@ pub(crate) fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
         return Ok(request);
     }
     let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
+        Problem::new(
+            ProblemCode::InvalidRequest,
+            format!("the body is not JSON: {error}"),
+        )
     })?;
     let fields = match value {
         Value::Null => return Ok(request),
         Value::Object(fields) => fields,
         _ => {
-            return Err(Problem::new("invalid_request", "the body must be a JSON object").into());
+            return Err(Problem::new(
+                ProblemCode::InvalidRequest,
+                "the body must be a JSON object",
+            )
+            .into());
         }
     };
     let wrong = |field: &str, wanted: &str| {
         Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             format!("the field `{field}` must be {wanted}"),
         )
     };
@@ -107,11 +115,14 @@ pub(crate) fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
         Some(Value::String(name)) => {
             let level: PermissionLevel =
                 name.parse().map_err(|error: delegation::UnknownLevel| {
-                    Problem::new("invalid_level", format!("the field `level`: {error}"))
+                    Problem::new(
+                        ProblemCode::InvalidLevel,
+                        format!("the field `level`: {error}"),
+                    )
                 })?;
             if level == PermissionLevel::Custom {
                 return Err(Problem::new(
-                    "invalid_level",
+                    ProblemCode::InvalidLevel,
                     "the field `level` cannot be `Custom`: custom permissions are only ever read",
                 )
                 .into());
@@ -267,7 +278,7 @@ pub(crate) async fn openapi_json() -> Response {
     match routes::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(error) => Problem::new(
-            "internal_error",
+            ProblemCode::InternalError,
             format!("the document cannot be written: {error}"),
         )
         .into_response(),
@@ -276,5 +287,5 @@ pub(crate) async fn openapi_json() -> Response {
 
 /// Unknown paths: a 404 problem.
 pub(crate) async fn not_found() -> Problem {
-    Problem::new("not_found", "no such resource")
+    Problem::new(ProblemCode::NotFound, "no such resource")
 }

@@ -28,13 +28,13 @@ use crate::api::dto::{
 };
 use crate::api::handlers::target;
 use crate::api::middleware::{ApiError, RequestId};
-use crate::api::problem::{Problem, error_chain};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::api::query::Query;
 use crate::delegation::Mailbox;
 use crate::push::{self, Event, EventInput, ExternalId, InvalidEvent, UpsertResult, Window};
 
 fn invalid(error: InvalidEvent) -> Problem {
-    Problem::new("invalid_request", error.to_string())
+    Problem::new(ProblemCode::InvalidRequest, error.to_string())
 }
 
 fn failed(state: &AppState, error: &push::Error, mailbox: &Mailbox) -> Problem {
@@ -120,11 +120,18 @@ fn event_input(fields: &Map<String, Value>, prefix: &str) -> Result<EventInput, 
 
 fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
+        Problem::new(
+            ProblemCode::InvalidRequest,
+            format!("the body is not JSON: {error}"),
+        )
     })?;
     match value {
         Value::Object(fields) => Ok(fields),
-        _ => Err(Problem::new("invalid_request", "the body must be a JSON object").into()),
+        _ => Err(Problem::new(
+            ProblemCode::InvalidRequest,
+            "the body must be a JSON object",
+        )
+        .into()),
     }
 }
 
@@ -138,7 +145,7 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
             .map(|time| time.with_timezone(&Utc))
             .map_err(|_| {
                 Problem::new(
-                    "invalid_request",
+                    ProblemCode::InvalidRequest,
                     format!(
                         "the parameter `{name}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"
                     ),
@@ -150,7 +157,7 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
     let end = parse("end")?;
     Window::new(start, end).map_err(|error| {
         Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             format!(
                 "the parameter {}",
                 error.to_string().trim_start_matches("the field ")
@@ -302,7 +309,7 @@ pub(crate) async fn sync_events(
         Some(Value::Array(list)) => list,
         _ => {
             return Err(with_mailbox(Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 "the field `events` must be a list of events",
             ))
             .into());
