@@ -18,8 +18,10 @@
 
 mod auth;
 pub mod batch;
+pub mod contract;
 pub mod dto;
 mod handlers;
+mod json;
 mod metrics;
 mod middleware;
 pub mod problem;
@@ -40,7 +42,7 @@ use crate::exchange::Exchange;
 use crate::push::Push;
 
 pub use self::readiness::spawn_readiness;
-pub use self::routes::{PUBLIC_PATHS, openapi, router};
+pub use self::routes::{PUBLIC_PATHS, contracts, openapi, router};
 pub use self::server::Limits;
 
 /// What the API needs to run; filled by `config`.
