@@ -210,7 +210,9 @@ async fn a_wrong_password_is_an_error_after_one_handshake() {
         .await
         .unwrap_err();
     assert_eq!(
-        ews_connector::api::problem::Problem::from(&error).code,
+        ews_connector::api::problem::Problem::from(&error)
+            .code
+            .as_str(),
         "exchange_auth_failed"
     );
     assert_eq!(exchange.transport_stats().handshakes, 1);

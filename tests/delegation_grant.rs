@@ -347,7 +347,9 @@ async fn five_stale_change_keys_give_up_with_nothing_of_ours_written() {
         "{error:?}"
     );
     assert_eq!(
-        ews_connector::api::problem::Problem::from(&error).code,
+        ews_connector::api::problem::Problem::from(&error)
+            .code
+            .as_str(),
         "conflict"
     );
     let stats = setup.sim.stats();
@@ -499,7 +501,9 @@ async fn refusals_come_before_any_write_and_failures_are_audited() {
             other => panic!("{mailbox}: expected a refusal, got {other:?}"),
         }
         assert_eq!(
-            ews_connector::api::problem::Problem::from(&error).code,
+            ews_connector::api::problem::Problem::from(&error)
+                .code
+                .as_str(),
             problem_code
         );
         let error = setup.revoke(mailbox, PRINCIPAL, false).await.unwrap_err();
@@ -673,7 +677,9 @@ async fn without_an_audit_log_a_change_is_refused_before_exchange_is_written() {
         .unwrap_err();
     assert!(matches!(error, Error::Audit(_)), "{error:?}");
     assert_eq!(
-        ews_connector::api::problem::Problem::from(&error).code,
+        ews_connector::api::problem::Problem::from(&error)
+            .code
+            .as_str(),
         "audit_unavailable"
     );
     assert_eq!(sim.stats().requests("UpdateFolder"), 0);

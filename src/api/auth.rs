@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::api::middleware::ClientName;
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 use crate::api::{AppState, ClientSettings, routes};
 
 /// (lower-case method, path template) → the scopes the operation's `security` entry names.
@@ -102,7 +102,7 @@ pub(crate) async fn authorize(
         bearer(request.headers()).and_then(|token| client_for(&state.settings().clients, token))
     else {
         return Problem::new(
-            "unauthorized",
+            ProblemCode::Unauthorized,
             "send `Authorization: Bearer <token>` with a configured token",
         )
         .into_response();
@@ -117,11 +117,12 @@ pub(crate) async fn authorize(
         let documented = documented_methods(&route);
         if documented.is_empty() {
             // A route outside the document: refused to everybody (deny by default).
-            return Problem::new("forbidden", "this route has no documented scope").into_response();
+            return Problem::new(ProblemCode::Forbidden, "this route has no documented scope")
+                .into_response();
         }
         // Another method of a documented path: what axum would answer, without running it.
         let mut response = Problem::new(
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             format!("{} is not served here", request.method()),
         )
         .into_response();
@@ -132,7 +133,7 @@ pub(crate) async fn authorize(
     };
     if !needed.iter().all(|scope| client.scopes.contains(scope)) {
         return Problem::new(
-            "forbidden",
+            ProblemCode::Forbidden,
             format!(
                 "the client `{}` lacks the scope {}",
                 client.name,

@@ -11,7 +11,7 @@
 //! - a delegation batch's principal and level are checked once against the configuration
 //!   before it starts: a refusal is one 403 problem, with no line and no call to Exchange.
 //!
-//! Entry types: [`BatchBody`], [`Summary`], [`NdjsonBody`], [`render_line`].
+//! Entry types: [`Summary`], [`NdjsonBody`], [`render_line`].
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,57 +24,26 @@ use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use hyper::body::Frame;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::api::dto::{AccessBody, ChangeBody};
-use crate::api::handlers::{actor, grant_request};
+use crate::api::AppState;
+use crate::api::contract::Ndjson;
+pub use crate::api::dto::Summary;
+use crate::api::dto::{AccessBody, BatchBody, ChangeBody};
+use crate::api::handlers::actor;
+use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, ClientName, RequestId};
-use crate::api::problem::{Problem, error_chain};
-use crate::api::{AppState, dto};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::delegation::batch::{self, Batch, Line, LineError, MAX_MAILBOXES};
+use crate::delegation::{self, Mailbox};
 
 /// Request bodies of the batch routes may be this large (API.md: 16 MiB).
 pub const BATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The content type of the batch answers.
 pub const NDJSON: &str = "application/x-ndjson";
-
-/// The body of both batch routes, for the OpenAPI document; the handler reads the JSON itself
-/// so that a wrong type is reported with the field's name.
-#[derive(Debug, utoipa::ToSchema)]
-#[schema(rename_all = "camelCase")]
-#[allow(dead_code)] // Only its schema is used.
-pub struct BatchBody {
-    /// The mailboxes' primary SMTP addresses, at most 100,000; duplicates (in any case) are
-    /// done once.
-    pub mailboxes: Vec<String>,
-    /// Delegation batch only: the level for every mailbox (default `delegation.level`).
-    pub level: Option<String>,
-    /// Delegation batch only: the delegate (default `delegation.principal`).
-    pub principal: Option<String>,
-    /// Delegation batch only: when true, nothing is written.
-    pub dry_run: Option<bool>,
-}
-
-/// The last line of a batch answer: `{"summary": {...}}`.
-#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    /// Lines written before the summary: one per unique mailbox.
-    pub total: u64,
-    /// Lines without `error`: Exchange gave a definite answer (for a check, whatever its
-    /// `status`; for a grant, the principal holds the level, or would on a dry run).
-    pub ok: u64,
-    /// Lines whose body says `"changed": true` (delegation batch only; 0 for checks).
-    pub changed: u64,
-    /// Lines with `error`: `total = ok + failed`.
-    pub failed: u64,
-    /// From the start of the batch to the summary.
-    pub elapsed_ms: u64,
-}
 
 #[derive(Serialize)]
 struct SummaryLine<'a> {
@@ -116,8 +85,10 @@ impl Rendered {
 /// The problem of a failed line, as the single call would have answered it.
 pub fn line_problem(mailbox: &str, error: &LineError) -> Problem {
     let problem = match error {
-        LineError::Invalid(error) => Problem::new("invalid_mailbox", error.to_string()),
-        LineError::NotAllowed { .. } => Problem::new("mailbox_not_allowed", error.to_string()),
+        LineError::Invalid(error) => Problem::new(ProblemCode::InvalidMailbox, error.to_string()),
+        LineError::NotAllowed { .. } => {
+            Problem::new(ProblemCode::MailboxNotAllowed, error.to_string())
+        }
         LineError::Failed(error) => {
             tracing::warn!(mailbox, error = %error_chain(error), "batch line failed");
             Problem::from(error)
@@ -268,52 +239,72 @@ impl hyper::body::Body for NdjsonBody {
     }
 }
 
-/// Reads `mailboxes` from the body: a JSON array of strings, at most [`MAX_MAILBOXES`].
-fn mailboxes(body: &[u8]) -> Result<Vec<String>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
-    })?;
-    let Value::Object(mut fields) = value else {
-        return Err(Problem::new("invalid_request", "the body must be a JSON object").into());
-    };
-    let wrong = || {
-        ApiError::from(Problem::new(
-            "invalid_request",
-            "the field `mailboxes` must be an array of strings",
-        ))
-    };
-    let Some(Value::Array(items)) = fields.remove("mailboxes") else {
-        return Err(wrong());
-    };
-    if items.len() > MAX_MAILBOXES {
+/// The deduplicated mailboxes of a batch body, at most [`MAX_MAILBOXES`].
+fn mailboxes(list: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if list.len() > MAX_MAILBOXES {
         return Err(Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             format!(
                 "the field `mailboxes` holds {} entries; at most {MAX_MAILBOXES} are allowed",
-                items.len()
+                list.len()
             ),
         )
         .into());
     }
-    items
-        .into_iter()
-        .map(|item| match item {
-            Value::String(text) => Ok(text),
-            _ => Err(wrong()),
-        })
-        .collect()
+    Ok(batch::dedupe(list))
 }
 
-fn ndjson(batch: Batch<Rendered>, request_id: &RequestId) -> Response {
-    let body = NdjsonBody::new(batch, Some(request_id.0.clone()));
-    (
-        [
-            (header::CONTENT_TYPE, NDJSON),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Body::new(body),
+/// A body type that can be a line of a batch answer.
+pub(crate) trait BatchLine: Serialize + utoipa::ToSchema {
+    fn render(&self) -> Rendered;
+}
+
+impl BatchLine for AccessBody {
+    fn render(&self) -> Rendered {
+        Rendered::access(self)
+    }
+}
+
+impl BatchLine for ChangeBody {
+    fn render(&self) -> Rendered {
+        Rendered::change(self)
+    }
+}
+
+/// Starts `work` on each mailbox and answers with its lines as they complete: each line is
+/// the `T` that `work` made, so the answer's type names the type of its lines.
+fn stream<T, F, Fut>(
+    state: &AppState,
+    request_id: &RequestId,
+    list: Vec<String>,
+    work: F,
+) -> Ndjson<T>
+where
+    T: BatchLine,
+    F: Fn(Mailbox) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, delegation::Error>> + Send + 'static,
+{
+    let running = batch::start(
+        &state.inner.exchange,
+        list,
+        &state.settings().allowed_domains,
+        state.inner.metrics.batch.clone(),
+        move |mailbox| {
+            let line = work(mailbox);
+            async move { line.await.map(|body| body.render()) }
+        },
+    );
+    let body = NdjsonBody::new(running, Some(request_id.0.clone()));
+    Ndjson::new(
+        (
+            [
+                (header::CONTENT_TYPE, NDJSON),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            Body::new(body),
+        )
+            .into_response(),
     )
-        .into_response()
 }
 
 /// Checks many mailboxes; NDJSON, one line per unique mailbox as each completes, summary last.
@@ -323,7 +314,7 @@ fn ndjson(batch: Batch<Rendered>, request_id: &RequestId) -> Response {
     request_body(content = BatchBody, description = "At most 100,000 mailboxes; `level`, `principal` and `dryRun` are ignored here", content_type = "application/json"),
     security(("bearer" = ["calendar:check"])),
     responses(
-        (status = 200, description = "NDJSON streamed as results complete: one line per unique mailbox, the access body of `GET .../calendar/access` or `{\"mailbox\", \"error\": problem}`, then `{\"summary\": Summary}` last; `summary.ok` counts the lines without `error`", body = Summary, content_type = "application/x-ndjson"),
+        (status = 200, description = "NDJSON streamed as results complete: one line per unique mailbox, the access body of `GET .../calendar/access` (the schema) or `{\"mailbox\", \"error\": Problem}`, then `{\"summary\": Summary}` last; `summary.ok` counts the lines without `error`", body = AccessBody, content_type = "application/x-ndjson"),
         (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", description = "The connector failed", body = Problem, content_type = "application/problem+json"),
     )
@@ -331,25 +322,18 @@ fn ndjson(batch: Batch<Rendered>, request_id: &RequestId) -> Response {
 pub(crate) async fn check_batch(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let list = batch::dedupe(mailboxes(&body)?);
-    drop(body);
+    body: JsonBody<BatchBody>,
+) -> Result<Ndjson<AccessBody>, ApiError> {
+    let (list, _) = body.read()?.into_parts();
+    let list = mailboxes(list)?;
     let delegation = state.inner.delegation.clone();
-    let running = batch::start(
-        &state.inner.exchange,
-        list,
-        &state.settings().allowed_domains,
-        state.inner.metrics.batch.clone(),
-        move |mailbox| {
-            let delegation = delegation.clone();
-            async move {
-                let report = delegation.check(&mailbox).await?;
-                Ok(Rendered::access(&dto::AccessBody::from(&report)))
-            }
-        },
-    );
-    Ok(ndjson(running, &request_id))
+    Ok(stream(&state, &request_id, list, move |mailbox| {
+        let delegation = delegation.clone();
+        async move {
+            let report = delegation.check(&mailbox).await?;
+            Ok(AccessBody::from(&report))
+        }
+    }))
 }
 
 /// Grants the principal the level on many mailboxes' calendars; each change is audited.
@@ -359,7 +343,7 @@ pub(crate) async fn check_batch(
     request_body(content = BatchBody, description = "At most 100,000 mailboxes; `level`, `principal` and `dryRun` apply to all", content_type = "application/json"),
     security(("bearer" = ["calendar:delegate"])),
     responses(
-        (status = 200, description = "NDJSON streamed as results complete: one line per unique mailbox, the change body of `PUT .../calendar/delegation` or `{\"mailbox\", \"error\": problem}`, then `{\"summary\": Summary}` last; `summary.ok` counts the lines without `error`, `summary.changed` those with `\"changed\": true`", body = Summary, content_type = "application/x-ndjson"),
+        (status = 200, description = "NDJSON streamed as results complete: one line per unique mailbox, the change body of `PUT .../calendar/delegation` (the schema) or `{\"mailbox\", \"error\": Problem}`, then `{\"summary\": Summary}` last; `summary.ok` counts the lines without `error`, `summary.changed` those with `\"changed\": true`", body = ChangeBody, content_type = "application/x-ndjson"),
         (status = 403, description = "`forbidden` (the token lacks `calendar:delegate`), `principal_not_allowed` (the principal is neither `delegation.principal` nor one of `delegation.allowed_principals`) or `level_not_allowed` (the level grants a right that `delegation.max_level` does not): the whole batch is refused, no line is written and Exchange is not called", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "The request is wrong", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", description = "The connector failed", body = Problem, content_type = "application/problem+json"),
@@ -369,11 +353,11 @@ pub(crate) async fn grant_batch(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
     Extension(client): Extension<ClientName>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let list = batch::dedupe(mailboxes(&body)?);
-    let request = grant_request(&body)?;
-    drop(body);
+    body: JsonBody<BatchBody>,
+) -> Result<Ndjson<ChangeBody>, ApiError> {
+    let (list, grant) = body.read()?.into_parts();
+    let list = mailboxes(list)?;
+    let request = grant.into_request()?;
     // The principal and level are the whole batch's: a refusal is the answer, before any line
     // and before Exchange is asked (each worker's grant checks them again).
     state
@@ -387,20 +371,13 @@ pub(crate) async fn grant_batch(
         })?;
     let delegation = state.inner.delegation.clone();
     let actor = Arc::new(actor(&request_id, &client));
-    let running = batch::start(
-        &state.inner.exchange,
-        list,
-        &state.settings().allowed_domains,
-        state.inner.metrics.batch.clone(),
-        move |mailbox| {
-            let delegation = delegation.clone();
-            let actor = actor.clone();
-            let request = request.clone();
-            async move {
-                let outcome = delegation.grant(&actor, &mailbox, request).await?;
-                Ok(Rendered::change(&dto::ChangeBody::from(&outcome)))
-            }
-        },
-    );
-    Ok(ndjson(running, &request_id))
+    Ok(stream(&state, &request_id, list, move |mailbox| {
+        let delegation = delegation.clone();
+        let actor = actor.clone();
+        let request = request.clone();
+        async move {
+            let outcome = delegation.grant(&actor, &mailbox, request).await?;
+            Ok(ChangeBody::from(&outcome))
+        }
+    }))
 }

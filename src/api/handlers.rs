@@ -1,32 +1,34 @@
 //! The handlers, each with its `#[utoipa::path]`: the OpenAPI operation is written next to the
-//! code that serves it. Handlers validate before anything reaches Exchange: the mailbox address
-//! (400 `invalid_mailbox`), the allowed domains (403 `mailbox_not_allowed`), the body, the
-//! query (through `query::Query`: a parameter given twice or empty is 400 `invalid_request`);
+//! code that serves it, and names the same `dto` types as the handler's signature (checked by
+//! `tests/api_openapi.rs` against `contract.rs`). Handlers validate before anything reaches
+//! Exchange: the body (through `json::JsonBody`, into the route's type of `dto`), the mailbox
+//! address (400 `invalid_mailbox`), the allowed domains (403 `mailbox_not_allowed`), the query
+//! (through `query::Query`: a parameter given twice or empty is 400 `invalid_request`);
 //! `delegation` then refuses a principal or level the configuration does not allow (403
 //! `principal_not_allowed`, `level_not_allowed`), also before Exchange.
 
 use axum::Extension;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use crate::api::dto::{AccessBody, ChangeBody, GrantBody};
+use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, ClientName, RequestId};
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 use crate::api::query::Query;
 use crate::api::{AppState, metrics, routes};
-use crate::delegation::{self, Actor, GrantRequest, Mailbox, PermissionLevel, RevokeRequest};
+use crate::delegation::{self, Actor, Mailbox, RevokeRequest};
 
 /// Parses the path's mailbox and applies `allowed_domains`.
 pub(crate) fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {
-    let mailbox = Mailbox::parse(raw)
-        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(raw))?;
+    let mailbox = Mailbox::parse(raw).map_err(|error| {
+        Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(raw)
+    })?;
     if !mailbox.is_allowed_in(&state.settings().allowed_domains) {
         return Err(Problem::new(
-            "mailbox_not_allowed",
+            ProblemCode::MailboxNotAllowed,
             format!(
                 "the domain `{}` is not one of the allowed domains",
                 mailbox.domain()
@@ -76,73 +78,6 @@ pub(crate) async fn check_access(
     Ok(Json(AccessBody::from(&report)))
 }
 
-/// Reads the optional grant body: every field optional, unknown fields ignored.
-pub(crate) fn grant_request(body: &[u8]) -> Result<GrantRequest, ApiError> {
-    let mut request = GrantRequest {
-        principal: None,
-        level: None,
-        dry_run: false,
-    };
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(request);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
-    })?;
-    let fields = match value {
-        Value::Null => return Ok(request),
-        Value::Object(fields) => fields,
-        _ => {
-            return Err(Problem::new("invalid_request", "the body must be a JSON object").into());
-        }
-    };
-    let wrong = |field: &str, wanted: &str| {
-        Problem::new(
-            "invalid_request",
-            format!("the field `{field}` must be {wanted}"),
-        )
-    };
-    match fields.get("level") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(name)) => {
-            let level: PermissionLevel =
-                name.parse().map_err(|error: delegation::UnknownLevel| {
-                    Problem::new("invalid_level", format!("the field `level`: {error}"))
-                })?;
-            if level == PermissionLevel::Custom {
-                return Err(Problem::new(
-                    "invalid_level",
-                    "the field `level` cannot be `Custom`: custom permissions are only ever read",
-                )
-                .into());
-            }
-            request.level = Some(level);
-        }
-        Some(_) => {
-            return Err(ApiError::from(wrong(
-                "level",
-                "a permission level name (a string)",
-            )));
-        }
-    }
-    match fields.get("principal") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(principal)) => request.principal = Some(principal.clone()),
-        Some(_) => {
-            return Err(ApiError::from(wrong(
-                "principal",
-                "an SMTP address (a string)",
-            )));
-        }
-    }
-    match fields.get("dryRun") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(dry_run)) => request.dry_run = *dry_run,
-        Some(_) => return Err(ApiError::from(wrong("dryRun", "a boolean"))),
-    }
-    Ok(request)
-}
-
 /// Grants the principal the level on the mailbox's calendar; idempotent.
 #[utoipa::path(
     put,
@@ -163,13 +98,17 @@ pub(crate) async fn grant(
     Extension(client): Extension<ClientName>,
     Path(mailbox): Path<String>,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: JsonBody<GrantBody>,
 ) -> Result<Json<ChangeBody>, ApiError> {
     let mailbox = target(&state, &mailbox)?;
     Query::parse(query.as_deref())
         .refuse_body_fields(&["dryRun", "level", "principal"])
         .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
-    let request = grant_request(&body).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
+    let request = body
+        .read()
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?
+        .into_request()
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
     let outcome = state
         .inner
         .delegation
@@ -267,7 +206,7 @@ pub(crate) async fn openapi_json() -> Response {
     match routes::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(error) => Problem::new(
-            "internal_error",
+            ProblemCode::InternalError,
             format!("the document cannot be written: {error}"),
         )
         .into_response(),
@@ -276,5 +215,5 @@ pub(crate) async fn openapi_json() -> Response {
 
 /// Unknown paths: a 404 problem.
 pub(crate) async fn not_found() -> Problem {
-    Problem::new("not_found", "no such resource")
+    Problem::new(ProblemCode::NotFound, "no such resource")
 }

@@ -296,7 +296,7 @@ pub(crate) fn render(state: &AppState) -> String {
         .zip(&server.refused)
     {
         refused
-            .get_or_create(&vec![("code".to_owned(), (*code).to_owned())])
+            .get_or_create(&vec![("code".to_owned(), code.as_str().to_owned())])
             .inc_by(count.load(Ordering::Relaxed));
     }
     registry.register(

@@ -23,7 +23,7 @@ use http_body::Body as _;
 use tracing::Instrument;
 
 use crate::api::AppState;
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 
 /// The request's id (`X-Request-Id`), in the request's extensions.
 #[derive(Debug, Clone)]
@@ -96,24 +96,11 @@ impl tower_http::catch_panic::ResponseForPanic for PanicProblem {
             .or_else(|| error.downcast_ref::<&str>().copied())
             .unwrap_or("(no message)");
         tracing::error!(panic = message, "a handler panicked");
-        Problem::new("internal_error", "the connector failed unexpectedly").into_response()
-    }
-}
-
-/// The problem code for an error status that carries no [`Problem`] (axum's own rejections).
-fn code_for_status(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 | 422 => "invalid_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        408 => "request_timeout",
-        413 => "payload_too_large",
-        414 => "uri_too_long",
-        431 => "headers_too_large",
-        504 => "exchange_timeout",
-        _ => "internal_error",
+        Problem::new(
+            ProblemCode::InternalError,
+            "the connector failed unexpectedly",
+        )
+        .into_response()
     }
 }
 
@@ -127,8 +114,8 @@ async fn render_problem(response: Response, request_id: &str) -> Response {
             // its detail to the logs.
             let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text).trim().to_owned();
-            let code = code_for_status(parts.status);
-            let detail = if text.is_empty() || code == "internal_error" {
+            let code = ProblemCode::for_status(parts.status.as_u16());
+            let detail = if text.is_empty() || code == ProblemCode::InternalError {
                 parts
                     .status
                     .canonical_reason()
@@ -154,7 +141,7 @@ async fn render_problem(response: Response, request_id: &str) -> Response {
             .headers
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
     }
-    if problem.code == "unauthorized" {
+    if problem.code == ProblemCode::Unauthorized {
         parts
             .headers
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -205,7 +192,7 @@ pub(crate) async fn observe(
         Ok(response) => response,
         Err(_) if body.unfinished() => body_timeout_problem(body_timeout),
         Err(_) => Problem::new(
-            "exchange_timeout",
+            ProblemCode::ExchangeTimeout,
             format!(
                 "no answer within the request timeout of {} ms",
                 timeout.as_millis()
@@ -281,7 +268,7 @@ impl BodyClock {
 /// of the body is never read).
 fn body_timeout_problem(timeout: Duration) -> Response {
     let mut response = Problem::new(
-        "request_timeout",
+        ProblemCode::RequestTimeout,
         format!(
             "the request body did not arrive within {} s (api.body_read_timeout_secs)",
             timeout.as_secs()

@@ -3,6 +3,10 @@
 //!
 //! Invariants:
 //! - only this room derives serde for JSON; it maps `delegation` types to DTOs and back;
+//! - the JSON contract exists once, in `dto`: handlers decode their body into a `dto` type
+//!   (`json::JsonBody`, naming a wrong field by its path) and answer with one, and the OpenAPI
+//!   document names the same types, checked against each handler's signature
+//!   ([`contracts`]); problem codes are [`problem::ProblemCode`], never strings;
 //! - it never touches XML or EWS types; the HTTP status of a failure is decided here and only
 //!   here ([`problem::Problem`]);
 //! - **API boundary:** the `/v1` JSON shapes are a promise: fields are added, never renamed or
@@ -14,12 +18,15 @@
 //! - tokens are compared by SHA-256 digest in constant time and never logged.
 //!
 //! Entry types: [`Settings`], [`AppState`], [`router`], [`serve`], [`spawn_readiness`],
-//! [`openapi`], [`dto::AccessBody`], [`problem::Problem`], [`batch::NdjsonBody`].
+//! [`openapi`], [`contracts`], [`dto::AccessBody`], [`problem::Problem`],
+//! [`problem::ProblemCode`], [`batch::NdjsonBody`].
 
 mod auth;
 pub mod batch;
+pub mod contract;
 pub mod dto;
 mod handlers;
+mod json;
 mod metrics;
 mod middleware;
 pub mod problem;
@@ -40,7 +47,7 @@ use crate::exchange::Exchange;
 use crate::push::Push;
 
 pub use self::readiness::spawn_readiness;
-pub use self::routes::{PUBLIC_PATHS, openapi, router};
+pub use self::routes::{PUBLIC_PATHS, contracts, openapi, router};
 pub use self::server::Limits;
 
 /// What the API needs to run; filled by `config`.

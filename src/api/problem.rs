@@ -1,16 +1,188 @@
 //! `application/problem+json` bodies (RFC 9457) with the stable codes of API.md.
+//!
+//! Invariant: a problem code is a [`ProblemCode`], never a string: its wire spelling, status and
+//! title come from the one table in [`problem_codes!`], which is API.md's error table.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::delegation;
 use crate::ews::ErrorKind;
 use crate::exchange::FailureKind;
 use crate::push;
 
+/// Declares [`ProblemCode`] from one table: variant, wire code, HTTP status, title.
+macro_rules! problem_codes {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal, $status:literal, $title:literal;)+) => {
+        /// The stable, machine-readable `code` of a problem (API.md's error table). `Display`,
+        /// `Serialize` and `Deserialize` use the wire spelling (`invalid_request`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemCode {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl ProblemCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [ProblemCode] = &[$(ProblemCode::$variant,)+];
+
+            /// The wire spelling, as API.md writes it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $wire,)+
+                }
+            }
+
+            /// The HTTP status that goes with the code.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ProblemCode::$variant => $status,)+
+                }
+            }
+
+            /// The problem's `title`: the same for every problem with this code.
+            pub const fn title(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $title,)+
+                }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    InvalidRequest = "invalid_request", 400, "The request is not valid";
+    InvalidMailbox = "invalid_mailbox", 400, "The mailbox address is not valid";
+    InvalidLevel = "invalid_level", 400, "The permission level is not valid";
+    Unauthorized = "unauthorized", 401, "No or unknown API token";
+    Forbidden = "forbidden", 403, "The token lacks the scope for this route";
+    MailboxNotAllowed = "mailbox_not_allowed", 403, "The mailbox is outside the allowed domains";
+    PrincipalNotAllowed = "principal_not_allowed", 403, "The principal may not be named in a change";
+    LevelNotAllowed = "level_not_allowed", 403, "The level is above the highest allowed level";
+    MailboxNotFound = "mailbox_not_found", 404, "Exchange has no such mailbox";
+    EventNotFound = "event_not_found", 404, "No such event";
+    ImpersonationDenied = "impersonation_denied", 422, "The service account may not impersonate this mailbox";
+    AccessDenied = "access_denied", 422, "Exchange refused the operation";
+    Conflict = "conflict", 409, "A concurrent change kept winning";
+    MailboxUnavailable = "mailbox_unavailable", 503, "The mailbox is unavailable";
+    Throttled = "throttled", 503, "Exchange is throttling the connector";
+    ExchangeAuthFailed = "exchange_auth_failed", 502, "Exchange refused the service account's credentials";
+    ExchangeError = "exchange_error", 502, "Exchange answered something the connector cannot use";
+    ExchangeUnreachable = "exchange_unreachable", 502, "Exchange cannot be reached";
+    ExchangeTimeout = "exchange_timeout", 504, "Exchange did not answer in time";
+    NotFound = "not_found", 404, "No such resource";
+    MethodNotAllowed = "method_not_allowed", 405, "The method is not allowed on this resource";
+    PayloadTooLarge = "payload_too_large", 413, "The request body is too large";
+    UriTooLong = "uri_too_long", 414, "The request target is too long";
+    HeadersTooLarge = "headers_too_large", 431, "The request's header fields are too large";
+    RequestTimeout = "request_timeout", 408, "The request did not arrive in time";
+    AuditUnavailable = "audit_unavailable", 503, "The audit trail cannot be written";
+    NotReady = "not_ready", 503, "The connector is not ready";
+    InternalError = "internal_error", 500, "The connector failed unexpectedly";
+}
+
+impl ProblemCode {
+    /// The code for an error status that carries no [`Problem`] (axum's own rejections, a body
+    /// that could not be read).
+    pub fn for_status(status: u16) -> ProblemCode {
+        match status {
+            400 | 422 => ProblemCode::InvalidRequest,
+            401 => ProblemCode::Unauthorized,
+            403 => ProblemCode::Forbidden,
+            404 => ProblemCode::NotFound,
+            405 => ProblemCode::MethodNotAllowed,
+            408 => ProblemCode::RequestTimeout,
+            413 => ProblemCode::PayloadTooLarge,
+            414 => ProblemCode::UriTooLong,
+            431 => ProblemCode::HeadersTooLarge,
+            504 => ProblemCode::ExchangeTimeout,
+            _ => ProblemCode::InternalError,
+        }
+    }
+
+    /// Whether the code is about the mailbox or the request (exit status 1: a refused address,
+    /// principal or level) rather than the connector's configuration or Exchange as a whole
+    /// (exit status 2).
+    pub fn is_about_the_mailbox(self) -> bool {
+        matches!(
+            self,
+            ProblemCode::InvalidMailbox
+                | ProblemCode::MailboxNotAllowed
+                | ProblemCode::MailboxNotFound
+                | ProblemCode::EventNotFound
+                | ProblemCode::ImpersonationDenied
+                | ProblemCode::AccessDenied
+                | ProblemCode::Conflict
+                | ProblemCode::MailboxUnavailable
+                | ProblemCode::InvalidLevel
+                | ProblemCode::InvalidRequest
+                | ProblemCode::PrincipalNotAllowed
+                | ProblemCode::LevelNotAllowed
+        )
+    }
+
+    /// Whether a client should come back later: the answer carries `Retry-After`.
+    fn means_later(self) -> bool {
+        matches!(
+            self,
+            ProblemCode::Throttled | ProblemCode::MailboxUnavailable
+        )
+    }
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// A code that is not in API.md's table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a problem code of API.md")]
+pub struct UnknownProblemCode(pub String);
+
+impl std::str::FromStr for ProblemCode {
+    type Err = UnknownProblemCode;
+
+    fn from_str(text: &str) -> Result<ProblemCode, UnknownProblemCode> {
+        ProblemCode::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == text)
+            .ok_or_else(|| UnknownProblemCode(text.to_owned()))
+    }
+}
+
+impl Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProblemCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<'de, str>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for ProblemCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The stable, machine-readable problem code (API.md)"))
+            .enum_values(Some(ProblemCode::ALL.iter().map(|code| code.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProblemCode {}
+
 /// One problem, as API.md's error table describes it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -18,12 +190,12 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: ProblemCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ews_response_code: Option<String>,
     /// Sent as the `Retry-After` header, not in the body.
     #[serde(skip)]
@@ -33,50 +205,14 @@ pub struct Problem {
 
 impl Problem {
     /// A problem with `code`, its status and title from the table.
-    pub fn new(code: &'static str, detail: impl Into<String>) -> Problem {
-        let (status, title) = match code {
-            "invalid_request" => (400, "The request is not valid"),
-            "invalid_mailbox" => (400, "The mailbox address is not valid"),
-            "invalid_level" => (400, "The permission level is not valid"),
-            "unauthorized" => (401, "No or unknown API token"),
-            "forbidden" => (403, "The token lacks the scope for this route"),
-            "mailbox_not_allowed" => (403, "The mailbox is outside the allowed domains"),
-            "principal_not_allowed" => (403, "The principal may not be named in a change"),
-            "level_not_allowed" => (403, "The level is above the highest allowed level"),
-            "mailbox_not_found" => (404, "Exchange has no such mailbox"),
-            "event_not_found" => (404, "No such event"),
-            "impersonation_denied" => (422, "The service account may not impersonate this mailbox"),
-            "access_denied" => (422, "Exchange refused the operation"),
-            "conflict" => (409, "A concurrent change kept winning"),
-            "mailbox_unavailable" => (503, "The mailbox is unavailable"),
-            "throttled" => (503, "Exchange is throttling the connector"),
-            "exchange_auth_failed" => (502, "Exchange refused the service account's credentials"),
-            "exchange_unreachable" => (502, "Exchange cannot be reached"),
-            "exchange_timeout" => (504, "Exchange did not answer in time"),
-            "audit_unavailable" => (503, "The audit trail cannot be written"),
-            "not_found" => (404, "No such resource"),
-            "method_not_allowed" => (405, "The method is not allowed on this resource"),
-            "payload_too_large" => (413, "The request body is too large"),
-            "uri_too_long" => (414, "The request target is too long"),
-            "headers_too_large" => (431, "The request's header fields are too large"),
-            "request_timeout" => (408, "The request did not arrive in time"),
-            "not_ready" => (503, "The connector is not ready"),
-            "internal_error" => (500, "The connector failed unexpectedly"),
-            _ => (502, "Exchange answered something the connector cannot use"),
-        };
-        let code =
-            if status == 502 && !matches!(code, "exchange_auth_failed" | "exchange_unreachable") {
-                "exchange_error"
-            } else {
-                code
-            };
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Problem {
         Problem {
             problem_type: format!(
                 "https://ews-connector.invalid/problems/{}",
-                code.replace('_', "-")
+                code.as_str().replace('_', "-")
             ),
-            title: title.to_owned(),
-            status,
+            title: code.title().to_owned(),
+            status: code.status(),
             detail: detail.into(),
             code,
             request_id: None,
@@ -91,38 +227,23 @@ impl Problem {
         self
     }
 
-    /// Whether the problem concerns the mailbox or the request (exit status 1: a refused
-    /// address, principal or level) rather than the connector's configuration or Exchange as a
-    /// whole (exit status 2).
+    /// Whether the problem concerns the mailbox or the request (exit status 1) rather than the
+    /// connector's configuration or Exchange as a whole (exit status 2).
     pub fn is_about_the_mailbox(&self) -> bool {
-        matches!(
-            self.code,
-            "invalid_mailbox"
-                | "mailbox_not_allowed"
-                | "mailbox_not_found"
-                | "event_not_found"
-                | "impersonation_denied"
-                | "access_denied"
-                | "conflict"
-                | "mailbox_unavailable"
-                | "invalid_level"
-                | "invalid_request"
-                | "principal_not_allowed"
-                | "level_not_allowed"
-        )
+        self.code.is_about_the_mailbox()
     }
 }
 
 /// The problem code for an Exchange response-code class.
-fn code_for_kind(kind: ErrorKind) -> &'static str {
+fn code_for_kind(kind: ErrorKind) -> ProblemCode {
     match kind {
-        ErrorKind::MailboxNotFound => "mailbox_not_found",
-        ErrorKind::ImpersonationDenied => "impersonation_denied",
-        ErrorKind::AccessDenied | ErrorKind::NotFound => "access_denied",
-        ErrorKind::Conflict => "conflict",
-        ErrorKind::MailboxUnavailable => "mailbox_unavailable",
-        ErrorKind::Throttled | ErrorKind::Transient => "throttled",
-        _ => "exchange_error",
+        ErrorKind::MailboxNotFound => ProblemCode::MailboxNotFound,
+        ErrorKind::ImpersonationDenied => ProblemCode::ImpersonationDenied,
+        ErrorKind::AccessDenied | ErrorKind::NotFound => ProblemCode::AccessDenied,
+        ErrorKind::Conflict => ProblemCode::Conflict,
+        ErrorKind::MailboxUnavailable => ProblemCode::MailboxUnavailable,
+        ErrorKind::Throttled | ErrorKind::Transient => ProblemCode::Throttled,
+        _ => ProblemCode::ExchangeError,
     }
 }
 
@@ -136,31 +257,33 @@ impl From<&delegation::Error> for Problem {
                 message,
             } => from_refusal(*kind, code, message.as_deref()),
             delegation::Error::Incomplete(_) | delegation::Error::NotConfirmed => {
-                Problem::new("exchange_error", error.to_string())
+                Problem::new(ProblemCode::ExchangeError, error.to_string())
             }
             delegation::Error::InvalidLevel(detail) => {
-                Problem::new("invalid_level", detail.clone())
+                Problem::new(ProblemCode::InvalidLevel, detail.clone())
             }
             delegation::Error::InvalidPrincipal(detail) => {
-                Problem::new("invalid_request", detail.clone())
+                Problem::new(ProblemCode::InvalidRequest, detail.clone())
             }
             delegation::Error::PrincipalNotAllowed { .. } => {
-                Problem::new("principal_not_allowed", error.to_string())
+                Problem::new(ProblemCode::PrincipalNotAllowed, error.to_string())
             }
             delegation::Error::LevelNotAllowed { .. } => {
-                Problem::new("level_not_allowed", error.to_string())
+                Problem::new(ProblemCode::LevelNotAllowed, error.to_string())
             }
             delegation::Error::Conflict { .. } => {
-                let mut problem = Problem::new("conflict", error.to_string());
+                let mut problem = Problem::new(ProblemCode::Conflict, error.to_string());
                 problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
                 problem
             }
             // The connector refuses, not Exchange, but the remedy is the same: an Exchange
             // admin must act on this calendar (API.md `access_denied`).
             delegation::Error::UnknownEntries { .. } => {
-                Problem::new("access_denied", error.to_string())
+                Problem::new(ProblemCode::AccessDenied, error.to_string())
             }
-            delegation::Error::Audit(_) => Problem::new("audit_unavailable", error_chain(error)),
+            delegation::Error::Audit(_) => {
+                Problem::new(ProblemCode::AuditUnavailable, error_chain(error))
+            }
         }
     }
 }
@@ -169,24 +292,21 @@ impl From<&delegation::Error> for Problem {
 fn from_exchange(error: &crate::exchange::Error) -> Problem {
     let code = match error.kind() {
         FailureKind::Code(kind) => code_for_kind(kind),
-        FailureKind::AuthFailed => "exchange_auth_failed",
-        FailureKind::Unreachable => "exchange_unreachable",
-        FailureKind::Timeout => "exchange_timeout",
-        FailureKind::Throttled => "throttled",
-        FailureKind::Unusable => "exchange_error",
-        FailureKind::InvalidInput => "invalid_request",
+        FailureKind::AuthFailed => ProblemCode::ExchangeAuthFailed,
+        FailureKind::Unreachable => ProblemCode::ExchangeUnreachable,
+        FailureKind::Timeout => ProblemCode::ExchangeTimeout,
+        FailureKind::Throttled => ProblemCode::Throttled,
+        FailureKind::Unusable => ProblemCode::ExchangeError,
+        FailureKind::InvalidInput => ProblemCode::InvalidRequest,
     };
     let mut problem = Problem::new(code, error_chain(error));
     problem.ews_response_code = error.response_code().map(|code| code.as_str().to_owned());
     // Retry-After goes with the answers that mean "later": throttling, a mailbox
     // being moved, and a timeout after the retry budget (API.md).
-    if matches!(
-        code,
-        "throttled" | "mailbox_unavailable" | "exchange_timeout"
-    ) {
+    if code.means_later() || code == ProblemCode::ExchangeTimeout {
         problem.retry_after = error.retry_after();
     }
-    if matches!(code, "throttled" | "mailbox_unavailable") && problem.retry_after.is_none() {
+    if code.means_later() && problem.retry_after.is_none() {
         problem.retry_after = Some(Duration::from_secs(30));
     }
     problem
@@ -201,7 +321,7 @@ fn from_refusal(kind: ErrorKind, code: &str, message: Option<&str>) -> Problem {
             .unwrap_or_else(|| format!("Exchange answered {code}")),
     );
     problem.ews_response_code = Some(code.to_owned());
-    if matches!(problem.code, "throttled" | "mailbox_unavailable") {
+    if problem.code.means_later() {
         problem.retry_after = Some(Duration::from_secs(30));
     }
     problem
@@ -214,7 +334,7 @@ impl From<&push::Error> for Problem {
             // Our item vanished between the read and the write (the user deleted it).
             push::Error::Refused { code, .. } if code == "ErrorItemNotFound" => {
                 let mut problem = Problem::new(
-                    "event_not_found",
+                    ProblemCode::EventNotFound,
                     "the event's item was deleted in the calendar meanwhile",
                 );
                 problem.ews_response_code = Some(code.clone());
@@ -225,57 +345,65 @@ impl From<&push::Error> for Problem {
                 code,
                 message,
             } => from_refusal(*kind, code, message.as_deref()),
-            push::Error::Invalid(invalid) => Problem::new("invalid_request", invalid.to_string()),
-            push::Error::EventNotFound(_) => Problem::new("event_not_found", error.to_string()),
+            push::Error::Invalid(invalid) => {
+                Problem::new(ProblemCode::InvalidRequest, invalid.to_string())
+            }
+            push::Error::EventNotFound(_) => {
+                Problem::new(ProblemCode::EventNotFound, error.to_string())
+            }
             push::Error::Conflict { .. } => {
-                let mut problem = Problem::new("conflict", error.to_string());
+                let mut problem = Problem::new(ProblemCode::Conflict, error.to_string());
                 problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
                 problem
             }
-            push::Error::Incomplete(_) => Problem::new("exchange_error", error.to_string()),
+            push::Error::Incomplete(_) => {
+                Problem::new(ProblemCode::ExchangeError, error.to_string())
+            }
         }
     }
 }
 
-/// The error and its sources, joined with ": ": for the `detail` of a problem. A source whose
-/// text the message already holds is left out, so each cause is stated once. Secrets never
-/// reach an error's `Display`, so this is safe to show.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+/// The error and its sources for a problem's `detail`: [`crate::error_chain::display`], the one
+/// formatter (each cause stated once; secrets never reach an error's `Display`).
+pub use crate::error_chain::display as error_chain;
 
 #[cfg(test)]
 mod tests {
-    use super::error_chain;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("connection to mail.contoso.example:443 failed: tcp connect: {0}")]
-    struct Repeats(#[source] std::io::Error);
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("exchange still failed after 3 attempts")]
-    struct Wraps(#[source] Repeats);
+    use super::{Problem, ProblemCode};
 
     #[test]
-    fn each_cause_is_stated_once() {
-        let cause = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    fn a_code_is_written_read_and_shown_as_its_wire_spelling() {
+        for &code in ProblemCode::ALL {
+            let wire = code.as_str();
+            assert_eq!(code.to_string(), wire);
+            assert_eq!(serde_json::to_value(code).unwrap(), wire);
+            assert_eq!(
+                serde_json::from_value::<ProblemCode>(wire.into()).unwrap(),
+                code
+            );
+            assert_eq!(wire.parse::<ProblemCode>(), Ok(code));
+            assert!(
+                wire.bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte == b'_'),
+                "{wire}"
+            );
+        }
+        assert!("Invalid_Request".parse::<ProblemCode>().is_err());
+        assert!(serde_json::from_str::<ProblemCode>("\"no_such_code\"").is_err());
+    }
+
+    #[test]
+    fn a_problem_body_carries_the_code_status_and_title_of_the_table() {
+        let problem = Problem::new(ProblemCode::ExchangeAuthFailed, "wrong password");
+        let body = serde_json::to_value(&problem).unwrap();
+        assert_eq!(body["code"], "exchange_auth_failed");
+        assert_eq!(body["status"], 502);
         assert_eq!(
-            error_chain(&Repeats(cause())),
-            "connection to mail.contoso.example:443 failed: tcp connect: refused"
+            body["type"],
+            "https://ews-connector.invalid/problems/exchange-auth-failed"
         );
-        assert_eq!(
-            error_chain(&Wraps(Repeats(cause()))),
-            "exchange still failed after 3 attempts: connection to mail.contoso.example:443 failed: tcp connect: refused"
-        );
+        assert_eq!(body["title"], ProblemCode::ExchangeAuthFailed.title());
+        let read: Problem = serde_json::from_value(body).unwrap();
+        assert_eq!(read.code, ProblemCode::ExchangeAuthFailed);
     }
 }

@@ -5,8 +5,9 @@
 //! - every input (mailbox, external id, body, window) is validated here or in `push::Event::new`
 //!   before anything reaches Exchange; a wrong field is a 400 `invalid_request` naming it, and
 //!   so is a query parameter given twice or empty (`query::Query`);
-//! - the bodies are read as JSON values and taken apart by hand, so that a wrong type names
-//!   its field (`events[3].start`), as the delegation routes do;
+//! - the bodies are decoded into `dto`'s types by `json::JsonBody`, so that a wrong type names
+//!   its field (`events[3].start`), as the delegation routes do; `push::Event::new` then
+//!   validates each event, and its errors name the field the same way;
 //! - every push that reached Exchange is counted by result in the metrics
 //!   (`created`, `updated`, `unchanged`, `deleted`, `failed`); no audit records are written.
 //!
@@ -14,12 +15,9 @@
 
 use axum::Extension;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
 
 use crate::api::AppState;
 use crate::api::dto::{
@@ -27,14 +25,15 @@ use crate::api::dto::{
     SyncReportBody, rfc3339,
 };
 use crate::api::handlers::target;
+use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, RequestId};
-use crate::api::problem::{Problem, error_chain};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::api::query::Query;
 use crate::delegation::Mailbox;
-use crate::push::{self, Event, EventInput, ExternalId, InvalidEvent, UpsertResult, Window};
+use crate::push::{self, Event, ExternalId, InvalidEvent, UpsertResult, Window};
 
 fn invalid(error: InvalidEvent) -> Problem {
-    Problem::new("invalid_request", error.to_string())
+    Problem::new(ProblemCode::InvalidRequest, error.to_string())
 }
 
 fn failed(state: &AppState, error: &push::Error, mailbox: &Mailbox) -> Problem {
@@ -57,77 +56,6 @@ fn external_id(raw: &str, mailbox: &Mailbox) -> Result<ExternalId, ApiError> {
     ExternalId::parse(raw).map_err(|error| invalid(error).with_mailbox(mailbox.as_str()).into())
 }
 
-/// Reads one event body; `prefix` goes before field names in errors (`events[3].`).
-fn event_input(fields: &Map<String, Value>, prefix: &str) -> Result<EventInput, InvalidEvent> {
-    let wrong = |field: &str, wanted: &str| {
-        InvalidEvent::new(format!("{prefix}{field}"), format!("must be {wanted}"))
-    };
-    let string = |field: &str| -> Result<Option<String>, InvalidEvent> {
-        match fields.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(_) => Err(wrong(field, "a string")),
-        }
-    };
-    let required = |field: &str| -> Result<String, InvalidEvent> {
-        string(field)?.ok_or_else(|| wrong(field, "present (a string)"))
-    };
-    let instant = |field: &str| -> Result<DateTime<FixedOffset>, InvalidEvent> {
-        let text = required(field)?;
-        DateTime::parse_from_rfc3339(&text).map_err(|_| {
-            wrong(
-                field,
-                "an RFC 3339 time with an offset, such as 2026-12-01T09:00:00+01:00",
-            )
-        })
-    };
-    let categories = match fields.get("categories") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(values)) => values
-            .iter()
-            .map(|value| value.as_str().map(str::to_owned))
-            .collect::<Option<Vec<String>>>()
-            .ok_or_else(|| wrong("categories", "a list of strings"))?,
-        Some(_) => return Err(wrong("categories", "a list of strings")),
-    };
-    let is_all_day = match fields.get("isAllDay") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(value)) => *value,
-        Some(_) => return Err(wrong("isAllDay", "a boolean")),
-    };
-    let reminder_minutes_before_start = match fields.get("reminderMinutesBeforeStart") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(number)) => Some(
-            number
-                .as_i64()
-                .ok_or_else(|| wrong("reminderMinutesBeforeStart", "a whole number"))?,
-        ),
-        Some(_) => return Err(wrong("reminderMinutesBeforeStart", "a whole number")),
-    };
-    Ok(EventInput {
-        subject: required("subject")?,
-        start: instant("start")?,
-        end: instant("end")?,
-        time_zone: required("timeZone")?,
-        location: string("location")?,
-        body: string("body")?,
-        categories,
-        is_all_day,
-        show_as: string("showAs")?,
-        reminder_minutes_before_start,
-    })
-}
-
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new("invalid_request", format!("the body is not JSON: {error}"))
-    })?;
-    match value {
-        Value::Object(fields) => Ok(fields),
-        _ => Err(Problem::new("invalid_request", "the body must be a JSON object").into()),
-    }
-}
-
 /// Reads `start` and `end` from the query: RFC 3339 times with an offset, each exactly once;
 /// other parameters are ignored.
 fn window(query: Option<&str>) -> Result<Window, ApiError> {
@@ -138,7 +66,7 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
             .map(|time| time.with_timezone(&Utc))
             .map_err(|_| {
                 Problem::new(
-                    "invalid_request",
+                    ProblemCode::InvalidRequest,
                     format!(
                         "the parameter `{name}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"
                     ),
@@ -150,7 +78,7 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
     let end = parse("end")?;
     Window::new(start, end).map_err(|error| {
         Problem::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             format!(
                 "the parameter {}",
                 error.to_string().trim_start_matches("the field ")
@@ -181,13 +109,15 @@ fn window(query: Option<&str>) -> Result<Window, ApiError> {
 pub(crate) async fn put_event(
     State(state): State<AppState>,
     Path((mailbox, raw_external_id)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+    body: JsonBody<EventInputBody>,
+) -> Result<(StatusCode, Json<EventResultBody>), ApiError> {
     let mailbox = target(&state, &mailbox)?;
     let external_id = external_id(&raw_external_id, &mailbox)?;
-    let fields = json_object(&body).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
-    let event = event_input(&fields, "")
-        .and_then(|input| Event::new(external_id.clone(), input))
+    let ((), input) = body
+        .read()
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?
+        .into_input();
+    let event = Event::new(external_id.clone(), input)
         .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
     let result = within_request(state.inner.push.upsert(&mailbox, &event))
         .await
@@ -202,7 +132,7 @@ pub(crate) async fn put_event(
         external_id: external_id.as_str().to_owned(),
         result: result.as_str(),
     };
-    Ok((status, Json(body)).into_response())
+    Ok((status, Json(body)))
 }
 
 /// Deletes the event with this external id.
@@ -292,57 +222,24 @@ pub(crate) async fn sync_events(
     Extension(request_id): Extension<RequestId>,
     Path(mailbox): Path<String>,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: JsonBody<SyncBody>,
 ) -> Result<Json<SyncReportBody>, ApiError> {
     let mailbox = target(&state, &mailbox)?;
-    let with_mailbox = |problem: Problem| problem.with_mailbox(mailbox.as_str());
     let window = window(query.as_deref()).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
-    let fields = json_object(&body).map_err(|error| error.with_mailbox(mailbox.as_str()))?;
-    let list = match fields.get("events") {
-        Some(Value::Array(list)) => list,
-        _ => {
-            return Err(with_mailbox(Problem::new(
-                "invalid_request",
-                "the field `events` must be a list of events",
-            ))
-            .into());
-        }
-    };
-    let mut events = Vec::with_capacity(list.len());
-    for (index, value) in list.iter().enumerate() {
-        let prefix = format!("events[{index}].");
-        let event = match value {
-            Value::Object(fields) => {
-                let raw_id = match fields.get("externalId") {
-                    Some(Value::String(raw_id)) => raw_id,
-                    _ => {
-                        return Err(with_mailbox(invalid(InvalidEvent::new(
-                            format!("{prefix}externalId"),
-                            "must be present (a string)",
-                        )))
-                        .into());
-                    }
-                };
-                ExternalId::parse(raw_id)
-                    .and_then(|external_id| {
-                        event_input(fields, &prefix)
-                            .and_then(|input| Event::new(external_id, input))
-                    })
-                    .map_err(|error| {
-                        if error.field.starts_with(&prefix) {
-                            error
-                        } else {
-                            error.within(&prefix)
-                        }
-                    })
-            }
-            _ => Err(InvalidEvent::new(
-                format!("events[{index}]"),
-                "must be an event object",
-            )),
-        };
-        events.push(event.map_err(|error| with_mailbox(invalid(error)))?);
-    }
+    let events = body
+        .read()
+        .map_err(|problem| problem.with_mailbox(mailbox.as_str()))?
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            let ((raw_id,), input) = event.into_input();
+            ExternalId::parse(&raw_id)
+                .and_then(|external_id| Event::new(external_id, input))
+                .map_err(|error| error.within(&format!("events[{index}].")))
+        })
+        .collect::<Result<Vec<Event>, InvalidEvent>>()
+        .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
     let report = within_request(state.inner.push.sync(&mailbox, window, events))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;

@@ -14,7 +14,7 @@
 //! Entry type: [`Query`].
 
 use crate::api::middleware::ApiError;
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 
 /// A parsed query string (`application/x-www-form-urlencoded`, as browsers and Java's HTTP
 /// clients write it: `+` is a space).
@@ -43,7 +43,7 @@ impl Query {
             .find(|field| self.pairs.iter().any(|(given, _)| given == *field))
         {
             Some(field) => Err(Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 format!(
                     "`{field}` is a field of this request's JSON body, not a query parameter; nothing was done"
                 ),
@@ -68,14 +68,14 @@ impl Query {
         };
         if values.next().is_some() {
             return Err(Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 format!("the parameter `{name}` is given more than once; give it once"),
             )
             .into());
         }
         if value.is_empty() {
             return Err(Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 format!("the parameter `{name}` is empty; give a value or leave it out"),
             )
             .into());
@@ -90,7 +90,7 @@ impl Query {
     pub(crate) fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.optional(name)?.ok_or_else(|| {
             Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 format!("the parameter `{name}` is required"),
             )
             .into()
@@ -107,7 +107,7 @@ impl Query {
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
             Some(_) => Err(Problem::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 format!("the parameter `{name}` must be `true` or `false`"),
             )
             .into()),
@@ -125,7 +125,10 @@ mod tests {
             .optional(name)
             .map(|value| value.map(str::to_owned))
             .map_err(|error| {
-                assert_eq!(error.0.code, "invalid_request");
+                assert_eq!(
+                    error.0.code,
+                    crate::api::problem::ProblemCode::InvalidRequest
+                );
                 assert_eq!(error.0.status, 400);
                 error.0.detail
             })

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::api::AppState;
 use crate::api::middleware::ApiError;
-use crate::api::problem::{Problem, error_chain};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::exchange::{AccountStatus, Exchange};
 
 /// How recent an accepted probe must be.
@@ -134,14 +134,14 @@ impl Readiness {
             .clone();
         if let Some(problem) = principal_problem {
             return Err(Problem::new(
-                "not_ready",
+                ProblemCode::NotReady,
                 format!("{problem}; accounts: {}", lines.join("; ")),
             )
             .into());
         }
         if ready == 0 {
             return Err(Problem::new(
-                "not_ready",
+                ProblemCode::NotReady,
                 format!("no service account is usable: {}", lines.join("; ")),
             )
             .into());

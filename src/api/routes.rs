@@ -1,6 +1,8 @@
 //! The one route table: every served route is registered here through utoipa-axum's
 //! `OpenApiRouter`, so the router and the OpenAPI document are split from the same value and
-//! cannot drift. The layers that every route shares are put on here too.
+//! cannot drift; the same registration ([`route!`]) reads each handler's request and answer
+//! types from its signature ([`contracts`]), against which the document's schemas are checked.
+//! The layers that every route shares are put on here too.
 //!
 //! Invariant: `/v1` routes sit behind [`auth::authorize`] (401/403); only the operations routes
 //! of [`PUBLIC_PATHS`] are served without a token.
@@ -16,10 +18,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi as _};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::api::batch::BATCH_BODY_LIMIT;
+use crate::api::contract::{RouteContract, route};
 use crate::api::{AppState, auth, batch, handlers, middleware, push};
 
 /// The paths served without a token: health, readiness, metrics and the OpenAPI document.
@@ -40,7 +42,7 @@ pub(crate) const BEARER: &str = "bearer";
         description = "Calendar delegation for on-premises Exchange over EWS (API.md)"
     ),
     modifiers(&BearerScheme),
-    components(schemas(crate::api::problem::Problem))
+    components(schemas(crate::api::problem::Problem, crate::api::dto::Summary))
 )]
 struct ApiDoc;
 
@@ -56,28 +58,50 @@ impl Modify for BearerScheme {
     }
 }
 
+/// One table of routes: the router with its document, and the contract of each handler.
+struct Table {
+    routes: OpenApiRouter<AppState>,
+    contracts: Vec<RouteContract>,
+}
+
+impl Table {
+    fn new() -> Table {
+        Table {
+            routes: OpenApiRouter::new(),
+            contracts: Vec::new(),
+        }
+    }
+
+    /// Adds what [`route!`] made of some handlers of one path.
+    fn with(
+        mut self,
+        (routes, contracts): (UtoipaMethodRouter<AppState>, Vec<RouteContract>),
+    ) -> Table {
+        self.routes = self.routes.routes(routes);
+        self.contracts.extend(contracts);
+        self
+    }
+}
+
 /// The authenticated `/v1` routes (the batch routes, with their larger body limit, apart) and
-/// the public operations routes, each with its document.
-fn tables() -> (
-    OpenApiRouter<AppState>,
-    OpenApiRouter<AppState>,
-    OpenApiRouter<AppState>,
-) {
-    let v1 = OpenApiRouter::new()
-        .routes(routes!(handlers::check_access))
-        .routes(routes!(handlers::grant, handlers::revoke))
-        .routes(routes!(push::put_event, push::delete_event));
-    let v1_batch = OpenApiRouter::new()
-        .routes(routes!(batch::check_batch))
-        .routes(routes!(batch::grant_batch))
+/// the public operations routes, each with its document and its handlers' contracts. Each
+/// handler is named once, in one [`route!`].
+fn tables() -> [Table; 3] {
+    let v1 = Table::new()
+        .with(route!(handlers::check_access))
+        .with(route!(handlers::grant, handlers::revoke))
+        .with(route!(push::put_event, push::delete_event));
+    let v1_batch = Table::new()
+        .with(route!(batch::check_batch))
+        .with(route!(batch::grant_batch))
         // A sync carries a whole window's events, so it gets the batch body limit.
-        .routes(routes!(push::list_events, push::sync_events));
-    let public = OpenApiRouter::new()
-        .routes(routes!(handlers::healthz))
-        .routes(routes!(handlers::readyz))
-        .routes(routes!(handlers::metrics))
-        .routes(routes!(handlers::openapi_json));
-    (v1, v1_batch, public)
+        .with(route!(push::list_events, push::sync_events));
+    let public = Table::new()
+        .with(route!(handlers::healthz))
+        .with(route!(handlers::readyz))
+        .with(route!(handlers::metrics))
+        .with(route!(handlers::openapi_json));
+    [v1, v1_batch, public]
 }
 
 /// The OpenAPI 3.1 document of exactly the routes [`router`] serves.
@@ -85,24 +109,35 @@ pub fn openapi() -> OpenApi {
     static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
     DOCUMENT
         .get_or_init(|| {
-            let (v1, v1_batch, public) = tables();
-            OpenApiRouter::with_openapi(ApiDoc::openapi())
-                .merge(v1)
-                .merge(v1_batch)
-                .merge(public)
+            tables()
+                .into_iter()
+                .fold(
+                    OpenApiRouter::with_openapi(ApiDoc::openapi()),
+                    |all, table| all.merge(table.routes),
+                )
                 .split_for_parts()
                 .1
         })
         .clone()
 }
 
+/// The contract of every route [`router`] serves, read from its handler's signature: the
+/// request type its body is decoded into and the type it answers with. `tests/api_openapi.rs`
+/// checks the document against it.
+pub fn contracts() -> Vec<RouteContract> {
+    tables()
+        .into_iter()
+        .flat_map(|table| table.contracts)
+        .collect()
+}
+
 /// Everything the API serves, with its layers: request ids, problems, timeouts, panics, the
 /// body limit, metrics and the per-request span.
 pub fn router(state: AppState) -> Router {
-    let (v1, v1_batch, public) = tables();
-    let (v1, _) = v1.split_for_parts();
-    let (v1_batch, _) = v1_batch.split_for_parts();
-    let (public, _) = public.split_for_parts();
+    let [v1, v1_batch, public] = tables();
+    let (v1, _) = v1.routes.split_for_parts();
+    let (v1_batch, _) = v1_batch.routes.split_for_parts();
+    let (public, _) = public.routes.split_for_parts();
     let v1 = v1
         .route_layer(from_fn_with_state(state.clone(), auth::authorize))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::api::dto::ChangeBody;
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 use crate::app::{open_audit, open_exchange};
 use crate::delegation::{Actor, Delegation, GrantRequest, PermissionLevel, RevokeRequest};
 
@@ -57,7 +57,7 @@ pub async fn run(config: &Path, mailbox: &str, change: Change, json: bool) -> Ex
             {
                 Ok(level) => level,
                 Err(error) => {
-                    let problem = Problem::new("invalid_level", error.to_string());
+                    let problem = Problem::new(ProblemCode::InvalidLevel, error.to_string());
                     return report_problem(problem.with_mailbox(mailbox.as_str()), json);
                 }
             };

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 use crate::delegation::Mailbox;
 use crate::exchange::autodiscover::{self, Attempt, Discovery, Outcome};
 
@@ -22,7 +22,7 @@ pub async fn run(config: &Path, mailbox: &str, json: bool) -> ExitCode {
         Ok(mailbox) => mailbox,
         Err(error) => {
             return report_problem(
-                Problem::new("invalid_mailbox", error.to_string()).with_mailbox(mailbox),
+                Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(mailbox),
                 json,
             );
         }

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::api::problem::{Problem, error_chain};
+use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::config::{Config, LogFormat};
 use crate::delegation::Mailbox;
 
@@ -78,12 +78,13 @@ pub fn init_logging(format: LogFormat, level: &str) {
 /// Validates the mailbox and `api.allowed_domains`, as the API does, before anything reaches
 /// Exchange.
 fn admit_mailbox(config: &Config, text: &str) -> Result<Mailbox, Box<Problem>> {
-    let mailbox = Mailbox::parse(text)
-        .map_err(|error| Problem::new("invalid_mailbox", error.to_string()).with_mailbox(text))?;
+    let mailbox = Mailbox::parse(text).map_err(|error| {
+        Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(text)
+    })?;
     if !mailbox.is_allowed_in(&config.api.allowed_domains) {
         return Err(Box::new(
             Problem::new(
-                "mailbox_not_allowed",
+                ProblemCode::MailboxNotAllowed,
                 format!(
                     "{} is outside the allowed domains ({})",
                     mailbox.domain(),

@@ -30,17 +30,17 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::{ConnState, Limits};
-use crate::api::problem::Problem;
+use crate::api::problem::{Problem, ProblemCode};
 
 /// Why a head was refused: the answer's problem code and detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub detail: String,
 }
 
 impl Refusal {
-    fn new(code: &'static str, detail: impl Into<String>) -> Refusal {
+    fn new(code: ProblemCode, detail: impl Into<String>) -> Refusal {
         Refusal {
             code,
             detail: detail.into(),
@@ -85,7 +85,7 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
         }
         Err(httparse::Error::TooManyHeaders) => {
             return Err(Refusal::new(
-                "headers_too_large",
+                ProblemCode::HeadersTooLarge,
                 format!(
                     "the request has more than {} header fields",
                     limits.max_header_count
@@ -103,13 +103,16 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
     }
     if path.parse::<http::Uri>().is_err() {
         return Err(Refusal::new(
-            "invalid_request",
+            ProblemCode::InvalidRequest,
             "the request target is not a valid URI",
         ));
     }
     let method = request.method.unwrap_or("");
     if http::Method::from_bytes(method.as_bytes()).is_err() {
-        return Err(Refusal::new("invalid_request", "the method is not a token"));
+        return Err(Refusal::new(
+            ProblemCode::InvalidRequest,
+            "the method is not a token",
+        ));
     }
     let mut length: Option<u64> = None;
     let mut chunked = false;
@@ -119,7 +122,7 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
             || http::HeaderValue::from_bytes(header.value).is_err()
         {
             return Err(Refusal::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 "a header field's name or value holds characters HTTP does not allow",
             ));
         }
@@ -131,13 +134,13 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
             match (parsed, length) {
                 (None, _) => {
                     return Err(Refusal::new(
-                        "invalid_request",
+                        ProblemCode::InvalidRequest,
                         "Content-Length is not a number of bytes",
                     ));
                 }
                 (Some(value), Some(earlier)) if value != earlier => {
                     return Err(Refusal::new(
-                        "invalid_request",
+                        ProblemCode::InvalidRequest,
                         "Content-Length is given twice with different values",
                     ));
                 }
@@ -155,13 +158,13 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
     let framing = if transfer_encoding {
         if length.is_some() {
             return Err(Refusal::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 "a request may not carry both Transfer-Encoding and Content-Length",
             ));
         }
         if !chunked {
             return Err(Refusal::new(
-                "invalid_request",
+                ProblemCode::InvalidRequest,
                 "the last transfer coding of a request body must be chunked",
             ));
         }
@@ -193,7 +196,7 @@ pub(crate) fn check_head(input: &[u8], limits: &Limits) -> Result<Option<(Head, 
 
 fn uri_too_long(limits: &Limits) -> Refusal {
     Refusal::new(
-        "uri_too_long",
+        ProblemCode::UriTooLong,
         format!(
             "the request target is longer than {} bytes",
             limits.max_uri_bytes
@@ -203,7 +206,7 @@ fn uri_too_long(limits: &Limits) -> Refusal {
 
 fn head_too_large(limits: &Limits) -> Refusal {
     Refusal::new(
-        "headers_too_large",
+        ProblemCode::HeadersTooLarge,
         format!(
             "the request's header section is larger than {} bytes",
             limits.max_head_bytes
@@ -239,7 +242,7 @@ fn parse_refusal(input: &[u8], error: httparse::Error, limits: &Limits) -> Refus
         httparse::Error::Version => "the request line does not end with HTTP/1.0 or HTTP/1.1",
         httparse::Error::TooManyHeaders => "the request has too many header fields",
     };
-    Refusal::new("invalid_request", what)
+    Refusal::new(ProblemCode::InvalidRequest, what)
 }
 
 /// The bytes of a refusal: a whole HTTP/1.1 answer with a problem+json body, closing the
@@ -413,7 +416,7 @@ impl<S> Guarded<S> {
     }
 
     fn refuse(&mut self, refusal: &Refusal) {
-        tracing::debug!(code = refusal.code, detail = %refusal.detail, "request head refused");
+        tracing::debug!(code = refusal.code.as_str(), detail = %refusal.detail, "request head refused");
         self.conn.stats.refused(refusal.code);
         self.refusal = Some(refusal_response(refusal));
         self.input.clear();
@@ -499,7 +502,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
                     Expiry::SlowHead => {
                         let waited = this.limits.header_read_timeout.as_secs();
                         this.refuse(&Refusal::new(
-                            "request_timeout",
+                            ProblemCode::RequestTimeout,
                             format!("the request head did not arrive within {waited} s"),
                         ));
                     }
@@ -625,7 +628,7 @@ mod tests {
     }
 
     fn code(input: &str) -> &'static str {
-        check(input).expect_err("refused").code
+        check(input).expect_err("refused").code.as_str()
     }
 
     #[test]
@@ -757,7 +760,7 @@ POST /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /unfinished HTTP/1.1\r\nHo"
 
     #[test]
     fn a_refusal_is_a_whole_problem_answer() {
-        let bytes = refusal_response(&Refusal::new("uri_too_long", "too long"));
+        let bytes = refusal_response(&Refusal::new(ProblemCode::UriTooLong, "too long"));
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{head}");

@@ -32,6 +32,8 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::api::problem::ProblemCode;
+
 /// The server's limits (`[api]` in the configuration; the head sizes are fixed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -69,11 +71,11 @@ impl Default for Limits {
 }
 
 /// The problem codes a head can be refused with (`http_heads_refused{code}`).
-pub(crate) const REFUSAL_CODES: [&str; 4] = [
-    "invalid_request",
-    "uri_too_long",
-    "headers_too_large",
-    "request_timeout",
+pub(crate) const REFUSAL_CODES: [ProblemCode; 4] = [
+    ProblemCode::InvalidRequest,
+    ProblemCode::UriTooLong,
+    ProblemCode::HeadersTooLarge,
+    ProblemCode::RequestTimeout,
 ];
 
 /// What the server counts, for `/metrics`.
@@ -88,7 +90,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn refused(&self, code: &'static str) {
+    pub(crate) fn refused(&self, code: ProblemCode) {
         let index = REFUSAL_CODES
             .iter()
             .position(|known| *known == code)
