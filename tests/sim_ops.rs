@@ -806,3 +806,52 @@ async fn unmodelled_entries_are_shown_carried_over_as_read_and_unknown_entries_d
     assert!(reread.body.contains("<t:UserId/>"));
     assert!(!reread.body.contains("UnknownEntries"));
 }
+
+/// The load bench counts EWS requests per checked mailbox without the readiness probes: the
+/// simulator counts apart the requests that name no mailbox (the caller's own), and only those.
+#[tokio::test]
+async fn requests_naming_no_mailbox_are_counted_apart() {
+    let sim = start_sim(&sample_state()).await;
+    // The login request impersonates granted@: it names a mailbox.
+    let mut client = logged_in_client(&sim).await;
+    assert_eq!(sim.stats().own_mailbox_requests, 0);
+    // Delegate access to another mailbox's calendar names it.
+    let delegate = call(
+        &mut client,
+        &envelope(None, &get_folder_of("granted@contoso.example", false)),
+    )
+    .await;
+    assert_eq!(delegate.status, 200, "{}", delegate.body);
+    // ExpandDL names the group.
+    let expand = call(
+        &mut client,
+        &envelope(
+            None,
+            "<m:ExpandDL><m:Mailbox><t:EmailAddress>mytimetable-push@contoso.example</t:EmailAddress></m:Mailbox></m:ExpandDL>",
+        ),
+    )
+    .await;
+    assert_eq!(expand.status, 200, "{}", expand.body);
+    assert_eq!(sim.stats().own_mailbox_requests, 0);
+    // The service account's own calendar, as the readiness probe reads it: counted, twice.
+    let own = format!(
+        r#"<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>{}</m:FolderIds></m:GetFolder>"#,
+        calendar_folder(None)
+    );
+    for _ in 0..2 {
+        let answer = call(&mut client, &envelope(None, &own)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.own_mailbox_requests, 2);
+    assert_eq!(
+        stats.requests("GetFolder"),
+        4,
+        "all of them are still counted"
+    );
+    assert_eq!(stats.requests("ExpandDL"), 1);
+    // And over HTTP, under the name the load bench reads.
+    let response = client.request("GET", "/sim/stats", &[], "").await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(json["ownMailboxRequests"], 2);
+}

@@ -81,6 +81,12 @@ pub struct SimStats {
     /// Impersonated requests whose `X-AnchorMailbox` header is missing or names another
     /// mailbox than the impersonation header (real Exchange then proxies and slows down).
     pub anchor_mailbox_mismatches: u64,
+    /// Requests (counted in `requests_by_operation` too) that name no mailbox: no
+    /// impersonation header, no `t:Mailbox`, no item id of a mailbox, so they act on the
+    /// caller's own mailbox, as a client's logon or readiness probe does. The load bench
+    /// subtracts them to count the requests per checked mailbox.
+    #[serde(default)]
+    pub own_mailbox_requests: u64,
 }
 
 impl SimStats {
@@ -486,6 +492,9 @@ async fn ews_answer(
     };
     let mailbox = ops::target_mailbox(&request)
         .or_else(|| item_ops::first_item_mailbox(&lock(&shared.state), &request.operation));
+    if mailbox.is_none() {
+        lock(&shared.stats).own_mailbox_requests += 1;
+    }
     // Impersonated calls should carry the same mailbox in X-AnchorMailbox (PROTOCOL §2.3).
     let by_smtp = matches!(
         request.impersonation,
