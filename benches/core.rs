@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the hot paths without I/O: encoding a GetFolder request, parsing a
-//! GetFolder response with a 30-entry permission set, the permission merge, and encoding a
-//! CreateItem of 100 realistic calendar items (the push domain's largest batch shape).
+//! GetFolder response with a 30-entry permission set, the permission merge, decoding a FindItem
+//! page of 100 calendar items (push's read of a window), and encoding a CreateItem of 100
+//! realistic calendar items (the push domain's largest batch shape).
 //!
 //! Run: `cargo bench --bench core`.
 
@@ -15,6 +16,7 @@ use ews_connector::ews::items::{
     MapiPropertyType, PropertySet,
 };
 use ews_connector::ews::ops::create_item::CreateItem;
+use ews_connector::ews::ops::find_item::FindItem;
 use ews_connector::ews::ops::get_folder::{
     BaseShape, DistinguishedFolderName, FolderField, FolderIdRef, FolderShape, GetFolder,
 };
@@ -24,6 +26,46 @@ const CALENDAR_PERMISSIONS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/ews/get_folder/calendar_permissions.xml"
 ));
+
+const CALENDAR_VIEW: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/ews/find_item/calendar_view.xml"
+));
+
+/// A FindItem page of 100 calendar items as push reads them: the fixture's first item (ours: id,
+/// subject, `ExternalId` and `ContentHash` in our property set, start, end, free/busy, location)
+/// repeated with distinct ids, external ids and times, in place of the fixture's items.
+fn find_item_page_of_100() -> String {
+    let start = CALENDAR_VIEW.find("<t:Items>").expect("items") + "<t:Items>".len();
+    let end = CALENDAR_VIEW.find("</t:Items>").expect("items end");
+    let first_end = CALENDAR_VIEW[start..]
+        .find("</t:CalendarItem>")
+        .expect("an item")
+        + start
+        + "</t:CalendarItem>".len();
+    let item = CALENDAR_VIEW[start..first_end].trim();
+    assert!(
+        item.contains("ExternalId"),
+        "the fixture's first item changed"
+    );
+    let mut items = String::new();
+    for index in 0..100u32 {
+        items.push_str(
+            &item
+                .replace("A0001AAA=", &format!("A{index:04}AAA="))
+                .replace("7f3c2a10", &format!("{index:08x}"))
+                .replace("2025-03-04T", &format!("2025-03-{:02}T", 1 + index % 28)),
+        );
+    }
+    let page = format!(
+        "{}{items}{}",
+        &CALENDAR_VIEW[..start],
+        &CALENDAR_VIEW[end..]
+    )
+    .replacen(r#"TotalItemsInView="4""#, r#"TotalItemsInView="100""#, 1);
+    assert_eq!(page.matches("<t:CalendarItem>").count(), 100);
+    page
+}
 
 /// The fixture's answer grown to 30 permission entries: extra named users are inserted before
 /// the closing `CalendarPermissions`, as a busy shared calendar would have.
@@ -173,6 +215,18 @@ fn item_benchmarks(criterion: &mut Criterion) {
             "s.jansen@uni.example".to_owned(),
         )),
     };
+    let page = find_item_page_of_100();
+    let decoded = decode::<FindItem>(page.as_bytes()).expect("decodes");
+    let items = decoded
+        .response
+        .first()
+        .and_then(|message| message.as_ref().ok())
+        .map_or(0, |page| page.items.len());
+    assert_eq!(items, 100, "every item of the page decodes");
+    criterion.bench_function("decode FindItem page, 100 calendar items", |bench| {
+        bench.iter(|| decode::<FindItem>(black_box(page.as_bytes())).expect("decodes"))
+    });
+
     let operation = create_item_100();
     let size = encode(&header, &operation).expect("encodes").len();
     assert!(size > 100_000, "the batch shrank to {size} bytes");

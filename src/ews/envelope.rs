@@ -13,12 +13,13 @@
 use crate::ews::error::Error;
 use crate::ews::ops::Operation;
 use crate::ews::response::{
-    MessageXml, ServerVersionInfo, is_server_version_info, parse_message_xml,
-    parse_server_version_info,
+    MessageXml, ServerVersionInfo, read_message_xml, read_server_version_info,
 };
 use crate::ews::response_code::ResponseCode;
 use crate::ews::types::require_non_empty;
-use crate::ews::xml::{ERRORS_NS, Element, MESSAGES_NS, SOAP_NS, TYPES_NS, XmlWriter, parse};
+use crate::ews::xml::{
+    ERRORS_NS, MESSAGES_NS, Reader, SOAP_NS, Slot, TYPES_NS, Tag, XmlWriter, read_trimmed,
+};
 
 /// Every `t:ExchangeVersionType` value of the schema (`RequestServerVersion/@Version`).
 ///
@@ -163,110 +164,221 @@ pub fn encode<O: Operation>(header: &RequestHeader, operation: &O) -> Result<Vec
     Ok(writer.into_string().into_bytes())
 }
 
-/// Decodes a response envelope for `O`.
+/// Decodes a response envelope for `O`, streaming: the body is read once, straight into `O`'s
+/// typed response.
 ///
 /// # Errors
 /// [`Error::Fault`] for a `soap:Fault`; [`Error::InvalidXml`], [`Error::UnexpectedElement`],
 /// [`Error::MissingElement`], [`Error::InvalidValue`] or [`Error::TooDeep`] for a response that is
 /// not what `O` expects. Per-item failures are values inside `Ok`.
 pub fn decode<O: Operation>(body: &[u8]) -> Result<Decoded<O::Response>, Error> {
-    let root = parse(body)?;
-    let soap_body = envelope_body(&root)?;
-    if let Some(fault) = soap_body.child(SOAP_NS, "Fault") {
-        return Err(Error::Fault(Box::new(parse_fault(fault))));
-    }
-    let response_name = format!("{}Response", O::NAME);
-    let response = match soap_body.child(MESSAGES_NS, &response_name) {
-        Some(response) => response,
-        None => {
-            return Err(match soap_body.children.first() {
-                Some(other) => Error::UnexpectedElement {
-                    expected: format!("m:{response_name}"),
-                    found: other.qualified_name(),
-                },
-                None => Error::MissingElement {
-                    element: response_name,
-                    parent: "Body".to_owned(),
-                },
-            });
-        }
-    };
-    let server_version = root
-        .child(SOAP_NS, "Header")
-        .and_then(|header| {
-            header
-                .children
-                .iter()
-                .find(|child| is_server_version_info(child))
-        })
-        .map(parse_server_version_info);
-    Ok(Decoded {
-        server_version,
-        response: O::decode_response(response)?,
-    })
+    let mut reader = Reader::new(body)?;
+    let outcome = read_envelope(&mut reader, Some(O::NAME), O::decode_response)
+        .and_then(|envelope| envelope.into_decoded::<O>());
+    reader.settle(outcome)
 }
 
 /// The fault in a response body, if the body is a well-formed envelope holding one.
 pub fn decode_fault(body: &[u8]) -> Option<Fault> {
-    let root = parse(body).ok()?;
-    let soap_body = envelope_body(&root).ok()?;
-    soap_body.child(SOAP_NS, "Fault").map(parse_fault)
+    let mut reader = Reader::new(body).ok()?;
+    let outcome = read_envelope(&mut reader, None, |_, _| Ok(()));
+    reader.settle(outcome).ok()?.fault
 }
 
-fn envelope_body(root: &Element) -> Result<&Element, Error> {
+/// What an envelope held: the version header, a fault, the operation's response (or the error
+/// that decoding it gave), and the first child of the body when it was neither.
+struct Envelope<T> {
+    server_version: Option<ServerVersionInfo>,
+    fault: Option<Fault>,
+    response: Slot<T>,
+    first_other: Option<String>,
+}
+
+impl<T> Envelope<T> {
+    fn into_decoded<O: Operation<Response = T>>(self) -> Result<Decoded<T>, Error> {
+        if let Some(fault) = self.fault {
+            return Err(Error::Fault(Box::new(fault)));
+        }
+        let response = match self.response {
+            Some(response) => response?,
+            None => {
+                return Err(match self.first_other {
+                    Some(found) => Error::UnexpectedElement {
+                        expected: format!("m:{}Response", O::NAME),
+                        found,
+                    },
+                    None => Error::MissingElement {
+                        element: format!("{}Response", O::NAME),
+                        parent: "Body".to_owned(),
+                    },
+                });
+            }
+        };
+        Ok(Decoded {
+            server_version: self.server_version,
+            response,
+        })
+    }
+}
+
+/// Reads `soap:Envelope`: the first `soap:Header` (for `t:ServerVersionInfo`), and the first
+/// `soap:Body`, whose first `soap:Fault` and first `m:{operation}Response` are read (the latter
+/// with `decode`, when an operation is given).
+fn read_envelope<T>(
+    reader: &mut Reader<'_>,
+    operation: Option<&str>,
+    decode: impl FnOnce(&mut Reader<'_>, &Tag<'_>) -> Result<T, Error>,
+) -> Result<Envelope<T>, Error> {
+    let root = reader.root()?;
     if !root.is(SOAP_NS, "Envelope") {
         return Err(Error::UnexpectedElement {
             expected: "soap:Envelope".to_owned(),
             found: root.qualified_name(),
         });
     }
-    root.require(SOAP_NS, "Body")
+    let mut envelope = Envelope {
+        server_version: None,
+        fault: None,
+        response: None,
+        first_other: None,
+    };
+    let mut header_seen = false;
+    let mut body_seen = false;
+    let mut decode = Some(decode);
+    while let Some(child) = reader.next_child()? {
+        if child.is(SOAP_NS, "Header") && !header_seen {
+            header_seen = true;
+            while let Some(header) = reader.next_child()? {
+                if envelope.server_version.is_none() && header.is(TYPES_NS, "ServerVersionInfo") {
+                    envelope.server_version = Some(read_server_version_info(reader));
+                }
+                reader.skip()?;
+            }
+        } else if child.is(SOAP_NS, "Body") && !body_seen {
+            body_seen = true;
+            let mut first = true;
+            while let Some(part) = reader.next_child()? {
+                let is_response = operation.is_some_and(|operation| {
+                    part.in_namespace(MESSAGES_NS)
+                        && part.local().strip_suffix("Response") == Some(operation)
+                });
+                if part.is(SOAP_NS, "Fault") && envelope.fault.is_none() {
+                    envelope.fault = Some(read_fault(reader)?);
+                } else if is_response && envelope.response.is_none() {
+                    if let Some(decode) = decode.take() {
+                        envelope.response = Some(reader.attempt(|reader| decode(reader, &part))?);
+                    }
+                } else {
+                    if first {
+                        envelope.first_other = Some(part.qualified_name());
+                    }
+                    reader.skip()?;
+                }
+                first = false;
+            }
+        } else {
+            reader.skip()?;
+        }
+    }
+    if !body_seen {
+        return Err(Error::MissingElement {
+            element: "Body".to_owned(),
+            parent: root.local().to_owned(),
+        });
+    }
+    Ok(envelope)
+}
+
+/// A child of `soap:Fault`, `soap:Fault/detail`'s parts: the first one in no namespace, else the
+/// first one of the name in any namespace (SOAP 1.1 leaves them unqualified; some servers do not).
+struct Either<T> {
+    unqualified: Option<T>,
+    any: Option<T>,
+}
+
+impl<T> Either<T> {
+    fn new() -> Self {
+        Either {
+            unqualified: None,
+            any: None,
+        }
+    }
+
+    fn offer(
+        &mut self,
+        reader: &mut Reader<'_>,
+        tag: &Tag<'_>,
+        read: impl FnOnce(&mut Reader<'_>) -> Result<T, Error>,
+    ) -> Result<(), Error> {
+        if tag.is_unqualified() && self.unqualified.is_none() {
+            self.unqualified = Some(read(reader)?);
+        } else if self.any.is_none() {
+            self.any = Some(read(reader)?);
+        } else {
+            reader.skip()?;
+        }
+        Ok(())
+    }
+
+    fn take(self) -> Option<T> {
+        self.unqualified.or(self.any)
+    }
+}
+
+/// What `soap:Fault/detail` says.
+#[derive(Default)]
+struct FaultDetail {
+    code: Option<String>,
+    message: Option<String>,
+    message_xml: Option<MessageXml>,
+}
+
+fn read_fault_detail(reader: &mut Reader<'_>) -> Result<FaultDetail, Error> {
+    let mut detail = FaultDetail::default();
+    let mut code_seen = false;
+    while let Some(child) = reader.next_child()? {
+        if child.is(ERRORS_NS, "ResponseCode") && !code_seen {
+            code_seen = true;
+            detail.code = Some(reader.trimmed_text()?).filter(|code| !code.is_empty());
+        } else if child.is(ERRORS_NS, "Message") && detail.message.is_none() {
+            detail.message = Some(reader.trimmed_text()?);
+        } else if child.local() == "MessageXml" && detail.message_xml.is_none() {
+            detail.message_xml = Some(read_message_xml(reader)?);
+        } else {
+            reader.skip()?;
+        }
+    }
+    Ok(detail)
 }
 
 /// Reads `soap:Fault`. Its children are unqualified in SOAP 1.1; any namespace is accepted.
-fn parse_fault(fault: &Element) -> Fault {
-    let by_local_name = |parent: &'_ Element, name: &str| -> Option<Element> {
-        parent
-            .unqualified_child(name)
-            .or_else(|| parent.children.iter().find(|child| child.name == name))
-            .cloned()
-    };
-    let fault_code = by_local_name(fault, "faultcode")
-        .map(|element| element.trimmed_text().to_owned())
-        .unwrap_or_default();
-    let fault_string = by_local_name(fault, "faultstring")
-        .map(|element| element.trimmed_text().to_owned())
-        .filter(|text| !text.is_empty());
-    let detail = by_local_name(fault, "detail");
-    let detail_code = detail
-        .as_ref()
-        .and_then(|detail| detail.child(ERRORS_NS, "ResponseCode"))
-        .map(|code| code.trimmed_text().to_owned())
-        .filter(|code| !code.is_empty());
-    let detail_message = detail
-        .as_ref()
-        .and_then(|detail| detail.child(ERRORS_NS, "Message"))
-        .map(|message| message.trimmed_text().to_owned());
-    let message_xml = detail
-        .as_ref()
-        .and_then(|detail| {
-            detail
-                .children
-                .iter()
-                .find(|child| child.name == "MessageXml")
-        })
-        .map(parse_message_xml)
-        .unwrap_or_default();
-    let code = detail_code.unwrap_or_else(|| match fault_code.rsplit_once(':') {
-        Some((_, local)) => local.to_owned(),
-        None => fault_code.clone(),
-    });
-    Fault {
-        response_code: ResponseCode::parse(&code),
-        message: fault_string.or(detail_message).unwrap_or_default(),
-        message_xml,
-        fault_code,
+fn read_fault(reader: &mut Reader<'_>) -> Result<Fault, Error> {
+    let mut fault_code = Either::new();
+    let mut fault_string = Either::new();
+    let mut detail = Either::new();
+    while let Some(child) = reader.next_child()? {
+        match child.local() {
+            "faultcode" => fault_code.offer(reader, &child, read_trimmed)?,
+            "faultstring" => fault_string.offer(reader, &child, read_trimmed)?,
+            "detail" => detail.offer(reader, &child, read_fault_detail)?,
+            _ => reader.skip()?,
+        }
     }
+    let fault_code = fault_code.take().unwrap_or_default();
+    let fault_string = fault_string.take().filter(|text| !text.is_empty());
+    let detail = detail.take().unwrap_or_default();
+    let code = detail
+        .code
+        .unwrap_or_else(|| match fault_code.rsplit_once(':') {
+            Some((_, local)) => local.to_owned(),
+            None => fault_code.clone(),
+        });
+    Ok(Fault {
+        response_code: ResponseCode::parse(&code),
+        message: fault_string.or(detail.message).unwrap_or_default(),
+        message_xml: detail.message_xml.unwrap_or_default(),
+        fault_code,
+    })
 }
 
 #[cfg(test)]

@@ -19,12 +19,17 @@
 //! Entry types: [`CalendarItem`], [`ItemId`], [`ExtendedFieldUri`], [`ExtendedProperty`],
 //! [`PropertyPath`], [`ItemField`], [`ItemShape`], [`Body`].
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, Utc};
 
 use crate::ews::error::Error;
 use crate::ews::ops::get_folder::BaseShape;
 use crate::ews::types::ews_enum;
-use crate::ews::xml::{Element, TYPES_NS, XmlWriter, check_xml_chars, escape, optional_bool};
+use crate::ews::xml::{
+    Reader, Slot, TYPES_NS, XmlWriter, check_xml_chars, escape, read_bool, read_text, read_value,
+    required,
+};
 
 /// The GUID of PS_PUBLIC_STRINGS, the property set `DistinguishedPropertySetId="PublicStrings"`
 /// names.
@@ -632,26 +637,34 @@ pub(crate) fn write_item_shape(writer: &mut XmlWriter, shape: &ItemShape) -> Res
 }
 
 // ---- readers ----------------------------------------------------------------------------------
+//
+// Each reader is positioned just after its element's start tag and reads up to its end tag.
 
-/// Reads `t:ItemId`.
-pub(crate) fn parse_item_id(element: &Element) -> Result<ItemId, Error> {
+/// Reads `t:ItemId` (its attributes).
+///
+/// # Errors
+/// [`Error::MissingElement`] without `Id`.
+pub(crate) fn read_item_id(reader: &mut Reader<'_>) -> Result<ItemId, Error> {
     Ok(ItemId {
-        id: element.require_attribute("Id")?.to_owned(),
-        change_key: element.attribute("ChangeKey").map(str::to_owned),
+        id: reader.require_attribute("Id", "ItemId")?.into_owned(),
+        change_key: reader.attribute("ChangeKey").map(Cow::into_owned),
     })
 }
 
-/// Reads a named `t:ExtendedFieldURI`; `None` for the forms this crate does not model
-/// (`PropertyTag`, `PropertyId`, distinguished sets other than `PublicStrings`).
-pub(crate) fn parse_extended_field_uri(
-    element: &Element,
+/// Reads a named `t:ExtendedFieldURI` from its attributes; `None` for the forms this crate does
+/// not model (`PropertyTag`, `PropertyId`, distinguished sets other than `PublicStrings`).
+///
+/// # Errors
+/// [`Error::MissingElement`] without `PropertyType`, [`Error::InvalidValue`] for an unknown one.
+pub(crate) fn read_extended_field_uri(
+    reader: &mut Reader<'_>,
 ) -> Result<Option<ExtendedFieldUri>, Error> {
-    let Some(property_name) = element.attribute("PropertyName") else {
+    let Some(property_name) = reader.attribute("PropertyName") else {
         return Ok(None);
     };
     let property_set = match (
-        element.attribute("DistinguishedPropertySetId"),
-        element.attribute("PropertySetId"),
+        reader.attribute("DistinguishedPropertySetId"),
+        reader.attribute("PropertySetId"),
     ) {
         (Some(set), _) if set.trim() == "PublicStrings" => PropertySet::PublicStrings,
         (Some(_), _) => return Ok(None),
@@ -663,13 +676,37 @@ pub(crate) fn parse_extended_field_uri(
     };
     let property_type = crate::ews::xml::parse_value(
         "PropertyType",
-        element.require_attribute("PropertyType")?.trim(),
+        reader
+            .require_attribute("PropertyType", "ExtendedFieldURI")?
+            .trim(),
     )?;
     Ok(Some(ExtendedFieldUri {
         property_set,
-        property_name: property_name.to_owned(),
+        property_name: property_name.into_owned(),
         property_type,
     }))
+}
+
+/// Reads one `t:ExtendedProperty`: `None` when its field is of a form this crate does not model
+/// or it holds no single `t:Value` (multi-valued properties, `t:Values`, are not modelled).
+fn read_extended_property(reader: &mut Reader<'_>) -> Result<Option<ExtendedProperty>, Error> {
+    let mut field: Slot<Option<ExtendedFieldUri>> = None;
+    let mut value = None;
+    while let Some(child) = reader.next_child()? {
+        if child.is(TYPES_NS, "ExtendedFieldURI") {
+            reader.first(&mut field, read_extended_field_uri)?;
+        } else if child.is(TYPES_NS, "Value") {
+            reader.first(&mut value, read_text)?;
+        } else {
+            reader.skip()?;
+        }
+    }
+    let Some(field) = required(field, "ExtendedFieldURI", "ExtendedProperty")? else {
+        return Ok(None);
+    };
+    Ok(value
+        .transpose()?
+        .map(|value| ExtendedProperty { field, value }))
 }
 
 /// Reads any item element of the types namespace (`t:CalendarItem`, `t:Item`, `t:Message`, ...)
@@ -677,89 +714,121 @@ pub(crate) fn parse_extended_field_uri(
 ///
 /// # Errors
 /// [`Error`] when a present field does not have its type's form.
-pub(crate) fn parse_calendar_item(element: &Element) -> Result<CalendarItem, Error> {
-    let date_time = |name: &str| -> Result<Option<DateTime<FixedOffset>>, Error> {
-        element
-            .child(TYPES_NS, name)
-            .map(|child| parse_date_time(name, &child.text))
-            .transpose()
-    };
-    let zone = |name: &str| {
-        element
-            .child(TYPES_NS, name)
-            .and_then(|child| child.attribute("Id"))
-            .map(str::to_owned)
-    };
-    let body = element
-        .child(TYPES_NS, "Body")
-        .map(|body| -> Result<Body, Error> {
-            Ok(Body {
-                body_type: crate::ews::xml::parse_value(
-                    "BodyType",
-                    body.require_attribute("BodyType")?.trim(),
-                )?,
-                text: body.text.clone(),
-            })
-        })
-        .transpose()?;
-    let mut extended_properties = Vec::new();
-    for property in element.children_named(TYPES_NS, "ExtendedProperty") {
-        let Some(field) =
-            parse_extended_field_uri(property.require(TYPES_NS, "ExtendedFieldURI")?)?
-        else {
+pub(crate) fn read_calendar_item(reader: &mut Reader<'_>) -> Result<CalendarItem, Error> {
+    let mut item_id: Slot<ItemId> = None;
+    let mut subject = None;
+    let mut body: Slot<Body> = None;
+    let mut categories: Slot<Vec<String>> = None;
+    let mut reminder_is_set: Slot<bool> = None;
+    let mut reminder_minutes: Slot<u32> = None;
+    let mut extended_properties: Result<Vec<ExtendedProperty>, Error> = Ok(Vec::new());
+    let mut start: Slot<DateTime<FixedOffset>> = None;
+    let mut end: Slot<DateTime<FixedOffset>> = None;
+    let mut is_all_day_event: Slot<bool> = None;
+    let mut legacy_free_busy_status: Slot<LegacyFreeBusyStatus> = None;
+    let mut location = None;
+    let mut calendar_item_type: Slot<CalendarItemType> = None;
+    let mut start_time_zone: Slot<Option<String>> = None;
+    let mut end_time_zone: Slot<Option<String>> = None;
+    while let Some(child) = reader.next_child()? {
+        if !child.in_namespace(TYPES_NS) {
+            reader.skip()?;
             continue;
-        };
-        // Multi-valued properties (`t:Values`) are not modelled: skipped like unknown forms.
-        if let Some(value) = property.child(TYPES_NS, "Value") {
-            extended_properties.push(ExtendedProperty {
-                field,
-                value: value.text.clone(),
-            });
+        }
+        let name = child.local();
+        match name {
+            "ItemId" => reader.first(&mut item_id, read_item_id)?,
+            "Subject" => reader.first(&mut subject, read_text)?,
+            "Body" => reader.first(&mut body, |reader| {
+                let body_type = crate::ews::xml::parse_value(
+                    "BodyType",
+                    reader.require_attribute("BodyType", "Body")?.trim(),
+                )?;
+                Ok(Body {
+                    body_type,
+                    text: read_text(reader)?,
+                })
+            })?,
+            "Categories" => reader.first(&mut categories, |reader| {
+                let mut strings = Vec::new();
+                while let Some(string) = reader.next_child()? {
+                    if string.is(TYPES_NS, "String") {
+                        strings.push(read_text(reader)?);
+                    } else {
+                        reader.skip()?;
+                    }
+                }
+                Ok(strings)
+            })?,
+            "ReminderIsSet" => reader.first(&mut reminder_is_set, |r| read_bool(r, name))?,
+            "ReminderMinutesBeforeStart" => {
+                reader.first(&mut reminder_minutes, |r| read_value(r, name))?
+            }
+            "ExtendedProperty" => {
+                if extended_properties.is_ok() {
+                    match reader.attempt(read_extended_property)? {
+                        Ok(Some(property)) => {
+                            if let Ok(properties) = &mut extended_properties {
+                                properties.push(property);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(error) => extended_properties = Err(error),
+                    }
+                } else {
+                    reader.skip()?;
+                }
+            }
+            "Start" => reader.first(&mut start, |r| parse_date_time(name, &r.text()?))?,
+            "End" => reader.first(&mut end, |r| parse_date_time(name, &r.text()?))?,
+            "IsAllDayEvent" => reader.first(&mut is_all_day_event, |r| read_bool(r, name))?,
+            "LegacyFreeBusyStatus" => {
+                reader.first(&mut legacy_free_busy_status, |r| read_value(r, name))?
+            }
+            "Location" => reader.first(&mut location, read_text)?,
+            "CalendarItemType" => reader.first(&mut calendar_item_type, |r| read_value(r, name))?,
+            "StartTimeZone" => reader.first(&mut start_time_zone, zone_id)?,
+            "EndTimeZone" => reader.first(&mut end_time_zone, zone_id)?,
+            _ => reader.skip()?,
         }
     }
+    let body = body.transpose()?;
+    let extended_properties = extended_properties?;
     Ok(CalendarItem {
-        item_id: element
-            .child(TYPES_NS, "ItemId")
-            .map(parse_item_id)
-            .transpose()?,
-        subject: element.child_text(TYPES_NS, "Subject"),
+        item_id: item_id.transpose()?,
+        subject: subject.transpose()?,
         body,
-        categories: element
-            .child(TYPES_NS, "Categories")
-            .map(|categories| {
-                categories
-                    .children_named(TYPES_NS, "String")
-                    .map(|category| category.text.clone())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        reminder_is_set: optional_bool(element, TYPES_NS, "ReminderIsSet")?,
-        reminder_minutes_before_start: element
-            .parse_child(TYPES_NS, "ReminderMinutesBeforeStart")?,
+        categories: categories.transpose()?.unwrap_or_default(),
+        reminder_is_set: reminder_is_set.transpose()?,
+        reminder_minutes_before_start: reminder_minutes.transpose()?,
         extended_properties,
-        start: date_time("Start")?,
-        end: date_time("End")?,
-        is_all_day_event: optional_bool(element, TYPES_NS, "IsAllDayEvent")?,
-        legacy_free_busy_status: element.parse_child(TYPES_NS, "LegacyFreeBusyStatus")?,
-        location: element.child_text(TYPES_NS, "Location"),
-        calendar_item_type: element.parse_child(TYPES_NS, "CalendarItemType")?,
-        start_time_zone: zone("StartTimeZone"),
-        end_time_zone: zone("EndTimeZone"),
+        start: start.transpose()?,
+        end: end.transpose()?,
+        is_all_day_event: is_all_day_event.transpose()?,
+        legacy_free_busy_status: legacy_free_busy_status.transpose()?,
+        location: location.transpose()?,
+        calendar_item_type: calendar_item_type.transpose()?,
+        start_time_zone: start_time_zone.transpose()?.flatten(),
+        end_time_zone: end_time_zone.transpose()?.flatten(),
     })
 }
 
-/// The item elements of an `m:Items`/`t:Items` element (every child in the types namespace).
-pub(crate) fn item_elements(items: &Element) -> impl Iterator<Item = &Element> {
-    items
-        .children
-        .iter()
-        .filter(|child| child.namespace.as_deref() == Some(TYPES_NS))
+/// The `Id` of a `t:StartTimeZone`/`t:EndTimeZone`.
+fn zone_id(reader: &mut Reader<'_>) -> Result<Option<String>, Error> {
+    Ok(reader.attribute("Id").map(Cow::into_owned))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ews::xml::parse;
+
+    /// Reads a document whose root is one item, as the item operations do.
+    fn parse_calendar_item(document: &[u8]) -> Result<CalendarItem, Error> {
+        let mut reader = Reader::new(document)?;
+        reader.root()?;
+        let outcome = read_calendar_item(&mut reader);
+        reader.settle(outcome)
+    }
 
     fn public(name: &str) -> ExtendedFieldUri {
         ExtendedFieldUri {
@@ -938,7 +1007,7 @@ mod tests {
 
     #[test]
     fn both_spellings_of_public_strings_read_as_the_same_property() {
-        let element = parse(
+        let item = parse_calendar_item(
             format!(
                 r#"<t:CalendarItem xmlns:t="{TYPES_NS}">
 <t:ExtendedProperty><t:ExtendedFieldURI PropertySetId="00020329-0000-0000-c000-000000000046" PropertyName="MyTimetableId" PropertyType="String"/><t:Value>a</t:Value></t:ExtendedProperty>
@@ -949,7 +1018,6 @@ mod tests {
             .as_bytes(),
         )
         .unwrap();
-        let item = parse_calendar_item(&element).unwrap();
         assert_eq!(item.extended_property(&public("MyTimetableId")), Some("a"));
         assert_eq!(item.extended_properties.len(), 1);
         assert_eq!(item.extended_properties[0].field, public("MyTimetableId"));
@@ -1021,7 +1089,7 @@ mod tests {
                         &format!(r#"<t:CalendarItem xmlns:t="{TYPES_NS}">"#),
                         1,
                     );
-                    let read = parse_calendar_item(&parse(document.as_bytes()).unwrap()).unwrap();
+                    let read = parse_calendar_item(document.as_bytes()).unwrap();
                     proptest::prop_assert_eq!(read, item);
                 }
                 Err(Error::InvalidInput { field, .. }) => {

@@ -8,12 +8,13 @@
 //! Entry types: [`ResponseMessage`], [`ResponseError`], [`MessageXml`], [`ServerVersionInfo`],
 //! [`ErrorKind`].
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
 use crate::ews::error::Error;
 use crate::ews::response_code::ResponseCode;
-use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS};
+use crate::ews::xml::{MESSAGES_NS, Reader, Tag, read_text};
 
 /// One per-item result: the payload on `Success`, the server's error on `Warning` or `Error`.
 pub type ResponseMessage<T> = Result<T, ResponseError>;
@@ -268,15 +269,19 @@ impl FromStr for ResponseClass {
     }
 }
 
-/// Reads `MessageXml` (under `m:` in messages, under `t:` in faults; any namespace accepted).
-pub(crate) fn parse_message_xml(element: &Element) -> MessageXml {
+/// Reads `MessageXml` (under `m:` in messages, under `t:` in faults; any namespace accepted),
+/// positioned just inside it.
+///
+/// # Errors
+/// A malformed document's error only.
+pub(crate) fn read_message_xml(reader: &mut Reader<'_>) -> Result<MessageXml, Error> {
     let mut message_xml = MessageXml::default();
-    for child in &element.children {
-        let name = match (child.name.as_str(), child.attribute("Name")) {
-            ("Value", Some(name)) => name.to_owned(),
+    while let Some(child) = reader.next_child()? {
+        let name = match (child.local(), reader.attribute("Name")) {
+            ("Value", Some(name)) => name.into_owned(),
             (local, _) => local.to_owned(),
         };
-        let value = child.trimmed_text().to_owned();
+        let value = reader.trimmed_text()?;
         match name.as_str() {
             "BackOffMilliseconds" => {
                 message_xml.back_off = value.parse::<u64>().ok().map(Duration::from_millis);
@@ -288,54 +293,145 @@ pub(crate) fn parse_message_xml(element: &Element) -> MessageXml {
         }
         message_xml.values.push((name, value));
     }
-    message_xml
+    Ok(message_xml)
 }
 
-/// Reads one response message element: `ResponseClass`, then either the payload (on `Success`)
-/// or a [`ResponseError`].
+/// The error part of a response message, gathered child by child: `m:ResponseCode`,
+/// `m:MessageText` and `MessageXml` (the first of each).
+#[derive(Debug, Default)]
+pub(crate) struct ErrorParts {
+    response_code: Option<String>,
+    message_text: Option<String>,
+    message_xml: Option<MessageXml>,
+}
+
+impl ErrorParts {
+    /// Takes `tag` when it is one of the error's parts (and reads it); `false` leaves it unread.
+    ///
+    /// # Errors
+    /// A malformed document's error only.
+    pub(crate) fn offer(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<bool, Error> {
+        if tag.is(MESSAGES_NS, "ResponseCode") {
+            if self.response_code.is_none() {
+                self.response_code = Some(read_text(reader)?);
+                return Ok(true);
+            }
+        } else if tag.is(MESSAGES_NS, "MessageText") {
+            if self.message_text.is_none() {
+                self.message_text = Some(read_text(reader)?);
+                return Ok(true);
+            }
+        } else if tag.local() == "MessageXml" && self.message_xml.is_none() {
+            // By local name: Exchange writes it as `m:MessageXml`, but a fault's detail carries
+            // it in the errors or types namespace, and proxies have been seen to re-prefix it.
+            self.message_xml = Some(read_message_xml(reader)?);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The error of a message whose class is already known to be a failure.
+    ///
+    /// # Errors
+    /// [`Error::MissingElement`] when there was no `ResponseCode` in `parent`.
+    pub(crate) fn finish(self, class: ResponseClass, parent: &str) -> Result<ResponseError, Error> {
+        let response_code = self.response_code.ok_or_else(|| Error::MissingElement {
+            element: "ResponseCode".to_owned(),
+            parent: parent.to_owned(),
+        })?;
+        Ok(ResponseError {
+            class,
+            response_code: ResponseCode::parse(&response_code),
+            message_text: self.message_text,
+            message_xml: self.message_xml.unwrap_or_default(),
+        })
+    }
+}
+
+/// What a `Success` response message carries, read child by child: each operation has one.
+pub(crate) trait Payload: Default {
+    /// The decoded payload.
+    type Output;
+
+    /// Reads (or skips) one child of a `Success` message.
+    ///
+    /// # Errors
+    /// A malformed document's error only; a decoding error waits for [`Payload::finish`].
+    fn child(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<(), Error>;
+
+    /// The payload once the message's end tag is read; `message` is the message's local name.
+    ///
+    /// # Errors
+    /// [`Error`] when the message does not hold what the payload needs.
+    fn finish(self, message: &str) -> Result<Self::Output, Error>;
+}
+
+/// The payload of messages that carry nothing we read (DeleteItem, RemoveDelegate).
+#[derive(Debug, Default)]
+pub(crate) struct NoPayload;
+
+impl Payload for NoPayload {
+    type Output = ();
+
+    fn child(&mut self, reader: &mut Reader<'_>, _: &Tag<'_>) -> Result<(), Error> {
+        reader.skip()
+    }
+
+    fn finish(self, _: &str) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The class of the message whose start tag was read last: `None` for `Success`.
+///
+/// # Errors
+/// [`Error::MissingElement`] when `ResponseClass` is missing, [`Error::InvalidValue`] when it is
+/// not a class.
+pub(crate) fn read_class(
+    reader: &Reader<'_>,
+    message: &str,
+) -> Result<Option<ResponseClass>, Error> {
+    let class = reader.require_attribute("ResponseClass", message)?;
+    match class.trim() {
+        "Success" => Ok(None),
+        other => other.parse().map(Some),
+    }
+}
+
+/// Reads one response message positioned just inside it (`message` is its local name):
+/// `ResponseClass`, then either the payload (on `Success`) or a [`ResponseError`].
 ///
 /// # Errors
 /// [`Error`] when `ResponseClass` is missing or unknown, when a failed message has no
 /// `ResponseCode`, or when the payload decoder fails.
-pub(crate) fn parse_response_message<T>(
-    message: &Element,
-    payload: impl FnOnce(&Element) -> Result<T, Error>,
-) -> Result<ResponseMessage<T>, Error> {
-    let class = message.require_attribute("ResponseClass")?.trim();
-    if class == "Success" {
-        return payload(message).map(Ok);
+pub(crate) fn read_response_message<P: Payload>(
+    reader: &mut Reader<'_>,
+    message: &str,
+) -> Result<ResponseMessage<P::Output>, Error> {
+    match read_class(reader, message)? {
+        None => {
+            let mut payload = P::default();
+            while let Some(child) = reader.next_child()? {
+                payload.child(reader, &child)?;
+            }
+            payload.finish(message).map(Ok)
+        }
+        Some(class) => {
+            let mut parts = ErrorParts::default();
+            while let Some(child) = reader.next_child()? {
+                if !parts.offer(reader, &child)? {
+                    reader.skip()?;
+                }
+            }
+            Ok(Err(parts.finish(class, message)?))
+        }
     }
-    Ok(Err(parse_response_error(message, class.parse()?)?))
 }
 
-/// Reads the error part of a response message whose class is already known to be a failure.
-///
-/// # Errors
-/// [`Error::MissingElement`] when there is no `ResponseCode`.
-pub(crate) fn parse_response_error(
-    message: &Element,
-    class: ResponseClass,
-) -> Result<ResponseError, Error> {
-    let response_code = message.require(MESSAGES_NS, "ResponseCode")?;
-    Ok(ResponseError {
-        class,
-        response_code: ResponseCode::parse(&response_code.text),
-        message_text: message.child_text(MESSAGES_NS, "MessageText"),
-        // By local name: Exchange writes it as `m:MessageXml`, but a fault's detail carries it
-        // in the errors or types namespace, and proxies have been seen to re-prefix it.
-        message_xml: message
-            .children
-            .iter()
-            .find(|child| child.name == "MessageXml")
-            .map(parse_message_xml)
-            .unwrap_or_default(),
-    })
-}
-
-/// Reads `t:ServerVersionInfo`; unparsable numbers are treated as absent.
-pub(crate) fn parse_server_version_info(element: &Element) -> ServerVersionInfo {
+/// Reads `t:ServerVersionInfo` from the start tag read last; unparsable numbers are absent.
+pub(crate) fn read_server_version_info(reader: &Reader<'_>) -> ServerVersionInfo {
     let number = |name: &str| {
-        element
+        reader
             .attribute(name)
             .and_then(|value| value.trim().parse().ok())
     };
@@ -344,19 +440,21 @@ pub(crate) fn parse_server_version_info(element: &Element) -> ServerVersionInfo 
         minor_version: number("MinorVersion"),
         major_build_number: number("MajorBuildNumber"),
         minor_build_number: number("MinorBuildNumber"),
-        version: element.attribute("Version").map(str::to_owned),
+        version: reader.attribute("Version").map(Cow::into_owned),
     }
-}
-
-/// Whether `element` is the types-namespace `ServerVersionInfo` header.
-pub(crate) fn is_server_version_info(element: &Element) -> bool {
-    element.is(TYPES_NS, "ServerVersionInfo")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ews::xml::parse;
+
+    /// Reads a document whose root is one response message, as the operations do.
+    fn message(xml: &[u8]) -> Result<ResponseMessage<()>, Error> {
+        let mut reader = Reader::new(xml)?;
+        let root = reader.root()?;
+        let outcome = read_response_message::<NoPayload>(&mut reader, root.local());
+        reader.settle(outcome)
+    }
 
     #[test]
     fn message_xml_is_read_in_any_namespace() {
@@ -377,8 +475,7 @@ mod tests {
             let xml = format!(
                 r#"<m:M xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:{prefix}="{namespace}" ResponseClass="Error"><m:MessageText>x</m:MessageText><m:ResponseCode>ErrorNonPrimarySmtpAddress</m:ResponseCode><{prefix}:MessageXml><t:Value Name="Primary">s.jansen@uni.example</t:Value></{prefix}:MessageXml></m:M>"#
             );
-            let element = parse(xml.as_bytes()).unwrap();
-            let error = parse_response_error(&element, ResponseClass::Error).unwrap();
+            let error = message(xml.as_bytes()).unwrap().unwrap_err();
             assert_eq!(
                 error.message_xml.primary_smtp_address(),
                 Some("s.jansen@uni.example"),
@@ -420,15 +517,13 @@ mod tests {
 
     #[test]
     fn inner_error_code_is_unwrapped_from_internal_server_error() {
-        let message = parse(
+        let error = message(
             br#"<m:M xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" ResponseClass="Error">
 <m:ResponseCode> ErrorInternalServerError
 </m:ResponseCode><m:MessageXml><t:Value Name="InnerErrorResponseCode">ErrorServerBusy</t:Value><t:Value Name="BackOffMilliseconds">1500</t:Value></m:MessageXml></m:M>"#,
         )
-        .unwrap();
-        let error = parse_response_message(&message, |_| Ok(()))
-            .unwrap()
-            .unwrap_err();
+        .unwrap()
+        .unwrap_err();
         assert_eq!(error.response_code, ResponseCode::ErrorInternalServerError);
         assert_eq!(error.effective_code(), &ResponseCode::ErrorServerBusy);
         assert_eq!(error.kind(), ErrorKind::Throttled);
@@ -444,11 +539,10 @@ mod tests {
 
     #[test]
     fn warning_is_an_error_item_and_unknown_class_is_refused() {
-        let warning = parse(
+        let item = message(
             br#"<M xmlns="http://schemas.microsoft.com/exchange/services/2006/messages" ResponseClass="Warning"><ResponseCode>ErrorBatchProcessingStopped</ResponseCode></M>"#,
         )
         .unwrap();
-        let item = parse_response_message(&warning, |_| Ok(())).unwrap();
         assert_eq!(
             item,
             Err(ResponseError {
@@ -458,14 +552,12 @@ mod tests {
                 message_xml: MessageXml::default(),
             })
         );
-        let odd = parse(br#"<M ResponseClass="Maybe"/>"#).unwrap();
         assert!(matches!(
-            parse_response_message(&odd, |_| Ok(())),
+            message(br#"<M ResponseClass="Maybe"/>"#),
             Err(Error::InvalidValue { .. })
         ));
-        let unclassified = parse(br#"<M/>"#).unwrap();
         assert!(matches!(
-            parse_response_message(&unclassified, |_| Ok(())),
+            message(br#"<M/>"#),
             Err(Error::MissingElement { .. })
         ));
     }

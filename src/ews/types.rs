@@ -9,8 +9,12 @@
 //! Entry types: [`FolderId`], [`UserId`], [`CalendarPermissionSet`], [`CalendarPermission`],
 //! [`EffectiveRights`], [`DelegateUser`], [`DelegatePermissions`], [`DeliverMeetingRequests`].
 
+use std::borrow::Cow;
+
 use crate::ews::error::Error;
-use crate::ews::xml::{Element, TYPES_NS, XmlWriter, optional_bool, parse_bool};
+use crate::ews::xml::{
+    Reader, Slot, TYPES_NS, XmlWriter, read_bool, read_text, read_trimmed, read_value, required,
+};
 
 macro_rules! ews_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+ }) => {
@@ -525,114 +529,274 @@ pub(crate) fn require_non_empty(field: &str, value: &str) -> Result<(), Error> {
 }
 
 // ---- readers ----------------------------------------------------------------------------------
+//
+// Each reader is positioned just after its element's start tag and reads up to its end tag.
+// Children of other namespaces or names are skipped; the first child of a name counts.
 
-/// Reads `t:FolderId`.
-pub(crate) fn parse_folder_id(element: &Element) -> Result<FolderId, Error> {
+/// Reads `t:FolderId` (its attributes; `element` is its local name).
+///
+/// # Errors
+/// [`Error::MissingElement`] without `Id`.
+pub(crate) fn read_folder_id(reader: &mut Reader<'_>, element: &str) -> Result<FolderId, Error> {
     Ok(FolderId {
-        id: element.require_attribute("Id")?.to_owned(),
-        change_key: element.attribute("ChangeKey").map(str::to_owned),
+        id: reader.require_attribute("Id", element)?.into_owned(),
+        change_key: reader.attribute("ChangeKey").map(Cow::into_owned),
     })
 }
 
 /// Reads `t:UserId`.
-pub(crate) fn parse_user_id(element: &Element) -> Result<UserId, Error> {
-    let text = |name: &str| {
-        element
-            .child(TYPES_NS, name)
-            .map(|child| child.trimmed_text().to_owned())
-    };
+///
+/// # Errors
+/// [`Error::InvalidValue`] for a `DistinguishedUser` that is not a value.
+pub(crate) fn read_user_id(reader: &mut Reader<'_>) -> Result<UserId, Error> {
+    let mut sid = None;
+    let mut primary_smtp_address = None;
+    let mut display_name = None;
+    let mut distinguished_user: Slot<DistinguishedUser> = None;
+    let mut external_user_identity = None;
+    while let Some(child) = reader.next_child()? {
+        if !child.in_namespace(TYPES_NS) {
+            reader.skip()?;
+            continue;
+        }
+        match child.local() {
+            "SID" => reader.first(&mut sid, read_trimmed)?,
+            "PrimarySmtpAddress" => reader.first(&mut primary_smtp_address, read_trimmed)?,
+            "DisplayName" => reader.first(&mut display_name, read_text)?,
+            "DistinguishedUser" => reader.first(&mut distinguished_user, |reader| {
+                read_value(reader, "DistinguishedUser")
+            })?,
+            "ExternalUserIdentity" => reader.first(&mut external_user_identity, read_trimmed)?,
+            _ => reader.skip()?,
+        }
+    }
     Ok(UserId {
-        sid: text("SID"),
-        primary_smtp_address: text("PrimarySmtpAddress"),
-        display_name: element.child_text(TYPES_NS, "DisplayName"),
-        distinguished_user: element.parse_child(TYPES_NS, "DistinguishedUser")?,
-        external_user_identity: text("ExternalUserIdentity"),
+        sid: sid.transpose()?,
+        primary_smtp_address: primary_smtp_address.transpose()?,
+        display_name: display_name.transpose()?,
+        distinguished_user: distinguished_user.transpose()?,
+        external_user_identity: external_user_identity.transpose()?,
     })
 }
 
 /// Reads a calendar `t:PermissionSet`; `None` for the generic folder form (`t:Permissions`).
-pub(crate) fn parse_calendar_permission_set(
-    element: &Element,
+///
+/// # Errors
+/// The first entry's error (a missing `UserId` or level, a value that is not one).
+pub(crate) fn read_calendar_permission_set(
+    reader: &mut Reader<'_>,
 ) -> Result<Option<CalendarPermissionSet>, Error> {
-    let Some(permissions) = element.child(TYPES_NS, "CalendarPermissions") else {
+    let mut calendar_permissions: Slot<Vec<CalendarPermission>> = None;
+    let mut unknown_entries: Slot<Vec<String>> = None;
+    while let Some(child) = reader.next_child()? {
+        if child.is(TYPES_NS, "CalendarPermissions") {
+            reader.first(&mut calendar_permissions, read_calendar_permissions)?;
+        } else if child.is(TYPES_NS, "UnknownEntries") {
+            reader.first(&mut unknown_entries, |reader| {
+                let mut entries = Vec::new();
+                while let Some(entry) = reader.next_child()? {
+                    if entry.is(TYPES_NS, "UnknownEntry") {
+                        entries.push(reader.trimmed_text()?);
+                    } else {
+                        reader.skip()?;
+                    }
+                }
+                Ok(entries)
+            })?;
+        } else {
+            reader.skip()?;
+        }
+    }
+    let Some(calendar_permissions) = calendar_permissions else {
         return Ok(None);
     };
-    let mut calendar_permissions = Vec::new();
-    for entry in permissions.children_named(TYPES_NS, "CalendarPermission") {
-        calendar_permissions.push(CalendarPermission {
-            user_id: parse_user_id(entry.require(TYPES_NS, "UserId")?)?,
-            can_create_items: optional_bool(entry, TYPES_NS, "CanCreateItems")?,
-            can_create_sub_folders: optional_bool(entry, TYPES_NS, "CanCreateSubFolders")?,
-            is_folder_owner: optional_bool(entry, TYPES_NS, "IsFolderOwner")?,
-            is_folder_visible: optional_bool(entry, TYPES_NS, "IsFolderVisible")?,
-            is_folder_contact: optional_bool(entry, TYPES_NS, "IsFolderContact")?,
-            edit_items: entry.parse_child(TYPES_NS, "EditItems")?,
-            delete_items: entry.parse_child(TYPES_NS, "DeleteItems")?,
-            read_items: entry.parse_child(TYPES_NS, "ReadItems")?,
-            calendar_permission_level: entry
-                .require(TYPES_NS, "CalendarPermissionLevel")?
-                .parse_text()?,
-        });
-    }
-    let unknown_entries = element
-        .child(TYPES_NS, "UnknownEntries")
-        .map(|entries| {
-            entries
-                .children_named(TYPES_NS, "UnknownEntry")
-                .map(|entry| entry.trimmed_text().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
     Ok(Some(CalendarPermissionSet {
-        calendar_permissions,
-        unknown_entries,
+        calendar_permissions: calendar_permissions?,
+        unknown_entries: unknown_entries.transpose()?.unwrap_or_default(),
     }))
 }
 
+/// The entries of `t:CalendarPermissions`; the first wrong entry is the error.
+fn read_calendar_permissions(reader: &mut Reader<'_>) -> Result<Vec<CalendarPermission>, Error> {
+    let mut entries = Vec::new();
+    let mut failed = None;
+    while let Some(child) = reader.next_child()? {
+        if failed.is_none() && child.is(TYPES_NS, "CalendarPermission") {
+            match reader.attempt(read_calendar_permission)? {
+                Ok(entry) => entries.push(entry),
+                Err(error) => failed = Some(error),
+            }
+        } else {
+            reader.skip()?;
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(entries),
+    }
+}
+
+fn read_calendar_permission(reader: &mut Reader<'_>) -> Result<CalendarPermission, Error> {
+    let mut user_id: Slot<UserId> = None;
+    let mut can_create_items: Slot<bool> = None;
+    let mut can_create_sub_folders: Slot<bool> = None;
+    let mut is_folder_owner: Slot<bool> = None;
+    let mut is_folder_visible: Slot<bool> = None;
+    let mut is_folder_contact: Slot<bool> = None;
+    let mut edit_items: Slot<PermissionAction> = None;
+    let mut delete_items: Slot<PermissionAction> = None;
+    let mut read_items: Slot<CalendarPermissionReadAccess> = None;
+    let mut level: Slot<CalendarPermissionLevel> = None;
+    while let Some(child) = reader.next_child()? {
+        if !child.in_namespace(TYPES_NS) {
+            reader.skip()?;
+            continue;
+        }
+        let name = child.local();
+        match name {
+            "UserId" => reader.first(&mut user_id, read_user_id)?,
+            "CanCreateItems" => reader.first(&mut can_create_items, |r| read_bool(r, name))?,
+            "CanCreateSubFolders" => {
+                reader.first(&mut can_create_sub_folders, |r| read_bool(r, name))?
+            }
+            "IsFolderOwner" => reader.first(&mut is_folder_owner, |r| read_bool(r, name))?,
+            "IsFolderVisible" => reader.first(&mut is_folder_visible, |r| read_bool(r, name))?,
+            "IsFolderContact" => reader.first(&mut is_folder_contact, |r| read_bool(r, name))?,
+            "EditItems" => reader.first(&mut edit_items, |r| read_value(r, name))?,
+            "DeleteItems" => reader.first(&mut delete_items, |r| read_value(r, name))?,
+            "ReadItems" => reader.first(&mut read_items, |r| read_value(r, name))?,
+            "CalendarPermissionLevel" => reader.first(&mut level, |r| read_value(r, name))?,
+            _ => reader.skip()?,
+        }
+    }
+    Ok(CalendarPermission {
+        user_id: required(user_id, "UserId", "CalendarPermission")?,
+        can_create_items: can_create_items.transpose()?,
+        can_create_sub_folders: can_create_sub_folders.transpose()?,
+        is_folder_owner: is_folder_owner.transpose()?,
+        is_folder_visible: is_folder_visible.transpose()?,
+        is_folder_contact: is_folder_contact.transpose()?,
+        edit_items: edit_items.transpose()?,
+        delete_items: delete_items.transpose()?,
+        read_items: read_items.transpose()?,
+        calendar_permission_level: required(
+            level,
+            "CalendarPermissionLevel",
+            "CalendarPermission",
+        )?,
+    })
+}
+
 /// Reads `t:EffectiveRights`; the six required flags must be present.
-pub(crate) fn parse_effective_rights(element: &Element) -> Result<EffectiveRights, Error> {
-    let flag = |name: &str| parse_bool(element.require(TYPES_NS, name)?);
+///
+/// # Errors
+/// [`Error::MissingElement`] for a missing flag, [`Error::InvalidValue`] for a wrong one.
+pub(crate) fn read_effective_rights(reader: &mut Reader<'_>) -> Result<EffectiveRights, Error> {
+    const FLAGS: [&str; 7] = [
+        "CreateAssociated",
+        "CreateContents",
+        "CreateHierarchy",
+        "Delete",
+        "Modify",
+        "Read",
+        "ViewPrivateItems",
+    ];
+    let mut flags: [Slot<bool>; 7] = Default::default();
+    while let Some(child) = reader.next_child()? {
+        let index = if child.in_namespace(TYPES_NS) {
+            FLAGS.iter().position(|flag| *flag == child.local())
+        } else {
+            None
+        };
+        match index {
+            Some(index) => reader.first(&mut flags[index], |r| read_bool(r, FLAGS[index]))?,
+            None => reader.skip()?,
+        }
+    }
+    let [
+        create_associated,
+        create_contents,
+        create_hierarchy,
+        delete,
+        modify,
+        read,
+        view,
+    ] = flags;
+    let flag = |slot: Slot<bool>, name: &str| required(slot, name, "EffectiveRights");
     Ok(EffectiveRights {
-        create_associated: flag("CreateAssociated")?,
-        create_contents: flag("CreateContents")?,
-        create_hierarchy: flag("CreateHierarchy")?,
-        delete: flag("Delete")?,
-        modify: flag("Modify")?,
-        read: flag("Read")?,
-        view_private_items: optional_bool(element, TYPES_NS, "ViewPrivateItems")?,
+        create_associated: flag(create_associated, FLAGS[0])?,
+        create_contents: flag(create_contents, FLAGS[1])?,
+        create_hierarchy: flag(create_hierarchy, FLAGS[2])?,
+        delete: flag(delete, FLAGS[3])?,
+        modify: flag(modify, FLAGS[4])?,
+        read: flag(read, FLAGS[5])?,
+        view_private_items: view.transpose()?,
     })
 }
 
 /// Reads `t:DelegateUser` (the element may be in either EWS namespace: servers put it in `m:`).
-pub(crate) fn parse_delegate_user(element: &Element) -> Result<DelegateUser, Error> {
-    let delegate_permissions = element
-        .child(TYPES_NS, "DelegatePermissions")
-        .map(|permissions| -> Result<DelegatePermissions, Error> {
-            Ok(DelegatePermissions {
-                calendar_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "CalendarFolderPermissionLevel")?,
-                tasks_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "TasksFolderPermissionLevel")?,
-                inbox_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "InboxFolderPermissionLevel")?,
-                contacts_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "ContactsFolderPermissionLevel")?,
-                notes_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "NotesFolderPermissionLevel")?,
-                journal_folder_permission_level: permissions
-                    .parse_child(TYPES_NS, "JournalFolderPermissionLevel")?,
-            })
-        })
-        .transpose()?;
+///
+/// # Errors
+/// [`Error::MissingElement`] without `UserId`; [`Error::InvalidValue`] for a wrong value.
+pub(crate) fn read_delegate_user(reader: &mut Reader<'_>) -> Result<DelegateUser, Error> {
+    let mut permissions: Slot<DelegatePermissions> = None;
+    let mut user_id: Slot<UserId> = None;
+    let mut receive_copies: Slot<bool> = None;
+    let mut view_private_items: Slot<bool> = None;
+    while let Some(child) = reader.next_child()? {
+        if !child.in_namespace(TYPES_NS) {
+            reader.skip()?;
+            continue;
+        }
+        let name = child.local();
+        match name {
+            "DelegatePermissions" => reader.first(&mut permissions, read_delegate_permissions)?,
+            "UserId" => reader.first(&mut user_id, read_user_id)?,
+            "ReceiveCopiesOfMeetingMessages" => {
+                reader.first(&mut receive_copies, |r| read_bool(r, name))?
+            }
+            "ViewPrivateItems" => reader.first(&mut view_private_items, |r| read_bool(r, name))?,
+            _ => reader.skip()?,
+        }
+    }
+    let delegate_permissions = permissions.transpose()?;
     Ok(DelegateUser {
-        user_id: parse_user_id(element.require(TYPES_NS, "UserId")?)?,
+        user_id: required(user_id, "UserId", "DelegateUser")?,
         delegate_permissions,
-        receive_copies_of_meeting_messages: optional_bool(
-            element,
-            TYPES_NS,
-            "ReceiveCopiesOfMeetingMessages",
-        )?,
-        view_private_items: optional_bool(element, TYPES_NS, "ViewPrivateItems")?,
+        receive_copies_of_meeting_messages: receive_copies.transpose()?,
+        view_private_items: view_private_items.transpose()?,
+    })
+}
+
+fn read_delegate_permissions(reader: &mut Reader<'_>) -> Result<DelegatePermissions, Error> {
+    const FOLDERS: [&str; 6] = [
+        "CalendarFolderPermissionLevel",
+        "TasksFolderPermissionLevel",
+        "InboxFolderPermissionLevel",
+        "ContactsFolderPermissionLevel",
+        "NotesFolderPermissionLevel",
+        "JournalFolderPermissionLevel",
+    ];
+    let mut levels: [Slot<DelegateFolderPermissionLevel>; 6] = Default::default();
+    while let Some(child) = reader.next_child()? {
+        let index = if child.in_namespace(TYPES_NS) {
+            FOLDERS.iter().position(|folder| *folder == child.local())
+        } else {
+            None
+        };
+        match index {
+            Some(index) => reader.first(&mut levels[index], |r| read_value(r, FOLDERS[index]))?,
+            None => reader.skip()?,
+        }
+    }
+    let [calendar, tasks, inbox, contacts, notes, journal] = levels;
+    Ok(DelegatePermissions {
+        calendar_folder_permission_level: calendar.transpose()?,
+        tasks_folder_permission_level: tasks.transpose()?,
+        inbox_folder_permission_level: inbox.transpose()?,
+        contacts_folder_permission_level: contacts.transpose()?,
+        notes_folder_permission_level: notes.transpose()?,
+        journal_folder_permission_level: journal.transpose()?,
     })
 }
 

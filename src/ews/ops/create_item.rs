@@ -10,12 +10,13 @@
 //! Entry type: [`CreateItem`].
 
 use crate::ews::error::Error;
-use crate::ews::items::{CalendarItem, ItemId, parse_item_id, write_calendar_item};
+use crate::ews::items::{CalendarItem, ItemId, read_item_id, write_calendar_item};
 use crate::ews::ops::get_folder::{FolderIdRef, write_folder_id_ref};
-use crate::ews::ops::get_item::first_item;
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::ops::{
+    ContainedElement, FirstContained, Operation, read_response_messages, sealed,
+};
 use crate::ews::response::ResponseMessage;
-use crate::ews::xml::{Element, TYPES_NS, XmlWriter};
+use crate::ews::xml::{Reader, Slot, TYPES_NS, Tag, XmlWriter, required};
 
 /// Creates calendar items in one folder.
 ///
@@ -65,14 +66,41 @@ impl Operation for CreateItem {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "CreateItemResponseMessage", parse_new_item_id)
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<FirstContained<NewItemId>>(
+            reader,
+            response.local(),
+            "CreateItemResponseMessage",
+        )
     }
 }
 
 /// The `t:ItemId` of the item in a success message's `m:Items` (CreateItem and UpdateItem).
-pub(crate) fn parse_new_item_id(message: &Element) -> Result<ItemId, Error> {
-    parse_item_id(first_item(message)?.require(TYPES_NS, "ItemId")?)
+pub(crate) struct NewItemId;
+
+impl ContainedElement for NewItemId {
+    const CONTAINER: &'static str = "Items";
+    const MISSING: &'static str = "CalendarItem";
+    type Output = ItemId;
+
+    fn accepts(tag: &Tag<'_>) -> bool {
+        tag.in_namespace(TYPES_NS)
+    }
+
+    fn read(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<ItemId, Error> {
+        let mut item_id: Slot<ItemId> = None;
+        while let Some(child) = reader.next_child()? {
+            if child.is(TYPES_NS, "ItemId") {
+                reader.first(&mut item_id, read_item_id)?;
+            } else {
+                reader.skip()?;
+            }
+        }
+        required(item_id, "ItemId", tag.local())
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 
 use crate::ews::error::Error;
 use crate::ews::items::{ItemId, write_item_id};
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
-use crate::ews::response::ResponseMessage;
+use crate::ews::ops::{Operation, read_response_messages, sealed};
+use crate::ews::response::{NoPayload, ResponseMessage};
 use crate::ews::types::ews_enum;
-use crate::ews::xml::{Element, XmlWriter};
+use crate::ews::xml::{Reader, Tag, XmlWriter};
 
 /// Deletes one or more items.
 ///
@@ -70,8 +70,11 @@ impl Operation for DeleteItem {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "DeleteItemResponseMessage", |_| Ok(()))
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<NoPayload>(reader, response.local(), "DeleteItemResponseMessage")
     }
 }
 

@@ -13,9 +13,9 @@
 //! Entry types: [`ExpandDL`], [`DlExpansion`], [`DlMember`], [`MailboxType`].
 
 use crate::ews::error::Error;
-use crate::ews::ops::{Operation, parse_response_messages, sealed, write_mailbox};
-use crate::ews::response::ResponseMessage;
-use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS, XmlWriter};
+use crate::ews::ops::{Operation, read_response_messages, sealed, write_mailbox};
+use crate::ews::response::{Payload, ResponseMessage};
+use crate::ews::xml::{MESSAGES_NS, Reader, Slot, TYPES_NS, Tag, XmlWriter, read_trimmed};
 
 /// Expands one distribution list.
 ///
@@ -127,65 +127,130 @@ impl Operation for ExpandDL {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(
-            response,
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<ExpansionPayload>(
+            reader,
+            response.local(),
             "ExpandDLResponseMessage",
-            |message| match child_in_either(message, "DLExpansion") {
-                Some(expansion) => parse_expansion(expansion),
-                None => Ok(DlExpansion::default()),
-            },
         )
     }
 }
 
-/// The first child with this local name in the messages or the types namespace.
-fn child_in_either<'a>(parent: &'a Element, name: &str) -> Option<&'a Element> {
-    parent
-        .child(MESSAGES_NS, name)
-        .or_else(|| parent.child(TYPES_NS, name))
+/// The first of two slots: the element in the messages namespace, else the one in the types
+/// namespace (Exchange uses either for the same element).
+#[derive(Default)]
+struct InEither<T> {
+    in_messages: Slot<T>,
+    in_types: Slot<T>,
 }
 
-fn text_in_either(parent: &Element, name: &str) -> Option<String> {
-    child_in_either(parent, name)
-        .map(|child| child.trimmed_text().to_owned())
+impl<T> InEither<T> {
+    /// Reads `tag` into its slot when it is `name` in either namespace; `false` leaves it unread.
+    fn offer(
+        &mut self,
+        reader: &mut Reader<'_>,
+        tag: &Tag<'_>,
+        name: &str,
+        read: impl FnOnce(&mut Reader<'_>) -> Result<T, Error>,
+    ) -> Result<bool, Error> {
+        let slot = if tag.is(MESSAGES_NS, name) {
+            &mut self.in_messages
+        } else if tag.is(TYPES_NS, name) {
+            &mut self.in_types
+        } else {
+            return Ok(false);
+        };
+        reader.first(slot, read)?;
+        Ok(true)
+    }
+
+    fn take(self) -> Slot<T> {
+        self.in_messages.or(self.in_types)
+    }
+}
+
+/// The payload of an ExpandDL message: its `DLExpansion` (absent means no members).
+#[derive(Default)]
+struct ExpansionPayload {
+    expansion: InEither<DlExpansion>,
+}
+
+impl Payload for ExpansionPayload {
+    type Output = DlExpansion;
+
+    fn child(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<(), Error> {
+        if !self
+            .expansion
+            .offer(reader, tag, "DLExpansion", read_expansion)?
+        {
+            reader.skip()?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, _: &str) -> Result<DlExpansion, Error> {
+        Ok(self.expansion.take().transpose()?.unwrap_or_default())
+    }
+}
+
+/// The trimmed, non-empty text of a member's part.
+fn member_text(slot: InEither<String>) -> Option<String> {
+    slot.take()
+        .and_then(Result::ok)
         .filter(|text| !text.is_empty())
 }
 
-fn parse_expansion(expansion: &Element) -> Result<DlExpansion, Error> {
-    let members = expansion
-        .children
-        .iter()
-        .filter(|child| {
-            child.name == "Mailbox"
-                && matches!(child.namespace.as_deref(), Some(TYPES_NS | MESSAGES_NS))
-        })
-        .map(|mailbox| DlMember {
-            name: text_in_either(mailbox, "Name"),
-            email_address: text_in_either(mailbox, "EmailAddress"),
-            routing_type: text_in_either(mailbox, "RoutingType"),
-            mailbox_type: text_in_either(mailbox, "MailboxType")
-                .map(|value| MailboxType::parse(&value)),
-        })
-        .collect();
-    let includes_last_item_in_range = match expansion.attribute("IncludesLastItemInRange") {
-        Some(value) => Some(crate::ews::xml::parse_value::<bool>(
-            "IncludesLastItemInRange",
-            value.trim(),
-        )?),
-        None => None,
-    };
-    let total_items_in_view = match expansion.attribute("TotalItemsInView") {
-        Some(value) => Some(crate::ews::xml::parse_value::<u32>(
-            "TotalItemsInView",
-            value.trim(),
-        )?),
-        None => None,
-    };
+fn read_member(reader: &mut Reader<'_>) -> Result<DlMember, Error> {
+    let mut name = InEither::default();
+    let mut email_address = InEither::default();
+    let mut routing_type = InEither::default();
+    let mut mailbox_type = InEither::default();
+    while let Some(child) = reader.next_child()? {
+        let taken = match child.local() {
+            "Name" => name.offer(reader, &child, "Name", read_trimmed)?,
+            "EmailAddress" => email_address.offer(reader, &child, "EmailAddress", read_trimmed)?,
+            "RoutingType" => routing_type.offer(reader, &child, "RoutingType", read_trimmed)?,
+            "MailboxType" => mailbox_type.offer(reader, &child, "MailboxType", read_trimmed)?,
+            _ => false,
+        };
+        if !taken {
+            reader.skip()?;
+        }
+    }
+    Ok(DlMember {
+        name: member_text(name),
+        email_address: member_text(email_address),
+        routing_type: member_text(routing_type),
+        mailbox_type: member_text(mailbox_type).map(|value| MailboxType::parse(&value)),
+    })
+}
+
+fn read_expansion(reader: &mut Reader<'_>) -> Result<DlExpansion, Error> {
+    let includes_last_item_in_range = reader
+        .attribute("IncludesLastItemInRange")
+        .map(|value| crate::ews::xml::parse_value::<bool>("IncludesLastItemInRange", value.trim()))
+        .transpose();
+    let total_items_in_view = reader
+        .attribute("TotalItemsInView")
+        .map(|value| crate::ews::xml::parse_value::<u32>("TotalItemsInView", value.trim()))
+        .transpose();
+    let mut members = Vec::new();
+    while let Some(child) = reader.next_child()? {
+        if child.local() == "Mailbox"
+            && (child.in_namespace(TYPES_NS) || child.in_namespace(MESSAGES_NS))
+        {
+            members.push(read_member(reader)?);
+        } else {
+            reader.skip()?;
+        }
+    }
     Ok(DlExpansion {
         members,
-        includes_last_item_in_range,
-        total_items_in_view,
+        includes_last_item_in_range: includes_last_item_in_range?,
+        total_items_in_view: total_items_in_view?,
     })
 }
 

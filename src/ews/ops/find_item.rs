@@ -19,13 +19,13 @@ use chrono::{DateTime, Utc};
 use crate::ews::error::Error;
 pub use crate::ews::items::ItemShape;
 use crate::ews::items::{
-    CalendarItem, PropertyPath, format_date_time, item_elements, parse_calendar_item,
-    write_item_shape, write_property_path,
+    CalendarItem, PropertyPath, format_date_time, read_calendar_item, write_item_shape,
+    write_property_path,
 };
 use crate::ews::ops::get_folder::{FolderIdRef, write_folder_id_ref};
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
-use crate::ews::response::ResponseMessage;
-use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS, XmlWriter, parse_value};
+use crate::ews::ops::{Operation, read_response_messages, sealed};
+use crate::ews::response::{Payload, ResponseMessage};
+use crate::ews::xml::{MESSAGES_NS, Reader, Slot, TYPES_NS, Tag, XmlWriter, parse_value, required};
 
 /// Finds items in one folder.
 ///
@@ -206,8 +206,11 @@ impl Operation for FindItem {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "FindItemResponseMessage", parse_page)
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<PagePayload>(reader, response.local(), "FindItemResponseMessage")
     }
 }
 
@@ -222,39 +225,98 @@ fn xs_int(field: &str, value: u32, minimum: u32) -> Result<u32, Error> {
     Ok(value)
 }
 
-fn parse_page(message: &Element) -> Result<FindItemPage, Error> {
-    let root = message.require(MESSAGES_NS, "RootFolder")?;
+/// The payload of a FindItem message: its first `m:RootFolder`.
+#[derive(Default)]
+struct PagePayload {
+    root_folder: Slot<RootFolder>,
+}
+
+/// What `m:RootFolder` held; its attributes are judged after its items (in [`Payload::finish`]).
+struct RootFolder {
+    includes_last_item_in_range: Result<bool, Error>,
+    total_items_in_view: Result<Option<u32>, Error>,
+    indexed_paging_offset: Result<Option<u32>, Error>,
+    items: Result<Vec<CalendarItem>, Error>,
+}
+
+impl Payload for PagePayload {
+    type Output = FindItemPage;
+
+    fn child(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<(), Error> {
+        if tag.is(MESSAGES_NS, "RootFolder") {
+            reader.first(&mut self.root_folder, read_root_folder)
+        } else {
+            reader.skip()
+        }
+    }
+
+    fn finish(self, message: &str) -> Result<FindItemPage, Error> {
+        let root = required(self.root_folder, "RootFolder", message)?;
+        let includes_last_item_in_range = root.includes_last_item_in_range?;
+        Ok(FindItemPage {
+            items: root.items?,
+            includes_last_item_in_range,
+            total_items_in_view: root.total_items_in_view?.unwrap_or(0),
+            indexed_paging_offset: root.indexed_paging_offset?,
+        })
+    }
+}
+
+fn read_root_folder(reader: &mut Reader<'_>) -> Result<RootFolder, Error> {
     let number = |name: &str| -> Result<Option<u32>, Error> {
-        root.attribute(name)
+        reader
+            .attribute(name)
             .map(|value| parse_value(&format!("RootFolder/@{name}"), value.trim()))
             .transpose()
     };
-    let includes_last_item_in_range = match root.attribute("IncludesLastItemInRange") {
-        None => true,
+    let includes_last_item_in_range = match reader.attribute("IncludesLastItemInRange") {
+        None => Ok(true),
         Some(value) => match value.trim() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            other => {
-                return Err(Error::InvalidValue {
-                    element: "RootFolder/@IncludesLastItemInRange".to_owned(),
-                    value: other.chars().take(80).collect(),
-                });
-            }
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            other => Err(Error::InvalidValue {
+                element: "RootFolder/@IncludesLastItemInRange".to_owned(),
+                value: other.chars().take(80).collect(),
+            }),
         },
     };
-    let items = match root.child(TYPES_NS, "Items") {
-        Some(items) => item_elements(items)
-            .filter(|item| item.name == "CalendarItem")
-            .map(parse_calendar_item)
-            .collect::<Result<Vec<_>, Error>>()?,
-        None => Vec::new(),
-    };
-    Ok(FindItemPage {
-        items,
+    let total_items_in_view = number("TotalItemsInView");
+    let indexed_paging_offset = number("IndexedPagingOffset");
+    let mut items: Slot<Vec<CalendarItem>> = None;
+    while let Some(child) = reader.next_child()? {
+        if child.is(TYPES_NS, "Items") {
+            reader.first(&mut items, read_calendar_items)?;
+        } else {
+            reader.skip()?;
+        }
+    }
+    Ok(RootFolder {
         includes_last_item_in_range,
-        total_items_in_view: number("TotalItemsInView")?.unwrap_or(0),
-        indexed_paging_offset: number("IndexedPagingOffset")?,
+        total_items_in_view,
+        indexed_paging_offset,
+        items: items.transpose().map(Option::unwrap_or_default),
     })
+}
+
+/// The `t:CalendarItem`s of `t:Items` (other item types are skipped); the first wrong one is the
+/// error.
+fn read_calendar_items(reader: &mut Reader<'_>) -> Result<Vec<CalendarItem>, Error> {
+    let mut items = Vec::new();
+    let mut failed = None;
+    while let Some(child) = reader.next_child()? {
+        if failed.is_none() && child.is(TYPES_NS, "CalendarItem") {
+            match reader.attempt(read_calendar_item)? {
+                Ok(item) => items.push(item),
+                Err(error) => failed = Some(error),
+            }
+        } else {
+            reader.skip()?;
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(items),
+    }
 }
 
 #[cfg(test)]

@@ -6,11 +6,10 @@
 
 use crate::ews::error::Error;
 use crate::ews::ops::{
-    DelegateResponse, Operation, delegate_user_element, parse_delegate_response, sealed,
-    write_mailbox,
+    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed, write_mailbox,
 };
-use crate::ews::types::{DelegateUser, UserId, parse_delegate_user, write_user_id};
-use crate::ews::xml::{Element, XmlWriter};
+use crate::ews::types::{DelegateUser, UserId, write_user_id};
+use crate::ews::xml::{Reader, Tag, XmlWriter};
 
 /// Reads the delegates of `mailbox`.
 ///
@@ -66,10 +65,11 @@ impl Operation for GetDelegate {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_delegate_response(response, |message| {
-            parse_delegate_user(delegate_user_element(message)?)
-        })
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_delegate_response::<DelegateUserPayload>(reader, response.local())
     }
 }
 

@@ -7,13 +7,15 @@
 //! Entry types: [`GetFolder`], [`FolderShape`], [`FolderIdRef`], [`Folder`].
 
 use crate::ews::error::Error;
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::ops::{
+    ContainedElement, FirstContained, Operation, is_folder, read_response_messages, sealed,
+};
 use crate::ews::response::ResponseMessage;
 use crate::ews::types::{
-    CalendarPermissionSet, EffectiveRights, FolderId, ews_enum, parse_calendar_permission_set,
-    parse_effective_rights, parse_folder_id, require_non_empty, write_folder_id,
+    CalendarPermissionSet, EffectiveRights, FolderId, ews_enum, read_calendar_permission_set,
+    read_effective_rights, read_folder_id, require_non_empty, write_folder_id,
 };
-use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS, XmlWriter};
+use crate::ews::xml::{Reader, Slot, TYPES_NS, Tag, XmlWriter, read_text, required};
 
 /// Reads one or more folders.
 ///
@@ -178,11 +180,32 @@ impl Operation for GetFolder {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "GetFolderResponseMessage", |message| {
-            let folder = first_folder(message)?;
-            parse_folder(folder)
-        })
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<FirstContained<FolderElement>>(
+            reader,
+            response.local(),
+            "GetFolderResponseMessage",
+        )
+    }
+}
+
+/// The folder of a GetFolder message.
+pub(crate) struct FolderElement;
+
+impl ContainedElement for FolderElement {
+    const CONTAINER: &'static str = "Folders";
+    const MISSING: &'static str = "CalendarFolder";
+    type Output = Folder;
+
+    fn accepts(tag: &Tag<'_>) -> bool {
+        is_folder(tag)
+    }
+
+    fn read(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<Folder, Error> {
+        read_folder(reader, tag.local())
     }
 }
 
@@ -217,34 +240,33 @@ pub(crate) fn write_folder_id_ref(
     Ok(())
 }
 
-/// The first folder element inside `m:Folders` (any folder type of the types namespace).
-pub(crate) fn first_folder(message: &Element) -> Result<&Element, Error> {
-    let folders = message.require(MESSAGES_NS, "Folders")?;
-    folders
-        .children
-        .iter()
-        .find(|child| {
-            child.namespace.as_deref() == Some(TYPES_NS) && child.name.ends_with("Folder")
-        })
-        .ok_or_else(|| Error::MissingElement {
-            element: "CalendarFolder".to_owned(),
-            parent: "Folders".to_owned(),
-        })
-}
-
-fn parse_folder(folder: &Element) -> Result<Folder, Error> {
+/// Reads a folder element (`folder` is its local name).
+fn read_folder(reader: &mut Reader<'_>, folder: &str) -> Result<Folder, Error> {
+    let mut folder_id: Slot<FolderId> = None;
+    let mut folder_class = None;
+    let mut display_name = None;
+    let mut effective_rights: Slot<EffectiveRights> = None;
+    let mut permission_set: Slot<Option<CalendarPermissionSet>> = None;
+    while let Some(child) = reader.next_child()? {
+        if !child.in_namespace(TYPES_NS) {
+            reader.skip()?;
+            continue;
+        }
+        match child.local() {
+            "FolderId" => reader.first(&mut folder_id, |r| read_folder_id(r, "FolderId"))?,
+            "FolderClass" => reader.first(&mut folder_class, read_text)?,
+            "DisplayName" => reader.first(&mut display_name, read_text)?,
+            "EffectiveRights" => reader.first(&mut effective_rights, read_effective_rights)?,
+            "PermissionSet" => reader.first(&mut permission_set, read_calendar_permission_set)?,
+            _ => reader.skip()?,
+        }
+    }
     Ok(Folder {
-        folder_id: parse_folder_id(folder.require(TYPES_NS, "FolderId")?)?,
-        folder_class: folder.child_text(TYPES_NS, "FolderClass"),
-        display_name: folder.child_text(TYPES_NS, "DisplayName"),
-        effective_rights: folder
-            .child(TYPES_NS, "EffectiveRights")
-            .map(parse_effective_rights)
-            .transpose()?,
-        permission_set: match folder.child(TYPES_NS, "PermissionSet") {
-            Some(permission_set) => parse_calendar_permission_set(permission_set)?,
-            None => None,
-        },
+        folder_id: required(folder_id, "FolderId", folder)?,
+        folder_class: folder_class.transpose()?,
+        display_name: display_name.transpose()?,
+        effective_rights: effective_rights.transpose()?,
+        permission_set: permission_set.transpose()?.flatten(),
     })
 }
 

@@ -9,12 +9,13 @@
 
 use crate::ews::error::Error;
 use crate::ews::items::{
-    CalendarItem, ItemId, ItemShape, item_elements, parse_calendar_item, write_item_id,
-    write_item_shape,
+    CalendarItem, ItemId, ItemShape, read_calendar_item, write_item_id, write_item_shape,
 };
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::ops::{
+    ContainedElement, FirstContained, Operation, read_response_messages, sealed,
+};
 use crate::ews::response::ResponseMessage;
-use crate::ews::xml::{Element, MESSAGES_NS, XmlWriter};
+use crate::ews::xml::{Reader, TYPES_NS, Tag, XmlWriter};
 
 /// Reads one or more items.
 ///
@@ -56,21 +57,34 @@ impl Operation for GetItem {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "GetItemResponseMessage", |message| {
-            parse_calendar_item(first_item(message)?)
-        })
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<FirstContained<FirstItem>>(
+            reader,
+            response.local(),
+            "GetItemResponseMessage",
+        )
     }
 }
 
-/// The first item element inside a success message's `m:Items`.
-pub(crate) fn first_item(message: &Element) -> Result<&Element, Error> {
-    item_elements(message.require(MESSAGES_NS, "Items")?)
-        .next()
-        .ok_or_else(|| Error::MissingElement {
-            element: "CalendarItem".to_owned(),
-            parent: "Items".to_owned(),
-        })
+/// The first item element inside a success message's `m:Items` (any item type of the types
+/// namespace), read whole.
+pub(crate) struct FirstItem;
+
+impl ContainedElement for FirstItem {
+    const CONTAINER: &'static str = "Items";
+    const MISSING: &'static str = "CalendarItem";
+    type Output = CalendarItem;
+
+    fn accepts(tag: &Tag<'_>) -> bool {
+        tag.in_namespace(TYPES_NS)
+    }
+
+    fn read(reader: &mut Reader<'_>, _: &Tag<'_>) -> Result<CalendarItem, Error> {
+        read_calendar_item(reader)
+    }
 }
 
 #[cfg(test)]

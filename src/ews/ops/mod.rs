@@ -22,10 +22,12 @@ pub mod update_item;
 
 use crate::ews::error::Error;
 use crate::ews::response::{
-    ResponseClass, ResponseError, ResponseMessage, parse_response_error, parse_response_message,
+    ErrorParts, Payload, ResponseError, ResponseMessage, read_class, read_response_message,
 };
-use crate::ews::types::{DeliverMeetingRequests, require_non_empty};
-use crate::ews::xml::{Element, MESSAGES_NS, TYPES_NS, XmlWriter};
+use crate::ews::types::{
+    DelegateUser, DeliverMeetingRequests, read_delegate_user, require_non_empty,
+};
+use crate::ews::xml::{MESSAGES_NS, Reader, Slot, TYPES_NS, Tag, XmlWriter, read_value, required};
 
 mod sealed {
     pub trait Sealed {}
@@ -61,11 +63,15 @@ pub trait Operation: sealed::Sealed + Clone {
         let _ = (from, to);
     }
 
-    /// Decodes the `m:{NAME}Response` element.
+    /// Decodes the `m:{NAME}Response` element from `reader`, positioned just after its start tag
+    /// (`response`), reading up to its end tag.
     ///
     /// # Errors
     /// [`Error`] when the element does not have the expected shape.
-    fn decode_response(response: &Element) -> Result<Self::Response, Error>;
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error>;
 }
 
 /// The response of `GetDelegate`, `AddDelegate`, `UpdateDelegate` and `RemoveDelegate`.
@@ -139,54 +145,176 @@ pub(crate) fn write_delegate_users_and_delivery(
     Ok(())
 }
 
-/// Reads the `m:ResponseMessages/m:{message_name}` children of an operation response.
-pub(crate) fn parse_response_messages<T>(
-    response: &Element,
+/// Reads the `m:ResponseMessages/m:{message_name}` children of an operation response, positioned
+/// just inside the response element (`response` is its local name).
+///
+/// # Errors
+/// [`Error::MissingElement`] without `m:ResponseMessages`; the first message's error.
+pub(crate) fn read_response_messages<P: Payload>(
+    reader: &mut Reader<'_>,
+    response: &str,
     message_name: &str,
-    mut payload: impl FnMut(&Element) -> Result<T, Error>,
-) -> Result<Vec<ResponseMessage<T>>, Error> {
-    response
-        .require(MESSAGES_NS, "ResponseMessages")?
-        .children_named(MESSAGES_NS, message_name)
-        .map(|message| parse_response_message(message, &mut payload))
-        .collect()
+) -> Result<Vec<ResponseMessage<P::Output>>, Error> {
+    let mut messages: Slot<Vec<ResponseMessage<P::Output>>> = None;
+    while let Some(child) = reader.next_child()? {
+        if child.is(MESSAGES_NS, "ResponseMessages") {
+            reader.first(&mut messages, |reader| {
+                read_message_list::<P>(reader, message_name)
+            })?;
+        } else {
+            reader.skip()?;
+        }
+    }
+    required(messages, "ResponseMessages", response)
 }
 
-/// Reads the shared delegate response shape; `payload` decodes an inner Success message.
-pub(crate) fn parse_delegate_response<T>(
-    response: &Element,
-    mut payload: impl FnMut(&Element) -> Result<T, Error>,
-) -> Result<DelegateResponse<T>, Error> {
-    let class = response.require_attribute("ResponseClass")?.trim();
-    let result = if class == "Success" {
-        Ok(())
-    } else {
-        Err(parse_response_error(
-            response,
-            class.parse::<ResponseClass>()?,
-        )?)
-    };
-    let delegates = match response.child(MESSAGES_NS, "ResponseMessages") {
-        Some(messages) => messages
-            .children_named(MESSAGES_NS, "DelegateUserResponseMessageType")
-            .map(|message| parse_response_message(message, &mut payload))
-            .collect::<Result<Vec<_>, Error>>()?,
-        None => Vec::new(),
+/// The messages named `message_name` inside `m:ResponseMessages`; the first failing one ends the
+/// list (the rest are still read, so the document is checked whole).
+fn read_message_list<P: Payload>(
+    reader: &mut Reader<'_>,
+    message_name: &str,
+) -> Result<Vec<ResponseMessage<P::Output>>, Error> {
+    let mut messages = Vec::new();
+    let mut failed = None;
+    while let Some(child) = reader.next_child()? {
+        if failed.is_none() && child.is(MESSAGES_NS, message_name) {
+            match reader.attempt(|reader| read_response_message::<P>(reader, child.local()))? {
+                Ok(message) => messages.push(message),
+                Err(error) => failed = Some(error),
+            }
+        } else {
+            reader.skip()?;
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(messages),
+    }
+}
+
+/// Reads the shared delegate response shape, positioned just inside the response element
+/// (`response` is its local name); `P` decodes an inner Success message.
+///
+/// # Errors
+/// [`Error`] when the outer class is missing or unknown, a failed call has no `ResponseCode`, an
+/// inner message is malformed, or `DeliverMeetingRequests` is not a value.
+pub(crate) fn read_delegate_response<P: Payload>(
+    reader: &mut Reader<'_>,
+    response: &str,
+) -> Result<DelegateResponse<P::Output>, Error> {
+    let class = read_class(reader, response)?;
+    let mut parts = ErrorParts::default();
+    let mut delegates: Slot<Vec<ResponseMessage<P::Output>>> = None;
+    let mut deliver: Slot<DeliverMeetingRequests> = None;
+    while let Some(child) = reader.next_child()? {
+        if child.is(MESSAGES_NS, "ResponseMessages") {
+            reader.first(&mut delegates, |reader| {
+                read_message_list::<P>(reader, "DelegateUserResponseMessageType")
+            })?;
+        } else if child.is(MESSAGES_NS, "DeliverMeetingRequests") {
+            reader.first(&mut deliver, |reader| {
+                read_value(reader, "DeliverMeetingRequests")
+            })?;
+        } else if class.is_none() || !parts.offer(reader, &child)? {
+            reader.skip()?;
+        }
+    }
+    let result = match class {
+        None => Ok(()),
+        Some(class) => Err(parts.finish(class, response)?),
     };
     Ok(DelegateResponse {
         result,
-        delegates,
-        deliver_meeting_requests: response.parse_child(MESSAGES_NS, "DeliverMeetingRequests")?,
+        delegates: delegates.transpose()?.unwrap_or_default(),
+        deliver_meeting_requests: deliver.transpose()?,
     })
 }
 
-/// The `DelegateUser` of an inner Success message (servers put it in `m:`; `t:` is accepted).
-pub(crate) fn delegate_user_element(message: &Element) -> Result<&Element, Error> {
-    message
-        .child(MESSAGES_NS, "DelegateUser")
-        .or_else(|| message.child(TYPES_NS, "DelegateUser"))
-        .ok_or_else(|| Error::MissingElement {
-            element: "DelegateUser".to_owned(),
-            parent: message.name.clone(),
+/// The payload of the delegate operations that return users: the inner Success message's
+/// `DelegateUser` (servers put it in `m:`; `t:` is accepted, the `m:` one first).
+#[derive(Debug, Default)]
+pub(crate) struct DelegateUserPayload {
+    in_messages: Slot<DelegateUser>,
+    in_types: Slot<DelegateUser>,
+}
+
+impl Payload for DelegateUserPayload {
+    type Output = DelegateUser;
+
+    fn child(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<(), Error> {
+        if tag.is(MESSAGES_NS, "DelegateUser") {
+            reader.first(&mut self.in_messages, read_delegate_user)
+        } else if tag.is(TYPES_NS, "DelegateUser") {
+            reader.first(&mut self.in_types, read_delegate_user)
+        } else {
+            reader.skip()
+        }
+    }
+
+    fn finish(self, message: &str) -> Result<DelegateUser, Error> {
+        required(self.in_messages.or(self.in_types), "DelegateUser", message)
+    }
+}
+
+/// The one element a `Success` message carries inside a container (`m:Folders`, `m:Items`).
+pub(crate) trait ContainedElement {
+    /// The container's local name in the messages namespace.
+    const CONTAINER: &'static str;
+    /// The element named in the error when the container holds none.
+    const MISSING: &'static str;
+    /// The decoded element.
+    type Output;
+
+    /// Whether `tag` is an element of the kind (the first one counts).
+    fn accepts(tag: &Tag<'_>) -> bool;
+
+    /// Reads the element positioned just inside it.
+    ///
+    /// # Errors
+    /// [`Error`] when the element does not have its type's form.
+    fn read(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<Self::Output, Error>;
+}
+
+/// The payload "the first element of the kind in the message's first container".
+pub(crate) struct FirstContained<C: ContainedElement> {
+    container: Slot<Option<C::Output>>,
+}
+
+impl<C: ContainedElement> Default for FirstContained<C> {
+    fn default() -> Self {
+        FirstContained { container: None }
+    }
+}
+
+impl<C: ContainedElement> Payload for FirstContained<C> {
+    type Output = C::Output;
+
+    fn child(&mut self, reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<(), Error> {
+        if !tag.is(MESSAGES_NS, C::CONTAINER) {
+            return reader.skip();
+        }
+        reader.first(&mut self.container, |reader| {
+            let mut found: Slot<C::Output> = None;
+            while let Some(child) = reader.next_child()? {
+                if found.is_none() && C::accepts(&child) {
+                    found = Some(reader.attempt(|reader| C::read(reader, &child))?);
+                } else {
+                    reader.skip()?;
+                }
+            }
+            found.transpose()
         })
+    }
+
+    fn finish(self, message: &str) -> Result<C::Output, Error> {
+        required(self.container, C::CONTAINER, message)?.ok_or_else(|| Error::MissingElement {
+            element: C::MISSING.to_owned(),
+            parent: C::CONTAINER.to_owned(),
+        })
+    }
+}
+
+/// The first folder of `m:Folders` (any folder type of the types namespace).
+pub(crate) fn is_folder(tag: &Tag<'_>) -> bool {
+    tag.in_namespace(TYPES_NS) && tag.local().ends_with("Folder")
 }

@@ -6,11 +6,10 @@
 //! Entry types: [`RemoveDelegate`], [`RemoveDelegateResponse`].
 
 use crate::ews::error::Error;
-use crate::ews::ops::{
-    DelegateResponse, Operation, parse_delegate_response, sealed, write_mailbox,
-};
+use crate::ews::ops::{DelegateResponse, Operation, read_delegate_response, sealed, write_mailbox};
+use crate::ews::response::NoPayload;
 use crate::ews::types::{UserId, write_user_id};
-use crate::ews::xml::{Element, XmlWriter};
+use crate::ews::xml::{Reader, Tag, XmlWriter};
 
 /// Removes delegates from `mailbox`.
 ///
@@ -63,8 +62,11 @@ impl Operation for RemoveDelegate {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_delegate_response(response, |_| Ok(()))
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_delegate_response::<NoPayload>(reader, response.local())
     }
 }
 

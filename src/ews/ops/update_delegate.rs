@@ -7,11 +7,11 @@
 
 use crate::ews::error::Error;
 use crate::ews::ops::{
-    DelegateResponse, Operation, delegate_user_element, parse_delegate_response, sealed,
+    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed,
     write_delegate_users_and_delivery, write_mailbox,
 };
-use crate::ews::types::{DelegateUser, DeliverMeetingRequests, parse_delegate_user};
-use crate::ews::xml::{Element, XmlWriter};
+use crate::ews::types::{DelegateUser, DeliverMeetingRequests};
+use crate::ews::xml::{Reader, Tag, XmlWriter};
 
 /// Updates existing delegates of `mailbox`; only the folder levels sent change.
 ///
@@ -66,10 +66,11 @@ impl Operation for UpdateDelegate {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_delegate_response(response, |message| {
-            parse_delegate_user(delegate_user_element(message)?)
-        })
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_delegate_response::<DelegateUserPayload>(reader, response.local())
     }
 }
 

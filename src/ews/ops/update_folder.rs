@@ -10,14 +10,14 @@
 //! Entry types: [`UpdateFolder`], [`FolderChange`].
 
 use crate::ews::error::Error;
-use crate::ews::ops::get_folder::first_folder;
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::ops::{
+    ContainedElement, FirstContained, Operation, is_folder, read_response_messages, sealed,
+};
 use crate::ews::response::ResponseMessage;
 use crate::ews::types::{
-    CalendarPermissionSet, FolderId, parse_folder_id, write_calendar_permission_set,
-    write_folder_id,
+    CalendarPermissionSet, FolderId, read_folder_id, write_calendar_permission_set, write_folder_id,
 };
-use crate::ews::xml::{Element, TYPES_NS, XmlWriter};
+use crate::ews::xml::{Reader, Slot, TYPES_NS, Tag, XmlWriter, required};
 
 /// Replaces the permission set of one or more calendar folders.
 ///
@@ -90,10 +90,40 @@ impl Operation for UpdateFolder {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "UpdateFolderResponseMessage", |message| {
-            parse_folder_id(first_folder(message)?.require(TYPES_NS, "FolderId")?)
-        })
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<FirstContained<FolderIdOfFolder>>(
+            reader,
+            response.local(),
+            "UpdateFolderResponseMessage",
+        )
+    }
+}
+
+/// The `t:FolderId` of the folder an UpdateFolder message returns.
+struct FolderIdOfFolder;
+
+impl ContainedElement for FolderIdOfFolder {
+    const CONTAINER: &'static str = "Folders";
+    const MISSING: &'static str = "CalendarFolder";
+    type Output = FolderId;
+
+    fn accepts(tag: &Tag<'_>) -> bool {
+        is_folder(tag)
+    }
+
+    fn read(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<FolderId, Error> {
+        let mut folder_id: Slot<FolderId> = None;
+        while let Some(child) = reader.next_child()? {
+            if child.is(TYPES_NS, "FolderId") {
+                reader.first(&mut folder_id, |r| read_folder_id(r, "FolderId"))?;
+            } else {
+                reader.skip()?;
+            }
+        }
+        required(folder_id, "FolderId", tag.local())
     }
 }
 

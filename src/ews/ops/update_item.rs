@@ -15,11 +15,11 @@ use crate::ews::error::Error;
 use crate::ews::items::{
     CalendarItem, ItemId, PropertyPath, write_calendar_item, write_item_id, write_property_path,
 };
-use crate::ews::ops::create_item::parse_new_item_id;
-use crate::ews::ops::{Operation, parse_response_messages, sealed};
+use crate::ews::ops::create_item::NewItemId;
+use crate::ews::ops::{FirstContained, Operation, read_response_messages, sealed};
 use crate::ews::response::ResponseMessage;
 use crate::ews::types::ews_enum;
-use crate::ews::xml::{Element, XmlWriter};
+use crate::ews::xml::{Reader, Tag, XmlWriter};
 
 /// Changes one or more items.
 ///
@@ -101,8 +101,15 @@ impl Operation for UpdateItem {
         Ok(())
     }
 
-    fn decode_response(response: &Element) -> Result<Self::Response, Error> {
-        parse_response_messages(response, "UpdateItemResponseMessage", parse_new_item_id)
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_response_messages::<FirstContained<NewItemId>>(
+            reader,
+            response.local(),
+            "UpdateItemResponseMessage",
+        )
     }
 }
 
