@@ -30,11 +30,13 @@ pub mod delegation;
 pub mod demo;
 pub mod doctor;
 pub mod error_chain;
-pub mod ews;
+/// The EWS protocol: the `ews-protocol` crate of this workspace (no I/O).
+pub use ews_protocol as ews;
 pub mod exchange;
 pub mod ids;
 pub mod logging;
 pub mod push;
 pub mod secret;
-pub mod sim;
+/// The Exchange simulator: the `ews-sim` crate of this workspace.
+pub use ews_sim as sim;
 pub mod transport;

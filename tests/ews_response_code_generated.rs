@@ -1,4 +1,4 @@
-//! The generator of `src/ews/response_code.rs`, and the test that the committed file is exactly
+//! The generator of `crates/ews-protocol/src/response_code.rs`, and the test that the committed file is exactly
 //! what it writes from the `messages.xsd` the tests find (wsdl/, then $EWS_SCHEMA_DIR, then
 //! ../shared/ews-schema). Skips with a message when no schema is found, fails under CI=true.
 //!
@@ -152,7 +152,7 @@ fn rustfmt(source: &str) -> String {
 }
 
 fn committed_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ews/response_code.rs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/ews-protocol/src/response_code.rs")
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn the_committed_response_code_file_is_what_the_generator_writes() {
             .position(|(ours, theirs)| ours != theirs)
             .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
-            "src/ews/response_code.rs differs from what the generator writes from {} (first at line {}: {:?} vs {:?}); run UPDATE_GENERATED=1 cargo test --test ews_response_code_generated and review the diff",
+            "crates/ews-protocol/src/response_code.rs differs from what the generator writes from {} (first at line {}: {:?} vs {:?}); run UPDATE_GENERATED=1 cargo test --test ews_response_code_generated and review the diff",
             dir.join("messages.xsd").display(),
             first_difference + 1,
             committed.lines().nth(first_difference),

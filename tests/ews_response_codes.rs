@@ -1,4 +1,4 @@
-//! The committed `ResponseCode` list (src/ews/response_code.rs, generated once) must equal the
+//! The committed `ResponseCode` list (crates/ews-protocol/src/response_code.rs, generated once) must equal the
 //! `m:ResponseCodeType` enumeration of the `messages.xsd` the tests find (wsdl/, then
 //! $EWS_SCHEMA_DIR, then ../shared/ews-schema). Skips with a message when no schema is found,
 //! fails under CI=true.

@@ -1,0 +1,196 @@
+//! `AddDelegate`: make users delegates of a mailbox.
+//!
+//! Invariant: at least one delegate is sent (the schema requires 1..n); delegates are real users
+//! (Default/Anonymous refused) identified by one identifier.
+//!
+//! Entry types: [`AddDelegate`], [`AddDelegateResponse`].
+
+use crate::error::Error;
+use crate::ops::{
+    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed,
+    write_delegate_users_and_delivery, write_mailbox,
+};
+use crate::types::{DelegateUser, DeliverMeetingRequests};
+use crate::xml::{Reader, Tag, XmlWriter};
+
+/// Adds delegates to `mailbox`.
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/adddelegate-operation>.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AddDelegate {
+    /// `m:Mailbox/t:EmailAddress`: the owner.
+    pub mailbox: String,
+    /// `m:DelegateUsers`: must not be empty.
+    pub delegate_users: Vec<DelegateUser>,
+    /// `m:DeliverMeetingRequests`, mailbox-wide; `None` leaves it unchanged.
+    pub deliver_meeting_requests: Option<DeliverMeetingRequests>,
+}
+
+/// The response of [`AddDelegate`]: the server echoes each resolved delegate.
+///
+/// See <https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/adddelegateresponse>.
+pub type AddDelegateResponse = DelegateResponse<DelegateUser>;
+
+impl sealed::Sealed for AddDelegate {}
+
+impl Operation for AddDelegate {
+    const NAME: &'static str = "AddDelegate";
+    type Response = AddDelegateResponse;
+    const IDEMPOTENT: bool = false;
+
+    fn retarget(&mut self, from: &str, to: &str) {
+        if self.mailbox.eq_ignore_ascii_case(from) {
+            self.mailbox = to.to_owned();
+        }
+    }
+
+    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
+        response.errors()
+    }
+
+    fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
+        if self.delegate_users.is_empty() {
+            return Err(Error::InvalidInput {
+                field: "delegate_users".to_owned(),
+                reason: "must name at least one delegate".to_owned(),
+            });
+        }
+        writer.open("m:AddDelegate");
+        write_mailbox(writer, &self.mailbox)?;
+        write_delegate_users_and_delivery(
+            writer,
+            &self.delegate_users,
+            self.deliver_meeting_requests,
+        )?;
+        writer.close("m:AddDelegate");
+        Ok(())
+    }
+
+    fn decode_response(
+        reader: &mut Reader<'_>,
+        response: &Tag<'_>,
+    ) -> Result<Self::Response, Error> {
+        read_delegate_response::<DelegateUserPayload>(reader, response.local())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::ErrorKind;
+    use crate::response_code::ResponseCode;
+    use crate::test_util::{assert_encodes, delegate_header, fixture};
+    use crate::types::{
+        DelegateFolderPermissionLevel, DelegatePermissions, DistinguishedUser, UserId,
+    };
+
+    fn bob() -> DelegateUser {
+        DelegateUser {
+            user_id: UserId {
+                primary_smtp_address: Some("bob@contoso.example".to_owned()),
+                ..UserId::default()
+            },
+            delegate_permissions: Some(DelegatePermissions {
+                calendar_folder_permission_level: Some(DelegateFolderPermissionLevel::Editor),
+                journal_folder_permission_level: Some(DelegateFolderPermissionLevel::None),
+                ..DelegatePermissions::default()
+            }),
+            receive_copies_of_meeting_messages: Some(true),
+            view_private_items: Some(false),
+        }
+    }
+
+    #[test]
+    fn request_in_schema_order() {
+        assert_encodes(
+            &AddDelegate {
+                mailbox: "alice@contoso.example".to_owned(),
+                delegate_users: vec![bob()],
+                deliver_meeting_requests: Some(
+                    DeliverMeetingRequests::DelegatesAndSendInformationToMe,
+                ),
+            },
+            r#"
+<m:AddDelegate>
+  <m:Mailbox><t:EmailAddress>alice@contoso.example</t:EmailAddress></m:Mailbox>
+  <m:DelegateUsers>
+    <t:DelegateUser>
+      <t:UserId><t:PrimarySmtpAddress>bob@contoso.example</t:PrimarySmtpAddress></t:UserId>
+      <t:DelegatePermissions>
+        <t:CalendarFolderPermissionLevel>Editor</t:CalendarFolderPermissionLevel>
+        <t:JournalFolderPermissionLevel>None</t:JournalFolderPermissionLevel>
+      </t:DelegatePermissions>
+      <t:ReceiveCopiesOfMeetingMessages>true</t:ReceiveCopiesOfMeetingMessages>
+      <t:ViewPrivateItems>false</t:ViewPrivateItems>
+    </t:DelegateUser>
+  </m:DelegateUsers>
+  <m:DeliverMeetingRequests>DelegatesAndSendInformationToMe</m:DeliverMeetingRequests>
+</m:AddDelegate>"#,
+        );
+    }
+
+    #[test]
+    fn empty_list_and_distinguished_delegate_are_refused() {
+        let mut request = AddDelegate {
+            mailbox: "alice@contoso.example".to_owned(),
+            delegate_users: Vec::new(),
+            deliver_meeting_requests: None,
+        };
+        assert!(crate::encode(&delegate_header(), &request).is_err());
+        let mut default = bob();
+        default.user_id = UserId {
+            distinguished_user: Some(DistinguishedUser::Default),
+            ..UserId::default()
+        };
+        request.delegate_users.push(default);
+        let error = crate::encode(&delegate_header(), &request).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid input in delegate_users[0].user_id: Default and Anonymous cannot be delegates"
+        );
+    }
+
+    #[test]
+    fn decodes_an_outer_failure_without_inner_messages() {
+        let decoded = crate::decode::<AddDelegate>(
+            crate::test_util::response_envelope(
+                r#"<m:AddDelegateResponse ResponseClass="Error"><m:MessageText>Failed.</m:MessageText><m:ResponseCode>ErrorAddDelegatesFailed</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:AddDelegateResponse>"#,
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let error = decoded.response.result.unwrap_err();
+        assert_eq!(error.response_code, ResponseCode::ErrorAddDelegatesFailed);
+        assert_eq!(error.message_text.as_deref(), Some("Failed."));
+        assert!(decoded.response.delegates.is_empty());
+    }
+
+    #[test]
+    fn decodes_success_and_per_delegate_errors() {
+        let decoded =
+            crate::decode::<AddDelegate>(fixture!("add_delegate/success.xml").as_bytes()).unwrap();
+        let delegate = decoded.response.delegates[0].as_ref().unwrap();
+        assert_eq!(
+            delegate.user_id.sid.as_deref(),
+            Some("S-1-5-21-2127521184-1604012920-1887927527-1105")
+        );
+        let decoded = crate::decode::<AddDelegate>(
+            fixture!("add_delegate/error_delegate_already_exists.xml").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(decoded.response.result, Ok(()));
+        let error = decoded.response.delegates[0].as_ref().unwrap_err();
+        assert_eq!(
+            error.response_code,
+            ResponseCode::ErrorDelegateAlreadyExists
+        );
+        let decoded = crate::decode::<AddDelegate>(
+            fixture!("add_delegate/error_delegate_no_user.xml").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            decoded.response.delegates[0].as_ref().unwrap_err().kind(),
+            ErrorKind::MailboxNotFound
+        );
+    }
+}

@@ -1,0 +1,946 @@
+//! Low-level XML helpers for `ews`: a string writer that escapes everything it writes, and a
+//! namespace-aware reader that turns a response into a small element tree.
+//!
+//! Invariants:
+//! - Every text and attribute value goes through [`escape`] after [`check_xml_chars`], so no input
+//!   can change the structure of a request, and text XML 1.0 cannot carry is refused.
+//! - The reader matches names by (namespace URI, local name), never by prefix.
+//! - Malformed input is an [`Error`], never a panic; nesting is limited to [`MAX_DEPTH`].
+//!
+//! Entry types: [`XmlWriter`], [`Element`], [`parse`]. Callers outside `ews` do not need them.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, XmlVersion};
+
+use crate::error::Error;
+
+/// The SOAP 1.1 envelope namespace (always `http://`, never `https://`).
+pub const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The EWS messages namespace (operation elements and response messages).
+pub const MESSAGES_NS: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
+/// The EWS types namespace (headers, folders, ids, users).
+pub const TYPES_NS: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
+/// The EWS errors namespace, used only inside `soap:Fault/detail`.
+pub const ERRORS_NS: &str = "http://schemas.microsoft.com/exchange/services/2006/errors";
+
+/// The deepest element nesting the reader accepts; EWS responses stay far below it.
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses text that XML 1.0 cannot carry: control characters other than tab, CR and LF, and
+/// the non-characters U+FFFE and U+FFFF.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn check_xml_chars(field: &str, value: &str) -> Result<(), Error> {
+    for (position, character) in value.chars().enumerate() {
+        let allowed = match character {
+            '\t' | '\n' | '\r' => true,
+            '\u{0}'..='\u{1f}' => false,
+            '\u{fffe}' | '\u{ffff}' => false,
+            _ => true,
+        };
+        if !allowed {
+            return Err(Error::InvalidInput {
+                field: field.to_owned(),
+                reason: format!(
+                    "character U+{:04X} at position {position} cannot be carried by XML 1.0",
+                    u32::from(character)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Escapes `& < > " '` (and CR, which a parser would otherwise normalize away).
+pub fn escape(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for character in value.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\r' => escaped.push_str("&#13;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// Builds a minified XML document. Element names are trusted constants chosen by `ews`; every
+/// value is checked and escaped.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    buffer: String,
+}
+
+impl XmlWriter {
+    /// The document written so far.
+    pub fn into_string(self) -> String {
+        self.buffer
+    }
+
+    /// Writes markup that `ews` itself produced (declarations, namespace bindings).
+    pub fn raw(&mut self, markup: &str) {
+        self.buffer.push_str(markup);
+    }
+
+    /// `<name>`.
+    pub fn open(&mut self, name: &str) {
+        self.buffer.push('<');
+        self.buffer.push_str(name);
+        self.buffer.push('>');
+    }
+
+    /// `<name a="v" ...>` (or `/>` when `empty`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when a value holds a character XML 1.0 cannot carry.
+    pub fn open_with(
+        &mut self,
+        name: &str,
+        attributes: &[(&str, &str, &str)],
+        empty: bool,
+    ) -> Result<(), Error> {
+        self.buffer.push('<');
+        self.buffer.push_str(name);
+        for (attribute, field, value) in attributes {
+            check_xml_chars(field, value)?;
+            self.buffer.push(' ');
+            self.buffer.push_str(attribute);
+            self.buffer.push_str("=\"");
+            // Tab and LF are written as references in attributes: a parser normalizes them to
+            // spaces otherwise, and the server would see another value.
+            self.buffer
+                .push_str(&escape(value).replace('\t', "&#9;").replace('\n', "&#10;"));
+            self.buffer.push('"');
+        }
+        self.buffer.push_str(if empty { "/>" } else { ">" });
+        Ok(())
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &str) {
+        self.buffer.push_str("</");
+        self.buffer.push_str(name);
+        self.buffer.push('>');
+    }
+
+    /// `<name>value</name>`, with `value` checked and escaped.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `field` when the value cannot be carried by XML 1.0.
+    pub fn leaf(&mut self, name: &str, field: &str, value: &str) -> Result<(), Error> {
+        check_xml_chars(field, value)?;
+        self.open(name);
+        self.buffer.push_str(&escape(value));
+        self.close(name);
+        Ok(())
+    }
+
+    /// `<name>true</name>` or `<name>false</name>`.
+    pub fn leaf_bool(&mut self, name: &str, value: bool) {
+        self.open(name);
+        self.buffer.push_str(if value { "true" } else { "false" });
+        self.close(name);
+    }
+
+    /// `<name>value</name>` for a value from a closed list (an enum's `as_str`).
+    pub fn leaf_static(&mut self, name: &str, value: &str) {
+        self.open(name);
+        self.buffer.push_str(value);
+        self.close(name);
+    }
+}
+
+/// One attribute of a parsed element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// The namespace URI; `None` for an unprefixed attribute (the usual case in EWS).
+    pub namespace: Option<String>,
+    /// The local name.
+    pub name: String,
+    /// The value with references resolved.
+    pub value: String,
+}
+
+/// One parsed element: its resolved name, attributes, child elements and direct text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// The namespace URI; `None` when the name is not in any namespace (SOAP 1.1 fault children).
+    pub namespace: Option<String>,
+    /// The local name.
+    pub name: String,
+    /// The attributes, except namespace declarations.
+    pub attributes: Vec<Attribute>,
+    /// The child elements, in document order.
+    pub children: Vec<Element>,
+    /// The concatenated direct text content (text, CDATA and references), untrimmed.
+    pub text: String,
+}
+
+impl Element {
+    /// Whether this element is `{namespace}name`.
+    pub fn is(&self, namespace: &str, name: &str) -> bool {
+        self.namespace.as_deref() == Some(namespace) && self.name == name
+    }
+
+    /// A readable `{namespace}name` for error messages.
+    pub fn qualified_name(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{{{namespace}}}{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The first child `{namespace}name`.
+    pub fn child(&self, namespace: &str, name: &str) -> Option<&Element> {
+        self.children.iter().find(|child| child.is(namespace, name))
+    }
+
+    /// The first child with this local name and no namespace (SOAP 1.1 fault children).
+    pub fn unqualified_child(&self, name: &str) -> Option<&Element> {
+        self.children
+            .iter()
+            .find(|child| child.namespace.is_none() && child.name == name)
+    }
+
+    /// Every child `{namespace}name`.
+    pub fn children_named<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children
+            .iter()
+            .filter(move |child| child.is(namespace, name))
+    }
+
+    /// The first child `{namespace}name`, or [`Error::MissingElement`].
+    ///
+    /// # Errors
+    /// [`Error::MissingElement`] naming the element and its parent.
+    pub fn require(&self, namespace: &str, name: &str) -> Result<&Element, Error> {
+        self.child(namespace, name)
+            .ok_or_else(|| Error::MissingElement {
+                element: name.to_owned(),
+                parent: self.name.clone(),
+            })
+    }
+
+    /// An unqualified attribute's value.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|attribute| attribute.namespace.is_none() && attribute.name == name)
+            .map(|attribute| attribute.value.as_str())
+    }
+
+    /// An unqualified attribute's value, or [`Error::MissingElement`] naming `@name`.
+    ///
+    /// # Errors
+    /// [`Error::MissingElement`] when the attribute is absent.
+    pub fn require_attribute(&self, name: &str) -> Result<&str, Error> {
+        self.attribute(name).ok_or_else(|| Error::MissingElement {
+            element: format!("@{name}"),
+            parent: self.name.clone(),
+        })
+    }
+
+    /// The text, trimmed.
+    pub fn trimmed_text(&self) -> &str {
+        self.text.trim()
+    }
+
+    /// The trimmed text parsed with `FromStr` (booleans, numbers, EWS enums).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the element and the value.
+    pub fn parse_text<T: FromStr>(&self) -> Result<T, Error> {
+        parse_value(&self.name, self.trimmed_text())
+    }
+
+    /// The child `{namespace}name` parsed with `FromStr`, if present.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] when the child is present but its text does not parse.
+    pub fn parse_child<T: FromStr>(&self, namespace: &str, name: &str) -> Result<Option<T>, Error> {
+        self.child(namespace, name)
+            .map(|child| child.parse_text())
+            .transpose()
+    }
+
+    /// The child's text (untrimmed), if present.
+    pub fn child_text(&self, namespace: &str, name: &str) -> Option<String> {
+        self.child(namespace, name).map(|child| child.text.clone())
+    }
+}
+
+/// Parses `value` with `FromStr` (numbers, EWS enums; booleans use [`parse_bool`] instead,
+/// because `xs:boolean` also allows `1` and `0`).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `element`.
+pub fn parse_value<T: FromStr>(element: &str, value: &str) -> Result<T, Error> {
+    value.parse().map_err(|_| Error::InvalidValue {
+        element: element.to_owned(),
+        value: value.chars().take(80).collect(),
+    })
+}
+
+/// Parses an `xs:boolean` (`true`, `false`, `1`, `0`).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming the element.
+pub fn parse_bool(element: &Element) -> Result<bool, Error> {
+    match element.trimmed_text() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(Error::InvalidValue {
+            element: element.name.clone(),
+            value: other.chars().take(80).collect(),
+        }),
+    }
+}
+
+/// The optional boolean child `{namespace}name`.
+///
+/// # Errors
+/// [`Error::InvalidValue`] when it is present and not an `xs:boolean`.
+pub fn optional_bool(parent: &Element, namespace: &str, name: &str) -> Result<Option<bool>, Error> {
+    parent.child(namespace, name).map(parse_bool).transpose()
+}
+
+/// Parses a whole document into its root [`Element`] (for tests and tools that inspect a whole
+/// document, such as the schema checks; response decoding streams through [`Reader`] instead).
+///
+/// Accepts a UTF-8 byte-order mark, an XML declaration with or without `encoding` (the body
+/// itself must be UTF-8, which is what Exchange sends), any prefixes or default namespaces,
+/// comments and processing instructions (skipped), and predefined entity and character
+/// references.
+///
+/// # Errors
+/// [`Error::InvalidXml`] for anything that is not a well-formed, namespace-well-formed, UTF-8
+/// document with one root element; [`Error::TooDeep`] past [`MAX_DEPTH`].
+pub fn parse(document: &[u8]) -> Result<Element, Error> {
+    let mut reader = Reader::new(document)?;
+    let root = reader.root()?;
+    let element = build(&mut reader, &root)?;
+    reader.finish()?;
+    Ok(element)
+}
+
+/// Builds the element whose start tag `tag` was just read (recursion is bounded by [`MAX_DEPTH`]).
+fn build(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<Element, Error> {
+    let mut element = Element {
+        namespace: tag.namespace().map(str::to_owned),
+        name: tag.local().to_owned(),
+        attributes: reader.all_attributes(),
+        children: Vec::new(),
+        text: String::new(),
+    };
+    loop {
+        match reader.next_event()? {
+            Item::Start(child) => {
+                let child = build(reader, &child)?;
+                element.children.push(child);
+            }
+            Item::Text(text) => element.text.push_str(&text),
+            Item::End | Item::Eof => return Ok(element),
+        }
+    }
+}
+
+/// A known namespace, or another one by value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ns {
+    None,
+    Soap,
+    Messages,
+    Types,
+    Errors,
+    Other(String),
+}
+
+impl Ns {
+    fn of(uri: &str) -> Ns {
+        match uri {
+            SOAP_NS => Ns::Soap,
+            MESSAGES_NS => Ns::Messages,
+            TYPES_NS => Ns::Types,
+            ERRORS_NS => Ns::Errors,
+            other => Ns::Other(other.to_owned()),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Ns::None => None,
+            Ns::Soap => Some(SOAP_NS),
+            Ns::Messages => Some(MESSAGES_NS),
+            Ns::Types => Some(TYPES_NS),
+            Ns::Errors => Some(ERRORS_NS),
+            Ns::Other(uri) => Some(uri),
+        }
+    }
+}
+
+/// A start tag read by [`Reader`]: its namespace URI and local name (borrowed from the input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag<'i> {
+    namespace: Ns,
+    local: Cow<'i, str>,
+}
+
+impl Tag<'_> {
+    /// Whether this tag is `{namespace}name` (the same test as [`Element::is`]).
+    pub fn is(&self, namespace: &str, name: &str) -> bool {
+        self.local == name && self.namespace.as_str() == Some(namespace)
+    }
+
+    /// Whether this tag's namespace is `namespace`, whatever its local name.
+    pub fn in_namespace(&self, namespace: &str) -> bool {
+        self.namespace.as_str() == Some(namespace)
+    }
+
+    /// Whether this tag is in no namespace (SOAP 1.1 fault children).
+    pub fn is_unqualified(&self) -> bool {
+        self.namespace == Ns::None
+    }
+
+    /// The namespace URI; `None` when the name is in no namespace.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_str()
+    }
+
+    /// The local name.
+    pub fn local(&self) -> &str {
+        &self.local
+    }
+
+    /// A readable `{namespace}name` for error messages (as [`Element::qualified_name`]).
+    pub fn qualified_name(&self) -> String {
+        match self.namespace.as_str() {
+            Some(namespace) => format!("{{{namespace}}}{}", self.local),
+            None => self.local.clone().into_owned(),
+        }
+    }
+}
+
+/// What [`Reader::next_event`] hands up: a start tag, an end tag, a piece of text (text, CDATA or
+/// a resolved reference), or the end of the document.
+pub(crate) enum Item<'i> {
+    Start(Tag<'i>),
+    End,
+    Text(Cow<'i, str>),
+    Eof,
+}
+
+/// What a decoder got for one field: nothing yet, or the first element's value or error. The
+/// error waits in the slot, so when several parts of an answer are wrong, the one reported is the
+/// one the tree walk of old reported (fields are judged in a fixed order once all are read).
+pub(crate) type Slot<T> = Option<Result<T, Error>>;
+
+/// A streaming reader over one document: namespace-aware (names are matched by URI and local
+/// name), depth-limited, and validating every event exactly as [`parse`] does, so a document
+/// that `parse` refuses is refused with the same error whatever part a decoder looks at.
+///
+/// Decoders pull start tags with [`Reader::next_child`], read attributes of the start tag just
+/// read with [`Reader::attribute`], read text with [`Reader::text`] and skip what they do not know
+/// with [`Reader::skip`]: unknown elements are skipped, never an error.
+pub struct Reader<'i> {
+    input: &'i str,
+    inner: NsReader<&'i [u8]>,
+    depth: usize,
+    root_done: bool,
+    current: Option<BytesStart<'i>>,
+}
+
+impl<'i> Reader<'i> {
+    /// A reader over `document` (a UTF-8 byte-order mark is skipped).
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] when the document is not UTF-8.
+    pub fn new(document: &'i [u8]) -> Result<Self, Error> {
+        let document = document.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(document);
+        let input = std::str::from_utf8(document).map_err(|error| Error::InvalidXml {
+            reason: format!("the document is not valid utf-8: {error}"),
+        })?;
+        let mut inner = NsReader::from_str(input);
+        inner.config_mut().check_end_names = true;
+        inner.config_mut().expand_empty_elements = true;
+        Ok(Reader {
+            input,
+            inner,
+            depth: 0,
+            root_done: false,
+            current: None,
+        })
+    }
+
+    /// The number of open elements.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The next event, validated; the depth is kept and limited here.
+    pub(crate) fn next_event(&mut self) -> Result<Item<'i>, Error> {
+        loop {
+            let position = self.inner.buffer_position();
+            let (resolved, event) = self
+                .inner
+                .read_resolved_event()
+                .map_err(|error| invalid(&format!("after byte {position}: {error}")))?;
+            match event {
+                Event::Start(start) | Event::Empty(start) => {
+                    if self.root_done {
+                        return Err(invalid("content after the root element"));
+                    }
+                    if self.depth >= MAX_DEPTH {
+                        return Err(Error::TooDeep { limit: MAX_DEPTH });
+                    }
+                    let namespace = match resolved {
+                        ResolveResult::Bound(namespace) => Ns::of(namespace.as_ref()),
+                        ResolveResult::Unbound => Ns::None,
+                        ResolveResult::Unknown(prefix) => {
+                            return Err(invalid(&format!("the prefix {prefix:?} is not declared")));
+                        }
+                    };
+                    for attribute in start.attributes() {
+                        let attribute = attribute.map_err(|error| invalid(&error.to_string()))?;
+                        let key = attribute.key;
+                        if key.as_namespace_binding().is_some() {
+                            continue;
+                        }
+                        let (attribute_namespace, _) = self.inner.resolver().resolve_attribute(key);
+                        namespace_of(attribute_namespace)?;
+                        attribute
+                            .normalized_value(XmlVersion::Implicit1_0)
+                            .map_err(|error| invalid(&error.to_string()))?;
+                    }
+                    let local = self.reborrow(start.local_name().as_ref());
+                    self.depth += 1;
+                    self.current = Some(start);
+                    return Ok(Item::Start(Tag { namespace, local }));
+                }
+                Event::End(_) => {
+                    self.depth = self
+                        .depth
+                        .checked_sub(1)
+                        .ok_or_else(|| invalid("end tag without a start tag"))?;
+                    if self.depth == 0 {
+                        self.root_done = true;
+                    }
+                    return Ok(Item::End);
+                }
+                Event::Text(text) => {
+                    let content = text.xml10_content();
+                    if self.depth > 0 {
+                        return Ok(Item::Text(content));
+                    }
+                    if !content.trim().is_empty() {
+                        return Err(invalid("text outside the root element"));
+                    }
+                }
+                Event::CData(cdata) => {
+                    if self.depth == 0 {
+                        return Err(invalid("cdata outside the root element"));
+                    }
+                    return Ok(Item::Text(cdata.into_inner()));
+                }
+                Event::GeneralRef(reference) => {
+                    let resolved_text: Cow<'i, str> = match reference.resolve_char_ref() {
+                        Ok(Some(character)) => {
+                            let mut buffer = [0u8; 4];
+                            let encoded = character.encode_utf8(&mut buffer);
+                            check_xml_chars("character reference", encoded).map_err(|_| {
+                                invalid("character reference to a forbidden character")
+                            })?;
+                            Cow::Owned(encoded.to_owned())
+                        }
+                        Ok(None) => {
+                            let name = reference.xml10_content();
+                            Cow::Borrowed(
+                                resolve_predefined_entity(&name)
+                                    .ok_or_else(|| invalid(&format!("unknown entity &{name};")))?,
+                            )
+                        }
+                        Err(error) => return Err(invalid(&error.to_string())),
+                    };
+                    if self.depth == 0 {
+                        return Err(invalid("reference outside the root element"));
+                    }
+                    return Ok(Item::Text(resolved_text));
+                }
+                Event::DocType(_) => {
+                    return Err(invalid("a document type declaration is not allowed"));
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => {
+                    if self.depth > 0 {
+                        return Err(invalid("the document ends inside an element"));
+                    }
+                    if !self.root_done {
+                        return Err(invalid("the document has no root element"));
+                    }
+                    return Ok(Item::Eof);
+                }
+            }
+        }
+    }
+
+    /// `part` (a slice of a borrowed event) as a slice of the input, so it outlives the event.
+    fn reborrow(&self, part: &str) -> Cow<'i, str> {
+        let base = self.input.as_ptr() as usize;
+        let start = part.as_ptr() as usize;
+        start
+            .checked_sub(base)
+            .and_then(|offset| self.input.get(offset..offset + part.len()))
+            .map_or_else(|| Cow::Owned(part.to_owned()), Cow::Borrowed)
+    }
+
+    /// The root element's start tag.
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] when the document has no root element or is malformed before it.
+    pub fn root(&mut self) -> Result<Tag<'i>, Error> {
+        loop {
+            match self.next_event()? {
+                Item::Start(tag) => return Ok(tag),
+                Item::End | Item::Text(_) | Item::Eof => {}
+            }
+        }
+    }
+
+    /// The next child's start tag inside the current element, or `None` after its end tag.
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub fn next_child(&mut self) -> Result<Option<Tag<'i>>, Error> {
+        loop {
+            match self.next_event()? {
+                Item::Start(tag) => return Ok(Some(tag)),
+                Item::End | Item::Eof => return Ok(None),
+                Item::Text(_) => {}
+            }
+        }
+    }
+
+    /// Reads to the end of the element whose start tag was read last (its children, whatever
+    /// they are, are checked and passed over).
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub fn skip(&mut self) -> Result<(), Error> {
+        self.skip_to(self.depth.saturating_sub(1))
+    }
+
+    fn skip_to(&mut self, depth: usize) -> Result<(), Error> {
+        while self.depth > depth {
+            if let Item::Eof = self.next_event()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The direct text of the current element (text, CDATA and references, untrimmed; the text
+    /// of child elements is not part of it), read up to its end tag.
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub fn text(&mut self) -> Result<Cow<'i, str>, Error> {
+        let mut text: Cow<'i, str> = Cow::Borrowed("");
+        loop {
+            match self.next_event()? {
+                Item::Start(_) => self.skip()?,
+                Item::Text(piece) => {
+                    if text.is_empty() {
+                        text = piece;
+                    } else {
+                        text.to_mut().push_str(&piece);
+                    }
+                }
+                Item::End | Item::Eof => return Ok(text),
+            }
+        }
+    }
+
+    /// The direct text, trimmed and owned.
+    ///
+    /// # Errors
+    /// As [`Reader::text`].
+    pub fn trimmed_text(&mut self) -> Result<String, Error> {
+        Ok(self.text()?.trim().to_owned())
+    }
+
+    /// An unqualified attribute of the start tag read last (as [`Element::attribute`]).
+    pub fn attribute(&self, name: &str) -> Option<Cow<'_, str>> {
+        let start = self.current.as_ref()?;
+        start.attributes().flatten().find_map(|attribute| {
+            let key = attribute.key;
+            if key.as_namespace_binding().is_some()
+                || key.prefix().is_some()
+                || key.local_name().as_ref() != name
+            {
+                return None;
+            }
+            attribute.normalized_value(XmlVersion::Implicit1_0).ok()
+        })
+    }
+
+    /// An unqualified attribute of the start tag read last, or [`Error::MissingElement`] naming
+    /// `@name` in `parent`.
+    ///
+    /// # Errors
+    /// [`Error::MissingElement`] when the attribute is absent.
+    pub fn require_attribute(&self, name: &str, parent: &str) -> Result<Cow<'_, str>, Error> {
+        self.attribute(name).ok_or_else(|| Error::MissingElement {
+            element: format!("@{name}"),
+            parent: parent.to_owned(),
+        })
+    }
+
+    /// Every attribute of the start tag read last, namespace declarations left out.
+    fn all_attributes(&self) -> Vec<Attribute> {
+        let Some(start) = self.current.as_ref() else {
+            return Vec::new();
+        };
+        start
+            .attributes()
+            .flatten()
+            .filter(|attribute| attribute.key.as_namespace_binding().is_none())
+            .filter_map(|attribute| {
+                let (namespace, local) = self.inner.resolver().resolve_attribute(attribute.key);
+                Some(Attribute {
+                    namespace: namespace_of(namespace).ok()?,
+                    name: local.as_ref().to_owned(),
+                    value: attribute
+                        .normalized_value(XmlVersion::Implicit1_0)
+                        .ok()?
+                        .into_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Runs `decode` on the element whose start tag was read last and reads to its end tag
+    /// whatever `decode` returns. A decoding error (a missing element, a wrong value) is the inner
+    /// `Err`, so the caller can keep reading; a malformed document is the outer one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub(crate) fn attempt<T>(
+        &mut self,
+        decode: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<Result<T, Error>, Error> {
+        let outside = self.depth.saturating_sub(1);
+        match decode(self) {
+            Err(error) if is_document_error(&error) => Err(error),
+            result => {
+                self.skip_to(outside)?;
+                Ok(result)
+            }
+        }
+    }
+
+    /// Decodes the element just started into `slot` when it is the first of its name, skips it
+    /// otherwise (the tree walk of old read the first child of a name and ignored the rest).
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub(crate) fn first<T>(
+        &mut self,
+        slot: &mut Slot<T>,
+        decode: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<(), Error> {
+        if slot.is_some() {
+            return self.skip();
+        }
+        *slot = Some(self.attempt(decode)?);
+        Ok(())
+    }
+
+    /// Reads the rest of the document after a decoder is done with it: a document is accepted
+    /// only whole, so a malformed tail is [`Error::InvalidXml`] as it always was.
+    ///
+    /// # Errors
+    /// [`Error::InvalidXml`] or [`Error::TooDeep`] for a malformed document.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.skip_to(0)?;
+        loop {
+            if let Item::Eof = self.next_event()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Ends a decode: a malformed document wins over what the decoder made of its first part
+    /// (the whole document is read either way, as the tree parser did before decoding).
+    ///
+    /// # Errors
+    /// The document's error, else the decoder's.
+    pub(crate) fn settle<T>(mut self, outcome: Result<T, Error>) -> Result<T, Error> {
+        if let Err(error) = &outcome
+            && is_document_error(error)
+        {
+            return outcome;
+        }
+        self.finish()?;
+        outcome
+    }
+}
+
+/// Whether an error says the document itself is malformed (as opposed to a decoder's verdict).
+fn is_document_error(error: &Error) -> bool {
+    matches!(error, Error::InvalidXml { .. } | Error::TooDeep { .. })
+}
+
+/// Reads an `xs:boolean` (`true`, `false`, `1`, `0`) from the current element's text.
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `element`; a malformed document's error.
+pub(crate) fn read_bool(reader: &mut Reader<'_>, element: &str) -> Result<bool, Error> {
+    let text = reader.text()?;
+    match text.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(Error::InvalidValue {
+            element: element.to_owned(),
+            value: other.chars().take(80).collect(),
+        }),
+    }
+}
+
+/// Reads the current element's trimmed text with `FromStr`.
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `element`; a malformed document's error.
+pub(crate) fn read_value<T: FromStr>(reader: &mut Reader<'_>, element: &str) -> Result<T, Error> {
+    let text = reader.text()?;
+    parse_value(element, text.trim())
+}
+
+/// Reads the current element's text, untrimmed and owned.
+///
+/// # Errors
+/// A malformed document's error.
+pub(crate) fn read_text(reader: &mut Reader<'_>) -> Result<String, Error> {
+    Ok(reader.text()?.into_owned())
+}
+
+/// Reads the current element's text, trimmed and owned.
+///
+/// # Errors
+/// A malformed document's error.
+pub(crate) fn read_trimmed(reader: &mut Reader<'_>) -> Result<String, Error> {
+    reader.trimmed_text()
+}
+
+/// The value in a slot, or [`Error::MissingElement`] naming `element` in `parent`.
+///
+/// # Errors
+/// [`Error::MissingElement`]; the first element's decoding error.
+pub(crate) fn required<T>(slot: Slot<T>, element: &str, parent: &str) -> Result<T, Error> {
+    slot.ok_or_else(|| Error::MissingElement {
+        element: element.to_owned(),
+        parent: parent.to_owned(),
+    })?
+}
+
+fn namespace_of(resolved: ResolveResult<'_>) -> Result<Option<String>, Error> {
+    match resolved {
+        ResolveResult::Bound(namespace) => Ok(Some(namespace.as_ref().to_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(prefix) => {
+            Err(invalid(&format!("the prefix {prefix:?} is not declared")))
+        }
+    }
+}
+
+/// An `InvalidXml` error whose reason is cut to [`MAX_REASON_CHARS`]: the parser's messages quote
+/// the input (a mismatched end tag quotes everything up to the next `>`), and a damaged answer of
+/// megabytes must not become a log line of megabytes.
+fn invalid(reason: &str) -> Error {
+    let reason = match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((cut, _)) => format!("{}...", &reason[..cut]),
+        None => reason.to_owned(),
+    };
+    Error::InvalidXml { reason }
+}
+
+/// The longest parser message kept in an [`Error::InvalidXml`].
+const MAX_REASON_CHARS: usize = 300;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralizes_every_markup_character() {
+        assert_eq!(
+            escape(r#"o'brien&co <x> "q""#),
+            "o&apos;brien&amp;co &lt;x&gt; &quot;q&quot;"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_the_field_name() {
+        let error = check_xml_chars("mailbox", "a\u{1}b").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid input in mailbox: character U+0001 at position 1 cannot be carried by XML 1.0"
+        );
+        assert!(check_xml_chars("mailbox", "tab\tcr\rlf\n zoë").is_ok());
+        assert!(check_xml_chars("mailbox", "\u{fffe}").is_err());
+    }
+
+    #[test]
+    fn parse_resolves_namespaces_not_prefixes() {
+        let root = parse(
+            "\u{feff}<?xml version='1.0'?><x:a xmlns:x='urn:one' xmlns='urn:two'><b y='&amp;1'>t&lt;&#233;<![CDATA[<c>]]></b></x:a>"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert!(root.is("urn:one", "a"));
+        let child = root.child("urn:two", "b").unwrap();
+        assert_eq!(child.attribute("y"), Some("&1"));
+        assert_eq!(child.text, "t<é<c>");
+    }
+
+    #[test]
+    fn malformed_documents_are_errors() {
+        for document in [
+            &b"<a><b></a>"[..],
+            b"<a>",
+            b"",
+            b"<p:a/>",
+            b"<a>&bogus;</a>",
+            b"<a/><b/>",
+            b"\xff\xfe<a/>",
+            b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>",
+        ] {
+            assert!(
+                matches!(parse(document), Err(Error::InvalidXml { .. })),
+                "{:?}",
+                String::from_utf8_lossy(document)
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let document = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
+        assert!(matches!(
+            parse(document.as_bytes()),
+            Err(Error::TooDeep { limit: MAX_DEPTH })
+        ));
+    }
+}
