@@ -29,7 +29,7 @@ use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, RequestId};
 use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::api::query::Query;
-use crate::delegation::Mailbox;
+use crate::domain::Mailbox;
 use crate::push::{self, Event, ExternalId, InvalidEvent, UpsertResult, Window};
 
 fn invalid(error: InvalidEvent) -> Problem {
