@@ -26,7 +26,8 @@ pub struct MemoryCalendar {
     /// What the service account may do when it opens the calendar itself; `None`: refused
     /// (`ErrorAccessDenied`).
     pub service_account_rights: Option<EffectiveRights>,
-    version: u64,
+    /// The version stamp; every accepted write adds one.
+    pub version: u64,
 }
 
 #[derive(Default)]

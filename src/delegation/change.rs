@@ -92,6 +92,8 @@ pub struct ChangeOutcome {
     /// The audit record's id, when one was written (the `changed` record).
     pub audit_id: Option<String>,
     pub applied_at: DateTime<Utc>,
+    /// The backend that served the change (`backend` in API.md): `"ews"`.
+    pub backend: &'static str,
 }
 
 /// Reads and writes in total before a run of stale `ChangeKey`s is given up as
@@ -287,6 +289,7 @@ impl Delegation {
                 dry_run: goal.dry_run,
                 audit_id,
                 applied_at: Utc::now(),
+                backend: self.backend.name(),
             }));
         }
         Step::Write {
@@ -406,6 +409,7 @@ impl Delegation {
             dry_run: false,
             audit_id: Some(audit_id),
             applied_at: Utc::now(),
+            backend: self.backend.name(),
         })
     }
 
@@ -471,6 +475,7 @@ impl Delegation {
                 trail.intent_id.clone()
             },
             detail,
+            backend: self.backend.name(),
         })
     }
 

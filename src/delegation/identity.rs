@@ -57,6 +57,7 @@ mod tests {
             ready: false,
             status,
             access_mode: AccessMode::Delegate,
+            backend: "ews",
             delegation: DelegationState {
                 principal: "push@contoso.example".to_owned(),
                 level: None,

@@ -32,6 +32,8 @@ mod change;
 pub mod evaluate;
 pub mod groups;
 mod identity;
+#[cfg(test)]
+mod memory_tests;
 pub mod merge;
 
 use std::collections::BTreeSet;
@@ -138,6 +140,8 @@ pub struct CheckReport {
     pub ready: bool,
     pub status: CheckStatus,
     pub access_mode: AccessMode,
+    /// The backend that served the check (`backend` in API.md): `"ews"`.
+    pub backend: &'static str,
     pub delegation: DelegationState,
     pub effective_rights: Option<EffectiveRights>,
     pub impersonation: Impersonation,
@@ -403,6 +407,7 @@ impl Delegation {
             ready: false,
             status: CheckStatus::Ok,
             access_mode: settings.access,
+            backend: self.backend.name(),
             delegation: DelegationState {
                 principal: settings.principal.clone(),
                 level: None,

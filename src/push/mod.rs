@@ -252,6 +252,12 @@ impl Push {
         &self.settings
     }
 
+    /// The backend that serves the pushes (`backend` in API.md): EWS, the only one `push` speaks
+    /// to so far (it calls `exchange` directly; see ARCHITECTURE.md).
+    pub fn backend(&self) -> &'static str {
+        "ews"
+    }
+
     /// Makes the calendar hold `event` under its external id: creates it when absent, writes
     /// only the differing fields when its hash differs, nothing when it matches; extra items
     /// with the same external id (ours, from an earlier lost answer) are deleted.
