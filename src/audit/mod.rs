@@ -236,6 +236,7 @@ mod tests {
             keys,
             [
                 "action",
+                "backend",
                 "client",
                 "detail",
                 "ewsResponseCode",
