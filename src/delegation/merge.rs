@@ -481,7 +481,7 @@ mod tests {
                         edit_items: edit,
                         delete_items: delete,
                         read_items: read,
-                        level: level,
+                        level,
                     }
                 },
             )
