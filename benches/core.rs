@@ -196,7 +196,8 @@ fn benchmarks(criterion: &mut Criterion) {
         .next()
         .expect("one message")
         .expect("success");
-    let set = folder.permission_set.expect("permission set");
+    let set =
+        ews_connector::backend::ews::domain_set(folder.permission_set.expect("permission set"));
     criterion.bench_function("merge: grant Editor into a 30-entry set", |bench| {
         bench.iter(|| {
             merge(

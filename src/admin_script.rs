@@ -33,7 +33,7 @@
 use std::fmt::Write as _;
 
 use crate::config::{AccessMode, Config};
-use crate::delegation::{InvalidMailbox, Mailbox};
+use crate::domain::{InvalidMailbox, Mailbox};
 
 /// The name of the throttling policy the script creates for the service accounts.
 pub const THROTTLING_POLICY: &str = "MyTimetable-EWS";

@@ -101,7 +101,7 @@ impl App {
         let audit = open_audit(&config)?;
         let delegation = Arc::new(
             Delegation::new(
-                exchange.clone(),
+                crate::backend::ews::EwsBackend::shared(exchange.clone()),
                 config.delegation_settings(),
                 Some(audit.clone()),
             )

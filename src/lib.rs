@@ -5,6 +5,9 @@
 //! - `transport`: bytes to one EWS endpoint over HTTP/1.1 + rustls, with NTLM or Basic.
 //! - `exchange`: the one call path that combines `ews` and `transport`.
 //! - `sim`: an offline EWS simulator that answers from `fixtures/`.
+//! - `domain`: what `delegation` and `push` share: mailbox addresses, access mode, per-mailbox
+//!   locks, permission levels and sets.
+//! - `backend`: the seam to a mailbox's calendar (`CalendarBackend`), EWS its first implementation.
 //! - `delegation`: check, grant and revoke calendar delegation, in our own words.
 //! - `push`: calendar events pushed by external id (upsert, delete, window sync), in our own words.
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
@@ -24,11 +27,13 @@ pub mod admin_script;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod delegation;
 pub mod demo;
 pub mod doctor;
+pub mod domain;
 pub mod error_chain;
 /// The EWS protocol: the `ews-protocol` crate of this workspace (no I/O).
 pub use ews_protocol as ews;

@@ -15,7 +15,8 @@ use common::api::{BOTH_TOKEN, CHECK_TOKEN, PRINCIPAL, ServedApi, settings, start
 use common::sim::start_sim;
 use ews_connector::api::{self, AppState};
 use ews_connector::audit::AuditLog;
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
 use ews_connector::sim::SimHandle;
@@ -80,7 +81,7 @@ fn app_state(
     );
     let audit = audit.map(|path| Arc::new(AuditLog::open(path).unwrap()));
     let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
+        ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
         ews_connector::delegation::Settings {
             access: AccessMode::Impersonation,
             impersonation: true,

@@ -17,7 +17,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use ews_connector::api::{self, AppState};
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
 use ews_connector::sim::SimHandle;
@@ -319,7 +320,7 @@ fn impersonation_state(sim: &SimHandle) -> AppState {
         .unwrap(),
     );
     let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
+        ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
         ews_connector::delegation::Settings {
             access: AccessMode::Impersonation,
             impersonation: true,

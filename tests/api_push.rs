@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use serde_json::json;
 
-use ews_connector::delegation::AccessMode;
+use ews_connector::domain::AccessMode;
 
 use common::push::{
     GRANTED, PLAIN, PushSetup, event_uri, events_uri, lecture, listed, utc, window_query,

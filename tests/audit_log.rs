@@ -21,6 +21,7 @@ fn record(request_id: &str, result: &'static str) -> AuditRecord {
         ews_response_code: (result == "failed").then(|| "ErrorAccessDenied".to_owned()),
         intent_id: None,
         detail: (result == "failed").then(|| "exchange refused the operation".to_owned()),
+        backend: "ews",
     }
 }
 

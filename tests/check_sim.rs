@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ews_connector::delegation::{
-    AccessMode, CheckReport, CheckStatus, Delegation, Impersonation, Mailbox, PermissionLevel,
-    Settings,
+    CheckReport, CheckStatus, Delegation, Impersonation, PermissionLevel, Settings,
 };
+use ews_connector::domain::{AccessMode, Mailbox};
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
 use ews_connector::transport::{AuthScheme, Settings as TransportSettings};
@@ -45,7 +45,7 @@ fn exchange_for(
 
 fn delegation(exchange: Arc<Exchange>, access: AccessMode, impersonation: bool) -> Delegation {
     Delegation::new(
-        exchange,
+        ews_connector::backend::ews::EwsBackend::shared(exchange),
         Settings {
             access,
             impersonation,

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use ews_connector::audit::AuditLog;
 use ews_connector::delegation::{
-    AccessMode, Actor, ChangeOutcome, Delegation, Error, GrantRequest, Mailbox, PermissionLevel,
-    RevokeRequest, Settings,
+    Actor, ChangeOutcome, Delegation, Error, GrantRequest, PermissionLevel, RevokeRequest, Settings,
 };
+use ews_connector::domain::{AccessMode, Mailbox};
 use ews_connector::ews::ErrorKind;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
@@ -43,7 +43,10 @@ impl Setup {
         let audit_dir = tempfile::tempdir().unwrap();
         let audit = AuditLog::open(&audit_dir.path().join("audit.jsonl")).unwrap();
         let delegation = Delegation::new(
-            exchange_for(&sim.url, Some(capture.path().to_owned())),
+            ews_connector::backend::ews::EwsBackend::shared(exchange_for(
+                &sim.url,
+                Some(capture.path().to_owned()),
+            )),
             settings(),
             Some(Arc::new(audit)),
         );
@@ -661,7 +664,11 @@ async fn audit_records_have_the_documented_fields_and_no_secret() {
 #[tokio::test]
 async fn without_an_audit_log_a_change_is_refused_before_exchange_is_written() {
     let sim = start_sim(&sample_state()).await;
-    let delegation = Delegation::new(exchange_for(&sim.url, None), settings(), None);
+    let delegation = Delegation::new(
+        ews_connector::backend::ews::EwsBackend::shared(exchange_for(&sim.url, None)),
+        settings(),
+        None,
+    );
     let mailbox = Mailbox::parse("plain@contoso.example").unwrap();
     let error = delegation
         .grant(
@@ -716,7 +723,7 @@ async fn an_audit_file_that_cannot_be_written_refuses_the_change() {
     // Every write to /dev/full fails with ENOSPC: a full disk.
     let audit = AuditLog::open(Path::new("/dev/full")).unwrap();
     let delegation = Delegation::new(
-        exchange_for(&sim.url, None),
+        ews_connector::backend::ews::EwsBackend::shared(exchange_for(&sim.url, None)),
         settings(),
         Some(Arc::new(audit)),
     );

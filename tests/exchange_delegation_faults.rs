@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use ews_connector::audit::AuditLog;
 use ews_connector::delegation::{
-    AccessMode, Actor, Delegation, Error, GrantRequest, Mailbox, PermissionLevel, RevokeRequest,
-    Settings,
+    Actor, Delegation, Error, GrantRequest, PermissionLevel, RevokeRequest, Settings,
 };
+use ews_connector::domain::{AccessMode, Mailbox};
 use ews_connector::ews::ErrorKind;
 use ews_connector::exchange::{self, Account, Exchange, FailureKind};
 use ews_connector::secret::Secret;
@@ -48,7 +48,7 @@ async fn setup(password: &str, retry_budget: Duration) -> Setup {
     let audit_dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(&audit_dir.path().join("audit.jsonl")).unwrap();
     let delegation = Delegation::new(
-        exchange,
+        ews_connector::backend::ews::EwsBackend::shared(exchange),
         Settings {
             access: AccessMode::Delegate,
             impersonation: true,

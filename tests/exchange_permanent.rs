@@ -19,7 +19,8 @@ use tokio::task::JoinHandle;
 
 use ews_connector::api::AppState;
 use ews_connector::api::problem::error_chain;
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{self, Account, ActAs, Exchange, FailureKind};
 use ews_connector::secret::Secret;
 use ews_connector::transport::{self, AuthScheme};
@@ -137,7 +138,7 @@ fn exchange_settings(url: &str, ca_file: Option<PathBuf>) -> exchange::Settings 
 fn api_state(exchange_settings: exchange::Settings) -> (AppState, Arc<Exchange>) {
     let exchange = Arc::new(Exchange::new(exchange_settings).unwrap());
     let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
+        ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
         ews_connector::delegation::Settings {
             access: AccessMode::Delegate,
             impersonation: true,

@@ -92,7 +92,8 @@ use serde_json::Value;
 
 use ews_connector::api::AppState;
 use ews_connector::audit::AuditLog;
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
 use ews_connector::sim::{FaultKind, PermissionView, ScriptedFault, SimHandle};
@@ -329,7 +330,7 @@ async fn rig() -> Rig {
     let audit_dir = tempfile::tempdir().unwrap();
     let audit = Arc::new(AuditLog::open(&audit_dir.path().join("audit.jsonl")).unwrap());
     let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
+        ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
         ews_connector::delegation::Settings {
             access: AccessMode::Delegate,
             impersonation: true,

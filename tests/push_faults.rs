@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use serde_json::json;
 
-use ews_connector::delegation::AccessMode;
+use ews_connector::domain::AccessMode;
 use ews_connector::sim::{FaultKind, ScriptedFault};
 
 use common::push::{GRANTED, PLAIN, PushSetup, lecture, utc};

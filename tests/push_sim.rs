@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use ews_connector::delegation::AccessMode;
+use ews_connector::domain::AccessMode;
 use ews_connector::push;
 use ews_connector::sim::{FaultKind, ScriptedFault, SimExtendedProperty, SimItem};
 

@@ -37,7 +37,8 @@ use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, ClientName, RequestId};
 use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::delegation::batch::{self, Batch, Line, LineError, MAX_MAILBOXES};
-use crate::delegation::{self, Mailbox};
+use crate::delegation::{self};
+use crate::domain::Mailbox;
 
 /// Request bodies of the batch routes may be this large (API.md: 16 MiB).
 pub const BATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;

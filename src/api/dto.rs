@@ -29,6 +29,8 @@ pub struct AccessBody {
     pub status: &'static str,
     pub access_mode: &'static str,
     pub delegation: DelegationBody,
+    /// The backend that served the answer: `ews` (or `graph`, API.md).
+    pub backend: &'static str,
     pub effective_rights: Option<EffectiveRightsBody>,
     pub impersonation: &'static str,
     pub service_account: String,
@@ -89,6 +91,7 @@ impl From<&CheckReport> for AccessBody {
                 sufficient: report.delegation.sufficient,
                 via: report.delegation.via.clone(),
             },
+            backend: report.backend,
             effective_rights: report
                 .effective_rights
                 .as_ref()
@@ -118,6 +121,8 @@ pub struct ChangeBody {
     /// The audit record's id; `null` when nothing was recorded (no change, or a dry run).
     pub audit_id: Option<String>,
     pub applied_at: String,
+    /// The backend that served the answer.
+    pub backend: &'static str,
 }
 
 impl From<&ChangeOutcome> for ChangeBody {
@@ -131,6 +136,7 @@ impl From<&ChangeOutcome> for ChangeBody {
             dry_run: outcome.dry_run,
             audit_id: outcome.audit_id.clone(),
             applied_at: rfc3339(&outcome.applied_at),
+            backend: outcome.backend,
         }
     }
 }
@@ -361,6 +367,8 @@ pub struct EventResultBody {
     pub external_id: String,
     /// `created`, `updated` or `unchanged`.
     pub result: &'static str,
+    /// The backend that served the answer.
+    pub backend: &'static str,
 }
 
 /// One of the connector's events as stored.
@@ -402,6 +410,8 @@ pub struct EventsBody {
     pub start: String,
     pub end: String,
     pub events: Vec<StoredEventBody>,
+    /// The backend that served the answer.
+    pub backend: &'static str,
 }
 
 /// One event a sync could not apply.
@@ -421,4 +431,6 @@ pub struct SyncReportBody {
     pub unchanged: usize,
     pub deleted: usize,
     pub failed: Vec<ItemFailureBody>,
+    /// The backend that served the answer.
+    pub backend: &'static str,
 }

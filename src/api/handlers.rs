@@ -19,7 +19,8 @@ use crate::api::middleware::{ApiError, ClientName, RequestId};
 use crate::api::problem::{Problem, ProblemCode};
 use crate::api::query::Query;
 use crate::api::{AppState, metrics, routes};
-use crate::delegation::{self, Actor, Mailbox, RevokeRequest};
+use crate::delegation::{self, Actor, RevokeRequest};
+use crate::domain::Mailbox;
 
 /// Parses the path's mailbox and applies `allowed_domains`.
 pub(crate) fn target(state: &AppState, raw: &str) -> Result<Mailbox, ApiError> {

@@ -29,7 +29,7 @@ use crate::api::json::JsonBody;
 use crate::api::middleware::{ApiError, RequestId};
 use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::api::query::Query;
-use crate::delegation::Mailbox;
+use crate::domain::Mailbox;
 use crate::push::{self, Event, ExternalId, InvalidEvent, UpsertResult, Window};
 
 fn invalid(error: InvalidEvent) -> Problem {
@@ -131,6 +131,7 @@ pub(crate) async fn put_event(
         mailbox: mailbox.to_string(),
         external_id: external_id.as_str().to_owned(),
         result: result.as_str(),
+        backend: state.inner.push.backend(),
     };
     Ok((status, Json(body)))
 }
@@ -196,6 +197,7 @@ pub(crate) async fn list_events(
         start: rfc3339(&window.start),
         end: rfc3339(&window.end),
         events: events.iter().map(StoredEventBody::from).collect(),
+        backend: state.inner.push.backend(),
     }))
 }
 
@@ -266,6 +268,7 @@ pub(crate) async fn sync_events(
                 }
             })
             .collect(),
+        backend: state.inner.push.backend(),
     }))
 }
 

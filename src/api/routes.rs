@@ -173,7 +173,8 @@ mod tests {
 
     use super::*;
     use crate::api::Settings;
-    use crate::delegation::{self, AccessMode, Delegation, PermissionLevel};
+    use crate::delegation::{self, Delegation, PermissionLevel};
+    use crate::domain::AccessMode;
     use crate::exchange::{self, Account, Exchange};
     use crate::secret::Secret;
     use crate::transport::{self, AuthScheme};
@@ -193,7 +194,7 @@ mod tests {
             .unwrap(),
         );
         let delegation = Arc::new(Delegation::new(
-            exchange.clone(),
+            crate::backend::ews::EwsBackend::shared(exchange.clone()),
             delegation::Settings {
                 access: AccessMode::Delegate,
                 impersonation: true,

@@ -29,7 +29,8 @@
 //!   intent whose change turned out to be in place already on a re-read) or `failed`;
 //! - `ewsResponseCode`: the Exchange response code behind a failure, else `null`;
 //! - `intentId`: on a final record, the `id` of the `intent` record it closes, else `null`;
-//! - `detail`: a short sentence about a failure (an error message, never XML), else `null`.
+//! - `detail`: a short sentence about a failure (an error message, never XML), else `null`;
+//! - `backend`: the backend the change went to (`ews`; `graph` for Exchange Online).
 //!
 //! Entry types: [`AuditLog`], [`AuditRecord`].
 
@@ -62,6 +63,8 @@ pub struct AuditRecord {
     pub intent_id: Option<String>,
     /// A short sentence about a failure; never XML, never a secret.
     pub detail: Option<String>,
+    /// The backend the change went to (`"ews"`).
+    pub backend: &'static str,
 }
 
 /// The serialized form of a record: the stable boundary described in the module doc.
@@ -81,6 +84,7 @@ struct Line<'a> {
     ews_response_code: Option<&'a str>,
     intent_id: Option<&'a str>,
     detail: Option<&'a str>,
+    backend: &'a str,
 }
 
 /// The audit file. Shared behind an `Arc`; appends are serialized inside.
@@ -128,6 +132,7 @@ impl AuditLog {
             ews_response_code: record.ews_response_code.as_deref(),
             intent_id: record.intent_id.as_deref(),
             detail: record.detail.as_deref(),
+            backend: record.backend,
         };
         let mut bytes = serde_json::to_vec(&line).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
@@ -211,6 +216,7 @@ mod tests {
             ews_response_code: None,
             intent_id: None,
             detail: None,
+            backend: "ews",
         }
     }
 
@@ -230,6 +236,7 @@ mod tests {
             keys,
             [
                 "action",
+                "backend",
                 "client",
                 "detail",
                 "ewsResponseCode",

@@ -13,7 +13,8 @@ use crate::api::problem::Problem;
 use crate::app::{open_audit, open_exchange};
 use crate::config::Config;
 use crate::delegation::batch::{self, Batch, MAX_MAILBOXES, Progress};
-use crate::delegation::{Actor, Delegation, GrantRequest, Mailbox, UnknownLevel};
+use crate::delegation::{Actor, Delegation, GrantRequest, UnknownLevel};
+use crate::domain::Mailbox;
 use crate::exchange::{AccountStatus, Exchange};
 
 use super::args::BatchAction;
@@ -65,7 +66,7 @@ pub async fn run(config: &Path, file: &Path, options: Options) -> ExitCode {
     };
     let delegation = Arc::new(
         Delegation::new(
-            exchange.clone(),
+            crate::backend::ews::EwsBackend::shared(exchange.clone()),
             config.delegation_settings(),
             audit.clone(),
         )

@@ -40,7 +40,11 @@ pub async fn run(config: &Path, mailbox: &str, change: Change, json: bool) -> Ex
         Ok(rooms) => rooms,
         Err(error) => return fail(&error),
     };
-    let delegation = Delegation::new(exchange, config.delegation_settings(), Some(audit));
+    let delegation = Delegation::new(
+        crate::backend::ews::EwsBackend::shared(exchange),
+        config.delegation_settings(),
+        Some(audit),
+    );
     let actor = Actor {
         request_id: crate::ids::next_ulid().to_string(),
         client: "cli".to_owned(),

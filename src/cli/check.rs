@@ -24,7 +24,11 @@ pub async fn run(config: &Path, mailbox: &str, json: bool) -> ExitCode {
         Ok(exchange) => exchange,
         Err(error) => return fail(&error),
     };
-    let delegation = Delegation::new(exchange, config.delegation_settings(), None);
+    let delegation = Delegation::new(
+        crate::backend::ews::EwsBackend::shared(exchange),
+        config.delegation_settings(),
+        None,
+    );
     match delegation.check(&mailbox).await {
         Ok(report) => {
             let body = AccessBody::from(&report);

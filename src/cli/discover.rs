@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::api::problem::{Problem, ProblemCode};
-use crate::delegation::Mailbox;
+use crate::domain::Mailbox;
 use crate::exchange::autodiscover::{self, Attempt, Discovery, Outcome};
 
 use super::{fail, load_config_offline, pretty, report_problem};

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use crate::api::problem::{Problem, ProblemCode, error_chain};
 use crate::config::{Config, LogFormat};
-use crate::delegation::Mailbox;
+use crate::domain::Mailbox;
 
 pub mod args;
 pub mod batch;

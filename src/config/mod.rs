@@ -70,10 +70,10 @@ impl Error {
     }
 }
 
+use crate::delegation::PermissionLevel;
 /// How the service reaches a user's calendar (`exchange.access`): the one type, read here and
 /// used by `delegation` and `push`.
-pub use crate::delegation::AccessMode;
-use crate::delegation::PermissionLevel;
+pub use crate::domain::AccessMode;
 use crate::push::DeleteType;
 
 /// The HTTP authentication scheme towards Exchange.
@@ -2053,7 +2053,7 @@ password_env = "SA1_PASSWORD"
         assert_eq!(settings.batch_size, 50);
         assert_eq!(settings.delete_type, crate::push::DeleteType::SoftDelete);
         assert_eq!(settings.view_max_entries, 1000);
-        assert_eq!(settings.access, crate::delegation::AccessMode::Delegate);
+        assert_eq!(settings.access, crate::domain::AccessMode::Delegate);
 
         let config = load(
             &format!("{MINIMAL}\n[push]\nbatch_size = 100\ndelete_type = \"MoveToDeletedItems\"\n"),

@@ -28,7 +28,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::delegation::{Error, InvalidMailbox, Mailbox};
+use crate::delegation::Error;
+use crate::domain::{InvalidMailbox, Mailbox};
 use crate::exchange::{AccountStatus, Exchange};
 
 /// The most mailboxes one batch may hold (API.md); more is refused before any work starts.

@@ -43,16 +43,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditRecord;
+use crate::backend::{Calendar, Written};
 use crate::delegation::merge::{Change, level_in, lost_by_writing, merge};
-use crate::delegation::{Delegation, Error, Mailbox, PermissionLevel, Refusal, Settings};
+use crate::delegation::{Delegation, Error, PermissionLevel, Settings};
+use crate::domain::Mailbox;
+use crate::domain::permissions::{PermissionSet, Version};
 use crate::error_chain;
-use crate::ews::ErrorKind;
-use crate::ews::ops::get_folder::{
-    BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
-};
-use crate::ews::ops::update_folder::{FolderChange, UpdateFolder};
-use crate::ews::types::{CalendarPermissionSet, FolderId};
-use crate::exchange::{self, ActAs};
 
 /// Who asked for a change, for the audit trail.
 #[derive(Debug, Clone)]
@@ -96,6 +92,8 @@ pub struct ChangeOutcome {
     /// The audit record's id, when one was written (the `changed` record).
     pub audit_id: Option<String>,
     pub applied_at: DateTime<Utc>,
+    /// The backend that served the change (`backend` in API.md): `"ews"`.
+    pub backend: &'static str,
 }
 
 /// Reads and writes in total before a run of stale `ChangeKey`s is given up as
@@ -125,14 +123,21 @@ impl Delegation {
         let (principal, level) = self.settings.admit_grant(&request)?;
         // One notes scope for the whole read-merge-write: an alias followed by the first read
         // goes straight to its primary address in every later call.
-        let change = self.change(
-            actor,
-            mailbox,
-            principal,
-            Change::Grant(level),
-            request.dry_run,
-        );
-        exchange::notes::collect(change).await.0
+        let mut outcome = None;
+        let change = async {
+            outcome = Some(
+                self.change(
+                    actor,
+                    mailbox,
+                    principal,
+                    Change::Grant(level),
+                    request.dry_run,
+                )
+                .await,
+            );
+        };
+        self.backend.with_notes(Box::pin(change)).await;
+        outcome.unwrap_or(Err(Error::Incomplete("the grant's outcome")))
     }
 
     /// Removes `request.principal`'s entry (default: the configured principal) from `mailbox`'s
@@ -148,8 +153,15 @@ impl Delegation {
         request: RevokeRequest,
     ) -> Result<ChangeOutcome, Error> {
         let principal = self.settings.admit_revoke(&request)?;
-        let change = self.change(actor, mailbox, principal, Change::Revoke, request.dry_run);
-        exchange::notes::collect(change).await.0
+        let mut outcome = None;
+        let change = async {
+            outcome = Some(
+                self.change(actor, mailbox, principal, Change::Revoke, request.dry_run)
+                    .await,
+            );
+        };
+        self.backend.with_notes(Box::pin(change)).await;
+        outcome.unwrap_or(Err(Error::Incomplete("the revoke's outcome")))
     }
 
     /// The read-merge-write shared by grant and revoke, run as the steps of [`Step`].
@@ -195,10 +207,10 @@ impl Delegation {
                 }
                 Step::Write {
                     attempt,
-                    folder_id,
+                    version,
                     permission_set,
                 } => {
-                    self.write(&mut trail, goal, attempt, folder_id, permission_set)
+                    self.write(&mut trail, goal, attempt, version, permission_set)
                         .await
                 }
                 Step::Confirm => self.confirm(&trail, goal).await,
@@ -217,11 +229,11 @@ impl Delegation {
         attempt: u32,
         lost_write: Option<Error>,
     ) -> Step {
-        let folder = match self.read_calendar(trail.mailbox).await {
-            Ok(folder) => folder,
+        let calendar = match self.read_calendar(trail.mailbox).await {
+            Ok(calendar) => calendar,
             Err(error) => return Step::Done(Err(self.failed(trail, trail.level_before, error))),
         };
-        let Some(permission_set) = folder.permission_set else {
+        let Some(permission_set) = calendar.permissions else {
             let error = Error::Incomplete("the calendar's permission set");
             return Step::Done(Err(self.failed(trail, trail.level_before, error)));
         };
@@ -277,11 +289,12 @@ impl Delegation {
                 dry_run: goal.dry_run,
                 audit_id,
                 applied_at: Utc::now(),
+                backend: self.backend.name(),
             }));
         }
         Step::Write {
             attempt,
-            folder_id: folder.folder_id,
+            version: calendar.version,
             permission_set: merged.permission_set,
         }
     }
@@ -293,8 +306,8 @@ impl Delegation {
         trail: &mut Trail<'_>,
         goal: Goal,
         attempt: u32,
-        folder_id: FolderId,
-        permission_set: CalendarPermissionSet,
+        version: Version,
+        permission_set: PermissionSet,
     ) -> Step {
         if trail.intent_id.is_none() {
             match self.append(trail, "intent", Some(goal.requested_level()), None, None) {
@@ -303,11 +316,13 @@ impl Delegation {
             }
         }
         let lost_write = match self
-            .write_calendar(trail.mailbox, folder_id, permission_set)
+            .backend
+            .write_permissions(trail.mailbox, version, permission_set)
             .await
+            .map_err(Error::from)
         {
             Ok(Written::Yes) => return Step::Confirm,
-            Ok(Written::StaleChangeKey) => {
+            Ok(Written::StaleVersion) => {
                 tracing::info!(
                     attempt,
                     "the calendar changed since it was read; reading it again"
@@ -342,8 +357,8 @@ impl Delegation {
     /// revoke).
     async fn confirm(&self, trail: &Trail<'_>, goal: Goal) -> Step {
         let seen = match self.read_calendar(trail.mailbox).await {
-            Ok(Folder {
-                permission_set: Some(set),
+            Ok(Calendar {
+                permissions: Some(set),
                 ..
             }) => level_in(&set, trail.principal),
             Ok(_) => {
@@ -394,6 +409,7 @@ impl Delegation {
             dry_run: false,
             audit_id: Some(audit_id),
             applied_at: Utc::now(),
+            backend: self.backend.name(),
         })
     }
 
@@ -459,76 +475,13 @@ impl Delegation {
                 trail.intent_id.clone()
             },
             detail,
+            backend: self.backend.name(),
         })
     }
 
-    /// Reads the calendar's id, `ChangeKey` and whole permission set, as the owner.
-    async fn read_calendar(&self, mailbox: &Mailbox) -> Result<Folder, Error> {
-        let operation = GetFolder {
-            folder_shape: FolderShape {
-                base_shape: BaseShape::IdOnly,
-                additional_properties: vec![FolderField::PermissionSet],
-            },
-            folder_ids: vec![FolderIdRef::Distinguished {
-                id: DistinguishedFolderName::Calendar,
-                mailbox: None,
-            }],
-        };
-        match self
-            .exchange
-            .call(ActAs::Owner(mailbox.as_str()), &operation)
-            .await
-        {
-            Ok(answer) => match answer.response.into_iter().next() {
-                Some(Ok(folder)) => Ok(folder),
-                Some(Err(error)) => Err(Error::Refused {
-                    kind: error.kind(),
-                    code: error.effective_code().as_str().to_owned(),
-                    message: error.message_text,
-                }),
-                None => Err(Error::Incomplete("a GetFolder response message")),
-            },
-            Err(error) => Err(refusal_or_exchange_error(error)),
-        }
-    }
-
-    /// Writes the whole set with the `ChangeKey` it was computed from.
-    async fn write_calendar(
-        &self,
-        mailbox: &Mailbox,
-        folder_id: FolderId,
-        permission_set: CalendarPermissionSet,
-    ) -> Result<Written, Error> {
-        let operation = UpdateFolder {
-            folder_changes: vec![FolderChange {
-                folder_id,
-                permission_set,
-            }],
-        };
-        match self
-            .exchange
-            .call(ActAs::Owner(mailbox.as_str()), &operation)
-            .await
-        {
-            Ok(answer) => match answer.response.into_iter().next() {
-                Some(Ok(_new_folder_id)) => Ok(Written::Yes),
-                Some(Err(error)) if error.kind() == ErrorKind::Conflict => {
-                    Ok(Written::StaleChangeKey)
-                }
-                Some(Err(error)) => Err(Error::Refused {
-                    kind: error.kind(),
-                    code: error.effective_code().as_str().to_owned(),
-                    message: error.message_text,
-                }),
-                None => Err(Error::Incomplete("an UpdateFolder response message")),
-            },
-            Err(exchange::Error::Fault(fault))
-                if fault.response_code.kind() == ErrorKind::Conflict =>
-            {
-                Ok(Written::StaleChangeKey)
-            }
-            Err(error) => Err(refusal_or_exchange_error(error)),
-        }
+    /// Reads the calendar's version and whole permission set, as the owner.
+    async fn read_calendar(&self, mailbox: &Mailbox) -> Result<Calendar, Error> {
+        Ok(self.backend.read_permissions(mailbox).await?)
     }
 }
 
@@ -633,8 +586,8 @@ enum Step {
     /// Write the merged set with the `ChangeKey` of the read it was computed from.
     Write {
         attempt: u32,
-        folder_id: FolderId,
-        permission_set: CalendarPermissionSet,
+        version: Version,
+        permission_set: PermissionSet,
     },
     /// Exchange acknowledged the write: read again to confirm it.
     Confirm,
@@ -656,62 +609,19 @@ struct Trail<'a> {
     intent_id: Option<String>,
 }
 
-/// How an UpdateFolder ended, short of an error.
-enum Written {
-    Yes,
-    /// `ErrorIrresolvableConflict`: someone changed the folder after our read.
-    StaleChangeKey,
-}
-
-/// A SOAP fault about the mailbox (no such mailbox, impersonation denied, being moved, no
-/// access) is a refusal; any other failure is the connector's or Exchange's as a whole.
-fn refusal_or_exchange_error(error: exchange::Error) -> Error {
-    match error {
-        exchange::Error::Fault(fault)
-            if Refusal::is_about_the_mailbox(fault.response_code.kind()) =>
-        {
-            Error::Refused {
-                kind: fault.response_code.kind(),
-                code: fault.response_code.as_str().to_owned(),
-                message: Some(fault.message.clone()),
-            }
-        }
-        error => Error::Exchange(error),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
 
     use super::*;
-    use crate::delegation::{AccessMode, Settings};
-    use crate::exchange::{Account, Exchange};
-    use crate::secret::Secret;
-    use crate::transport::{AuthScheme, Settings as TransportSettings};
+    use crate::backend::memory::MemoryBackend;
+    use crate::delegation::Settings;
+    use crate::domain::AccessMode;
 
-    fn delegation() -> Delegation {
-        let mut transport = TransportSettings::new(
-            "http://127.0.0.1:9/EWS/Exchange.asmx".parse().unwrap(),
-            AuthScheme::Ntlm,
-        );
-        transport.request_timeout = Duration::from_secs(1);
-        let exchange = Exchange::new(crate::exchange::Settings {
-            transport,
-            version: "Exchange2013_SP1".to_owned(),
-            accounts: vec![Account {
-                username: "CONTOSO\\svc".to_owned(),
-                smtp: "svc@contoso.example".to_owned(),
-                password: Secret::new("unused"),
-            }],
-            capture_dir: None,
-            retry_budget: Duration::from_secs(2),
-            auth_failure_cooldown: Duration::from_secs(900),
-        })
-        .unwrap();
-        Delegation::new(
-            Arc::new(exchange),
+    fn delegation_and_backend() -> (Delegation, Arc<MemoryBackend>) {
+        let backend = Arc::new(MemoryBackend::default());
+        let delegation = Delegation::new(
+            backend.clone(),
             Settings {
                 access: AccessMode::Delegate,
                 impersonation: true,
@@ -721,12 +631,17 @@ mod tests {
                 max_level: PermissionLevel::Editor,
             },
             None,
-        )
+        );
+        (delegation, backend)
+    }
+
+    fn delegation() -> Delegation {
+        delegation_and_backend().0
     }
 
     #[tokio::test]
     async fn invalid_input_is_refused_before_exchange_is_asked() {
-        let delegation = delegation();
+        let (delegation, backend) = delegation_and_backend();
         let actor = Actor {
             request_id: "r".to_owned(),
             client: "test".to_owned(),
@@ -757,12 +672,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, Error::InvalidPrincipal(_)), "{error:?}");
-        assert!(delegation.exchange.call_counts().is_empty());
+        assert!(backend.calls().is_empty());
     }
 
     #[tokio::test]
     async fn a_principal_or_level_outside_the_policy_is_refused_before_exchange_is_asked() {
-        let delegation = delegation();
+        let (delegation, backend) = delegation_and_backend();
         let actor = Actor {
             request_id: "r".to_owned(),
             client: "test".to_owned(),
@@ -830,7 +745,7 @@ mod tests {
             matches!(error, Error::PrincipalNotAllowed { .. }),
             "{error:?}"
         );
-        assert!(delegation.exchange.call_counts().is_empty());
+        assert!(backend.calls().is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 use std::collections::BTreeSet;
 
 use crate::delegation::{PermissionLevel, ReadScope, Rights, Scope};
-use crate::ews::types::{CalendarPermission, CalendarPermissionReadAccess, PermissionAction};
+use crate::domain::permissions::{DistinguishedUser, PermissionEntry};
 
 /// Who is evaluated: an SMTP address and, where known, its SID.
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +155,7 @@ impl Evaluation {
 /// Evaluates `permissions` for `identity`, a member of `groups` (lower- or mixed-case SMTP
 /// addresses; compared case-insensitively). See the module documentation for the order.
 pub fn evaluate(
-    permissions: &[CalendarPermission],
+    permissions: &[PermissionEntry],
     identity: Identity<'_>,
     groups: &BTreeSet<String>,
 ) -> Evaluation {
@@ -171,11 +171,11 @@ pub fn evaluate(
             .iter()
             .any(|group| group.eq_ignore_ascii_case(address))
     };
-    let group_entries: Vec<(&str, &CalendarPermission)> = permissions
+    let group_entries: Vec<(&str, &PermissionEntry)> = permissions
         .iter()
-        .filter(|entry| entry.user_id.distinguished_user.is_none())
+        .filter(|entry| entry.grantee.distinguished_user.is_none())
         .filter_map(|entry| {
-            let address = entry.user_id.primary_smtp_address.as_deref()?;
+            let address = entry.grantee.primary_smtp_address.as_deref()?;
             is_member(address).then_some((address, entry))
         })
         .collect();
@@ -203,9 +203,10 @@ pub fn evaluate(
             rights,
         };
     }
-    if let Some(entry) = permissions.iter().find(|entry| {
-        entry.user_id.distinguished_user == Some(crate::ews::types::DistinguishedUser::Default)
-    }) {
+    if let Some(entry) = permissions
+        .iter()
+        .find(|entry| entry.grantee.distinguished_user == Some(DistinguishedUser::Default))
+    {
         return Evaluation {
             applied: Applied::Default,
             level: level_of(entry),
@@ -220,8 +221,8 @@ pub fn evaluate(
 }
 
 /// Whether `entry` is the identity's own (never a Default or Anonymous entry).
-fn is_own(entry: &CalendarPermission, identity: Identity<'_>) -> bool {
-    let user = &entry.user_id;
+fn is_own(entry: &PermissionEntry, identity: Identity<'_>) -> bool {
+    let user = &entry.grantee;
     if user.distinguished_user.is_some() {
         return false;
     }
@@ -236,43 +237,26 @@ fn is_own(entry: &CalendarPermission, identity: Identity<'_>) -> bool {
     by_smtp || by_sid
 }
 
-/// The level an entry names; an unknown name counts as `Custom` (its flags are the truth).
-pub(crate) fn level_of(entry: &CalendarPermission) -> PermissionLevel {
-    entry
-        .calendar_permission_level
-        .as_str()
-        .parse()
-        .unwrap_or(PermissionLevel::Custom)
+/// The level an entry names.
+pub(crate) fn level_of(entry: &PermissionEntry) -> PermissionLevel {
+    entry.level
 }
 
 /// The rights of an entry: its named level's, or for `Custom` its flags (absent flags count as
 /// not granted).
-pub(crate) fn rights_of(entry: &CalendarPermission) -> Rights {
+pub(crate) fn rights_of(entry: &PermissionEntry) -> Rights {
     if let Some(rights) = level_of(entry).rights() {
         return rights;
     }
-    let scope = |action: Option<PermissionAction>| match action {
-        Some(PermissionAction::All) => Scope::All,
-        Some(PermissionAction::Owned) => Scope::Owned,
-        _ => Scope::Nothing,
-    };
-    let read = match entry.read_items {
-        Some(CalendarPermissionReadAccess::FullDetails) => ReadScope::FullDetails,
-        Some(CalendarPermissionReadAccess::TimeAndSubjectAndLocation) => {
-            ReadScope::TimeAndSubjectAndLocation
-        }
-        Some(CalendarPermissionReadAccess::TimeOnly) => ReadScope::TimeOnly,
-        _ => ReadScope::None,
-    };
     Rights {
         create_items: entry.can_create_items.unwrap_or(false),
         create_subfolders: entry.can_create_sub_folders.unwrap_or(false),
         folder_owner: entry.is_folder_owner.unwrap_or(false),
         folder_visible: entry.is_folder_visible.unwrap_or(false),
         folder_contact: entry.is_folder_contact.unwrap_or(false),
-        edit_items: scope(entry.edit_items),
-        delete_items: scope(entry.delete_items),
-        read_items: read,
+        edit_items: entry.edit_items.unwrap_or(Scope::Nothing),
+        delete_items: entry.delete_items.unwrap_or(Scope::Nothing),
+        read_items: entry.read_items.unwrap_or(ReadScope::None),
     }
 }
 
@@ -308,38 +292,35 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::{Allows, Applied, Identity, evaluate};
-    use crate::delegation::PermissionLevel;
-    use crate::ews::types::{
-        CalendarPermission, CalendarPermissionLevel, CalendarPermissionReadAccess,
-        DistinguishedUser, PermissionAction, UserId,
-    };
+    use crate::delegation::{PermissionLevel, ReadScope, Scope};
+    use crate::domain::permissions::{DistinguishedUser, Grantee, PermissionEntry};
 
     const ME: &str = "svc-push@uni.example";
     const ME_SID: &str = "S-1-5-21-1-2-3-1500";
 
-    fn user(smtp: &str) -> UserId {
-        UserId {
+    fn user(smtp: &str) -> Grantee {
+        Grantee {
             primary_smtp_address: Some(smtp.to_owned()),
-            ..UserId::default()
+            ..Grantee::default()
         }
     }
 
-    fn distinguished(which: DistinguishedUser) -> UserId {
-        UserId {
+    fn distinguished(which: DistinguishedUser) -> Grantee {
+        Grantee {
             distinguished_user: Some(which),
-            ..UserId::default()
+            ..Grantee::default()
         }
     }
 
-    fn entry(user_id: UserId, level: CalendarPermissionLevel) -> CalendarPermission {
-        CalendarPermission::with_level(user_id, level)
+    fn entry(grantee: Grantee, level: PermissionLevel) -> PermissionEntry {
+        PermissionEntry::with_level(grantee, level)
     }
 
-    fn default(level: CalendarPermissionLevel) -> CalendarPermission {
+    fn default(level: PermissionLevel) -> PermissionEntry {
         entry(distinguished(DistinguishedUser::Default), level)
     }
 
-    fn anonymous(level: CalendarPermissionLevel) -> CalendarPermission {
+    fn anonymous(level: PermissionLevel) -> PermissionEntry {
         entry(distinguished(DistinguishedUser::Anonymous), level)
     }
 
@@ -355,14 +336,14 @@ mod tests {
     }
 
     fn custom(
-        user_id: UserId,
+        grantee: Grantee,
         create: bool,
-        edit: PermissionAction,
-        delete: PermissionAction,
-        read: CalendarPermissionReadAccess,
-    ) -> CalendarPermission {
-        CalendarPermission {
-            user_id,
+        edit: Scope,
+        delete: Scope,
+        read: ReadScope,
+    ) -> PermissionEntry {
+        PermissionEntry {
+            grantee,
             can_create_items: Some(create),
             can_create_sub_folders: Some(false),
             is_folder_owner: Some(false),
@@ -371,7 +352,7 @@ mod tests {
             edit_items: Some(edit),
             delete_items: Some(delete),
             read_items: Some(read),
-            calendar_permission_level: CalendarPermissionLevel::Custom,
+            level: PermissionLevel::Custom,
         }
     }
 
@@ -412,10 +393,10 @@ mod tests {
     /// out: which entry applied, its level, what it allows.
     #[test]
     fn the_own_entry_then_the_groups_then_default() {
-        use CalendarPermissionLevel as L;
+        use PermissionLevel as L;
         type Row = (
             &'static str,
-            Vec<CalendarPermission>,
+            Vec<PermissionEntry>,
             BTreeSet<String>,
             Applied,
             PermissionLevel,
@@ -445,9 +426,9 @@ mod tests {
             (
                 "own entry matched by SID alone",
                 vec![entry(
-                    UserId {
+                    Grantee {
                         sid: Some(ME_SID.to_owned()),
-                        ..UserId::default()
+                        ..Grantee::default()
                     },
                     L::Editor,
                 )],
@@ -577,9 +558,9 @@ mod tests {
                 vec![custom(
                     user(ME),
                     true,
-                    PermissionAction::Owned,
-                    PermissionAction::Owned,
-                    CalendarPermissionReadAccess::FullDetails,
+                    Scope::Owned,
+                    Scope::Owned,
+                    ReadScope::FullDetails,
                 )],
                 groups(&[]),
                 Applied::Own,
@@ -591,9 +572,9 @@ mod tests {
                 vec![custom(
                     user(ME),
                     true,
-                    PermissionAction::None,
-                    PermissionAction::Owned,
-                    CalendarPermissionReadAccess::TimeAndSubjectAndLocation,
+                    Scope::Nothing,
+                    Scope::Owned,
+                    ReadScope::TimeAndSubjectAndLocation,
                 )],
                 groups(&[]),
                 Applied::Own,
@@ -612,9 +593,9 @@ mod tests {
                 vec![custom(
                     user("team@uni.example"),
                     false,
-                    PermissionAction::All,
-                    PermissionAction::All,
-                    CalendarPermissionReadAccess::FullDetails,
+                    Scope::All,
+                    Scope::All,
+                    ReadScope::FullDetails,
                 )],
                 groups(&["team@uni.example"]),
                 Applied::Groups(vec!["team@uni.example".to_owned()]),
@@ -665,16 +646,14 @@ mod tests {
         assert!(ALLOWS_NOTHING.nothing());
         // NoneditingAuthor may not change what it created: a push that updates cannot work.
         let noneditingauthor = evaluate(
-            &[entry(user(ME), CalendarPermissionLevel::NoneditingAuthor)],
+            &[entry(user(ME), PermissionLevel::NoneditingAuthor)],
             me(),
             &groups(&[]),
         );
         assert!(!noneditingauthor.allows().can_push());
         // Free/busy only is "nothing" for pushing.
         let free_busy = evaluate(
-            &[default(
-                CalendarPermissionLevel::FreeBusyTimeAndSubjectAndLocation,
-            )],
+            &[default(PermissionLevel::FreeBusyTimeAndSubjectAndLocation)],
             me(),
             &groups(&[]),
         );
@@ -696,7 +675,7 @@ mod tests {
     #[test]
     fn folder_access_is_what_exchange_sends_for_the_applying_entry() {
         use crate::delegation::EffectiveRights;
-        let rights = |level: CalendarPermissionLevel| {
+        let rights = |level: PermissionLevel| {
             evaluate(&[entry(user(ME), level)], me(), &groups(&[])).folder_access()
         };
         let editor = EffectiveRights {
@@ -705,9 +684,9 @@ mod tests {
             modify: false,
             delete: false,
         };
-        assert_eq!(rights(CalendarPermissionLevel::Editor), Some(editor));
+        assert_eq!(rights(PermissionLevel::Editor), Some(editor));
         assert_eq!(
-            rights(CalendarPermissionLevel::Owner),
+            rights(PermissionLevel::Owner),
             Some(EffectiveRights {
                 modify: true,
                 delete: true,
@@ -715,14 +694,14 @@ mod tests {
             })
         );
         assert_eq!(
-            rights(CalendarPermissionLevel::Reviewer),
+            rights(PermissionLevel::Reviewer),
             Some(EffectiveRights {
                 create_contents: false,
                 ..editor
             })
         );
-        assert_eq!(rights(CalendarPermissionLevel::FreeBusyTimeOnly), None);
-        assert_eq!(rights(CalendarPermissionLevel::None), None);
+        assert_eq!(rights(PermissionLevel::FreeBusyTimeOnly), None);
+        assert_eq!(rights(PermissionLevel::None), None);
         // Nothing applies (no own entry, no Default): no folder either.
         assert_eq!(evaluate(&[], me(), &groups(&[])).folder_access(), None);
     }

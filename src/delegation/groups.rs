@@ -22,10 +22,9 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
+use crate::backend::CalendarBackend;
+pub use crate::backend::Expansion;
 use crate::delegation::Error;
-use crate::ews::ResponseCode;
-use crate::ews::ops::expand_dl::ExpandDL;
-use crate::exchange::{ActAs, Exchange};
 
 /// How many levels of nested groups are followed below the group asked about.
 pub const MAX_DEPTH: usize = 8;
@@ -35,20 +34,6 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(900);
 
 /// Beyond this many cached addresses, expired ones are dropped when a new one is added.
 const PRUNE_ABOVE: usize = 10_000;
-
-/// What `ExpandDL` said about one address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expansion {
-    /// A list with these direct members (lower-cased SMTP addresses); `complete` is false when
-    /// Exchange returned only part of it.
-    Group {
-        users: BTreeSet<String>,
-        groups: BTreeSet<String>,
-        complete: bool,
-    },
-    /// Not a list: a user, or an address Exchange does not know.
-    NotAGroup,
-}
 
 impl Expansion {
     fn is_empty_or_not_a_group(&self) -> bool {
@@ -79,7 +64,7 @@ struct Slot {
 
 /// The per-process membership cache (one per [`Delegation`](crate::delegation::Delegation)).
 pub struct GroupMembership {
-    exchange: Arc<Exchange>,
+    backend: Arc<dyn CalendarBackend>,
     ttl: Duration,
     /// By lower-cased address. A std `Mutex`: held only to find or insert a slot, never across
     /// an `.await`.
@@ -87,9 +72,9 @@ pub struct GroupMembership {
 }
 
 impl GroupMembership {
-    pub fn new(exchange: Arc<Exchange>, ttl: Duration) -> GroupMembership {
+    pub fn new(backend: Arc<dyn CalendarBackend>, ttl: Duration) -> GroupMembership {
         GroupMembership {
-            exchange,
+            backend,
             ttl,
             slots: Mutex::new(HashMap::new()),
         }
@@ -199,56 +184,7 @@ impl GroupMembership {
     }
 
     async fn fetch(&self, address: &str, anchor: &str) -> Result<Arc<Expansion>, Error> {
-        let operation = ExpandDL {
-            mailbox: address.to_owned(),
-        };
-        let answer = self
-            .exchange
-            .call(ActAs::ServiceAccount(anchor), &operation)
-            .await?;
-        let expansion = match answer.response.into_iter().next() {
-            Some(Ok(expansion)) => {
-                let complete = expansion.is_complete();
-                let mut users = BTreeSet::new();
-                let mut groups = BTreeSet::new();
-                for member in expansion.members {
-                    let Some(email) = member.email_address.as_deref() else {
-                        continue;
-                    };
-                    let email = email.to_ascii_lowercase();
-                    if member.is_group() {
-                        groups.insert(email);
-                    } else {
-                        users.insert(email);
-                    }
-                }
-                Expansion::Group {
-                    users,
-                    groups,
-                    complete,
-                }
-            }
-            Some(Err(error)) => match error.effective_code() {
-                ResponseCode::ErrorNameResolutionNoResults
-                | ResponseCode::ErrorNameResolutionNoMailbox
-                | ResponseCode::ErrorInvalidItemForOperationExpandDL => Expansion::NotAGroup,
-                ResponseCode::ErrorNameResolutionMultipleResults => {
-                    tracing::warn!(
-                        group = address,
-                        "ExpandDL: the address matches several entries; access through it is not counted"
-                    );
-                    Expansion::NotAGroup
-                }
-                code => {
-                    return Err(Error::Refused {
-                        kind: code.kind(),
-                        code: code.as_str().to_owned(),
-                        message: error.message_text,
-                    });
-                }
-            },
-            None => return Err(Error::Incomplete("an ExpandDL response message")),
-        };
+        let expansion = self.backend.expand_group(address, anchor).await?;
         match &expansion {
             Expansion::Group {
                 users,

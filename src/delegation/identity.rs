@@ -8,8 +8,9 @@
 //! says where it probably went, so a router can send it to Exchange Online.
 //! Entry point: [`Delegation::check`].
 
-use crate::delegation::{CheckReport, CheckStatus, Delegation, Error, Mailbox};
-use crate::exchange::notes::{self, MailboxNotes};
+use crate::backend::IdentityNotes;
+use crate::delegation::{CheckReport, CheckStatus, Delegation, Error};
+use crate::domain::Mailbox;
 
 impl Delegation {
     /// Checks whether the service account can push to `mailbox`'s calendar.
@@ -18,13 +19,18 @@ impl Delegation {
     /// When the connector or Exchange as a whole failed (credentials, network, throttling,
     /// an unreadable answer); a refusal about this mailbox is a report instead.
     pub async fn check(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
-        let (report, noted) = notes::collect(self.check_calendar(mailbox)).await;
-        Ok(with_identity(report?, &noted))
+        let mut report = None;
+        let check = async {
+            report = Some(self.check_calendar(mailbox).await);
+        };
+        let noted = self.backend.with_notes(Box::pin(check)).await;
+        let report = report.unwrap_or(Err(Error::Incomplete("the check's report")))?;
+        Ok(with_identity(report, &noted))
     }
 }
 
 /// The report with what the notes say about its mailbox.
-fn with_identity(mut report: CheckReport, noted: &MailboxNotes) -> CheckReport {
+fn with_identity(mut report: CheckReport, noted: &IdentityNotes) -> CheckReport {
     report.primary_smtp_address = noted.primary_of(report.mailbox.as_str()).map(str::to_owned);
     if report.status == CheckStatus::MailboxNotFound {
         if let Some(guid) = &noted.mailbox_guid {
@@ -42,7 +48,8 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::delegation::{AccessMode, DelegationState, Impersonation, PermissionLevel};
+    use crate::delegation::{DelegationState, Impersonation, PermissionLevel};
+    use crate::domain::AccessMode;
 
     fn report(mailbox: &str, status: CheckStatus) -> CheckReport {
         CheckReport {
@@ -50,6 +57,7 @@ mod tests {
             ready: false,
             status,
             access_mode: AccessMode::Delegate,
+            backend: "ews",
             delegation: DelegationState {
                 principal: "push@contoso.example".to_owned(),
                 level: None,
@@ -71,7 +79,7 @@ mod tests {
 
     #[test]
     fn the_guid_is_kept_only_for_a_mailbox_not_found() {
-        let noted = MailboxNotes {
+        let noted = IdentityNotes {
             followed: Vec::new(),
             mailbox_guid: Some("5f0c2a7e-0000-4000-8000-000000000001".to_owned()),
         };
@@ -102,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_followed_alias_names_its_primary_and_keeps_the_asked_mailbox() {
-        let noted = MailboxNotes {
+        let noted = IdentityNotes {
             followed: vec![(
                 "S.Jansen@contoso.example".to_owned(),
                 "sanne.jansen@contoso.example".to_owned(),

@@ -7,12 +7,12 @@
 //!   entries with all their flags, deleted users known only by SID) is kept exactly as read, in
 //!   the same order;
 //! - a grant leaves the principal with exactly the requested named level (lower than before if
-//!   asked; a `Custom` entry is replaced), written as `UserId { PrimarySmtpAddress }` plus the
+//!   asked; a `Custom` entry is replaced), written as `Grantee { PrimarySmtpAddress }` plus the
 //!   level; a revoke removes the entry;
 //! - when nothing would change, [`Merged::changed`] is false and the set is returned as read.
 //!
 //! Entries the connector does not model are entries like any other here: one identified only by
-//! `ExternalUserIdentity` (a cross-organization user) and one whose `UserId` is empty never match
+//! `ExternalUserIdentity` (a cross-organization user) and one whose `Grantee` is empty never match
 //! a principal, so they are kept exactly as read, and the writer sends them back as read.
 //!
 //! `UnknownEntries` (ACEs of deleted accounts that no longer resolve) are carried in the returned
@@ -24,9 +24,7 @@
 //! Entry types: [`Change`], [`Merged`], [`merge`], [`lost_by_writing`].
 
 use crate::delegation::{PermissionLevel, entry_matches, level_of};
-use crate::ews::types::{
-    CalendarPermission, CalendarPermissionLevel, CalendarPermissionSet, UserId,
-};
+use crate::domain::permissions::{Grantee, PermissionEntry, PermissionSet};
 
 /// What to do to the principal's entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +39,7 @@ pub enum Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
     /// The complete new set (equal to the input when `changed` is false).
-    pub permission_set: CalendarPermissionSet,
+    pub permission_set: PermissionSet,
     /// The principal's level as read: `PermissionLevel::None` when it had no entry.
     pub previous_level: PermissionLevel,
     /// Whether the new set differs from the one read, i.e. whether a write is needed.
@@ -57,9 +55,9 @@ pub struct Merged {
 ///
 /// # Panics
 /// When asked to grant `Custom`: callers validate the level first.
-pub fn merge(current: &CalendarPermissionSet, principal: &str, change: Change) -> Merged {
+pub fn merge(current: &PermissionSet, principal: &str, change: Change) -> Merged {
     let found = current
-        .calendar_permissions
+        .entries
         .iter()
         .filter(|entry| entry_matches(entry, principal))
         .collect::<Vec<_>>();
@@ -88,24 +86,24 @@ pub fn merge(current: &CalendarPermissionSet, principal: &str, change: Change) -
         };
     }
 
-    let mut calendar_permissions = Vec::with_capacity(current.calendar_permissions.len() + 1);
+    let mut entries = Vec::with_capacity(current.entries.len() + 1);
     let mut placed = false;
-    for entry in &current.calendar_permissions {
+    for entry in &current.entries {
         if !entry_matches(entry, principal) {
-            calendar_permissions.push(entry.clone());
+            entries.push(entry.clone());
             continue;
         }
         if let (Change::Grant(level), false) = (change, placed) {
-            calendar_permissions.push(new_entry(principal, level));
+            entries.push(new_entry(principal, level));
             placed = true;
         }
     }
     if let (Change::Grant(level), false) = (change, placed) {
-        calendar_permissions.push(new_entry(principal, level));
+        entries.push(new_entry(principal, level));
     }
     Merged {
-        permission_set: CalendarPermissionSet {
-            calendar_permissions,
+        permission_set: PermissionSet {
+            entries,
             unknown_entries: current.unknown_entries.clone(),
         },
         previous_level,
@@ -124,29 +122,15 @@ pub fn lost_by_writing(merged: &Merged) -> &[String] {
 }
 
 /// The principal's level in a set: `PermissionLevel::None` when it has no entry.
-pub(crate) fn level_in(set: &CalendarPermissionSet, principal: &str) -> Option<PermissionLevel> {
-    set.calendar_permissions
+pub(crate) fn level_in(set: &PermissionSet, principal: &str) -> Option<PermissionLevel> {
+    set.entries
         .iter()
         .find(|entry| entry_matches(entry, principal))
         .map(level_of)
 }
 
-fn new_entry(principal: &str, level: PermissionLevel) -> CalendarPermission {
-    CalendarPermission::with_level(
-        UserId {
-            primary_smtp_address: Some(principal.to_owned()),
-            ..UserId::default()
-        },
-        ews_level(level),
-    )
-}
-
-/// Our level in `ews`'s words (the spellings are the same, Microsoft's).
-pub(crate) fn ews_level(level: PermissionLevel) -> CalendarPermissionLevel {
-    level
-        .as_str()
-        .parse()
-        .expect("every PermissionLevel is spelled as a CalendarPermissionLevel")
+fn new_entry(principal: &str, level: PermissionLevel) -> PermissionEntry {
+    PermissionEntry::with_level(Grantee::smtp(principal), level)
 }
 
 #[cfg(test)]
@@ -154,72 +138,67 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::ews::types::{CalendarPermissionReadAccess, DistinguishedUser, PermissionAction};
+    use crate::domain::permissions::DistinguishedUser;
+    use crate::domain::{ReadScope, Scope};
 
-    fn user(smtp: &str) -> UserId {
-        UserId {
+    fn user(smtp: &str) -> Grantee {
+        Grantee {
             sid: Some(format!("S-1-5-21-1-{}", smtp.len())),
             primary_smtp_address: Some(smtp.to_owned()),
             display_name: Some(smtp.to_uppercase()),
-            ..UserId::default()
+            ..Grantee::default()
         }
     }
 
-    fn distinguished(which: DistinguishedUser) -> UserId {
-        UserId {
+    fn distinguished(which: DistinguishedUser) -> Grantee {
+        Grantee {
             distinguished_user: Some(which),
-            ..UserId::default()
+            ..Grantee::default()
         }
     }
 
-    fn named(user_id: UserId, level: CalendarPermissionLevel) -> CalendarPermission {
-        CalendarPermission::with_level(user_id, level)
+    fn named(grantee: Grantee, level: PermissionLevel) -> PermissionEntry {
+        PermissionEntry::with_level(grantee, level)
     }
 
-    fn custom(user_id: UserId) -> CalendarPermission {
-        CalendarPermission {
-            user_id,
+    fn custom(grantee: Grantee) -> PermissionEntry {
+        PermissionEntry {
+            grantee,
             can_create_items: Some(true),
             can_create_sub_folders: Some(false),
             is_folder_owner: None,
             is_folder_visible: Some(true),
             is_folder_contact: Some(false),
-            edit_items: Some(PermissionAction::None),
-            delete_items: Some(PermissionAction::Owned),
-            read_items: Some(CalendarPermissionReadAccess::TimeAndSubjectAndLocation),
-            calendar_permission_level: CalendarPermissionLevel::Custom,
+            edit_items: Some(Scope::Nothing),
+            delete_items: Some(Scope::Owned),
+            read_items: Some(ReadScope::TimeAndSubjectAndLocation),
+            level: PermissionLevel::Custom,
         }
     }
 
     /// Alice's calendar in the sample state: Default, Anonymous, two users, a group, a Custom
     /// entry and a deleted user known by SID only.
-    fn alice() -> CalendarPermissionSet {
-        CalendarPermissionSet {
-            calendar_permissions: vec![
+    fn alice() -> PermissionSet {
+        PermissionSet {
+            entries: vec![
                 named(
                     distinguished(DistinguishedUser::Default),
-                    CalendarPermissionLevel::FreeBusyTimeOnly,
+                    PermissionLevel::FreeBusyTimeOnly,
                 ),
                 named(
                     distinguished(DistinguishedUser::Anonymous),
-                    CalendarPermissionLevel::None,
+                    PermissionLevel::None,
                 ),
-                named(user("bob@contoso.example"), CalendarPermissionLevel::Editor),
-                named(
-                    user("carol@contoso.example"),
-                    CalendarPermissionLevel::Reviewer,
-                ),
-                named(
-                    user("planners@contoso.example"),
-                    CalendarPermissionLevel::Author,
-                ),
+                named(user("bob@contoso.example"), PermissionLevel::Editor),
+                named(user("carol@contoso.example"), PermissionLevel::Reviewer),
+                named(user("planners@contoso.example"), PermissionLevel::Author),
                 custom(user("dave@contoso.example")),
                 named(
-                    UserId {
+                    Grantee {
                         sid: Some("S-1-5-21-9-1888".to_owned()),
-                        ..UserId::default()
+                        ..Grantee::default()
                     },
-                    CalendarPermissionLevel::Reviewer,
+                    PermissionLevel::Reviewer,
                 ),
             ],
             unknown_entries: vec!["NT:S-1-5-21-9-1999".to_owned()],
@@ -227,7 +206,7 @@ mod tests {
     }
 
     fn check(
-        set: &CalendarPermissionSet,
+        set: &PermissionSet,
         principal: &str,
         change: Change,
         expect_changed: bool,
@@ -239,9 +218,9 @@ mod tests {
         assert_eq!(merged.previous_level, expect_previous, "previous level");
         let levels: Vec<&str> = merged
             .permission_set
-            .calendar_permissions
+            .entries
             .iter()
-            .map(|entry| entry.calendar_permission_level.as_str())
+            .map(|entry| entry.level.as_str())
             .collect();
         assert_eq!(levels, expect_levels);
         merged
@@ -267,16 +246,13 @@ mod tests {
                 "Editor",
             ],
         );
+        assert_eq!(merged.permission_set.entries[..7], set.entries[..]);
+        let added = &merged.permission_set.entries[7];
         assert_eq!(
-            merged.permission_set.calendar_permissions[..7],
-            set.calendar_permissions[..]
-        );
-        let added = &merged.permission_set.calendar_permissions[7];
-        assert_eq!(
-            added.user_id,
-            UserId {
+            added.grantee,
+            Grantee {
                 primary_smtp_address: Some("push@contoso.example".to_owned()),
-                ..UserId::default()
+                ..Grantee::default()
             }
         );
         assert_eq!(
@@ -305,12 +281,12 @@ mod tests {
                 "Reviewer",
             ],
         );
-        let bob = &merged.permission_set.calendar_permissions[2];
+        let bob = &merged.permission_set.entries[2];
         assert_eq!(
-            bob.user_id.primary_smtp_address.as_deref(),
+            bob.grantee.primary_smtp_address.as_deref(),
             Some("BOB@Contoso.Example")
         );
-        assert_eq!(bob.user_id.sid, None);
+        assert_eq!(bob.grantee.sid, None);
     }
 
     #[test]
@@ -331,7 +307,7 @@ mod tests {
                 "Reviewer",
             ],
         );
-        let dave = &merged.permission_set.calendar_permissions[5];
+        let dave = &merged.permission_set.entries[5];
         assert_eq!(dave.delete_items, None, "the Custom flags are gone");
     }
 
@@ -373,9 +349,9 @@ mod tests {
                 "Reviewer",
             ],
         );
-        let mut expected = set.calendar_permissions.clone();
+        let mut expected = set.entries.clone();
         expected.remove(3);
-        assert_eq!(merged.permission_set.calendar_permissions, expected);
+        assert_eq!(merged.permission_set.entries, expected);
 
         let again = merge(
             &merged.permission_set,
@@ -389,10 +365,8 @@ mod tests {
     #[test]
     fn a_duplicated_principal_ends_up_once() {
         let mut set = alice();
-        set.calendar_permissions.push(named(
-            user("bob@contoso.example"),
-            CalendarPermissionLevel::Editor,
-        ));
+        set.entries
+            .push(named(user("bob@contoso.example"), PermissionLevel::Editor));
         let merged = merge(
             &set,
             "bob@contoso.example",
@@ -405,7 +379,7 @@ mod tests {
         );
         let bobs = merged
             .permission_set
-            .calendar_permissions
+            .entries
             .iter()
             .filter(|entry| entry_matches(entry, "bob@contoso.example"))
             .count();
@@ -429,38 +403,38 @@ mod tests {
     ];
 
     /// Identities: 0 = Default, 1 = Anonymous, 2..=41 SMTP users/groups `u{n}@x.example`, 42..=49
-    /// SID-only, 50..=58 ExternalUserIdentity only, 59 an empty UserId.
-    fn identity(index: usize) -> UserId {
+    /// SID-only, 50..=58 ExternalUserIdentity only, 59 an empty Grantee.
+    fn identity(index: usize) -> Grantee {
         match index {
             0 => distinguished(DistinguishedUser::Default),
             1 => distinguished(DistinguishedUser::Anonymous),
-            2..=41 => UserId {
+            2..=41 => Grantee {
                 sid: (!index.is_multiple_of(3)).then(|| format!("S-1-5-21-7-{index}")),
                 primary_smtp_address: Some(format!("u{index}@x.example")),
                 display_name: index.is_multiple_of(2).then(|| format!("User {index}")),
-                ..UserId::default()
+                ..Grantee::default()
             },
-            42..=49 => UserId {
+            42..=49 => Grantee {
                 sid: Some(format!("S-1-5-21-7-{index}")),
-                ..UserId::default()
+                ..Grantee::default()
             },
             // Entries the connector does not model: cross-organization users known only by
-            // ExternalUserIdentity (sometimes with a display name), and one empty UserId.
-            50..=58 => UserId {
+            // ExternalUserIdentity (sometimes with a display name), and one empty Grantee.
+            50..=58 => Grantee {
                 display_name: index.is_multiple_of(2).then(|| format!("Partner {index}")),
                 external_user_identity: Some(format!("ExchangePublishedUser.p{index}@f.example")),
-                ..UserId::default()
+                ..Grantee::default()
             },
-            _ => UserId::default(),
+            _ => Grantee::default(),
         }
     }
 
     /// The entries the connector does not model, in order.
-    fn unmodelled(set: &CalendarPermissionSet) -> Vec<CalendarPermission> {
-        set.calendar_permissions
+    fn unmodelled(set: &PermissionSet) -> Vec<PermissionEntry> {
+        set.entries
             .iter()
             .filter(|entry| {
-                let user = &entry.user_id;
+                let user = &entry.grantee;
                 user.sid.is_none()
                     && user.primary_smtp_address.is_none()
                     && user.distinguished_user.is_none()
@@ -475,18 +449,14 @@ mod tests {
         proptest::option::of(proptest::sample::select(values))
     }
 
-    fn any_entry(index: usize) -> impl Strategy<Value = CalendarPermission> {
-        let levels: Vec<CalendarPermissionLevel> = CalendarPermissionLevel::ALL.to_vec();
-        let actions = vec![
-            PermissionAction::None,
-            PermissionAction::Owned,
-            PermissionAction::All,
-        ];
+    fn any_entry(index: usize) -> impl Strategy<Value = PermissionEntry> {
+        let levels: Vec<PermissionLevel> = PermissionLevel::ALL.to_vec();
+        let actions = vec![Scope::Nothing, Scope::Owned, Scope::All];
         let reads = vec![
-            CalendarPermissionReadAccess::None,
-            CalendarPermissionReadAccess::TimeOnly,
-            CalendarPermissionReadAccess::TimeAndSubjectAndLocation,
-            CalendarPermissionReadAccess::FullDetails,
+            ReadScope::None,
+            ReadScope::TimeOnly,
+            ReadScope::TimeAndSubjectAndLocation,
+            ReadScope::FullDetails,
         ];
         (
             proptest::sample::select(levels),
@@ -501,8 +471,8 @@ mod tests {
         )
             .prop_map(
                 move |(level, create, subfolders, owner, visible, contact, edit, delete, read)| {
-                    CalendarPermission {
-                        user_id: identity(index),
+                    PermissionEntry {
+                        grantee: identity(index),
                         can_create_items: create,
                         can_create_sub_folders: subfolders,
                         is_folder_owner: owner,
@@ -511,13 +481,13 @@ mod tests {
                         edit_items: edit,
                         delete_items: delete,
                         read_items: read,
-                        calendar_permission_level: level,
+                        level,
                     }
                 },
             )
     }
 
-    fn any_set() -> impl Strategy<Value = CalendarPermissionSet> {
+    fn any_set() -> impl Strategy<Value = PermissionSet> {
         (
             proptest::sample::subsequence((0..60).collect::<Vec<usize>>(), 0..=50).prop_shuffle(),
             proptest::collection::vec("NT:S-1-5-21-[0-9]{1,4}", 0..3),
@@ -526,12 +496,10 @@ mod tests {
                 let entries: Vec<_> = identities.into_iter().map(any_entry).collect();
                 (entries, Just(unknown_entries))
             })
-            .prop_map(
-                |(calendar_permissions, unknown_entries)| CalendarPermissionSet {
-                    calendar_permissions,
-                    unknown_entries,
-                },
-            )
+            .prop_map(|(entries, unknown_entries)| PermissionSet {
+                entries,
+                unknown_entries,
+            })
     }
 
     /// A principal (some in the set's identity range, some never present) in random case.
@@ -562,8 +530,8 @@ mod tests {
             })
     }
 
-    fn others(set: &CalendarPermissionSet, principal: &str) -> Vec<CalendarPermission> {
-        set.calendar_permissions
+    fn others(set: &PermissionSet, principal: &str) -> Vec<PermissionEntry> {
+        set.entries
             .iter()
             .filter(|entry| !entry_matches(entry, principal))
             .cloned()
@@ -598,7 +566,7 @@ mod tests {
                 }
                 let mine: Vec<_> = merged
                     .permission_set
-                    .calendar_permissions
+                    .entries
                     .iter()
                     .filter(|entry| entry_matches(entry, &principal))
                     .collect();

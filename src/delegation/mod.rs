@@ -3,7 +3,8 @@
 //!
 //! Invariants:
 //! - no XML, no HTTP types, no serde: this room speaks in `Mailbox`, `PermissionLevel`,
-//!   `CheckReport`, and reaches Exchange only through `exchange`;
+//!   `CheckReport`, and reaches a calendar only through the `backend::CalendarBackend` it was
+//!   given (never `ews` or `exchange` directly);
 //! - a definite answer about the mailbox (no such mailbox, impersonation denied, no access,
 //!   being moved) is a report, not an error; an [`Error`] means the connector or Exchange as a
 //!   whole failed;
@@ -31,9 +32,8 @@ mod change;
 pub mod evaluate;
 pub mod groups;
 mod identity;
-mod level;
-pub mod lock;
-mod mailbox;
+#[cfg(test)]
+mod memory_tests;
 pub mod merge;
 
 use std::collections::BTreeSet;
@@ -44,31 +44,14 @@ use chrono::{DateTime, Utc};
 pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
 pub(crate) use self::evaluate::level_of;
 pub use self::evaluate::{Allows, Applied, Evaluation, Identity};
-pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
-pub use self::mailbox::{InvalidMailbox, Mailbox};
 use crate::audit::AuditLog;
-use crate::ews::ops::get_folder::{
-    BaseShape, DistinguishedFolderName, Folder, FolderField, FolderIdRef, FolderShape, GetFolder,
-};
-use crate::ews::types::CalendarPermission;
-use crate::ews::{ErrorKind, ResponseCode};
-use crate::exchange::{self, ActAs, Exchange};
-
-/// How calendars are reached for checks and pushes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessMode {
-    Delegate,
-    Impersonation,
-}
-
-impl AccessMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessMode::Delegate => "delegate",
-            AccessMode::Impersonation => "impersonation",
-        }
-    }
-}
+use crate::backend::{self, Calendar, CalendarBackend, OpenAs};
+use crate::domain::lock::MailboxLocks;
+pub use crate::domain::permissions::EffectiveRights;
+use crate::domain::permissions::{DistinguishedUser, PermissionEntry};
+use crate::domain::{AccessMode, Mailbox};
+pub use crate::domain::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
+use crate::ews::ErrorKind;
 
 /// What `delegation` needs to run; filled by `config`.
 #[derive(Debug, Clone)]
@@ -133,26 +116,6 @@ impl Impersonation {
     }
 }
 
-/// Exchange's `EffectiveRights` of the pushing identity on the calendar folder, as sent.
-///
-/// `create_contents` and `read` are the identity's real rights on the calendar's items, whatever
-/// route grants them (own entry, group, `Default`); `modify` and `delete` are about the folder
-/// object itself (folder owners only) and say nothing about items: never use them for readiness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EffectiveRights {
-    pub read: bool,
-    pub create_contents: bool,
-    pub modify: bool,
-    pub delete: bool,
-}
-
-impl EffectiveRights {
-    /// Whether the identity can create items and read the calendar's items.
-    pub fn can_create_and_read(&self) -> bool {
-        self.create_contents && self.read
-    }
-}
-
 /// The principal's entry in the calendar's permission set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelegationState {
@@ -177,6 +140,8 @@ pub struct CheckReport {
     pub ready: bool,
     pub status: CheckStatus,
     pub access_mode: AccessMode,
+    /// The backend that served the check (`backend` in API.md): `"ews"`.
+    pub backend: &'static str,
     pub delegation: DelegationState,
     pub effective_rights: Option<EffectiveRights>,
     pub impersonation: Impersonation,
@@ -199,7 +164,7 @@ pub struct CheckReport {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Exchange(#[from] exchange::Error),
+    Exchange(#[from] crate::exchange::Error),
     /// Exchange said something about this mailbox that the connector cannot act on.
     #[error("exchange refused the operation with {code}")]
     Refused {
@@ -251,14 +216,14 @@ pub enum Error {
 
 /// Check, grant and revoke calendar delegation.
 pub struct Delegation {
-    exchange: Arc<Exchange>,
+    backend: Arc<dyn CalendarBackend>,
     settings: Settings,
     /// Where grants and revokes are recorded; `None` for a read-only user such as `check`, for
     /// which any change is refused.
     audit: Option<Arc<AuditLog>>,
     /// One async lock per mailbox, so that two grants or revokes for one calendar in this
     /// process never interleave their read-merge-write.
-    write_locks: lock::MailboxLocks,
+    write_locks: MailboxLocks,
     /// Group membership (ExpandDL), cached per group for this process.
     groups: groups::GroupMembership,
     /// Open the calendar as the service account even where the permission set decides (doctor:
@@ -289,7 +254,7 @@ pub enum PrincipalGroup {
 enum Opened {
     /// Exchange was asked (as the owner in impersonation mode, else as the service account):
     /// the folder with the `EffectiveRights` it sent, or its refusal.
-    Asked(Result<Folder, Refusal>),
+    Asked(Result<Calendar, Refusal>),
     /// Not asked: the permission set read as the owner decides for the service account (it is
     /// the principal or a member of the principal group), and its `EffectiveRights` are those
     /// Exchange computes from the entry that applies ([`Evaluation::folder_access`]).
@@ -300,35 +265,40 @@ enum Opened {
 #[derive(Debug, Clone)]
 struct Refusal {
     kind: ErrorKind,
-    code: ResponseCode,
+    code: String,
     message: Option<String>,
 }
 
-impl Refusal {
-    fn is_about_the_mailbox(kind: ErrorKind) -> bool {
-        matches!(
-            kind,
-            ErrorKind::MailboxNotFound
-                | ErrorKind::ImpersonationDenied
-                | ErrorKind::MailboxUnavailable
-                | ErrorKind::AccessDenied
-                | ErrorKind::NotFound
-        )
+impl From<backend::Error> for Error {
+    fn from(error: backend::Error) -> Error {
+        match error {
+            backend::Error::Exchange(error) => Error::Exchange(error),
+            backend::Error::Refused {
+                kind,
+                code,
+                message,
+            } => Error::Refused {
+                kind,
+                code,
+                message,
+            },
+            backend::Error::Incomplete(what) => Error::Incomplete(what),
+        }
     }
 }
 
 impl Delegation {
     pub fn new(
-        exchange: Arc<Exchange>,
+        backend: Arc<dyn CalendarBackend>,
         settings: Settings,
         audit: Option<Arc<AuditLog>>,
     ) -> Delegation {
         Delegation {
-            groups: groups::GroupMembership::new(exchange.clone(), groups::DEFAULT_TTL),
-            exchange,
+            groups: groups::GroupMembership::new(backend.clone(), groups::DEFAULT_TTL),
+            backend,
             settings,
             audit,
-            write_locks: lock::MailboxLocks::default(),
+            write_locks: MailboxLocks::default(),
             confirm_with_exchange: false,
         }
     }
@@ -345,7 +315,7 @@ impl Delegation {
     /// How long a group's ExpandDL answer is reused (`delegation.group_cache_ttl_secs`).
     #[must_use]
     pub fn with_group_cache_ttl(mut self, ttl: std::time::Duration) -> Delegation {
-        self.groups = groups::GroupMembership::new(self.exchange.clone(), ttl);
+        self.groups = groups::GroupMembership::new(self.backend.clone(), ttl);
         self
     }
 
@@ -358,26 +328,22 @@ impl Delegation {
     pub async fn principal_group(&self) -> Result<PrincipalGroup, Error> {
         let principal = self.settings.principal.as_str();
         let mut non_members = Vec::new();
-        for account in self.exchange.accounts() {
-            if account.smtp.eq_ignore_ascii_case(principal) {
+        let accounts = self.backend.service_accounts();
+        for account in &accounts {
+            if account.eq_ignore_ascii_case(principal) {
                 continue;
             }
-            let membership = self
-                .groups
-                .is_member(principal, &account.smtp, &account.smtp)
-                .await?;
+            let membership = self.groups.is_member(principal, account, account).await?;
             if !membership.is_group {
                 return Ok(PrincipalGroup::NotAGroup);
             }
             if !membership.member {
-                non_members.push(account.smtp.clone());
+                non_members.push(account.clone());
             }
         }
-        if self
-            .exchange
-            .accounts()
+        if accounts
             .iter()
-            .all(|account| account.smtp.eq_ignore_ascii_case(principal))
+            .all(|account| account.eq_ignore_ascii_case(principal))
         {
             // The principal is the (only) service account itself: a user.
             return Ok(PrincipalGroup::NotAGroup);
@@ -388,13 +354,13 @@ impl Delegation {
     /// The candidate group entries of `folder`'s permission set that the principal belongs to.
     async fn principal_groups(
         &self,
-        folder: &Folder,
+        calendar: &Calendar,
         mailbox: &Mailbox,
     ) -> Result<FoundGroups, Error> {
-        let entries = folder
-            .permission_set
+        let entries = calendar
+            .permissions
             .as_ref()
-            .map_or(&[][..], |set| set.calendar_permissions.as_slice());
+            .map_or(&[][..], |set| set.entries.as_slice());
         let mut found = FoundGroups::default();
         for candidate in
             candidate_groups(entries, &self.settings.principal, &self.required_rights())
@@ -435,12 +401,13 @@ impl Delegation {
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
     async fn check_calendar(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
         let settings = &self.settings;
-        let service_account = self.exchange.account_for(mailbox.as_str()).smtp.clone();
+        let service_account = self.backend.service_account(mailbox);
         let report = CheckReport {
             mailbox: mailbox.clone(),
             ready: false,
             status: CheckStatus::Ok,
             access_mode: settings.access,
+            backend: self.backend.name(),
             delegation: DelegationState {
                 principal: settings.principal.clone(),
                 level: None,
@@ -466,11 +433,9 @@ impl Delegation {
         let opened = match (settings.access, settings.impersonation) {
             // The owner pushes: one GetFolder as the owner answers both questions.
             (AccessMode::Impersonation, _) => {
-                let opened = self
-                    .get_calendar(ActAs::Owner(mailbox.as_str()), true)
-                    .await?;
+                let opened = self.get_calendar(mailbox, OpenAs::Owner, true).await?;
                 let found = match &opened {
-                    Ok(folder) => self.principal_groups(folder, mailbox).await?,
+                    Ok(calendar) => self.principal_groups(calendar, mailbox).await?,
                     Err(_) => FoundGroups::default(),
                 };
                 let permissions = Some(opened.clone());
@@ -480,7 +445,7 @@ impl Delegation {
             // GetFolder decides.
             (AccessMode::Delegate, false) => {
                 let opened = self
-                    .get_calendar(ActAs::ServiceAccount(mailbox.as_str()), false)
+                    .get_calendar(mailbox, OpenAs::ServiceAccount, false)
                     .await?;
                 return Ok(self.finish(
                     report,
@@ -489,17 +454,14 @@ impl Delegation {
                     &FoundGroups::default(),
                 ));
             }
-            (AccessMode::Delegate, true) => {
-                self.get_calendar(ActAs::Owner(mailbox.as_str()), true)
-                    .await?
-            }
+            (AccessMode::Delegate, true) => self.get_calendar(mailbox, OpenAs::Owner, true).await?,
         };
         // Delegate mode with impersonation: the permission set, read as the owner, decides alone
         // when the service account that pushes is the principal (or a member of the principal
         // group): one request. Otherwise (another principal, or the set could not be read) the
         // calendar is also opened as the service account, whose EffectiveRights tell.
         let found = match &opened {
-            Ok(folder) => self.principal_groups(folder, mailbox).await?,
+            Ok(calendar) => self.principal_groups(calendar, mailbox).await?,
             Err(_) => FoundGroups::default(),
         };
         let as_account = match &opened {
@@ -519,7 +481,7 @@ impl Delegation {
                 Opened::Asked(Err(refusal.clone()))
             }
             _ => Opened::Asked(
-                self.get_calendar(ActAs::ServiceAccount(mailbox.as_str()), false)
+                self.get_calendar(mailbox, OpenAs::ServiceAccount, false)
                     .await?,
             ),
         };
@@ -545,7 +507,7 @@ impl Delegation {
         &self,
         mut report: CheckReport,
         opened: Opened,
-        permissions: Option<Result<Folder, Refusal>>,
+        permissions: Option<Result<Calendar, Refusal>>,
         found: &FoundGroups,
     ) -> CheckReport {
         let settings = &self.settings;
@@ -557,11 +519,11 @@ impl Delegation {
         let mut permission_refusal = None;
         if let Some(permissions) = &permissions {
             match permissions {
-                Ok(folder) => {
-                    let entries = folder
-                        .permission_set
+                Ok(calendar) => {
+                    let entries = calendar
+                        .permissions
                         .as_ref()
-                        .map_or(&[][..], |set| set.calendar_permissions.as_slice());
+                        .map_or(&[][..], |set| set.entries.as_slice());
                     let evaluation = evaluate::evaluate(
                         entries,
                         Identity {
@@ -585,14 +547,7 @@ impl Delegation {
         }
         let evaluation = report.delegation.evaluation.clone();
         let opened = match opened {
-            Opened::Asked(opened) => opened.map(|folder| {
-                folder.effective_rights.map(|rights| EffectiveRights {
-                    read: rights.read,
-                    create_contents: rights.create_contents,
-                    modify: rights.modify,
-                    delete: rights.delete,
-                })
-            }),
+            Opened::Asked(opened) => opened.map(|calendar| calendar.effective_rights),
             Opened::FromPermissionSet => {
                 Ok(evaluation.as_ref().and_then(Evaluation::folder_access))
             }
@@ -684,7 +639,7 @@ impl Delegation {
                     }
                     _ => &refusal.code,
                 };
-                report.ews_response_code = Some(code.as_str().to_owned());
+                report.ews_response_code = Some(code.clone());
                 report.detail = Some(match (report.status, &evaluation) {
                     (CheckStatus::MailboxNotFound, _) => "Exchange has no mailbox with this address".to_owned(),
                     (CheckStatus::ImpersonationDenied, _) => {
@@ -720,7 +675,7 @@ impl Delegation {
         let deleted = permissions
             .as_ref()
             .and_then(|permissions| permissions.as_ref().ok())
-            .and_then(|folder| folder.permission_set.as_ref())
+            .and_then(|calendar| calendar.permissions.as_ref())
             .map_or(&[][..], |set| set.unknown_entries.as_slice());
         if !deleted.is_empty() {
             let sentence = format!(
@@ -735,7 +690,7 @@ impl Delegation {
         }
         if report.ews_response_code.is_none() {
             if let Some(refusal) = permission_refusal {
-                report.ews_response_code = Some(refusal.code.as_str().to_owned());
+                report.ews_response_code = Some(refusal.code.clone());
                 if report.detail.is_none() {
                     report.detail = Some(format!(
                         "the permission set could not be read ({}); the delegation level is unknown",
@@ -819,58 +774,25 @@ impl Delegation {
     /// Opens the calendar; a refusal about the mailbox is returned as a value.
     async fn get_calendar(
         &self,
-        act_as: ActAs<'_>,
+        mailbox: &Mailbox,
+        who: OpenAs,
         with_permissions: bool,
-    ) -> Result<Result<Folder, Refusal>, Error> {
-        let mut additional_properties = vec![FolderField::EffectiveRights];
-        if with_permissions {
-            additional_properties.push(FolderField::PermissionSet);
-        }
-        let mailbox_in_id = match act_as {
-            ActAs::Owner(_) => None,
-            ActAs::ServiceAccount(mailbox) => Some(mailbox.to_owned()),
-        };
-        let operation = GetFolder {
-            folder_shape: FolderShape {
-                base_shape: BaseShape::IdOnly,
-                additional_properties,
-            },
-            folder_ids: vec![FolderIdRef::Distinguished {
-                id: DistinguishedFolderName::Calendar,
-                mailbox: mailbox_in_id,
-            }],
-        };
-        match self.exchange.call(act_as, &operation).await {
-            Ok(answer) => match answer.response.into_iter().next() {
-                Some(Ok(folder)) => Ok(Ok(folder)),
-                Some(Err(error)) => {
-                    let code = error.effective_code().clone();
-                    let kind = code.kind();
-                    if Refusal::is_about_the_mailbox(kind) {
-                        Ok(Err(Refusal {
-                            kind,
-                            code,
-                            message: error.message_text,
-                        }))
-                    } else {
-                        Err(Error::Refused {
-                            kind,
-                            code: code.as_str().to_owned(),
-                            message: error.message_text,
-                        })
-                    }
-                }
-                None => Err(Error::Incomplete("a GetFolder response message")),
-            },
-            Err(exchange::Error::Fault(fault))
-                if Refusal::is_about_the_mailbox(fault.response_code.kind()) =>
-            {
-                Ok(Err(Refusal {
-                    kind: fault.response_code.kind(),
-                    code: fault.response_code.clone(),
-                    message: Some(fault.message.clone()),
-                }))
-            }
+    ) -> Result<Result<Calendar, Refusal>, Error> {
+        match self
+            .backend
+            .open_calendar(mailbox, who, with_permissions)
+            .await
+        {
+            Ok(calendar) => Ok(Ok(calendar)),
+            Err(backend::Error::Refused {
+                kind,
+                code,
+                message,
+            }) if backend::is_about_the_mailbox(kind) => Ok(Err(Refusal {
+                kind,
+                code,
+                message,
+            })),
             Err(error) => Err(error.into()),
         }
     }
@@ -895,7 +817,7 @@ fn delegate_status(evaluation: &Evaluation, sufficient: bool) -> CheckStatus {
 /// every such entry whatever its rights (a group the principal belongs to would override
 /// `Default`, downwards too).
 fn candidate_groups(
-    permissions: &[CalendarPermission],
+    permissions: &[PermissionEntry],
     principal: &str,
     required: &Rights,
 ) -> Vec<String> {
@@ -906,15 +828,15 @@ fn candidate_groups(
         return Vec::new();
     }
     let default_covers = permissions.iter().any(|entry| {
-        entry.user_id.distinguished_user == Some(crate::ews::types::DistinguishedUser::Default)
+        entry.grantee.distinguished_user == Some(DistinguishedUser::Default)
             && evaluate::rights_of(entry).covers(required)
     });
     let mut candidates: Vec<String> = Vec::new();
     for entry in permissions {
-        if entry.user_id.distinguished_user.is_some() {
+        if entry.grantee.distinguished_user.is_some() {
             continue;
         }
-        let Some(address) = entry.user_id.primary_smtp_address.as_deref() else {
+        let Some(address) = entry.grantee.primary_smtp_address.as_deref() else {
             continue;
         };
         let covers = evaluate::rights_of(entry).covers(required);
@@ -931,9 +853,9 @@ fn candidate_groups(
 
 /// Whether a permission entry belongs to `principal` (a user or a mail-enabled group), by primary
 /// SMTP address, case-insensitively.
-fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
+fn entry_matches(entry: &PermissionEntry, principal: &str) -> bool {
     entry
-        .user_id
+        .grantee
         .primary_smtp_address
         .as_deref()
         .is_some_and(|address| address.eq_ignore_ascii_case(principal))
@@ -942,28 +864,17 @@ fn entry_matches(entry: &CalendarPermission, principal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ews::types::{CalendarPermissionLevel as L, DistinguishedUser, UserId};
+    use crate::domain::PermissionLevel as L;
+    use crate::domain::permissions::Grantee;
 
     const PRINCIPAL: &str = "push@uni.example";
 
-    fn entry(smtp: &str, level: L) -> CalendarPermission {
-        CalendarPermission::with_level(
-            UserId {
-                primary_smtp_address: Some(smtp.to_owned()),
-                ..UserId::default()
-            },
-            level,
-        )
+    fn entry(smtp: &str, level: L) -> PermissionEntry {
+        PermissionEntry::with_level(Grantee::smtp(smtp), level)
     }
 
-    fn default(level: L) -> CalendarPermission {
-        CalendarPermission::with_level(
-            UserId {
-                distinguished_user: Some(DistinguishedUser::Default),
-                ..UserId::default()
-            },
-            level,
-        )
+    fn default(level: L) -> PermissionEntry {
+        PermissionEntry::with_level(Grantee::distinguished(DistinguishedUser::Default), level)
     }
 
     fn editor() -> Rights {

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{self, AuthKind, Concern, Config, PasswordSource};
-use crate::delegation::{AccessMode, Applied, CheckStatus, Delegation, EffectiveRights, Mailbox};
+use crate::delegation::{Applied, CheckStatus, Delegation, EffectiveRights};
+use crate::domain::{AccessMode, Mailbox};
 use crate::error_chain;
 use crate::exchange::{self, Exchange, FailureKind};
 use crate::transport::inspect::{self, TcpOutcome, TrustFailure};
@@ -776,8 +777,12 @@ pub(super) async fn mailbox_step(
     let delegation_settings = config.delegation_settings();
     let principal = delegation_settings.principal.clone();
     let required = config.delegation.level;
-    let delegation =
-        Delegation::new(exchange, delegation_settings, None).confirming_with_exchange();
+    let delegation = Delegation::new(
+        crate::backend::ews::EwsBackend::shared(exchange),
+        delegation_settings,
+        None,
+    )
+    .confirming_with_exchange();
     let report_ = match delegation.check(&mailbox).await {
         Ok(check) => check,
         Err(error) => {

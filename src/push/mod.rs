@@ -10,7 +10,7 @@
 //! - an item that does not carry our `ExternalId` property (in our set; a `PublicStrings`
 //!   property of the same name is not ours) is never read beyond the view, changed or deleted;
 //! - every input is validated before anything reaches Exchange ([`Event::new`], the window);
-//! - writes to one mailbox's calendar are serialized inside the process ([`MailboxLocks`](crate::delegation::lock::MailboxLocks));
+//! - writes to one mailbox's calendar are serialized inside the process ([`MailboxLocks`](crate::domain::lock::MailboxLocks));
 //! - a create whose outcome is unknown (`exchange::Error::outcome_unknown`) is never resent
 //!   blindly: the calendar is looked up by external id first, so a lost answer never makes two
 //!   items;
@@ -35,7 +35,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use self::event::{Event, EventInput, ExternalId, InvalidEvent, ShowAs};
-use crate::delegation::{AccessMode, Mailbox};
+use crate::domain::{AccessMode, Mailbox};
 use crate::ews::items::{CalendarItem, ItemId, ItemShape, PropertyPath};
 use crate::ews::ops::create_item::CreateItem;
 use crate::ews::ops::delete_item::{DeleteItem, DeleteType as EwsDeleteType};
@@ -236,7 +236,7 @@ impl Error {
 pub struct Push {
     exchange: Arc<Exchange>,
     settings: Settings,
-    locks: crate::delegation::lock::MailboxLocks,
+    locks: crate::domain::lock::MailboxLocks,
 }
 
 impl Push {
@@ -244,12 +244,18 @@ impl Push {
         Push {
             exchange,
             settings,
-            locks: crate::delegation::lock::MailboxLocks::default(),
+            locks: crate::domain::lock::MailboxLocks::default(),
         }
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The backend that serves the pushes (`backend` in API.md): EWS, the only one `push` speaks
+    /// to so far (it calls `exchange` directly; see ARCHITECTURE.md).
+    pub fn backend(&self) -> &'static str {
+        "ews"
     }
 
     /// Makes the calendar hold `event` under its external id: creates it when absent, writes

@@ -16,7 +16,8 @@ use tower::ServiceExt;
 
 use ews_connector::api::{self, AppState, ClientSettings, Settings};
 use ews_connector::audit::AuditLog;
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::secret::Secret;
 use ews_connector::transport::{AuthScheme, Settings as TransportSettings};
@@ -117,7 +118,7 @@ pub fn state(settings: Settings, backend: &Backend<'_>) -> AppState {
         .audit
         .map(|path| Arc::new(AuditLog::open(path).expect("audit file opens")));
     let delegation = Arc::new(Delegation::new(
-        exchange.clone(),
+        ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
         ews_connector::delegation::Settings {
             access: AccessMode::Delegate,
             impersonation: backend.impersonation,

@@ -11,7 +11,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use ews_connector::api::AppState;
-use ews_connector::delegation::{AccessMode, Delegation, PermissionLevel};
+use ews_connector::delegation::{Delegation, PermissionLevel};
+use ews_connector::domain::AccessMode;
 use ews_connector::exchange::{Account, Exchange};
 use ews_connector::push::{self, Push};
 use ews_connector::secret::Secret;
@@ -75,7 +76,7 @@ impl PushSetup {
             .unwrap(),
         );
         let delegation = Arc::new(Delegation::new(
-            exchange.clone(),
+            ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
             ews_connector::delegation::Settings {
                 access,
                 impersonation: true,

@@ -1,0 +1,171 @@
+//! `backend`: the seam between the domain rooms (`delegation`, `push`) and the API that reaches a
+//! mailbox's calendar. [`CalendarBackend`] is what the domain needs of a calendar, in the
+//! domain's words (`crate::domain`); `ews` is its first implementation (EWS through
+//! `exchange`), `memory` an in-memory one for the domain rooms' unit tests.
+//!
+//! Invariants:
+//! - the trait's types are the domain's: permission sets, versions, rights, group members; no
+//!   XML or protocol type crosses it, so a second implementation (Microsoft Graph) needs no
+//!   change in `delegation`;
+//! - every answer the domain builds names the backend that served it ([`CalendarBackend::name`],
+//!   `backend` in API.md);
+//! - a backend does one protocol request per method call (retries inside `exchange` aside), so
+//!   the request counts the tests assert are the domain's choices, not the backend's.
+//!
+//! See ARCHITECTURE.md (`src/backend/`) for the arrows.
+
+pub mod ews;
+#[cfg(test)]
+pub mod memory;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::domain::Mailbox;
+use crate::domain::permissions::{EffectiveRights, PermissionSet, Version};
+use crate::ews::ErrorKind;
+
+/// A boxed future, so that the trait can be used as `dyn CalendarBackend`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Who opens a calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenAs {
+    /// The mailbox owner (EWS: impersonation).
+    Owner,
+    /// The service account that serves the mailbox, with its own rights on the calendar.
+    ServiceAccount,
+}
+
+/// A calendar as opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// The version the permission set was read at (with it).
+    pub version: Version,
+    /// What the identity that opened the calendar may do on it, where the backend said.
+    pub effective_rights: Option<EffectiveRights>,
+    /// The whole permission set, where it was asked for and sent.
+    pub permissions: Option<PermissionSet>,
+}
+
+/// How a permission write ended, short of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Yes,
+    /// The set changed after the read its version came from (EWS `ErrorIrresolvableConflict`).
+    StaleVersion,
+}
+
+/// The direct members of an address, or that it is no group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expansion {
+    /// A list with these direct members (lower-cased SMTP addresses); `complete` is false when
+    /// the backend returned only part of it.
+    Group {
+        users: BTreeSet<String>,
+        groups: BTreeSet<String>,
+        complete: bool,
+    },
+    /// Not a list: a user, or an address the directory does not know.
+    NotAGroup,
+}
+
+/// What the backend learned about a mailbox's identity during one domain call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityNotes {
+    /// (the address asked for, its primary SMTP address) for each alias followed.
+    pub followed: Vec<(String, String)>,
+    /// The id of a mailbox the directory knows but this backend does not hold (EWS
+    /// `MailboxGuid` with `ErrorNonExistentMailbox`: moved to Exchange Online).
+    pub mailbox_guid: Option<String>,
+}
+
+impl IdentityNotes {
+    /// The primary SMTP address that `mailbox` was followed to, if it was.
+    pub fn primary_of(&self, mailbox: &str) -> Option<&str> {
+        self.followed
+            .iter()
+            .find(|(alias, _)| alias.eq_ignore_ascii_case(mailbox))
+            .map(|(_, primary)| primary.as_str())
+    }
+}
+
+/// Why a backend call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The backend as a whole failed (credentials, network, throttling, an unreadable answer).
+    #[error(transparent)]
+    Exchange(#[from] crate::exchange::Error),
+    /// The backend refused the operation on this mailbox or item.
+    #[error("exchange refused the operation with {code}")]
+    Refused {
+        kind: ErrorKind,
+        code: String,
+        message: Option<String>,
+    },
+    /// The answer lacks something it must hold.
+    #[error("exchange's answer lacks {0}")]
+    Incomplete(&'static str),
+}
+
+/// Whether a refusal says something definite about the mailbox (so a check reports it rather
+/// than failing).
+pub fn is_about_the_mailbox(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::MailboxNotFound
+            | ErrorKind::ImpersonationDenied
+            | ErrorKind::MailboxUnavailable
+            | ErrorKind::AccessDenied
+            | ErrorKind::NotFound
+    )
+}
+
+/// What the domain rooms need of a mailbox's calendar.
+pub trait CalendarBackend: Send + Sync {
+    /// The backend's name in answers and audit records (`backend` in API.md): `"ews"`.
+    fn name(&self) -> &'static str;
+
+    /// The SMTP address of the service account that serves `mailbox`.
+    fn service_account(&self, mailbox: &Mailbox) -> String;
+
+    /// Every service account's SMTP address.
+    fn service_accounts(&self) -> Vec<String>;
+
+    /// Opens `mailbox`'s calendar as `who` with its rights, and with the whole permission set
+    /// when `with_permissions` (which needs the owner's rights). One request.
+    fn open_calendar<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        with_permissions: bool,
+    ) -> BoxFuture<'a, Result<Calendar, Error>>;
+
+    /// Reads the calendar's version and whole permission set, as the owner (no rights). One
+    /// request.
+    fn read_permissions<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+    ) -> BoxFuture<'a, Result<Calendar, Error>>;
+
+    /// Writes the whole set with the version of the read it was computed from. One request.
+    fn write_permissions<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        version: Version,
+        set: PermissionSet,
+    ) -> BoxFuture<'a, Result<Written, Error>>;
+
+    /// The direct members of `address`, asked as the service account of `anchor` (a mailbox the
+    /// call is routed by). One request.
+    fn expand_group<'a>(
+        &'a self,
+        address: &'a str,
+        anchor: &'a str,
+    ) -> BoxFuture<'a, Result<Expansion, Error>>;
+
+    /// Runs `work` and returns what the backend learned about mailbox identities while it ran
+    /// (aliases followed, a moved mailbox); nothing learned in one call leaks into another.
+    fn with_notes<'a>(&'a self, work: BoxFuture<'a, ()>) -> BoxFuture<'a, IdentityNotes>;
+}
