@@ -388,19 +388,13 @@ mod tests {
 
     // ---- property test ----
 
-    const NAMED_LEVELS: [PermissionLevel; 11] = [
-        PermissionLevel::None,
-        PermissionLevel::FreeBusyTimeOnly,
-        PermissionLevel::FreeBusyTimeAndSubjectAndLocation,
-        PermissionLevel::Reviewer,
-        PermissionLevel::Contributor,
-        PermissionLevel::Author,
-        PermissionLevel::NoneditingAuthor,
-        PermissionLevel::PublishingAuthor,
-        PermissionLevel::Editor,
-        PermissionLevel::PublishingEditor,
-        PermissionLevel::Owner,
-    ];
+    /// The levels a grant may ask for: every named level (`Custom` is only ever read).
+    fn named_levels() -> Vec<PermissionLevel> {
+        PermissionLevel::ALL
+            .into_iter()
+            .filter(|level| *level != PermissionLevel::Custom)
+            .collect()
+    }
 
     /// Identities: 0 = Default, 1 = Anonymous, 2..=41 SMTP users/groups `u{n}@x.example`, 42..=49
     /// SID-only, 50..=58 ExternalUserIdentity only, 59 an empty Grantee.
@@ -507,7 +501,7 @@ mod tests {
         (
             2usize..50,
             any::<u64>(),
-            proptest::option::of(proptest::sample::select(NAMED_LEVELS.to_vec())),
+            proptest::option::of(proptest::sample::select(named_levels())),
         )
             .prop_map(|(index, case_bits, level)| {
                 let plain = format!("u{index}@x.example");
