@@ -30,6 +30,7 @@ pub mod demo;
 pub mod doctor;
 pub mod ews;
 pub mod exchange;
+pub mod graph;
 pub mod ids;
 pub mod logging;
 pub mod push;
