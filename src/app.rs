@@ -259,7 +259,10 @@ impl App {
             Ok(credential) => {
                 let key = credential.key();
                 if tokens.replace_credential(credential) {
-                    tracing::info!(key, "SIGHUP: Graph credential re-read; the next token request uses it");
+                    tracing::info!(
+                        key,
+                        "SIGHUP: Graph credential re-read; the next token request uses it"
+                    );
                     GraphCredentialReload::Changed
                 } else {
                     GraphCredentialReload::Unchanged

@@ -205,7 +205,9 @@ pub(super) fn validate(
     )?;
     let endpoint = graph_url(
         "graph.endpoint",
-        raw.endpoint.as_deref().unwrap_or("https://graph.microsoft.com"),
+        raw.endpoint
+            .as_deref()
+            .unwrap_or("https://graph.microsoft.com"),
     )?;
     let max_concurrency = raw.max_concurrency.unwrap_or(32);
     if !(1..=1000).contains(&max_concurrency) {

@@ -1374,7 +1374,9 @@ impl Config {
 impl Config {
     /// Reads the Graph credential again from its file (on SIGHUP): `None` without `[graph]`,
     /// else the credential or the reason (naming the key, never the value) it cannot be used.
-    pub fn reread_graph_credential(&self) -> Option<Result<crate::graph::auth::Credential, String>> {
+    pub fn reread_graph_credential(
+        &self,
+    ) -> Option<Result<crate::graph::auth::Credential, String>> {
         let graph = self.graph.as_ref()?;
         let source = &graph.credential_source;
         Some(

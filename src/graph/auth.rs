@@ -84,8 +84,8 @@ impl CertificateCredential {
     /// The reason, in words (never key material), when a block is missing, the certificate
     /// cannot be parsed, has expired, or the key does not belong to it.
     pub fn from_pem(pem_bytes: &[u8]) -> Result<CertificateCredential, String> {
-        let blocks = pem::parse_many(pem_bytes)
-            .map_err(|error| format!("is not PEM text: {error}"))?;
+        let blocks =
+            pem::parse_many(pem_bytes).map_err(|error| format!("is not PEM text: {error}"))?;
         let mut certificate: Option<Vec<u8>> = None;
         let mut key: Option<jsonwebtoken::EncodingKey> = None;
         for block in blocks {
@@ -124,7 +124,8 @@ impl CertificateCredential {
         }
         // The key must belong to the certificate: sign a probe and check it with the
         // certificate's public key (PKCS #1 RSAPublicKey inside the SubjectPublicKeyInfo).
-        let public = jsonwebtoken::DecodingKey::from_rsa_der(&parsed.public_key().subject_public_key.data);
+        let public =
+            jsonwebtoken::DecodingKey::from_rsa_der(&parsed.public_key().subject_public_key.data);
         let probe = b"ews-connector key check";
         let signature = jsonwebtoken::crypto::sign(probe, &key, jsonwebtoken::Algorithm::RS256)
             .map_err(|_| "holds a private key that cannot sign RS256".to_owned())?;
@@ -543,23 +544,25 @@ impl TokenSource {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let token_url = self.settings.token_url.as_str();
-        // Sized so it does not grow (a reallocation would leave a copy of the secret behind);
-        // the finished body is wiped when dropped.
-        let mut form = url::form_urlencoded::Serializer::new(String::with_capacity(16 * 1024));
-        form.append_pair("client_id", &self.settings.client_id)
-            .append_pair("scope", &self.settings.scope)
-            .append_pair("grant_type", "client_credentials");
-        match &credential {
-            Credential::Certificate(certificate) => {
-                let assertion = certificate.assertion(&self.settings.client_id, token_url)?;
-                form.append_pair("client_assertion_type", ASSERTION_TYPE)
-                    .append_pair("client_assertion", assertion.expose());
+        let body = {
+            // Sized so it does not grow (a reallocation would leave a copy of the secret
+            // behind); the finished body is wiped when dropped.
+            let mut form = url::form_urlencoded::Serializer::new(String::with_capacity(16 * 1024));
+            form.append_pair("client_id", &self.settings.client_id)
+                .append_pair("scope", &self.settings.scope)
+                .append_pair("grant_type", "client_credentials");
+            match &credential {
+                Credential::Certificate(certificate) => {
+                    let assertion = certificate.assertion(&self.settings.client_id, token_url)?;
+                    form.append_pair("client_assertion_type", ASSERTION_TYPE)
+                        .append_pair("client_assertion", assertion.expose());
+                }
+                Credential::Secret(secret) => {
+                    form.append_pair("client_secret", secret.expose());
+                }
             }
-            Credential::Secret(secret) => {
-                form.append_pair("client_secret", secret.expose());
-            }
-        }
-        let body = Zeroizing::new(form.finish());
+            Zeroizing::new(form.finish())
+        };
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
             token_url,
