@@ -354,9 +354,7 @@ fn fix_for(code: Option<u32>, error: &str, credential: &Credential) -> String {
         ),
         Some(90_002) | Some(900_023) => "graph.tenant_id names no tenant: use the Directory (tenant) ID from Entra admin center > Overview (or the tenant's initial domain, name.onmicrosoft.com)".to_owned(),
         Some(700_024) | Some(700_025) => "the client assertion is outside its valid time range: set this host's clock right (NTP)".to_owned(),
-        Some(7_000_112) => format!(
-            "the application is disabled: an administrator enables it under Entra admin center > Enterprise applications > the connector's application > Properties"
-        ),
+        Some(7_000_112) => "the application is disabled: an administrator enables it under Entra admin center > Enterprise applications > the connector's application > Properties".to_owned(),
         Some(500_011) | Some(70_011) => "the scope was refused: graph.endpoint must be the Graph base URL of the tenant's cloud (https://graph.microsoft.com for the global service)".to_owned(),
         Some(other) => format!(
             "AADSTS{other} ({error}): look the code up in Microsoft's AADSTS error list and check graph.tenant_id, graph.client_id and {}",
