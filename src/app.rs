@@ -6,7 +6,7 @@
 //! what SIGHUP does, callable (and tested, `tests/reload.rs`) in-process.
 //!
 //! Invariants: the configuration is read once, before `open` (a reload re-reads only what it
-//! names: password files and variables, `tls.ca_file`); anything unusable in a reload is
+//! names: password files and variables, `tls.ca_file`, the Graph certificate or secret); anything unusable in a reload is
 //! reported with its key or file and the old value stays (ARCHITECTURE.md, "Reload").
 
 use std::future::Future;
@@ -20,6 +20,7 @@ use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::delegation::Delegation;
 use crate::exchange::Exchange;
+use crate::graph::auth::TokenSource;
 use crate::push::Push;
 
 /// Why the service could not start or stopped.
@@ -43,6 +44,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The Graph token source cannot be built (an unusable `tls.ca_file`).
+    #[error(transparent)]
+    Graph(#[from] crate::graph::auth::AuthError),
     #[error("the API stopped")]
     Serve(#[source] std::io::Error),
 }
@@ -53,6 +57,8 @@ pub struct App {
     exchange: Arc<Exchange>,
     audit: Arc<AuditLog>,
     state: api::AppState,
+    /// The application's Graph token (`[graph]`), whose credential a reload replaces.
+    graph_tokens: Option<Arc<TokenSource>>,
 }
 
 /// What one [`App::reload`] did. Nothing in it holds a password.
@@ -68,6 +74,22 @@ pub struct ReloadOutcome {
     pub password_problems: Vec<String>,
     /// What became of the trust anchors.
     pub trust: TrustReload,
+    /// What became of the Graph credential (`graph.certificate_file` or
+    /// `graph.client_secret_file`).
+    pub graph_credential: GraphCredentialReload,
+}
+
+/// The Graph part of a reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphCredentialReload {
+    /// No `[graph]`.
+    NotUsed,
+    /// Read again and the same as before.
+    Unchanged,
+    /// Read again and different: the next token request uses it.
+    Changed,
+    /// Unusable (the reason names the key and file); the previous credential stays.
+    Kept(String),
 }
 
 /// The trust-anchor part of a reload.
@@ -87,6 +109,7 @@ impl ReloadOutcome {
         self.audit_error.is_none()
             && self.password_problems.is_empty()
             && !matches!(self.trust, TrustReload::Kept(_))
+            && !matches!(self.graph_credential, GraphCredentialReload::Kept(_))
     }
 }
 
@@ -115,11 +138,19 @@ impl App {
             exchange.clone(),
             Some(audit.clone()),
         );
+        let graph_tokens = match &config.graph {
+            Some(graph) => Some(Arc::new(TokenSource::new(
+                crate::graph::auth::Settings::from_config(graph, &config.tls),
+                graph.credential.clone(),
+            )?)),
+            None => None,
+        };
         Ok(App {
             config,
             exchange,
             audit,
             state,
+            graph_tokens,
         })
     }
 
@@ -131,6 +162,11 @@ impl App {
     /// The Exchange client (its accounts' states, its counters).
     pub fn exchange(&self) -> &Arc<Exchange> {
         &self.exchange
+    }
+
+    /// The application's Graph token source (`[graph]`).
+    pub fn graph_tokens(&self) -> Option<&Arc<TokenSource>> {
+        self.graph_tokens.as_ref()
     }
 
     /// The API's state, for [`api::router`] in tests.
@@ -202,11 +238,40 @@ impl App {
                 }
             },
         };
+        let graph_credential = self.reload_graph_credential();
         ReloadOutcome {
             audit_error,
             passwords_changed,
             password_problems,
             trust,
+            graph_credential,
+        }
+    }
+
+    /// Reads the Graph certificate or secret again; an unusable file keeps the old credential.
+    fn reload_graph_credential(&self) -> GraphCredentialReload {
+        let (Some(tokens), Some(result)) =
+            (&self.graph_tokens, self.config.reread_graph_credential())
+        else {
+            return GraphCredentialReload::NotUsed;
+        };
+        match result {
+            Ok(credential) => {
+                let key = credential.key();
+                if tokens.replace_credential(credential) {
+                    tracing::info!(
+                        key,
+                        "SIGHUP: Graph credential re-read; the next token request uses it"
+                    );
+                    GraphCredentialReload::Changed
+                } else {
+                    GraphCredentialReload::Unchanged
+                }
+            }
+            Err(reason) => {
+                tracing::error!(%reason, "SIGHUP: Graph credential not re-read; the previous one stays");
+                GraphCredentialReload::Kept(reason)
+            }
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod error_chain;
 /// The EWS protocol: the `ews-protocol` crate of this workspace (no I/O).
 pub use ews_protocol as ews;
 pub mod exchange;
+pub mod graph;
 pub mod ids;
 pub mod logging;
 pub mod push;

@@ -114,6 +114,7 @@ async fn reload_applies_a_fixed_password_file_and_keeps_the_old_one_when_the_new
             passwords_changed: Vec::new(),
             password_problems: Vec::new(),
             trust: TrustReload::NotUsed,
+            graph_credential: ews_connector::app::GraphCredentialReload::NotUsed,
         }
     );
     let (status, body) = access(&base, "granted@contoso.example").await;

@@ -21,8 +21,12 @@ use serde::Deserialize;
 
 use crate::secret::Secret;
 
+mod graph;
 mod warnings;
 
+pub use crate::config::graph::{
+    Backend, GraphConfig, GraphCredentialSource, RoutingConfig, read_credential_file,
+};
 pub use crate::config::warnings::{Concern, Warning};
 
 /// The environment variable prefix: `EWSC__EXCHANGE__URL` overrides `exchange.url`.
@@ -101,6 +105,10 @@ pub struct Config {
     pub api: ApiConfig,
     pub audit: AuditConfig,
     pub log: LogConfig,
+    /// `[graph]`: Exchange Online through Microsoft Graph; `None`: EWS only.
+    pub graph: Option<GraphConfig>,
+    /// `[routing]`: present whenever `graph` is (defaults when the section is absent).
+    pub routing: Option<RoutingConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -261,6 +269,8 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     log: RawLog,
+    graph: Option<graph::RawGraph>,
+    routing: Option<graph::RawRouting>,
 }
 
 #[derive(Deserialize)]
@@ -531,6 +541,8 @@ impl Config {
             .with_list_parse_key("api.allowed_domains")
             .with_list_parse_key("delegation.allowed_principals")
             .with_list_parse_key("exchange.autodiscover_trusted_hosts")
+            .with_list_parse_key("routing.graph_domains")
+            .with_list_parse_key("routing.ews_domains")
             .source(Some(overrides.clone().into_iter().collect()));
         let merged = config::Config::builder()
             .add_source(config::File::from_str(toml_text, config::FileFormat::Toml))
@@ -692,6 +704,9 @@ impl Config {
         };
         let _ = writeln!(out, "format = {}", quote(format));
         let _ = writeln!(out, "level = {}", quote(&self.log.level));
+        if let Some(graph) = &self.graph {
+            graph::render(&mut out, graph, self.routing.as_ref());
+        }
         out
     }
 }
@@ -1069,6 +1084,8 @@ fn validate(
         .map(|path| resolve(base_dir, &path))
         .unwrap_or_else(|| PathBuf::from("audit.jsonl"));
 
+    let (graph, routing) = graph::validate(raw.graph, raw.routing, base_dir)?;
+
     if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
         return Err(Error::invalid(
             "log.level",
@@ -1101,6 +1118,8 @@ fn validate(
             format: raw.log.format,
             level: raw.log.level,
         },
+        graph,
+        routing,
     })
 }
 
@@ -1349,6 +1368,22 @@ impl Config {
             }
         }
         (passwords, problems)
+    }
+}
+
+impl Config {
+    /// Reads the Graph credential again from its file (on SIGHUP): `None` without `[graph]`,
+    /// else the credential or the reason (naming the key, never the value) it cannot be used.
+    pub fn reread_graph_credential(
+        &self,
+    ) -> Option<Result<crate::graph::auth::Credential, String>> {
+        let graph = self.graph.as_ref()?;
+        let source = &graph.credential_source;
+        Some(
+            source
+                .read()
+                .map_err(|reason| format!("{}: {reason}", source.key())),
+        )
     }
 }
 

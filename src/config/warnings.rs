@@ -111,6 +111,22 @@ impl Config {
                 });
             }
         }
+        if let Some(graph) = &self.graph {
+            let source = &graph.credential_source;
+            let path = source.path();
+            if let Some(exposure) = password_file_exposure(path) {
+                let key = source.key().to_owned();
+                warnings.push(Warning {
+                    detail: format!("{key}: {exposure}"),
+                    key,
+                    concern: Concern::PasswordFile,
+                    fix: format!(
+                        "chmod 600 {} and make the service user its owner (or use systemd's LoadCredential=, see deploy/systemd)",
+                        path.display()
+                    ),
+                });
+            }
+        }
         warnings
     }
 }

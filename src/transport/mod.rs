@@ -26,7 +26,7 @@ mod ntlm;
 mod pool;
 mod resolve;
 mod retry_after;
-mod tls;
+pub(crate) mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;

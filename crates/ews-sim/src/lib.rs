@@ -20,9 +20,12 @@
 //! Entry types: [`SimState`], [`serve`], [`start`] / [`SimHandle`], [`run`] / [`SimOptions`],
 //! [`ScriptedFault`], [`SimStats`], [`SimItem`].
 //! The state file format is documented in `fixtures/sim/README.md`.
+//! `graph` is the Graph side (the Microsoft identity platform's token endpoint), with its own
+//! listener: [`graph::start`].
 
 mod autodiscover;
 mod faults;
+pub mod graph;
 mod groups;
 mod item_ops;
 mod items;
@@ -298,7 +301,12 @@ mod tests {
             .split("[dependencies]")
             .nth(1)
             .expect("a [dependencies] table");
-        for forbidden in ["ews-protocol", "ews-connector", "ntlmclient"] {
+        for forbidden in [
+            "ews-protocol",
+            "ews-connector",
+            "ntlmclient",
+            "jsonwebtoken",
+        ] {
             assert!(
                 !dependencies.contains(forbidden),
                 "the simulator depends on {forbidden}"
