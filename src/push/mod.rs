@@ -29,6 +29,8 @@
 
 pub mod calendar;
 pub mod diff;
+#[cfg(test)]
+mod memory_tests;
 pub use crate::domain::{event, tz};
 
 use std::collections::{HashMap, HashSet};
