@@ -4,7 +4,8 @@
 //! Invariants:
 //! - the conversions of a permission set are lossless both ways (every identifier, flag and
 //!   level; property-tested below), so an entry the merge keeps is written back as read;
-//! - one EWS request per trait call; the retry loop stays in `exchange`;
+//! - one EWS request per trait call (a window or a lookup: as many FindItems as its split or
+//!   its pages need, see `events`); the retry loop stays in `exchange`;
 //! - a SOAP fault about the mailbox (no such mailbox, impersonation denied, being moved, no
 //!   access) is a refusal ([`Error::Refused`]); any other failure is `exchange`'s.
 //!
