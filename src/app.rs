@@ -122,15 +122,16 @@ impl App {
     pub fn open(config: Config) -> Result<App, Error> {
         let exchange = open_exchange(&config)?;
         let audit = open_audit(&config)?;
+        let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
         let delegation = Arc::new(
             Delegation::new(
-                crate::backend::ews::EwsBackend::shared(exchange.clone()),
+                backend.clone(),
                 config.delegation_settings(),
                 Some(audit.clone()),
             )
             .with_group_cache_ttl(config.group_cache_ttl()),
         );
-        let push = Arc::new(Push::new(exchange.clone(), config.push_settings()));
+        let push = Arc::new(Push::new(backend, config.push_settings()));
         let state = api::AppState::with_push(
             config.api_settings(),
             delegation,

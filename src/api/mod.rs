@@ -119,7 +119,7 @@ impl AppState {
         audit: Option<Arc<AuditLog>>,
     ) -> AppState {
         let push = Arc::new(Push::new(
-            exchange.clone(),
+            crate::backend::ews::EwsBackend::shared(exchange.clone()),
             crate::push::Settings::new(delegation.settings().access),
         ));
         AppState::with_push(settings, delegation, push, exchange, audit)

@@ -119,7 +119,7 @@ pub(crate) async fn put_event(
         .into_input();
     let event = Event::new(external_id.clone(), input)
         .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
-    let result = within_request(state.inner.push.upsert(&mailbox, &event))
+    let result = within_request(&state.inner.push, state.inner.push.upsert(&mailbox, &event))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     state.inner.metrics.record_push(result.as_str(), 1);
@@ -158,9 +158,12 @@ pub(crate) async fn delete_event(
 ) -> Result<StatusCode, ApiError> {
     let mailbox = target(&state, &mailbox)?;
     let external_id = external_id(&raw_external_id, &mailbox)?;
-    within_request(state.inner.push.delete(&mailbox, &external_id))
-        .await
-        .map_err(|error| failed(&state, &error, &mailbox))?;
+    within_request(
+        &state.inner.push,
+        state.inner.push.delete(&mailbox, &external_id),
+    )
+    .await
+    .map_err(|error| failed(&state, &error, &mailbox))?;
     state.inner.metrics.record_push("deleted", 1);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -189,7 +192,7 @@ pub(crate) async fn list_events(
     let mailbox = target(&state, &mailbox)?;
     let window =
         window(query.as_deref()).map_err(|problem| problem.with_mailbox(mailbox.as_str()))?;
-    let events = within_request(state.inner.push.list(&mailbox, window))
+    let events = within_request(&state.inner.push, state.inner.push.list(&mailbox, window))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
     Ok(Json(EventsBody {
@@ -242,9 +245,12 @@ pub(crate) async fn sync_events(
         })
         .collect::<Result<Vec<Event>, InvalidEvent>>()
         .map_err(|error| invalid(error).with_mailbox(mailbox.as_str()))?;
-    let report = within_request(state.inner.push.sync(&mailbox, window, events))
-        .await
-        .map_err(|error| failed(&state, &error, &mailbox))?;
+    let report = within_request(
+        &state.inner.push,
+        state.inner.push.sync(&mailbox, window, events),
+    )
+    .await
+    .map_err(|error| failed(&state, &error, &mailbox))?;
     let metrics = &state.inner.metrics;
     metrics.record_push("created", report.created as u64);
     metrics.record_push("updated", report.updated as u64);
@@ -272,8 +278,11 @@ pub(crate) async fn sync_events(
     }))
 }
 
-/// Runs one push call in its own `exchange::notes` scope: a mailbox named by an alias is
-/// followed to its primary address once per request, not once per EWS call.
-async fn within_request<T>(call: impl std::future::Future<Output = T>) -> T {
-    crate::exchange::notes::collect(call).await.0
+/// Runs one push call in the backend's notes scope ([`push::Push::in_scope`]): a mailbox named
+/// by an alias is followed to its primary address once per request, not once per backend call.
+async fn within_request<'a, T: Send + 'a>(
+    push: &'a push::Push,
+    call: impl std::future::Future<Output = T> + Send + 'a,
+) -> T {
+    push.in_scope(call).await
 }

@@ -10,7 +10,11 @@
 //! - every answer the domain builds names the backend that served it ([`CalendarBackend::name`],
 //!   `backend` in API.md);
 //! - a backend does one protocol request per method call (retries inside `exchange` aside), so
-//!   the request counts the tests assert are the domain's choices, not the backend's.
+//!   the request counts the tests assert are the domain's choices, not the backend's; the two
+//!   reads of the event half are the exception the protocol forces: a window is read whole
+//!   (split while a view is full or over the find-count budget) and a lookup reads every page;
+//! - the event half returns only the connector's items (our `ExternalId` property, see
+//!   `domain::events`); a user's own item is never read beyond the view, changed or deleted.
 //!
 //! See ARCHITECTURE.md (`src/backend/`) for the arrows.
 
@@ -23,8 +27,17 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::domain::Mailbox;
+use crate::domain::event::Event;
+use crate::domain::events::{
+    CurrentEvent, DeleteType, EventChange, FoundEvent, ItemHandle, OurItem, Window,
+};
 use crate::domain::permissions::{EffectiveRights, PermissionSet, Version};
-use crate::ews::ErrorKind;
+/// The kinds of refusal ([`Error::Refused`]): the backends share EWS's table.
+pub use crate::ews::ErrorKind;
+
+/// One answer per item of a batched call, in the order asked; the outer `Err` is a failure of
+/// the call as a whole.
+pub type PerItem<T> = Vec<Result<T, Error>>;
 
 /// A boxed future, so that the trait can be used as `dyn CalendarBackend`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -109,6 +122,14 @@ pub enum Error {
     Incomplete(&'static str),
 }
 
+impl Error {
+    /// Whether the call may or may not have taken effect (an answer lost after the request was
+    /// sent): a write is then looked up before it is sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Error::Exchange(error) if error.outcome_unknown())
+    }
+}
+
 /// Whether a refusal says something definite about the mailbox (so a check reports it rather
 /// than failing).
 pub fn is_about_the_mailbox(kind: ErrorKind) -> bool {
@@ -168,4 +189,61 @@ pub trait CalendarBackend: Send + Sync {
     /// Runs `work` and returns what the backend learned about mailbox identities while it ran
     /// (aliases followed, a moved mailbox); nothing learned in one call leaks into another.
     fn with_notes<'a>(&'a self, work: BoxFuture<'a, ()>) -> BoxFuture<'a, IdentityNotes>;
+
+    // ---- the event half: the connector's events in a calendar, opened as `who` ----------------
+
+    /// The connector's events in `window`, read whole (a view holds at most `view_max_entries`
+    /// items; a fuller one is split), each once; the user's own items are left out unread.
+    fn find_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        window: Window,
+        view_max_entries: u32,
+    ) -> BoxFuture<'a, Result<Vec<FoundEvent>, Error>>;
+
+    /// The connector's items anywhere in the calendar whose external id is one of `ids` (every
+    /// page read).
+    fn find_by_external_ids<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<OurItem>, Error>>;
+
+    /// Creates one item per event, with our two properties. One request; one result per event.
+    fn create_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        events: &'a [&'a Event],
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>>;
+
+    /// Reads items whole, with the version to update them with. One request; one result per
+    /// item (an item that is not ours is `Incomplete`).
+    fn read_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        items: &'a [ItemHandle],
+    ) -> BoxFuture<'a, Result<PerItem<CurrentEvent>, Error>>;
+
+    /// Writes the changed fields of each item, refused as `ErrorKind::Conflict` for an item whose
+    /// version is stale (never overwritten). One request; one result per change.
+    fn update_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        changes: Vec<EventChange>,
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>>;
+
+    /// Deletes items as `delete_type` says; an item already gone counts as deleted. One request;
+    /// one result per item.
+    fn delete_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        items: &'a [ItemHandle],
+        delete_type: DeleteType,
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>>;
 }

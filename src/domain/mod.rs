@@ -1,15 +1,20 @@
 //! `domain`: the words `delegation` and `push` share, below both: a mailbox address
 //! ([`Mailbox`]), how calendars are reached ([`AccessMode`]), the per-mailbox write locks
 //! ([`lock::MailboxLocks`]), calendar permission levels and their rights (`level`), a calendar's
-//! permission set as the domain reads and writes it (`permissions`).
+//! permission set as the domain reads and writes it (`permissions`), the events `push` writes
+//! (`event`: validated input and its hash; `tz`: IANA to Windows zones; `events`: the calendar's
+//! items as a backend reads and writes them).
 //!
 //! Invariants: pure data and rules, no I/O except the async locks; no XML, no HTTP, no serde, and
 //! no EWS or Exchange types (a backend converts to and from these). See ARCHITECTURE.md.
 
+pub mod event;
+pub mod events;
 pub mod level;
 pub mod lock;
 mod mailbox;
 pub mod permissions;
+pub mod tz;
 
 pub use self::level::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
 pub use self::mailbox::{InvalidMailbox, Mailbox};

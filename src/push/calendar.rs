@@ -1,291 +1,84 @@
-//! The mapping between our events and Exchange calendar items: the item a create writes, the
-//! property paths a read asks for, whether an item is ours, and the field-by-field changes an
-//! update writes.
+//! What an update writes: the field-by-field changes that make a stored item show an event,
+//! in the domain's words ([`FieldChange`]); a backend maps each to its own write (EWS:
+//! `backend::ews::events`).
 //!
 //! Invariants:
-//! - an item is ours only when it carries the `ExternalId` property in our property set
-//!   [`PROPERTY_SET_ID`] (a `PublicStrings` property or another set's with the same name is not);
 //! - an update writes only the fields whose current value differs from the event, plus the
-//!   `ContentHash` property, so a user's own edits to other properties survive;
-//! - instants are compared as instants (an offset is never a difference);
+//!   content hash, so a user's own edits to other properties survive;
+//! - instants are compared as instants (an offset is never a difference); an empty body or
+//!   location is no body or location;
 //! - nothing here does I/O.
 //!
-//! Entry types: [`Ours`], [`wanted_item`], [`changes`], [`external_id_field`],
-//! [`content_hash_field`].
+//! Entry type: [`changes`]; the property identity ([`PROPERTY_SET_ID`], [`EXTERNAL_ID_PROPERTY`],
+//! [`CONTENT_HASH_PROPERTY`]) lives in `domain::events`.
 
-use chrono::Utc;
+pub use crate::domain::events::{CONTENT_HASH_PROPERTY, EXTERNAL_ID_PROPERTY, PROPERTY_SET_ID};
+use crate::domain::events::{CurrentEvent, FieldChange};
+use crate::push::event::Event;
 
-use crate::ews::items::{
-    Body, BodyType, CalendarItem, ExtendedFieldUri, ExtendedProperty, ItemField, ItemId,
-    LegacyFreeBusyStatus, MapiPropertyType, PropertyPath, PropertySet,
-};
-use crate::ews::ops::update_item::ItemUpdate;
-use crate::push::event::{Event, ShowAs};
-
-/// The connector's own property set: a private GUID, generated once for this connector and never
-/// to be changed (items written under another GUID would no longer be recognised as ours).
-pub const PROPERTY_SET_ID: &str = "9448D9B9-3E57-4FB4-9449-F4A30737A76A";
-/// The name of the property holding MyTimetable's external id (the id is the value).
-pub const EXTERNAL_ID_PROPERTY: &str = "ExternalId";
-/// The name of the property holding [`Event::content_hash`] of what was last written.
-pub const CONTENT_HASH_PROPERTY: &str = "ContentHash";
-
-/// `ExternalId` in our property set.
-pub fn external_id_field() -> ExtendedFieldUri {
-    our_field(EXTERNAL_ID_PROPERTY)
-}
-
-/// `ContentHash` in our property set.
-pub fn content_hash_field() -> ExtendedFieldUri {
-    our_field(CONTENT_HASH_PROPERTY)
-}
-
-fn our_field(name: &str) -> ExtendedFieldUri {
-    ExtendedFieldUri {
-        property_set: PropertySet::Guid(PROPERTY_SET_ID.to_owned()),
-        property_name: name.to_owned(),
-        property_type: MapiPropertyType::String,
-    }
-}
-
-/// Whether `field` is our property `name`: our GUID in any case, the name exactly, a string.
-fn is_ours(field: &ExtendedFieldUri, name: &str) -> bool {
-    matches!(&field.property_set, PropertySet::Guid(guid) if guid.eq_ignore_ascii_case(PROPERTY_SET_ID))
-        && field.property_name == name
-        && field.property_type == MapiPropertyType::String
-}
-
-/// What our properties say about an item that carries them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ours {
-    pub item_id: ItemId,
-    pub external_id: String,
-    pub content_hash: Option<String>,
-}
-
-impl Ours {
-    /// `Some` when `item` carries our `ExternalId` property and an id; `None` for a user's own
-    /// item, which the caller then drops unread.
-    pub fn of(item: &CalendarItem) -> Option<Ours> {
-        let value_of = |name: &str| {
-            item.extended_properties
-                .iter()
-                .find(|property| is_ours(&property.field, name))
-                .map(|property| property.value.clone())
-        };
-        let external_id = value_of(EXTERNAL_ID_PROPERTY)?;
-        let item_id = item.item_id.clone()?;
-        Some(Ours {
-            item_id,
-            external_id,
-            content_hash: value_of(CONTENT_HASH_PROPERTY),
-        })
-    }
-}
-
-/// The paths a read asks for: everything the connector writes, our two properties, and the
-/// item type. `with_body` adds the body, which `FindItem` cannot return.
-pub fn read_paths(with_body: bool) -> Vec<PropertyPath> {
-    let mut fields = vec![ItemField::Subject];
-    if with_body {
-        fields.push(ItemField::Body);
-    }
-    fields.extend([
-        ItemField::Categories,
-        ItemField::ReminderIsSet,
-        ItemField::ReminderMinutesBeforeStart,
-        ItemField::Start,
-        ItemField::End,
-        ItemField::IsAllDayEvent,
-        ItemField::LegacyFreeBusyStatus,
-        ItemField::Location,
-        ItemField::CalendarItemType,
-    ]);
-    if with_body {
-        fields.extend([ItemField::StartTimeZone, ItemField::EndTimeZone]);
-    }
-    let mut paths: Vec<PropertyPath> = fields.into_iter().map(PropertyPath::Field).collect();
-    paths.push(PropertyPath::Extended(external_id_field()));
-    paths.push(PropertyPath::Extended(content_hash_field()));
-    paths
-}
-
-/// The paths of a lookup by external id: our two properties only.
-pub fn lookup_paths() -> Vec<PropertyPath> {
-    vec![
-        PropertyPath::Extended(external_id_field()),
-        PropertyPath::Extended(content_hash_field()),
-    ]
-}
-
-fn free_busy(show_as: ShowAs) -> LegacyFreeBusyStatus {
-    match show_as {
-        ShowAs::Free => LegacyFreeBusyStatus::Free,
-        ShowAs::Tentative => LegacyFreeBusyStatus::Tentative,
-        ShowAs::Busy => LegacyFreeBusyStatus::Busy,
-        ShowAs::Oof => LegacyFreeBusyStatus::Oof,
-        ShowAs::WorkingElsewhere => LegacyFreeBusyStatus::WorkingElsewhere,
-    }
-}
-
-/// The API's `showAs` for a stored free/busy status (`NoData` has none).
-pub fn show_as_of(status: LegacyFreeBusyStatus) -> Option<ShowAs> {
-    Some(match status {
-        LegacyFreeBusyStatus::Free => ShowAs::Free,
-        LegacyFreeBusyStatus::Tentative => ShowAs::Tentative,
-        LegacyFreeBusyStatus::Busy => ShowAs::Busy,
-        LegacyFreeBusyStatus::Oof => ShowAs::Oof,
-        LegacyFreeBusyStatus::WorkingElsewhere => ShowAs::WorkingElsewhere,
-        _ => return None,
-    })
-}
-
-/// The whole item a create writes: every field, both our properties, the zone as Windows id.
-pub fn wanted_item(event: &Event) -> CalendarItem {
-    CalendarItem {
-        item_id: None,
-        subject: Some(event.subject.clone()),
-        body: event.body.as_ref().map(|text| Body {
-            body_type: BodyType::Text,
-            text: text.clone(),
-        }),
-        categories: event.categories.clone(),
-        reminder_is_set: Some(event.reminder_minutes_before_start.is_some()),
-        reminder_minutes_before_start: event.reminder_minutes_before_start,
-        extended_properties: vec![
-            ExtendedProperty {
-                field: external_id_field(),
-                value: event.external_id.as_str().to_owned(),
-            },
-            ExtendedProperty {
-                field: content_hash_field(),
-                value: event.content_hash(),
-            },
-        ],
-        start: Some(event.start.fixed_offset()),
-        end: Some(event.end.fixed_offset()),
-        is_all_day_event: Some(event.is_all_day),
-        legacy_free_busy_status: Some(free_busy(event.show_as)),
-        location: event.location.clone(),
-        calendar_item_type: None,
-        start_time_zone: Some(event.zone.windows.to_owned()),
-        end_time_zone: Some(event.zone.windows.to_owned()),
-    }
-}
-
-/// The updates that make `current` (as read with [`read_paths`]`(true)`) show `event`: one per
-/// field that differs, then the new content hash. Never empty: the hash is always written.
-pub fn changes(event: &Event, current: &CalendarItem) -> Vec<ItemUpdate> {
-    let wanted = wanted_item(event);
-    let mut updates = Vec::new();
-    let set = |item: CalendarItem| ItemUpdate::Set(item);
-    let delete = |field: ItemField| ItemUpdate::Delete(PropertyPath::Field(field));
-
-    if current.subject != wanted.subject {
-        updates.push(set(CalendarItem {
-            subject: wanted.subject.clone(),
-            ..CalendarItem::default()
-        }));
+/// The changes that make `current` (as read whole) show `event`: one per field that differs, in
+/// a fixed order, then the new content hash. Never empty: the hash is always written.
+pub fn changes(event: &Event, current: &CurrentEvent) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    if current.subject.as_deref() != Some(event.subject.as_str()) {
+        changes.push(FieldChange::Subject(event.subject.clone()));
     }
     let current_body = current.body.as_ref().filter(|body| !body.text.is_empty());
-    match (&wanted.body, current_body) {
+    match (&event.body, current_body) {
         (None, None) => {}
-        (None, Some(_)) => updates.push(delete(ItemField::Body)),
-        (Some(body), Some(current)) if body == current => {}
-        (Some(body), _) => updates.push(set(CalendarItem {
-            body: Some(body.clone()),
-            ..CalendarItem::default()
-        })),
+        (None, Some(_)) => changes.push(FieldChange::Body(None)),
+        (Some(body), Some(current)) if !current.html && *body == current.text => {}
+        (Some(body), _) => changes.push(FieldChange::Body(Some(body.clone()))),
     }
-    if current.categories != wanted.categories {
-        updates.push(if wanted.categories.is_empty() {
-            delete(ItemField::Categories)
-        } else {
-            set(CalendarItem {
-                categories: wanted.categories.clone(),
-                ..CalendarItem::default()
-            })
-        });
+    if current.categories != event.categories {
+        changes.push(FieldChange::Categories(event.categories.clone()));
     }
-    if current.reminder_is_set.unwrap_or(false) != wanted.reminder_is_set.unwrap_or(false) {
-        updates.push(set(CalendarItem {
-            reminder_is_set: wanted.reminder_is_set,
-            ..CalendarItem::default()
-        }));
+    let reminder_is_set = event.reminder_minutes_before_start.is_some();
+    if current.reminder_is_set != reminder_is_set {
+        changes.push(FieldChange::ReminderIsSet(reminder_is_set));
     }
-    if let Some(minutes) = wanted.reminder_minutes_before_start {
+    if let Some(minutes) = event.reminder_minutes_before_start {
         if current.reminder_minutes_before_start != Some(minutes) {
-            updates.push(set(CalendarItem {
-                reminder_minutes_before_start: Some(minutes),
-                ..CalendarItem::default()
-            }));
+            changes.push(FieldChange::ReminderMinutesBeforeStart(minutes));
         }
     }
-    let instant = |value: &Option<chrono::DateTime<chrono::FixedOffset>>| {
-        value.map(|time| time.with_timezone(&Utc))
-    };
-    if instant(&current.start) != Some(event.start) {
-        updates.push(set(CalendarItem {
-            start: wanted.start,
-            ..CalendarItem::default()
-        }));
+    if current.start != Some(event.start) {
+        changes.push(FieldChange::Start(event.start));
     }
-    if instant(&current.end) != Some(event.end) {
-        updates.push(set(CalendarItem {
-            end: wanted.end,
-            ..CalendarItem::default()
-        }));
+    if current.end != Some(event.end) {
+        changes.push(FieldChange::End(event.end));
     }
-    if current.is_all_day_event.unwrap_or(false) != event.is_all_day {
-        updates.push(set(CalendarItem {
-            is_all_day_event: Some(event.is_all_day),
-            ..CalendarItem::default()
-        }));
+    if current.is_all_day != event.is_all_day {
+        changes.push(FieldChange::IsAllDay(event.is_all_day));
     }
-    if current.legacy_free_busy_status != wanted.legacy_free_busy_status {
-        updates.push(set(CalendarItem {
-            legacy_free_busy_status: wanted.legacy_free_busy_status,
-            ..CalendarItem::default()
-        }));
+    if current.show_as != Some(event.show_as) {
+        changes.push(FieldChange::ShowAs(event.show_as));
     }
     let current_location = current
         .location
         .as_ref()
         .filter(|location| !location.is_empty());
-    match (&wanted.location, current_location) {
+    match (&event.location, current_location) {
         (None, None) => {}
-        (None, Some(_)) => updates.push(delete(ItemField::Location)),
+        (None, Some(_)) => changes.push(FieldChange::Location(None)),
         (Some(location), Some(current)) if location == current => {}
-        (Some(location), _) => updates.push(set(CalendarItem {
-            location: Some(location.clone()),
-            ..CalendarItem::default()
-        })),
+        (Some(location), _) => changes.push(FieldChange::Location(Some(location.clone()))),
     }
-    if current.start_time_zone != wanted.start_time_zone {
-        updates.push(set(CalendarItem {
-            start_time_zone: wanted.start_time_zone.clone(),
-            ..CalendarItem::default()
-        }));
+    let zone = event.zone.windows;
+    if current.start_time_zone.as_deref() != Some(zone) {
+        changes.push(FieldChange::StartTimeZone(zone.to_owned()));
     }
-    if current.end_time_zone != wanted.end_time_zone {
-        updates.push(set(CalendarItem {
-            end_time_zone: wanted.end_time_zone.clone(),
-            ..CalendarItem::default()
-        }));
+    if current.end_time_zone.as_deref() != Some(zone) {
+        changes.push(FieldChange::EndTimeZone(zone.to_owned()));
     }
-    updates.push(set(CalendarItem {
-        extended_properties: vec![ExtendedProperty {
-            field: content_hash_field(),
-            value: event.content_hash(),
-        }],
-        ..CalendarItem::default()
-    }));
-    updates
+    changes.push(FieldChange::ContentHash(event.content_hash()));
+    changes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::events::{ItemHandle, StoredBody};
     use crate::push::event::{EventInput, ExternalId};
 
     fn event(subject: &str) -> Event {
@@ -307,38 +100,55 @@ mod tests {
         .unwrap()
     }
 
-    /// The item as Exchange would give it back after a create, with the times in another
-    /// offset than they were written with.
-    fn stored(event: &Event) -> CalendarItem {
-        let mut item = wanted_item(event);
-        item.item_id = Some(ItemId {
-            id: "AAMk1".to_owned(),
-            change_key: Some("CK1".to_owned()),
-        });
-        item.start = item
-            .start
-            .map(|start| start.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap()));
-        item
+    /// The item as a backend would read it back after writing `event`.
+    fn stored(event: &Event) -> CurrentEvent {
+        CurrentEvent {
+            handle: ItemHandle {
+                id: "AAMk1".to_owned(),
+                version: Some("CK1".to_owned()),
+            },
+            external_id: event.external_id.as_str().to_owned(),
+            content_hash: Some(event.content_hash()),
+            subject: Some(event.subject.clone()),
+            body: event
+                .body
+                .clone()
+                .map(|text| StoredBody { text, html: false }),
+            categories: event.categories.clone(),
+            reminder_is_set: event.reminder_minutes_before_start.is_some(),
+            reminder_minutes_before_start: event.reminder_minutes_before_start,
+            start: Some(event.start),
+            end: Some(event.end),
+            is_all_day: event.is_all_day,
+            show_as: Some(event.show_as),
+            location: event.location.clone(),
+            start_time_zone: Some(event.zone.windows.to_owned()),
+            end_time_zone: Some(event.zone.windows.to_owned()),
+        }
     }
 
     #[test]
     fn an_item_as_written_needs_only_the_hash() {
         let event = event("Linear Algebra");
-        let updates = changes(&event, &stored(&event));
-        assert_eq!(updates.len(), 1, "{updates:?}");
+        let changes = changes(&event, &stored(&event));
+        assert_eq!(
+            changes,
+            vec![FieldChange::ContentHash(event.content_hash())]
+        );
     }
 
     #[test]
     fn a_changed_subject_is_the_one_field_written_besides_the_hash() {
         let before = event("Linear Algebra");
         let after = event("Linear Algebra (moved)");
-        let updates = changes(&after, &stored(&before));
-        assert_eq!(updates.len(), 2, "{updates:?}");
-        let ItemUpdate::Set(item) = &updates[0] else {
-            panic!("{updates:?}")
-        };
-        assert_eq!(item.subject.as_deref(), Some("Linear Algebra (moved)"));
-        assert_eq!(item.present_paths().len(), 1);
+        let changes = changes(&after, &stored(&before));
+        assert_eq!(
+            changes,
+            vec![
+                FieldChange::Subject("Linear Algebra (moved)".to_owned()),
+                FieldChange::ContentHash(after.content_hash()),
+            ]
+        );
     }
 
     #[test]
@@ -346,27 +156,22 @@ mod tests {
         let before = event("A");
         let mut after = before.clone();
         after.location = None;
-        let updates = changes(&after, &stored(&before));
-        assert!(updates.contains(&ItemUpdate::Delete(PropertyPath::Field(
-            ItemField::Location
-        ))));
+        let changes = changes(&after, &stored(&before));
+        assert!(
+            changes.contains(&FieldChange::Location(None)),
+            "{changes:?}"
+        );
     }
 
     #[test]
-    fn only_our_guid_makes_an_item_ours() {
+    fn an_html_body_with_the_same_text_is_rewritten_as_text() {
         let event = event("A");
-        let mut item = stored(&event);
-        assert_eq!(Ours::of(&item).unwrap().external_id, "mytt:1");
-        // The same property name in PublicStrings is someone else's.
-        for property in &mut item.extended_properties {
-            property.field.property_set = PropertySet::PublicStrings;
-        }
-        assert!(Ours::of(&item).is_none());
-        // Our GUID in lower case is still ours.
-        let mut lower = stored(&event);
-        for property in &mut lower.extended_properties {
-            property.field.property_set = PropertySet::Guid(PROPERTY_SET_ID.to_ascii_lowercase());
-        }
-        assert!(Ours::of(&lower).is_some());
+        let mut current = stored(&event);
+        current.body.as_mut().unwrap().html = true;
+        let changes = changes(&event, &current);
+        assert_eq!(
+            changes[0],
+            FieldChange::Body(Some("Lecturer: A. Turing".to_owned()))
+        );
     }
 }

@@ -1,97 +1,50 @@
 //! `push`: the calendar push domain: events that MyTimetable owns, written to a user's calendar
-//! by external id (upsert, delete, list, window sync), through `exchange`.
+//! by external id (upsert, delete, list, window sync), through the backend seam
+//! ([`CalendarBackend`]'s event half; EWS is `backend::ews`).
 //!
-//! Our items carry two `String` extended properties in the connector's own property set, the
-//! private GUID `9448D9B9-3E57-4FB4-9449-F4A30737A76A` ([`calendar::PROPERTY_SET_ID`], fixed
-//! forever): `ExternalId` (MyTimetable's id) and `ContentHash` (the hash of what was written,
-//! [`Event::content_hash`]).
+//! Our items carry two string properties in the connector's own property set, the private GUID
+//! `9448D9B9-3E57-4FB4-9449-F4A30737A76A` ([`calendar::PROPERTY_SET_ID`], fixed forever):
+//! `ExternalId` (MyTimetable's id) and `ContentHash` (the hash of what was written,
+//! [`Event::content_hash`]); the backend finds and returns only items that carry them.
 //!
 //! Invariants:
-//! - an item that does not carry our `ExternalId` property (in our set; a `PublicStrings`
-//!   property of the same name is not ours) is never read beyond the view, changed or deleted;
-//! - every input is validated before anything reaches Exchange ([`Event::new`], the window);
+//! - an item that does not carry our `ExternalId` property is never read beyond the view,
+//!   changed or deleted (the backend never returns one);
+//! - every input is validated before anything reaches the backend ([`Event::new`], the window);
 //! - writes to one mailbox's calendar are serialized inside the process ([`MailboxLocks`](crate::domain::lock::MailboxLocks));
-//! - a create whose outcome is unknown (`exchange::Error::outcome_unknown`) is never resent
+//! - a create whose outcome is unknown (`backend::Error::outcome_unknown`) is never resent
 //!   blindly: the calendar is looked up by external id first, so a lost answer never makes two
 //!   items;
-//! - an update writes only the fields that differ plus the hash, with the `ChangeKey` of the
-//!   read it was computed from; a stale key re-reads and retries, at most [`MAX_ATTEMPTS`] times;
+//! - an update writes only the fields that differ plus the hash ([`calendar::changes`]), with the
+//!   version of the read it was computed from; a stale version re-reads and retries, at most
+//!   [`MAX_ATTEMPTS`] times;
 //! - an unchanged event (same hash) writes nothing;
 //! - no audit records: events are not permissions.
 //!
-//! Layout: `event` (the model and its validation), `tz` (IANA → Windows zones), `calendar`
-//! (events ↔ EWS items), `diff` (the pure sync plan), `lock` (per-mailbox locks).
+//! Layout: `calendar` (the field-level changes of an update), `diff` (the pure sync plan),
+//! `memory_tests` (the rules against the in-memory backend); the event model (`event`, `tz`) and
+//! the calendar's items (`domain::events`) are `domain`'s, re-exported here.
 //! Entry types: [`Push`], [`Settings`], [`Event`], [`EventInput`], [`ExternalId`], [`Window`],
 //! [`UpsertResult`], [`SyncReport`], [`StoredEvent`], [`Error`].
 
 pub mod calendar;
 pub mod diff;
-pub mod event;
-pub mod tz;
+#[cfg(test)]
+mod memory_tests;
+pub use crate::domain::{event, tz};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
-
-pub use self::event::{Event, EventInput, ExternalId, InvalidEvent, ShowAs};
+use crate::backend::{self, CalendarBackend, ErrorKind, OpenAs};
+pub use crate::domain::event::{Event, EventInput, ExternalId, InvalidEvent, ShowAs};
+pub use crate::domain::events::{DeleteType, MAX_WINDOW_DAYS, StoredEvent, Window};
+use crate::domain::events::{EventChange, ItemHandle, OurItem};
 use crate::domain::{AccessMode, Mailbox};
-use crate::ews::items::{CalendarItem, ItemId, ItemShape, PropertyPath};
-use crate::ews::ops::create_item::CreateItem;
-use crate::ews::ops::delete_item::{DeleteItem, DeleteType as EwsDeleteType};
-use crate::ews::ops::find_item::{FindItem, FindItemView, Restriction};
-use crate::ews::ops::get_folder::{BaseShape, DistinguishedFolderName, FolderIdRef};
-use crate::ews::ops::get_item::GetItem;
-use crate::ews::ops::update_item::{ConflictResolution, ItemChange, UpdateItem};
-use crate::ews::{ErrorKind, ResponseCode, ResponseError};
-use crate::exchange::{self, ActAs, Exchange};
-use crate::push::calendar::Ours;
 use crate::push::diff::Found;
 
-/// Items per page of a lookup by external ids (a batch is at most 100 ids; most have none).
-const LOOKUP_PAGE: u32 = 200;
-
-/// Lookups and writes before a run of stale `ChangeKey`s or lost answers is given up.
+/// Lookups and writes before a run of stale versions or lost answers is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
-
-/// The first wait before a view that cannot be narrowed asks again for the account's
-/// find-count budget (the wait grows with each try, [`MAX_ATTEMPTS`] tries).
-const FIND_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// The longest window a sync or list may span: Exchange's `CalendarView` limit (two years).
-pub const MAX_WINDOW_DAYS: i64 = 730;
-
-/// How Exchange deletes an item (config `push.delete_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeleteType {
-    /// Purged at once (retention and holds may still keep it).
-    HardDelete,
-    /// To Recoverable Items: gone for the user, recoverable by an admin (the default).
-    SoftDelete,
-    /// To Deleted Items: the user can restore it.
-    MoveToDeletedItems,
-}
-
-impl DeleteType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeleteType::HardDelete => "HardDelete",
-            DeleteType::SoftDelete => "SoftDelete",
-            DeleteType::MoveToDeletedItems => "MoveToDeletedItems",
-        }
-    }
-
-    /// Parses the spelling of [`DeleteType::as_str`].
-    pub fn parse(raw: &str) -> Option<DeleteType> {
-        [
-            DeleteType::HardDelete,
-            DeleteType::SoftDelete,
-            DeleteType::MoveToDeletedItems,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == raw)
-    }
-}
 
 /// What `push` needs to run; filled by `config` (`[push]` and `exchange.access`).
 #[derive(Debug, Clone)]
@@ -99,10 +52,11 @@ pub struct Settings {
     /// `delegate`: the service account opens the owner's calendar by delegate access (the mailbox
     /// in the folder id); `impersonation`: it acts as the owner.
     pub access: AccessMode,
-    /// Items per CreateItem, UpdateItem, DeleteItem and GetItem request, 1 to 100.
+    /// Items per create, update, delete and read request, 1 to 100.
     pub batch_size: usize,
     pub delete_type: DeleteType,
-    /// `MaxEntriesReturned` of one `CalendarView`; a window holding more is split.
+    /// At most this many items per view of a window (EWS `MaxEntriesReturned` of one
+    /// `CalendarView`); a window holding more is split.
     pub view_max_entries: u32,
 }
 
@@ -115,35 +69,6 @@ impl Settings {
             delete_type: DeleteType::SoftDelete,
             view_max_entries: 1000,
         }
-    }
-}
-
-/// A time window `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-}
-
-impl Window {
-    /// # Errors
-    /// When `end` is not after `start`, or the window spans more than [`MAX_WINDOW_DAYS`]; the
-    /// error names the query parameter `end`.
-    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Window, InvalidEvent> {
-        if end <= start {
-            return Err(InvalidEvent::new("end", "must be after `start`"));
-        }
-        if end - start > TimeDelta::days(MAX_WINDOW_DAYS) {
-            return Err(InvalidEvent::new(
-                "end",
-                format!("must be at most {MAX_WINDOW_DAYS} days after `start`"),
-            ));
-        }
-        Ok(Window { start, end })
-    }
-
-    fn overlaps(&self, event: &Event) -> bool {
-        event.start < self.end && event.end > self.start
     }
 }
 
@@ -182,26 +107,12 @@ pub struct SyncReport {
     pub failed: Vec<ItemFailure>,
 }
 
-/// One of the connector's events as stored in the calendar.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub external_id: String,
-    pub subject: Option<String>,
-    pub start: Option<DateTime<Utc>>,
-    pub end: Option<DateTime<Utc>>,
-    pub location: Option<String>,
-    pub categories: Vec<String>,
-    pub is_all_day: bool,
-    pub show_as: Option<ShowAs>,
-    pub reminder_minutes_before_start: Option<u32>,
-    pub content_hash: Option<String>,
-}
-
 /// Why a push failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The backend as a whole failed (`backend::Error::Exchange`).
     #[error(transparent)]
-    Exchange(#[from] exchange::Error),
+    Exchange(#[from] crate::exchange::Error),
     /// Exchange refused the operation on this mailbox or item.
     #[error("exchange refused the operation with {code}")]
     Refused {
@@ -222,27 +133,42 @@ pub enum Error {
     Incomplete(&'static str),
 }
 
-impl Error {
-    fn refused(response: &ResponseError) -> Error {
-        Error::Refused {
-            kind: response.kind(),
-            code: response.effective_code().as_str().to_owned(),
-            message: response.message_text.clone(),
+impl From<backend::Error> for Error {
+    fn from(error: backend::Error) -> Error {
+        match error {
+            backend::Error::Exchange(error) => Error::Exchange(error),
+            backend::Error::Refused {
+                kind,
+                code,
+                message,
+            } => Error::Refused {
+                kind,
+                code,
+                message,
+            },
+            backend::Error::Incomplete(what) => Error::Incomplete(what),
         }
+    }
+}
+
+impl Error {
+    /// Whether the operation may or may not have taken effect (an answer lost in transit).
+    fn outcome_unknown(&self) -> bool {
+        matches!(self, Error::Exchange(error) if error.outcome_unknown())
     }
 }
 
 /// Upsert, delete, list and sync of the connector's events. Cheap to share behind an `Arc`.
 pub struct Push {
-    exchange: Arc<Exchange>,
+    backend: Arc<dyn CalendarBackend>,
     settings: Settings,
     locks: crate::domain::lock::MailboxLocks,
 }
 
 impl Push {
-    pub fn new(exchange: Arc<Exchange>, settings: Settings) -> Push {
+    pub fn new(backend: Arc<dyn CalendarBackend>, settings: Settings) -> Push {
         Push {
-            exchange,
+            backend,
             settings,
             locks: crate::domain::lock::MailboxLocks::default(),
         }
@@ -252,10 +178,26 @@ impl Push {
         &self.settings
     }
 
-    /// The backend that serves the pushes (`backend` in API.md): EWS, the only one `push` speaks
-    /// to so far (it calls `exchange` directly; see ARCHITECTURE.md).
+    /// The backend that serves the pushes (`backend` in API.md).
     pub fn backend(&self) -> &'static str {
-        "ews"
+        self.backend.name()
+    }
+
+    /// Runs one push call in the backend's notes scope (`CalendarBackend::with_notes`): a
+    /// mailbox named by an alias is followed to its primary address once per call, not once per
+    /// request.
+    pub async fn in_scope<'a, T: Send + 'a>(
+        &'a self,
+        call: impl std::future::Future<Output = T> + Send + 'a,
+    ) -> T {
+        let mut answer = None;
+        let slot = &mut answer;
+        self.backend
+            .with_notes(Box::pin(async move {
+                *slot = Some(call.await);
+            }))
+            .await;
+        answer.expect("a backend's with_notes runs its work to the end")
     }
 
     /// Makes the calendar hold `event` under its external id: creates it when absent, writes
@@ -276,7 +218,7 @@ impl Push {
             if found.is_empty() {
                 match self.create_one(mailbox, event).await {
                     Ok(()) => return Ok(UpsertResult::Created),
-                    Err(Error::Exchange(error)) if error.outcome_unknown() => {
+                    Err(error) if error.outcome_unknown() => {
                         tracing::info!(attempt, %error, "the create's answer was lost; looking up before sending it again");
                         lost = Some(UpsertResult::Created);
                         continue;
@@ -296,15 +238,15 @@ impl Push {
                     duplicates = found.len(),
                     "deleting duplicate items of this event"
                 );
-                let ids: Vec<ItemId> = found.into_iter().map(|item| item.item_id).collect();
-                for result in self.delete_items(mailbox, &ids).await? {
+                let handles: Vec<ItemHandle> = found.into_iter().map(|item| item.handle).collect();
+                for result in self.delete_items(mailbox, &handles).await? {
                     result?;
                 }
             }
             if kept.content_hash.as_deref() == Some(hash.as_str()) {
                 return Ok(lost.unwrap_or(UpsertResult::Unchanged));
             }
-            match self.update_items(mailbox, &[(event, kept.item_id)]).await {
+            match self.update_items(mailbox, &[(event, kept.handle)]).await {
                 Ok(mut results) => match results.pop() {
                     Some(Ok(())) => return Ok(lost.unwrap_or(UpsertResult::Updated)),
                     Some(Err(Error::Refused {
@@ -319,7 +261,7 @@ impl Push {
                     Some(Err(error)) => return Err(error),
                     None => return Err(Error::Incomplete("an answer for the update")),
                 },
-                Err(Error::Exchange(error)) if error.outcome_unknown() => {
+                Err(error) if error.outcome_unknown() => {
                     tracing::info!(attempt, %error, "the update's answer was lost; reading again");
                     lost.get_or_insert(UpsertResult::Updated);
                     continue;
@@ -343,8 +285,8 @@ impl Push {
         if found.is_empty() {
             return Err(Error::EventNotFound(external_id.as_str().to_owned()));
         }
-        let ids: Vec<ItemId> = found.into_iter().map(|item| item.item_id).collect();
-        for result in self.delete_items(mailbox, &ids).await? {
+        let handles: Vec<ItemHandle> = found.into_iter().map(|item| item.handle).collect();
+        for result in self.delete_items(mailbox, &handles).await? {
             result?;
         }
         Ok(())
@@ -356,28 +298,11 @@ impl Push {
     /// As [`Push::upsert`].
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
     pub async fn list(&self, mailbox: &Mailbox, window: Window) -> Result<Vec<StoredEvent>, Error> {
-        let items = self.read_window(mailbox, window).await?;
-        let mut events: Vec<StoredEvent> = items
-            .iter()
-            .filter_map(|item| {
-                let ours = Ours::of(item)?;
-                Some(StoredEvent {
-                    external_id: ours.external_id,
-                    subject: item.subject.clone(),
-                    start: item.start.map(|start| start.with_timezone(&Utc)),
-                    end: item.end.map(|end| end.with_timezone(&Utc)),
-                    location: item.location.clone(),
-                    categories: item.categories.clone(),
-                    is_all_day: item.is_all_day_event.unwrap_or(false),
-                    show_as: item.legacy_free_busy_status.and_then(calendar::show_as_of),
-                    reminder_minutes_before_start: if item.reminder_is_set.unwrap_or(false) {
-                        item.reminder_minutes_before_start
-                    } else {
-                        None
-                    },
-                    content_hash: ours.content_hash,
-                })
-            })
+        let mut events: Vec<StoredEvent> = self
+            .read_window(mailbox, window)
+            .await?
+            .into_iter()
+            .map(|found| found.event)
             .collect();
         events.sort_by(|a, b| (a.start, &a.external_id).cmp(&(b.start, &b.external_id)));
         Ok(events)
@@ -416,14 +341,14 @@ impl Push {
             }
         }
         let _write_lock = self.locks.lock(mailbox.as_str()).await;
-        let items = self.read_window(mailbox, window).await?;
-        let found: Vec<Found<ItemId>> = items
-            .iter()
-            .filter_map(Ours::of)
-            .map(|ours| Found {
-                handle: ours.item_id,
-                external_id: ours.external_id,
-                content_hash: ours.content_hash,
+        let found: Vec<Found<ItemHandle>> = self
+            .read_window(mailbox, window)
+            .await?
+            .into_iter()
+            .map(|found| Found {
+                handle: found.handle,
+                external_id: found.event.external_id,
+                content_hash: found.event.content_hash,
             })
             .collect();
         let external_ids: HashMap<String, String> = found
@@ -437,26 +362,26 @@ impl Push {
         };
 
         // An event missing from the window may still be ours elsewhere in the calendar (moved
-        // into the window since the last sync): look the missing ids up, one request per batch,
+        // into the window since the last sync): look the missing ids up, one lookup per batch,
         // so a move is an update of that item, never a second one.
         let missing: Vec<&Event> = plan.creates.iter().map(|index| &events[*index]).collect();
         let mut creates: Vec<&Event> = Vec::new();
-        let mut moved: Vec<(&Event, ItemId)> = Vec::new();
-        let mut deletes: Vec<ItemId> = plan.deletes;
+        let mut moved: Vec<(&Event, ItemHandle)> = Vec::new();
+        let mut deletes: Vec<ItemHandle> = plan.deletes;
         for batch in missing.chunks(self.batch_size()) {
-            let mut elsewhere: HashMap<String, Vec<ItemId>> = HashMap::new();
+            let mut elsewhere: HashMap<String, Vec<ItemHandle>> = HashMap::new();
             for ours in self.lookup_many(mailbox, batch).await? {
                 elsewhere
                     .entry(ours.external_id)
                     .or_default()
-                    .push(ours.item_id);
+                    .push(ours.handle);
             }
             for event in batch {
                 match elsewhere.remove(event.external_id.as_str()) {
-                    Some(mut item_ids) => {
-                        moved.push((*event, item_ids.remove(0)));
+                    Some(mut handles) => {
+                        moved.push((*event, handles.remove(0)));
                         // Duplicates of ours (earlier versions' leftovers) go.
-                        deletes.extend(item_ids);
+                        deletes.extend(handles);
                     }
                     None => creates.push(*event),
                 }
@@ -471,10 +396,10 @@ impl Push {
         }
 
         // Updates (including the moved ones), read and written in batches.
-        let updates: Vec<(&Event, ItemId)> = plan
+        let updates: Vec<(&Event, ItemHandle)> = plan
             .updates
             .into_iter()
-            .map(|(index, item_id)| (&events[index], item_id))
+            .map(|(index, handle)| (&events[index], handle))
             .chain(moved)
             .collect();
         for batch in updates.chunks(self.batch_size()) {
@@ -493,11 +418,11 @@ impl Push {
         // Deletes of ours that are not in the list, and duplicates.
         for batch in deletes.chunks(self.batch_size()) {
             let results = self.delete_items(mailbox, batch).await?;
-            for (item_id, result) in batch.iter().zip(results) {
+            for (handle, result) in batch.iter().zip(results) {
                 match result {
                     Ok(()) => report.deleted += 1,
                     Err(error) => report.failed.push(ItemFailure {
-                        external_id: external_ids.get(&item_id.id).cloned().unwrap_or_default(),
+                        external_id: external_ids.get(&handle.id).cloned().unwrap_or_default(),
                         error,
                     }),
                 }
@@ -506,179 +431,73 @@ impl Push {
         Ok(report)
     }
 
-    // ---- the EWS calls ----------------------------------------------------------------------
+    // ---- the backend calls ------------------------------------------------------------------
 
     fn batch_size(&self) -> usize {
         self.settings.batch_size.clamp(1, 100)
     }
 
-    fn act_as<'a>(&self, mailbox: &'a Mailbox) -> ActAs<'a> {
+    /// Who opens the calendar: the owner when impersonating, else the service account by
+    /// delegate access.
+    fn who(&self) -> OpenAs {
         match self.settings.access {
-            AccessMode::Impersonation => ActAs::Owner(mailbox.as_str()),
-            AccessMode::Delegate => ActAs::ServiceAccount(mailbox.as_str()),
+            AccessMode::Impersonation => OpenAs::Owner,
+            AccessMode::Delegate => OpenAs::ServiceAccount,
         }
     }
 
-    /// The mailbox's calendar: named by its owner for delegate access, plain when impersonating.
-    fn calendar(&self, mailbox: &Mailbox) -> FolderIdRef {
-        FolderIdRef::Distinguished {
-            id: DistinguishedFolderName::Calendar,
-            mailbox: match self.settings.access {
-                AccessMode::Delegate => Some(mailbox.as_str().to_owned()),
-                AccessMode::Impersonation => None,
-            },
-        }
-    }
-
-    /// Our items with this external id (a restriction on our property, paged).
+    /// Our items with this external id.
     async fn lookup(
         &self,
         mailbox: &Mailbox,
         external_id: &ExternalId,
-    ) -> Result<Vec<Ours>, Error> {
-        self.find_ours(mailbox, &[external_id.as_str()], 10).await
+    ) -> Result<Vec<OurItem>, Error> {
+        let ids = [external_id.as_str()];
+        Ok(self
+            .backend
+            .find_by_external_ids(mailbox, self.who(), &ids)
+            .await?)
     }
 
-    /// Our items, anywhere in the calendar, whose external id is one of `events`' (one
-    /// restriction: an `Or` of the ids).
-    async fn lookup_many(&self, mailbox: &Mailbox, events: &[&Event]) -> Result<Vec<Ours>, Error> {
+    /// Our items, anywhere in the calendar, whose external id is one of `events'` (one lookup).
+    async fn lookup_many(
+        &self,
+        mailbox: &Mailbox,
+        events: &[&Event],
+    ) -> Result<Vec<OurItem>, Error> {
         let ids: Vec<&str> = events
             .iter()
             .map(|event| event.external_id.as_str())
             .collect();
-        self.find_ours(mailbox, &ids, LOOKUP_PAGE).await
+        Ok(self
+            .backend
+            .find_by_external_ids(mailbox, self.who(), &ids)
+            .await?)
     }
 
-    /// Our items whose external id is one of `ids` (`IsEqualTo`, or an `Or` of them), read in
-    /// pages of `page` items; a property that only looks like ours is dropped.
-    async fn find_ours(
-        &self,
-        mailbox: &Mailbox,
-        ids: &[&str],
-        page: u32,
-    ) -> Result<Vec<Ours>, Error> {
-        let equal_to = |id: &str| Restriction::IsEqualTo {
-            path: PropertyPath::Extended(calendar::external_id_field()),
-            value: id.to_owned(),
-        };
-        let restriction = match ids {
-            [id] => equal_to(id),
-            _ => Restriction::Or(ids.iter().map(|id| equal_to(id)).collect()),
-        };
-        let wanted: HashSet<&str> = ids.iter().copied().collect();
-        let mut found = Vec::new();
-        let mut offset = 0;
-        loop {
-            let operation = FindItem {
-                item_shape: ItemShape {
-                    base_shape: BaseShape::IdOnly,
-                    additional_properties: calendar::lookup_paths(),
-                },
-                view: FindItemView::IndexedPage {
-                    max_entries: page,
-                    offset,
-                },
-                restriction: Some(restriction.clone()),
-                parent_folder: self.calendar(mailbox),
-            };
-            let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
-            let page = single(answer.response)?;
-            let count = page.items.len() as u32;
-            found.extend(
-                page.items
-                    .iter()
-                    .filter_map(Ours::of)
-                    .filter(|ours| wanted.contains(ours.external_id.as_str())),
-            );
-            if page.includes_last_item_in_range || count == 0 {
-                return Ok(found);
-            }
-            offset = page.indexed_paging_offset.unwrap_or(offset + count);
-        }
-    }
-
-    /// Every item in the window, with our properties; a view that does not reach the window's
-    /// end is split in two until each part fits. Items are deduplicated by id (one that spans
-    /// both halves comes back twice).
+    /// Our events in the window, read whole.
     async fn read_window(
         &self,
         mailbox: &Mailbox,
         window: Window,
-    ) -> Result<Vec<CalendarItem>, Error> {
-        let mut pending = vec![(window.start, window.end)];
-        let mut items = Vec::new();
-        let mut seen = HashSet::new();
-        let mut over_budget = 0u32;
-        while let Some((start, end)) = pending.pop() {
-            let operation = FindItem {
-                item_shape: ItemShape {
-                    base_shape: BaseShape::IdOnly,
-                    additional_properties: calendar::read_paths(false),
-                },
-                view: FindItemView::Calendar {
-                    start,
-                    end,
-                    max_entries: self.settings.view_max_entries.max(1),
-                },
-                restriction: None,
-                parent_folder: self.calendar(mailbox),
-            };
-            let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
-            let page = match answer.response.into_iter().next() {
-                Some(Ok(page)) => page,
-                // Over the account's `EWSFindCountLimit` (a busy calendar, or this account's
-                // other views holding the budget): the same split as a full view.
-                Some(Err(response)) if response.find_count_exceeded() => {
-                    if end - start < TimeDelta::minutes(2) {
-                        over_budget += 1;
-                        if over_budget > MAX_ATTEMPTS {
-                            return Err(Error::refused(&response));
-                        }
-                        // Only the account's other answers can hold the budget now: wait for
-                        // them to be sent, then ask again.
-                        tokio::time::sleep(FIND_BUDGET_WAIT * over_budget).await;
-                        pending.push((start, end));
-                        continue;
-                    }
-                    let middle = start + (end - start) / 2;
-                    tracing::debug!(%start, %end, "the view is over the find-count budget; splitting the window");
-                    pending.push((middle, end));
-                    pending.push((start, middle));
-                    continue;
-                }
-                Some(Err(response)) => return Err(Error::refused(&response)),
-                None => return Err(Error::Incomplete("a response message")),
-            };
-            if !page.includes_last_item_in_range {
-                if end - start < TimeDelta::minutes(2) {
-                    return Err(Error::Incomplete(
-                        "a calendar view that fits: more items start in one minute than a view returns",
-                    ));
-                }
-                let middle = start + (end - start) / 2;
-                tracing::debug!(%start, %end, "the view is full; splitting the window");
-                pending.push((middle, end));
-                pending.push((start, middle));
-                continue;
-            }
-            for item in page.items {
-                let key = item.item_id.as_ref().map(|id| id.id.clone());
-                if key.is_none_or(|id| seen.insert(id)) {
-                    items.push(item);
-                }
-            }
-        }
-        Ok(items)
+    ) -> Result<Vec<crate::domain::events::FoundEvent>, Error> {
+        Ok(self
+            .backend
+            .find_events(mailbox, self.who(), window, self.settings.view_max_entries)
+            .await?)
     }
 
     /// Creates one event.
     async fn create_one(&self, mailbox: &Mailbox, event: &Event) -> Result<(), Error> {
-        let operation = CreateItem {
-            saved_item_folder: self.calendar(mailbox),
-            items: vec![calendar::wanted_item(event)],
-        };
-        let answer = self.exchange.call(self.act_as(mailbox), &operation).await?;
-        single(answer.response).map(|_item_id| ())
+        let events = [event];
+        let mut results = self
+            .backend
+            .create_events(mailbox, self.who(), &events)
+            .await?;
+        match results.pop() {
+            Some(result) => Ok(result?),
+            None => Err(Error::Incomplete("a response message")),
+        }
     }
 
     /// Creates a batch for a sync. When the answer is lost, the window is read again and only
@@ -692,24 +511,18 @@ impl Push {
     ) -> Result<(), Error> {
         let mut pending: Vec<&Event> = batch.to_vec();
         for attempt in 1..=MAX_ATTEMPTS {
-            let operation = CreateItem {
-                saved_item_folder: self.calendar(mailbox),
-                items: pending
-                    .iter()
-                    .map(|event| calendar::wanted_item(event))
-                    .collect(),
-            };
-            match self.exchange.call(self.act_as(mailbox), &operation).await {
-                Ok(answer) => {
-                    if answer.response.len() != pending.len() {
-                        return Err(Error::Incomplete("one answer per created item"));
-                    }
-                    for (event, result) in pending.iter().zip(answer.response) {
+            match self
+                .backend
+                .create_events(mailbox, self.who(), &pending)
+                .await
+            {
+                Ok(results) => {
+                    for (event, result) in pending.iter().zip(results) {
                         match result {
-                            Ok(_) => report.created += 1,
-                            Err(response) => report.failed.push(ItemFailure {
+                            Ok(()) => report.created += 1,
+                            Err(error) => report.failed.push(ItemFailure {
                                 external_id: event.external_id.as_str().to_owned(),
-                                error: Error::refused(&response),
+                                error: error.into(),
                             }),
                         }
                     }
@@ -720,9 +533,8 @@ impl Push {
                     let present: HashSet<String> = self
                         .read_window(mailbox, window)
                         .await?
-                        .iter()
-                        .filter_map(Ours::of)
-                        .map(|ours| ours.external_id)
+                        .into_iter()
+                        .map(|found| found.event.external_id)
                         .collect();
                     let before = pending.len();
                     pending.retain(|event| !present.contains(event.external_id.as_str()));
@@ -745,14 +557,13 @@ impl Push {
         Ok(())
     }
 
-    /// Updates items to their events: reads them (GetItem, for the current values and
-    /// `ChangeKey`), writes the differing fields and the hash (UpdateItem, one batch), and
-    /// retries those whose key went stale or whose answer was lost, from a fresh read. One
-    /// result per input, in order.
+    /// Updates items to their events: reads them (for the current values and version), writes
+    /// the differing fields and the hash (one batch), and retries those whose version went stale
+    /// or whose answer was lost, from a fresh read. One result per input, in order.
     async fn update_items(
         &self,
         mailbox: &Mailbox,
-        batch: &[(&Event, ItemId)],
+        batch: &[(&Event, ItemHandle)],
     ) -> Result<Vec<Result<(), Error>>, Error> {
         let mut results: Vec<Option<Result<(), Error>>> = (0..batch.len()).map(|_| None).collect();
         let mut pending: Vec<usize> = (0..batch.len()).collect();
@@ -760,47 +571,33 @@ impl Push {
             if pending.is_empty() {
                 break;
             }
-            let read = GetItem {
-                item_shape: ItemShape {
-                    base_shape: BaseShape::IdOnly,
-                    additional_properties: calendar::read_paths(true),
-                },
-                item_ids: pending
-                    .iter()
-                    .map(|index| ItemId {
-                        id: batch[*index].1.id.clone(),
-                        change_key: None,
-                    })
-                    .collect(),
-            };
-            let answer = self.exchange.call(self.act_as(mailbox), &read).await?;
-            if answer.response.len() != pending.len() {
-                return Err(Error::Incomplete("one answer per item read"));
-            }
+            let handles: Vec<ItemHandle> = pending
+                .iter()
+                .map(|index| batch[*index].1.unversioned())
+                .collect();
+            let read = self
+                .backend
+                .read_events(mailbox, self.who(), &handles)
+                .await?;
             let mut changes = Vec::new();
             let mut written = Vec::new();
-            for (index, current) in pending.iter().copied().zip(answer.response) {
+            for (index, current) in pending.iter().copied().zip(read) {
                 let event = batch[index].0;
                 let current = match current {
                     Ok(current) => current,
-                    Err(response) => {
-                        results[index] = Some(Err(Error::refused(&response)));
+                    Err(error) => {
+                        results[index] = Some(Err(error.into()));
                         continue;
                     }
                 };
-                // Only our own items are ever updated: the id came from a read of our property.
-                let Some(ours) = Ours::of(&current) else {
-                    results[index] = Some(Err(Error::Incomplete("our property on the item")));
-                    continue;
-                };
-                if ours.content_hash.as_deref() == Some(event.content_hash().as_str()) {
+                if current.content_hash.as_deref() == Some(event.content_hash().as_str()) {
                     // An earlier write whose answer was lost did land.
                     results[index] = Some(Ok(()));
                     continue;
                 }
-                changes.push(ItemChange {
-                    item_id: ours.item_id,
-                    updates: calendar::changes(event, &current),
+                changes.push(EventChange {
+                    fields: calendar::changes(event, &current),
+                    handle: current.handle,
                 });
                 written.push(index);
             }
@@ -808,24 +605,25 @@ impl Push {
                 pending.clear();
                 break;
             }
-            let operation = UpdateItem {
-                conflict_resolution: ConflictResolution::NeverOverwrite,
-                changes,
-            };
             let mut retry = Vec::new();
-            match self.exchange.call(self.act_as(mailbox), &operation).await {
-                Ok(answer) => {
-                    if answer.response.len() != written.len() {
-                        return Err(Error::Incomplete("one answer per updated item"));
-                    }
-                    for (index, result) in written.into_iter().zip(answer.response) {
+            match self
+                .backend
+                .update_events(mailbox, self.who(), changes)
+                .await
+            {
+                Ok(answers) => {
+                    for (index, result) in written.into_iter().zip(answers) {
                         match result {
-                            Ok(_) => results[index] = Some(Ok(())),
-                            Err(response) if response.kind() == ErrorKind::Conflict => {
-                                tracing::info!(attempt, code = %response.effective_code().as_str(), "a stale change key; reading again");
+                            Ok(()) => results[index] = Some(Ok(())),
+                            Err(backend::Error::Refused {
+                                kind: ErrorKind::Conflict,
+                                code,
+                                ..
+                            }) => {
+                                tracing::info!(attempt, %code, "a stale version; reading again");
                                 retry.push(index);
                             }
-                            Err(response) => results[index] = Some(Err(Error::refused(&response))),
+                            Err(error) => results[index] = Some(Err(error.into())),
                         }
                     }
                 }
@@ -847,56 +645,30 @@ impl Push {
             .collect())
     }
 
-    /// Deletes items (ours: the ids come from reads of our property). `ErrorItemNotFound` means
-    /// already gone: success. A lost answer sends the same delete once more (it is idempotent).
+    /// Deletes items (ours: the handles come from reads of our property); one already gone is
+    /// deleted. A lost answer sends the same delete once more (it is idempotent).
     async fn delete_items(
         &self,
         mailbox: &Mailbox,
-        item_ids: &[ItemId],
+        handles: &[ItemHandle],
     ) -> Result<Vec<Result<(), Error>>, Error> {
-        let operation = DeleteItem {
-            delete_type: match self.settings.delete_type {
-                DeleteType::HardDelete => EwsDeleteType::HardDelete,
-                DeleteType::SoftDelete => EwsDeleteType::SoftDelete,
-                DeleteType::MoveToDeletedItems => EwsDeleteType::MoveToDeletedItems,
-            },
-            item_ids: item_ids
-                .iter()
-                .map(|item_id| ItemId {
-                    id: item_id.id.clone(),
-                    change_key: None,
-                })
-                .collect(),
-        };
-        let answer = match self.exchange.call(self.act_as(mailbox), &operation).await {
+        let delete_type = self.settings.delete_type;
+        let results = match self
+            .backend
+            .delete_events(mailbox, self.who(), handles, delete_type)
+            .await
+        {
             Err(error) if error.outcome_unknown() => {
                 tracing::info!(%error, "a delete's answer was lost; sending it once more");
-                self.exchange.call(self.act_as(mailbox), &operation).await?
+                self.backend
+                    .delete_events(mailbox, self.who(), handles, delete_type)
+                    .await?
             }
             other => other?,
         };
-        if answer.response.len() != item_ids.len() {
-            return Err(Error::Incomplete("one answer per deleted item"));
-        }
-        Ok(answer
-            .response
+        Ok(results
             .into_iter()
-            .map(|result| match result {
-                Ok(()) => Ok(()),
-                Err(response) if *response.effective_code() == ResponseCode::ErrorItemNotFound => {
-                    Ok(())
-                }
-                Err(response) => Err(Error::refused(&response)),
-            })
+            .map(|result| result.map_err(Error::from))
             .collect())
-    }
-}
-
-/// The one response message of a single-item request.
-fn single<T>(messages: Vec<crate::ews::ResponseMessage<T>>) -> Result<T, Error> {
-    match messages.into_iter().next() {
-        Some(Ok(value)) => Ok(value),
-        Some(Err(response)) => Err(Error::refused(&response)),
-        None => Err(Error::Incomplete("a response message")),
     }
 }

@@ -87,7 +87,10 @@ impl PushSetup {
             },
             None,
         ));
-        let push = Arc::new(Push::new(exchange.clone(), push_settings));
+        let push = Arc::new(Push::new(
+            ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
+            push_settings,
+        ));
         let state = AppState::with_push(settings(), delegation, push.clone(), exchange, None);
         PushSetup {
             sim,

@@ -25,7 +25,7 @@
 use chrono::{DateTime, FixedOffset, TimeDelta, Timelike, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::push::tz::Zone;
+use crate::domain::tz::Zone;
 
 /// The longest external id, in characters.
 pub const MAX_EXTERNAL_ID: usize = 200;

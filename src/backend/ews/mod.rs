@@ -4,17 +4,26 @@
 //! Invariants:
 //! - the conversions of a permission set are lossless both ways (every identifier, flag and
 //!   level; property-tested below), so an entry the merge keeps is written back as read;
-//! - one EWS request per trait call; the retry loop stays in `exchange`;
+//! - one EWS request per trait call (a window or a lookup: as many FindItems as its split or
+//!   its pages need, see `events`); the retry loop stays in `exchange`;
 //! - a SOAP fault about the mailbox (no such mailbox, impersonation denied, being moved, no
 //!   access) is a refusal ([`Error::Refused`]); any other failure is `exchange`'s.
 //!
+//! The event half (the connector's calendar items) is in `events`.
+//!
 //! Entry type: [`EwsBackend`].
+
+pub mod events;
 
 use std::sync::Arc;
 
 use crate::backend::{
-    BoxFuture, Calendar, CalendarBackend, Error, Expansion, IdentityNotes, OpenAs, Written,
-    is_about_the_mailbox,
+    BoxFuture, Calendar, CalendarBackend, Error, Expansion, IdentityNotes, OpenAs, PerItem,
+    Written, is_about_the_mailbox,
+};
+use crate::domain::event::Event;
+use crate::domain::events::{
+    CurrentEvent, DeleteType, EventChange, FoundEvent, ItemHandle, OurItem, Window,
 };
 use crate::domain::permissions::{
     DistinguishedUser, EffectiveRights, Grantee, PermissionEntry, PermissionSet, Version,
@@ -229,6 +238,62 @@ impl CalendarBackend for EwsBackend {
                 mailbox_guid: noted.mailbox_guid,
             }
         })
+    }
+
+    fn find_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        window: Window,
+        view_max_entries: u32,
+    ) -> BoxFuture<'a, Result<Vec<FoundEvent>, Error>> {
+        Box::pin(self.read_window(mailbox, who, window, view_max_entries))
+    }
+
+    fn find_by_external_ids<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<OurItem>, Error>> {
+        Box::pin(self.find_ours(mailbox, who, ids))
+    }
+
+    fn create_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        events: &'a [&'a Event],
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
+        Box::pin(self.create(mailbox, who, events))
+    }
+
+    fn read_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        items: &'a [ItemHandle],
+    ) -> BoxFuture<'a, Result<PerItem<CurrentEvent>, Error>> {
+        Box::pin(self.read(mailbox, who, items))
+    }
+
+    fn update_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        changes: Vec<EventChange>,
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
+        Box::pin(self.update(mailbox, who, changes))
+    }
+
+    fn delete_events<'a>(
+        &'a self,
+        mailbox: &'a Mailbox,
+        who: OpenAs,
+        items: &'a [ItemHandle],
+        delete_type: DeleteType,
+    ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
+        Box::pin(self.delete(mailbox, who, items, delete_type))
     }
 }
 
