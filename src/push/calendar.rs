@@ -79,25 +79,9 @@ pub fn changes(event: &Event, current: &CurrentEvent) -> Vec<FieldChange> {
 mod tests {
     use super::*;
     use crate::domain::events::{ItemHandle, StoredBody};
-    use crate::push::event::{EventInput, ExternalId};
 
     fn event(subject: &str) -> Event {
-        Event::new(
-            ExternalId::parse("mytt:1").unwrap(),
-            EventInput {
-                subject: subject.to_owned(),
-                start: "2026-12-01T09:00:00+01:00".parse().unwrap(),
-                end: "2026-12-01T10:45:00+01:00".parse().unwrap(),
-                time_zone: "Europe/Amsterdam".to_owned(),
-                location: Some("Room 1.14".to_owned()),
-                body: Some("Lecturer: A. Turing".to_owned()),
-                categories: vec!["MyTimetable".to_owned()],
-                is_all_day: false,
-                show_as: None,
-                reminder_minutes_before_start: Some(15),
-            },
-        )
-        .unwrap()
+        crate::domain::event::lecture(subject)
     }
 
     /// The item as a backend would read it back after writing `event`.
