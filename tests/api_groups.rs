@@ -25,7 +25,7 @@ use ews_connector::sim::SimHandle;
 use ews_connector::transport::{AuthScheme, Settings as TransportSettings};
 
 use common::api::{BOTH_TOKEN, Backend, PRINCIPAL, ServedApi, settings, start_api, state};
-use common::readiness::{assert_case, check, learn_principal_membership};
+use common::readiness::{DELEGATE_CHECK_REQUESTS, assert_case, check, serve_delegate};
 use common::sim::{SVC_PASSWORD, sample_state, start_sim};
 
 /// Groups: `push-editors` holds the principal group; `calendar-admins` holds `push-editors`
@@ -104,14 +104,8 @@ fn expand_dls(sim: &SimHandle) -> u64 {
 /// The API, once it has learnt that the service account is a member of the principal group
 /// (one ExpandDL, not counted by the tests below: `expand_dls` starts from there).
 async fn serve(sim: &SimHandle) -> ServedApi {
-    let api = start_api(state(settings(), &Backend::new(&sim.url, SVC_PASSWORD))).await;
-    learn_principal_membership(sim, &api).await;
-    api
+    serve_delegate(sim, true).await
 }
-
-/// One GetFolder in delegate mode with impersonation: the permission set, read as the owner,
-/// decides for the service account (a member of the principal group).
-const DELEGATE_CHECK_REQUESTS: u64 = 1;
 
 #[tokio::test]
 async fn editor_through_a_group_is_ok_via_the_group() {

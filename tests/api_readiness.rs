@@ -12,9 +12,9 @@ mod common;
 
 use ews_connector::sim::SimHandle;
 
-use common::api::{Backend, PRINCIPAL, ServedApi, settings, start_api, state};
-use common::readiness::{assert_case, check, learn_principal_membership};
-use common::sim::{SVC_PASSWORD, sample_state, start_sim};
+use common::api::{PRINCIPAL, ServedApi};
+use common::readiness::{DELEGATE_CHECK_REQUESTS, assert_case, check, serve_delegate};
+use common::sim::{sample_state, start_sim};
 
 /// The sample state plus calendars for the cases the sample lacks.
 fn cases_state() -> String {
@@ -56,18 +56,8 @@ permissions = [
 }
 
 async fn serve(sim: &SimHandle, impersonation: bool) -> ServedApi {
-    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
-    backend.impersonation = impersonation;
-    let api = start_api(state(settings(), &backend)).await;
-    if impersonation {
-        learn_principal_membership(sim, &api).await;
-    }
-    api
+    serve_delegate(sim, impersonation).await
 }
-
-/// One GetFolder in delegate mode with impersonation: the permission set, read as the owner,
-/// decides for the service account (a member of the principal group).
-const DELEGATE_CHECK_REQUESTS: u64 = 1;
 
 #[tokio::test]
 async fn own_editor_entry_is_ok_and_ready_while_folder_modify_and_delete_are_false() {

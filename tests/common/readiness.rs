@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use ews_connector::sim::SimHandle;
 
-use super::api::{CHECK_TOKEN, PRINCIPAL, ServedApi};
+use super::api::{Backend, CHECK_TOKEN, PRINCIPAL, ServedApi, settings, start_api, state};
+use super::sim::SVC_PASSWORD;
 
 /// EWS requests the simulator answered, all operations together.
 pub fn ews_requests(sim: &SimHandle) -> u64 {
@@ -65,4 +66,21 @@ pub async fn learn_principal_membership(sim: &SimHandle, api: &ServedApi) {
     assert_eq!(body["status"], "ok", "{body}");
     assert_eq!(requests, 2, "one GetFolder and one ExpandDL: {body}");
     assert_eq!(sim.stats().requests("ExpandDL") - expansions, 1);
+}
+
+/// One GetFolder in delegate mode with impersonation: the permission set, read as the owner,
+/// decides for the service account (a member of the principal group).
+pub const DELEGATE_CHECK_REQUESTS: u64 = 1;
+
+/// The API on the simulator in delegate mode, with or without impersonation; with it, once it has
+/// learnt that the service account is a member of the principal group (one GetFolder and one
+/// ExpandDL, before the caller counts anything).
+pub async fn serve_delegate(sim: &SimHandle, impersonation: bool) -> ServedApi {
+    let mut backend = Backend::new(&sim.url, SVC_PASSWORD);
+    backend.impersonation = impersonation;
+    let api = start_api(state(settings(), &backend)).await;
+    if impersonation {
+        learn_principal_membership(sim, &api).await;
+    }
+    api
 }
