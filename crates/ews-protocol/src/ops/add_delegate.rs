@@ -38,15 +38,7 @@ impl Operation for AddDelegate {
     type Response = AddDelegateResponse;
     const IDEMPOTENT: bool = false;
 
-    fn retarget(&mut self, from: &str, to: &str) {
-        if self.mailbox.eq_ignore_ascii_case(from) {
-            self.mailbox = to.to_owned();
-        }
-    }
-
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        response.errors()
-    }
+    delegate_operation_members!();
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.delegate_users.is_empty() {

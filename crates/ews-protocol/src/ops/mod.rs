@@ -7,6 +7,24 @@
 //!
 //! Entry types: [`Operation`], [`DelegateResponse`], and the operation structs in the submodules.
 
+/// The members every delegate operation (`AddDelegate`, `GetDelegate`, `RemoveDelegate`,
+/// `UpdateDelegate`) shares inside its `impl Operation`: the owner's mailbox is its `mailbox`
+/// field (re-targeted to the primary address Exchange names), and its errors are those of a
+/// [`DelegateResponse`].
+macro_rules! delegate_operation_members {
+    () => {
+        fn retarget(&mut self, from: &str, to: &str) {
+            if self.mailbox.eq_ignore_ascii_case(from) {
+                self.mailbox = to.to_owned();
+            }
+        }
+
+        fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
+            response.errors()
+        }
+    };
+}
+
 pub mod add_delegate;
 pub mod create_item;
 pub mod delete_item;

@@ -34,15 +34,7 @@ impl Operation for RemoveDelegate {
     type Response = RemoveDelegateResponse;
     const IDEMPOTENT: bool = false;
 
-    fn retarget(&mut self, from: &str, to: &str) {
-        if self.mailbox.eq_ignore_ascii_case(from) {
-            self.mailbox = to.to_owned();
-        }
-    }
-
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        response.errors()
-    }
+    delegate_operation_members!();
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.user_ids.is_empty() {
