@@ -41,6 +41,18 @@ permissions = [
   { user = "mytimetable-push@contoso.example", level = "Author" },
 ]
 
+# The principal group holds Editor, but the service account (a member) has an entry of its own,
+# Reviewer, which Exchange applies to it instead: it cannot push.
+[[mailboxes]]
+smtp = "own-reviewer@contoso.example"
+display_name = "Sam Self"
+permissions = [
+  { user = "Default", level = "FreeBusyTimeOnly" },
+  { user = "Anonymous", level = "None" },
+  { user = "mytimetable-push@contoso.example", level = "Editor" },
+  { user = "svc-mytt@contoso.example", level = "Reviewer" },
+]
+
 # The principal holds Custom flags: what a push needs, plus the folder-contact flag (which makes
 # them match no named level; without it Exchange would report them as Author).
 [[mailboxes]]
@@ -231,4 +243,26 @@ async fn without_impersonation_readiness_comes_from_create_contents_and_read() {
         2,
         "no GetFolder as the owner"
     );
+}
+
+#[tokio::test]
+async fn the_service_accounts_own_entry_overrides_the_principal_groups_and_exchange_is_asked() {
+    let sim = start_sim(&cases_state()).await;
+    let api = serve(&sim, true).await;
+    let (body, requests) = check(&sim, &api, "own-reviewer@contoso.example").await;
+    // The principal group's Editor entry is sufficient, but the set does not decide for the
+    // service account: its own Reviewer entry applies to it, so it is asked as itself (a second
+    // GetFolder) and Exchange's answer (no createContents) makes the calendar not ready.
+    assert_case(
+        &body,
+        "ok",
+        false,
+        Some("Editor"),
+        None,
+        requests,
+        DELEGATE_CHECK_REQUESTS + 1,
+    );
+    assert_eq!(body["effectiveRights"]["createContents"], false, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("svc-mytt@contoso.example"), "{detail}");
 }

@@ -238,6 +238,10 @@ struct FoundGroups {
     /// Candidate groups whose membership could not be read in full (a partial ExpandDL answer,
     /// or nesting deeper than `groups::MAX_DEPTH`) and in which the principal was not found.
     unconfirmed: Vec<String>,
+    /// A candidate entry (its own, or a group's the principal is not in) that could apply to the
+    /// service account that pushes and not to the principal: the set's evaluation for the
+    /// principal is then not the account's, and Exchange is asked as the account.
+    account_apart: bool,
 }
 
 /// Whether the delegation principal is a group, and which service accounts are not in it.
@@ -361,18 +365,35 @@ impl Delegation {
             .permissions
             .as_ref()
             .map_or(&[][..], |set| set.entries.as_slice());
-        let mut found = FoundGroups::default();
-        for candidate in
-            candidate_groups(entries, &self.settings.principal, &self.required_rights())
-        {
+        let principal = self.settings.principal.as_str();
+        let account = self.backend.service_account(mailbox);
+        let mut found = FoundGroups {
+            // The account's own entry wins over the principal group's for the account (Exchange
+            // evaluates the account's token, not the principal's).
+            account_apart: !account.eq_ignore_ascii_case(principal)
+                && entries.iter().any(|entry| entry_matches(entry, &account)),
+            ..FoundGroups::default()
+        };
+        for candidate in candidate_groups(entries, principal, &self.required_rights()) {
             let membership = self
                 .groups
-                .is_member(&candidate, &self.settings.principal, mailbox.as_str())
+                .is_member(&candidate, principal, mailbox.as_str())
                 .await?;
             if membership.member {
                 found.member_of.insert(candidate);
-            } else if membership.is_group && !membership.complete {
-                found.unconfirmed.push(candidate);
+                continue;
+            }
+            if membership.is_group && !membership.complete {
+                found.unconfirmed.push(candidate.clone());
+            }
+            // A group the account is in and the principal is not would override `Default` for
+            // the account alone; the answer is cached, so this asks Exchange nothing more.
+            if membership.is_group && !account.eq_ignore_ascii_case(principal) {
+                found.account_apart |= self
+                    .groups
+                    .is_member(&candidate, &account, mailbox.as_str())
+                    .await?
+                    .member;
             }
         }
         Ok(found)
@@ -467,6 +488,7 @@ impl Delegation {
         let as_account = match &opened {
             Ok(_)
                 if !self.confirm_with_exchange
+                    && !found.account_apart
                     && self.pushes_as_principal(&report.service_account).await =>
             {
                 Opened::FromPermissionSet
