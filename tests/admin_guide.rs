@@ -5,6 +5,10 @@
 //! Also: the script holds no password, keeps hostile values inside their strings, refuses bad
 //! users files by line, and is well-formed PowerShell (parsed by `pwsh` when it is installed,
 //! otherwise checked for strings closed on their line and balanced brackets).
+//! The same for the cloud side: `docs/admin/exchange-online.md` and `admin-script --graph` (the
+//! configuration's values quoted, the certificate's thumbprint, the scope by group or by
+//! `routing.graph_domains`, `--graph` without `[graph]` refused), and no cmdlet of the retired
+//! MSOnline or AzureAD modules in either.
 
 mod common;
 
