@@ -540,13 +540,27 @@ async fn calendar_permissions_list_create_get_update_delete() {
     let gone = call(&sim, "DELETE", &permission(ANA, &id), &token, None).await;
     assert_eq!(gone.code(), "ErrorItemNotFound");
 
+    // A grantee outside the organization may read at most.
+    let guest = json!({"emailAddress": {"address": "guest@partner.example"}, "role": "write"});
+    let refused = call(&sim, "POST", &permissions(BEN), &token, Some(&guest)).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.code(), "ErrorInvalidParameter");
+    let guest = json!({"emailAddress": {"address": "guest@partner.example"}, "role": "read"});
+    let shared = call(&sim, "POST", &permissions(BEN), &token, Some(&guest)).await;
+    assert_eq!(shared.status, 201);
+    assert_eq!(shared.json()["isInsideOrganization"], json!(false));
+    assert_eq!(
+        shared.json()["allowedRoles"],
+        json!(["none", "freeBusyRead", "limitedRead", "read"])
+    );
+
     // Other grantees identical throughout.
     let after = sim.permissions(ANA).unwrap();
     assert_eq!(after.len(), 2);
     assert_eq!(after[1], mentor_before);
 
     // Counters: per route and per mailbox.
-    assert_eq!(sim.route_requests(RouteKind::CreatePermission), 2);
+    assert_eq!(sim.route_requests(RouteKind::CreatePermission), 4);
     assert_eq!(sim.route_requests(RouteKind::UpdatePermission), 4);
     assert_eq!(sim.route_requests(RouteKind::DeletePermission), 3);
     assert_eq!(sim.route_requests(RouteKind::GetPermission), 2);
@@ -555,7 +569,8 @@ async fn calendar_permissions_list_create_get_update_delete() {
     assert_eq!(stats.requests, 12);
     assert_eq!(stats.writes, 9);
     assert_eq!(stats.in_flight, 0);
-    assert_eq!(sim.mailbox_stats(BEN).requests, 0);
+    assert_eq!(sim.mailbox_stats(BEN).requests, 2);
+    assert_eq!(sim.mailbox_stats(BOARD).requests, 0);
     sim.shutdown().await;
 }
 

@@ -220,7 +220,7 @@ fn admit(
             )),
         );
     }
-    let Some(mailbox) = inner.mailboxes.iter().find(|m| m.is(&user)) else {
+    let Some(mailbox) = inner.mailboxes.find(&user) else {
         return (
             latency,
             Err(error(
@@ -347,18 +347,20 @@ fn respond(
     let base = shared.base.as_str();
     let select = query_select(request.query.as_deref());
     let mut inner = lock(&shared.inner);
-    let inside = {
-        let domains: Vec<String> = inner
-            .mailboxes
-            .iter()
-            .filter_map(|m| m.address.rsplit('@').next().map(str::to_owned))
-            .collect();
-        move |grantee: &str| {
-            let domain = grantee.rsplit('@').next().unwrap_or("");
-            domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
-        }
-    };
-    let Some(mailbox) = inner.mailboxes.iter_mut().find(|m| m.address == address) else {
+    let inner = &mut *inner;
+    let directory = &mut inner.mailboxes;
+    // Whether a POST's grantee is inside the organization, decided before the mailbox is
+    // borrowed for writing.
+    let grantee_inside = serde_json::from_slice::<serde_json::Value>(&request.body)
+        .ok()
+        .and_then(|body| {
+            body.pointer("/emailAddress/address")
+                .and_then(|a| a.as_str())
+                .map(|a| directory.is_inside(a.trim()))
+        })
+        .unwrap_or(false);
+    let inside = move |_: &str| grantee_inside;
+    let Some(mailbox) = directory.find_mut(address) else {
         return error(
             StatusCode::NOT_FOUND,
             "ErrorInvalidUser",

@@ -60,12 +60,10 @@ fn parse(request: &ApiRequest) -> Result<Vec<Part>, String> {
             }
         }
         let body = part.get("body").filter(|b| !b.is_null());
-        if body.is_some() != headers.contains_key("content-type") {
-            if body.is_some() {
-                return Err(format!(
-                    "Write request id : {id} does not contain Content-Type header or body."
-                ));
-            }
+        if body.is_some() && !headers.contains_key("content-type") {
+            return Err(format!(
+                "Write request id : {id} does not contain Content-Type header or body."
+            ));
         }
         if url.contains("://") {
             return Err(format!("Invalid request URL for request id : {id}."));

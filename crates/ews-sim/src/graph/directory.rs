@@ -250,11 +250,6 @@ impl MailboxState {
             address,
         })
     }
-
-    /// Whether `key` (`/users/{key}`) names this mailbox.
-    pub(crate) fn is(&self, key: &str) -> bool {
-        self.address.eq_ignore_ascii_case(key) || self.object_id.eq_ignore_ascii_case(key)
-    }
 }
 
 /// The TOML form (`fixtures/sim/graph/sample.toml`).
@@ -291,4 +286,79 @@ fn four() -> usize {
 
 fn one() -> u64 {
     1
+}
+
+/// The mailboxes, found by address or object id in constant time.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    /// By lower-case address.
+    by_address: std::collections::HashMap<String, MailboxState>,
+    /// Lower-case object id to lower-case address.
+    by_id: std::collections::HashMap<String, String>,
+    /// The lower-case domains of the mailboxes (who is inside the organization).
+    domains: std::collections::HashSet<String>,
+}
+
+impl Directory {
+    pub(crate) fn new(mailboxes: Vec<MailboxState>) -> Directory {
+        let mut directory = Directory::default();
+        for mailbox in mailboxes {
+            directory.insert(mailbox);
+        }
+        directory
+    }
+
+    fn key(&self, key: &str) -> Option<String> {
+        let lower = key.to_ascii_lowercase();
+        if self.by_address.contains_key(&lower) {
+            Some(lower)
+        } else {
+            self.by_id.get(&lower).cloned()
+        }
+    }
+
+    pub(crate) fn find(&self, key: &str) -> Option<&MailboxState> {
+        self.by_address.get(&self.key(key)?)
+    }
+
+    pub(crate) fn find_mut(&mut self, key: &str) -> Option<&mut MailboxState> {
+        let key = self.key(key)?;
+        self.by_address.get_mut(&key)
+    }
+
+    /// Adds or replaces (by address).
+    pub(crate) fn insert(&mut self, mailbox: MailboxState) {
+        self.remove(&mailbox.address);
+        if let Some(domain) = mailbox.address.rsplit('@').next() {
+            self.domains.insert(domain.to_owned());
+        }
+        self.by_id.insert(
+            mailbox.object_id.to_ascii_lowercase(),
+            mailbox.address.clone(),
+        );
+        self.by_address.insert(mailbox.address.clone(), mailbox);
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        let Some(address) = self.key(key) else {
+            return false;
+        };
+        if let Some(removed) = self.by_address.remove(&address) {
+            self.by_id.remove(&removed.object_id.to_ascii_lowercase());
+            self.domains = self
+                .by_address
+                .keys()
+                .filter_map(|a| a.rsplit('@').next().map(str::to_owned))
+                .collect();
+        }
+        true
+    }
+
+    /// Whether `address` is in one of the organization's domains.
+    pub(crate) fn is_inside(&self, address: &str) -> bool {
+        address
+            .rsplit('@')
+            .next()
+            .is_some_and(|domain| self.domains.contains(&domain.to_ascii_lowercase()))
+    }
 }

@@ -45,7 +45,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use directory::{CALENDAR_ROLES, GraphCalendar, GraphGrant, GraphMailbox, GraphPermissionView};
 
-use directory::MailboxState;
+use directory::{Directory, MailboxState};
 
 const TOKEN_TEMPLATE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -275,7 +275,7 @@ struct Inner {
     stats: GraphSimStats,
     seen_jti: HashSet<String>,
     issued: HashMap<String, Issued>,
-    mailboxes: Vec<MailboxState>,
+    mailboxes: Directory,
     latency: Duration,
     faults: VecDeque<GraphFault>,
     per_mailbox: HashMap<String, GraphMailboxStats>,
@@ -343,8 +343,7 @@ impl GraphSimHandle {
     pub fn object_id(&self, address: &str) -> Option<String> {
         lock(&self.shared.inner)
             .mailboxes
-            .iter()
-            .find(|m| m.is(address))
+            .find(address)
             .map(|m| m.object_id.clone())
     }
 
@@ -352,8 +351,7 @@ impl GraphSimHandle {
     pub fn permissions(&self, address: &str) -> Option<Vec<GraphPermissionView>> {
         lock(&self.shared.inner)
             .mailboxes
-            .iter()
-            .find(|m| m.is(address))
+            .find(address)
             .map(|m| m.permissions.clone())
     }
 
@@ -363,20 +361,22 @@ impl GraphSimHandle {
     /// A role outside `calendarRoleType` or an address without `@`.
     pub fn add_mailbox(&self, mailbox: GraphMailbox) -> Result<(), String> {
         let mut inner = lock(&self.shared.inner);
-        let mut all: Vec<GraphMailbox> = self.shared.config.mailboxes.clone();
-        all.push(mailbox.clone());
-        let state = MailboxState::new(&mailbox, &inside_of(&all))?;
-        inner.mailboxes.retain(|m| m.address != state.address);
-        inner.mailboxes.push(state);
+        let own_domain = |address: &str| {
+            let domain = |a: &str| a.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+            domain(address) == domain(&mailbox.address)
+        };
+        let state = {
+            let directory = &inner.mailboxes;
+            let inside = |address: &str| directory.is_inside(address) || own_domain(address);
+            MailboxState::new(&mailbox, &inside)?
+        };
+        inner.mailboxes.insert(state);
         Ok(())
     }
 
     /// Removes a mailbox (its user is then unknown); whether it was there.
     pub fn remove_mailbox(&self, address: &str) -> bool {
-        let mut inner = lock(&self.shared.inner);
-        let before = inner.mailboxes.len();
-        inner.mailboxes.retain(|m| !m.is(address));
-        inner.mailboxes.len() != before
+        lock(&self.shared.inner).mailboxes.remove(address)
     }
 
     /// Moves a mailbox into Exchange Online (`true`: a move from on-premises completed) or out
@@ -397,7 +397,7 @@ impl GraphSimHandle {
 
     fn with_mailbox(&self, address: &str, change: impl FnOnce(&mut MailboxState)) -> bool {
         let mut inner = lock(&self.shared.inner);
-        match inner.mailboxes.iter_mut().find(|m| m.is(address)) {
+        match inner.mailboxes.find_mut(address) {
             Some(mailbox) => {
                 change(mailbox);
                 true
@@ -454,7 +454,7 @@ pub async fn start(config: GraphSimConfig) -> std::io::Result<GraphSimHandle> {
         base: format!("http://{addr}"),
         signing_key: rand::random(),
         inner: Mutex::new(Inner {
-            mailboxes,
+            mailboxes: Directory::new(mailboxes),
             latency: config.latency,
             ..Inner::default()
         }),
@@ -563,7 +563,9 @@ async fn handle(
             content_type: header("content-type"),
             body: body.to_vec(),
         };
-        if parts.method == Method::POST && rest.eq_ignore_ascii_case("/$batch") {
+        if parts.method == Method::POST
+            && (rest.eq_ignore_ascii_case("/$batch") || rest.eq_ignore_ascii_case("/%24batch"))
+        {
             batch::serve(&shared, request).await
         } else {
             api::serve(&shared, request).await
@@ -623,6 +625,11 @@ fn token(shared: &Shared, tenant: &str, body: &[u8]) -> Answer {
             let audience = scope.strip_suffix("/.default").unwrap_or(scope);
             let lifetime = shared.config.token_lifetime;
             let token = access_token(shared, audience, kind);
+            let now = Instant::now();
+            // Expired tokens are kept an hour, so their 401 still says "expired".
+            inner
+                .issued
+                .retain(|_, issued| issued.expiry + Duration::from_secs(3600) > now);
             inner.issued.insert(
                 token.clone(),
                 Issued {
