@@ -130,9 +130,11 @@ fn start(
 ) -> Batch<Rendered> {
     let progress = Arc::new(Progress::default());
     let allowed = &config.api.allowed_domains;
+    let lanes = delegation.clone();
     match grant {
         None => batch::start(
-            exchange,
+            &lanes,
+            exchange.ceiling_per_account(),
             list,
             allowed,
             progress,
@@ -150,7 +152,8 @@ fn start(
                 client: "cli".to_owned(),
             });
             batch::start(
-                exchange,
+                &lanes,
+                exchange.ceiling_per_account(),
                 list,
                 allowed,
                 progress,
