@@ -974,32 +974,15 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         };
         directory.entry(key).or_insert(entry);
     };
-    for mailbox in &file.mailboxes {
-        add(
-            &mailbox.smtp,
-            mailbox.display_name.clone(),
-            mailbox.sid.clone(),
-            false,
-            Vec::new(),
-        );
-    }
-    for account in &file.accounts {
-        add(
-            &account.smtp,
-            account.display_name.clone(),
-            account.sid.clone(),
-            false,
-            Vec::new(),
-        );
-    }
-    for user in &file.users {
-        add(
-            &user.smtp,
-            user.display_name.clone(),
-            user.sid.clone(),
-            false,
-            Vec::new(),
-        );
+    let people = (file.mailboxes.iter())
+        .map(|mailbox| (&mailbox.smtp, &mailbox.display_name, &mailbox.sid))
+        .chain(
+            (file.accounts.iter())
+                .map(|account| (&account.smtp, &account.display_name, &account.sid)),
+        )
+        .chain((file.users.iter()).map(|user| (&user.smtp, &user.display_name, &user.sid)));
+    for (smtp, display_name, sid) in people {
+        add(smtp, display_name.clone(), sid.clone(), false, Vec::new());
     }
     for group in &file.groups {
         add(
