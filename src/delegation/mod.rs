@@ -51,7 +51,7 @@ pub use crate::domain::permissions::EffectiveRights;
 use crate::domain::permissions::{DistinguishedUser, PermissionEntry};
 use crate::domain::{AccessMode, Mailbox};
 pub use crate::domain::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
-use crate::ews::ErrorKind;
+use crate::backend::ErrorKind;
 
 /// What `delegation` needs to run; filled by `config`.
 #[derive(Debug, Clone)]

@@ -30,6 +30,7 @@ use crate::ews::items::{
     Body, BodyType, CalendarItem, ExtendedFieldUri, ExtendedProperty, ItemField, ItemId, ItemShape,
     LegacyFreeBusyStatus, MapiPropertyType, PropertyPath, PropertySet,
 };
+use crate::ews::ops::Operation;
 use crate::ews::ops::create_item::CreateItem;
 use crate::ews::ops::delete_item::{DeleteItem, DeleteType as EwsDeleteType};
 use crate::ews::ops::find_item::{FindItem, FindItemView, Restriction};
@@ -78,6 +79,14 @@ fn handle_of(item_id: &ItemId) -> ItemHandle {
         id: item_id.id.clone(),
         version: item_id.change_key.clone(),
     }
+}
+
+/// The items' ids without their versions (a read or a delete needs none).
+fn unversioned_ids(items: &[ItemHandle]) -> Vec<ItemId> {
+    items
+        .iter()
+        .map(|handle| item_id_of(&handle.unversioned()))
+        .collect()
 }
 
 fn item_id_of(handle: &ItemHandle) -> ItemId {
@@ -498,15 +507,39 @@ impl EwsBackend {
             saved_item_folder: calendar(mailbox, who),
             items: events.iter().map(|event| wanted_item(event)).collect(),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != events.len() {
-            return Err(Error::Incomplete("one answer per created item"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(
+                mailbox,
+                who,
+                &operation,
+                events.len(),
+                "one answer per created item",
+            )
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| result.map(|_item_id| ()).map_err(refused))
             .collect())
+    }
+
+    /// Sends a batched operation and returns its answers, one per input (`count`); an answer
+    /// with another number of messages is `Incomplete(what)`.
+    async fn call_per_item<O, R>(
+        &self,
+        mailbox: &Mailbox,
+        who: OpenAs,
+        operation: &O,
+        count: usize,
+        what: &'static str,
+    ) -> Result<Vec<R>, Error>
+    where
+        O: Operation<Response = Vec<R>> + Sync,
+    {
+        let answer = self.exchange.call(act_as(mailbox, who), operation).await?;
+        if answer.response.len() != count {
+            return Err(Error::Incomplete(what));
+        }
+        Ok(answer.response)
     }
 
     pub(super) async fn read(
@@ -520,17 +553,18 @@ impl EwsBackend {
                 base_shape: BaseShape::IdOnly,
                 additional_properties: read_paths(true),
             },
-            item_ids: items
-                .iter()
-                .map(|handle| item_id_of(&handle.unversioned()))
-                .collect(),
+            item_ids: unversioned_ids(items),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != items.len() {
-            return Err(Error::Incomplete("one answer per item read"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(
+                mailbox,
+                who,
+                &operation,
+                items.len(),
+                "one answer per item read",
+            )
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| match result {
                 // Only our own items are ever updated: the id came from a read of our property.
@@ -559,12 +593,16 @@ impl EwsBackend {
                 })
                 .collect(),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != count {
-            return Err(Error::Incomplete("one answer per updated item"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(
+                mailbox,
+                who,
+                &operation,
+                count,
+                "one answer per updated item",
+            )
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| result.map(|_item_id| ()).map_err(refused))
             .collect())
@@ -583,17 +621,18 @@ impl EwsBackend {
                 DeleteType::SoftDelete => EwsDeleteType::SoftDelete,
                 DeleteType::MoveToDeletedItems => EwsDeleteType::MoveToDeletedItems,
             },
-            item_ids: items
-                .iter()
-                .map(|handle| item_id_of(&handle.unversioned()))
-                .collect(),
+            item_ids: unversioned_ids(items),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != items.len() {
-            return Err(Error::Incomplete("one answer per deleted item"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(
+                mailbox,
+                who,
+                &operation,
+                items.len(),
+                "one answer per deleted item",
+            )
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| match result {
                 Ok(()) => Ok(()),
