@@ -8,9 +8,9 @@
 //! Entry types: [`DeleteItem`], [`DeleteType`].
 
 use crate::error::Error;
-use crate::items::{ItemId, write_item_id};
+use crate::items::ItemId;
 use crate::ops::{Operation, sealed};
-use crate::ops::{require_any, write_list};
+use crate::ops::{require_any, write_item_ids};
 use crate::response::{NoPayload, ResponseMessage};
 use crate::types::ews_enum;
 use crate::xml::XmlWriter;
@@ -55,13 +55,7 @@ impl Operation for DeleteItem {
             r#"<m:DeleteItem DeleteType="{}" SendMeetingCancellations="SendToNone">"#,
             self.delete_type.as_str()
         ));
-        write_list(
-            writer,
-            "m:ItemIds",
-            "item_ids",
-            &self.item_ids,
-            write_item_id,
-        )?;
+        write_item_ids(writer, &self.item_ids)?;
         writer.close("m:DeleteItem");
         Ok(())
     }

@@ -8,11 +8,9 @@
 //! Entry type: [`GetItem`].
 
 use crate::error::Error;
-use crate::items::{
-    CalendarItem, ItemId, ItemShape, read_calendar_item, write_item_id, write_item_shape,
-};
+use crate::items::{CalendarItem, ItemId, ItemShape, read_calendar_item, write_item_shape};
 use crate::ops::{ContainedElement, FirstContained, Operation, sealed};
-use crate::ops::{require_any, write_list};
+use crate::ops::{require_any, write_item_ids};
 use crate::response::ResponseMessage;
 use crate::xml::{Reader, TYPES_NS, Tag, XmlWriter};
 
@@ -40,13 +38,7 @@ impl Operation for GetItem {
         require_any("item_ids", &self.item_ids, "must name at least one item")?;
         writer.open("m:GetItem");
         write_item_shape(writer, &self.item_shape)?;
-        write_list(
-            writer,
-            "m:ItemIds",
-            "item_ids",
-            &self.item_ids,
-            write_item_id,
-        )?;
+        write_item_ids(writer, &self.item_ids)?;
         writer.close("m:GetItem");
         Ok(())
     }

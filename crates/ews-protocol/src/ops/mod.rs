@@ -203,6 +203,20 @@ pub(crate) fn write_user_ids(
     )
 }
 
+/// Writes `m:ItemIds` (GetItem, DeleteItem), one `t:ItemId` per item.
+pub(crate) fn write_item_ids(
+    writer: &mut XmlWriter,
+    item_ids: &[crate::items::ItemId],
+) -> Result<(), Error> {
+    write_list(
+        writer,
+        "m:ItemIds",
+        "item_ids",
+        item_ids,
+        crate::items::write_item_id,
+    )
+}
+
 /// Writes `element` holding `write` of each item, in order; an item's field in an error is
 /// `{field}[{index}]`.
 pub(crate) fn write_list<T>(
