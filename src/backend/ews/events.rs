@@ -81,6 +81,18 @@ fn handle_of(item_id: &ItemId) -> ItemHandle {
     }
 }
 
+/// What a batched item operation's answer lacks when it holds another number of messages than
+/// the request held inputs.
+fn one_answer_per(operation: &str) -> &'static str {
+    match operation {
+        "CreateItem" => "one answer per created item",
+        "GetItem" => "one answer per item read",
+        "UpdateItem" => "one answer per updated item",
+        "DeleteItem" => "one answer per deleted item",
+        _ => "one answer per item",
+    }
+}
+
 /// The items' ids without their versions (a read or a delete needs none).
 fn unversioned_ids(items: &[ItemHandle]) -> Vec<ItemId> {
     items
@@ -508,13 +520,7 @@ impl EwsBackend {
             items: events.iter().map(|event| wanted_item(event)).collect(),
         };
         let answers = self
-            .call_per_item(
-                mailbox,
-                who,
-                &operation,
-                events.len(),
-                "one answer per created item",
-            )
+            .call_per_item(mailbox, who, &operation, events.len())
             .await?;
         Ok(answers
             .into_iter()
@@ -523,21 +529,20 @@ impl EwsBackend {
     }
 
     /// Sends a batched operation and returns its answers, one per input (`count`); an answer
-    /// with another number of messages is `Incomplete(what)`.
+    /// with another number of messages is `Incomplete` ([`one_answer_per`]).
     async fn call_per_item<O, R>(
         &self,
         mailbox: &Mailbox,
         who: OpenAs,
         operation: &O,
         count: usize,
-        what: &'static str,
     ) -> Result<Vec<R>, Error>
     where
         O: Operation<Response = Vec<R>> + Sync,
     {
         let answer = self.exchange.call(act_as(mailbox, who), operation).await?;
         if answer.response.len() != count {
-            return Err(Error::Incomplete(what));
+            return Err(Error::Incomplete(one_answer_per(O::NAME)));
         }
         Ok(answer.response)
     }
@@ -556,13 +561,7 @@ impl EwsBackend {
             item_ids: unversioned_ids(items),
         };
         let answers = self
-            .call_per_item(
-                mailbox,
-                who,
-                &operation,
-                items.len(),
-                "one answer per item read",
-            )
+            .call_per_item(mailbox, who, &operation, items.len())
             .await?;
         Ok(answers
             .into_iter()
@@ -593,15 +592,7 @@ impl EwsBackend {
                 })
                 .collect(),
         };
-        let answers = self
-            .call_per_item(
-                mailbox,
-                who,
-                &operation,
-                count,
-                "one answer per updated item",
-            )
-            .await?;
+        let answers = self.call_per_item(mailbox, who, &operation, count).await?;
         Ok(answers
             .into_iter()
             .map(|result| result.map(|_item_id| ()).map_err(refused))
@@ -624,13 +615,7 @@ impl EwsBackend {
             item_ids: unversioned_ids(items),
         };
         let answers = self
-            .call_per_item(
-                mailbox,
-                who,
-                &operation,
-                items.len(),
-                "one answer per deleted item",
-            )
+            .call_per_item(mailbox, who, &operation, items.len())
             .await?;
         Ok(answers
             .into_iter()
