@@ -548,14 +548,7 @@ impl Exchange {
     /// whose credentials are not refused, or the first when all are.
     pub fn serving_account(&self, mailbox: &str) -> &Account {
         let ranked = ranking(&self.accounts, mailbox);
-        let refused = |index: &usize| {
-            matches!(
-                self.slots[*index]
-                    .snapshot(self.auth_failure_cooldown)
-                    .status,
-                AccountStatus::AuthFailed { .. }
-            )
-        };
+        let refused = |index: &usize| self.slots[*index].is_refused(self.auth_failure_cooldown);
         let serving = ranked
             .iter()
             .find(|index| !refused(index))
