@@ -45,13 +45,12 @@ pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
 pub(crate) use self::evaluate::level_of;
 pub use self::evaluate::{Allows, Applied, Evaluation, Identity};
 use crate::audit::AuditLog;
-use crate::backend::{self, Calendar, CalendarBackend, OpenAs};
+use crate::backend::{self, Calendar, CalendarBackend, ErrorKind, OpenAs};
 use crate::domain::lock::MailboxLocks;
 pub use crate::domain::permissions::EffectiveRights;
 use crate::domain::permissions::{DistinguishedUser, PermissionEntry};
 use crate::domain::{AccessMode, Mailbox};
 pub use crate::domain::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
-use crate::backend::ErrorKind;
 
 /// What `delegation` needs to run; filled by `config`.
 #[derive(Debug, Clone)]
