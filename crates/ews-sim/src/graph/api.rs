@@ -1,5 +1,6 @@
-//! The `/v1.0` calendar routes: the bearer token, the application permission in its `roles`,
-//! the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
+//! The `/v1.0` calendar routes: the bearer token, the application's authorization (the
+//! permission in the token's `roles`, tenant-wide, or Exchange Online's RBAC for Applications
+//! role assignment for the mailboxes in its scope), the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
 //! concurrency limit, the latency, then the calendar or its `calendarPermissions`.
 //!
 //! Invariant: a request holds its mailbox's concurrency slot from the check until its answer is
@@ -207,10 +208,13 @@ fn admit(
     };
     *inner.routes.entry(kind).or_default() += 1;
     let write = request.method != "GET";
-    let permitted = roles
+    // RBAC for Applications: Entra ID's tenant-wide consent (the token's `roles`) and Exchange
+    // Online's role assignment (limited to its scope) are a union.
+    let tenant_wide = roles
         .iter()
         .any(|role| role == "Calendars.ReadWrite" || (!write && role == "Calendars.Read"));
-    if !permitted {
+    let assignment = inner.role_assignment;
+    if !tenant_wide && !assignment {
         return (
             latency,
             Err(error(
@@ -250,7 +254,7 @@ fn admit(
             )),
         );
     }
-    if !in_scope {
+    if !tenant_wide && !in_scope {
         return (
             latency,
             Err(error(

@@ -266,6 +266,8 @@ pub(crate) struct TomlConfig {
     pub(crate) token_lifetime_secs: u64,
     #[serde(default)]
     pub(crate) roles: Option<Vec<String>>,
+    #[serde(default = "assigned")]
+    pub(crate) application_role_assignment: bool,
     #[serde(default)]
     pub(crate) latency_ms: u64,
     #[serde(default = "four")]
@@ -274,6 +276,10 @@ pub(crate) struct TomlConfig {
     pub(crate) retry_after_secs: u64,
     #[serde(default)]
     pub(crate) mailboxes: Vec<GraphMailbox>,
+}
+
+fn assigned() -> bool {
+    true
 }
 
 fn hour() -> u64 {

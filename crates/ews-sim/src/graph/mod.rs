@@ -72,8 +72,15 @@ pub struct GraphSimConfig {
     pub expired_secrets: Vec<String>,
     /// `expires_in` of the tokens issued (and their `exp`).
     pub token_lifetime: Duration,
-    /// The application permissions consented (the access token's `roles`).
+    /// The application permissions consented tenant-wide in Entra ID (the access token's
+    /// `roles`): `Calendars.ReadWrite` there reaches every mailbox. Empty by default: the setup
+    /// the admin guide recommends consents nothing in Entra ID and lets Exchange Online's RBAC
+    /// for Applications decide.
     pub roles: Vec<String>,
+    /// Exchange Online's management role assignment `Application Calendars.ReadWrite` for the
+    /// application's service principal, limited to a management scope: the mailboxes whose
+    /// `in_scope` is true. On by default.
+    pub application_role_assignment: bool,
     /// The tenant's mailboxes.
     pub mailboxes: Vec<GraphMailbox>,
     /// Added to every `/v1.0` request (and every `$batch` part), inside its mailbox slot.
@@ -93,7 +100,8 @@ impl Default for GraphSimConfig {
             secrets: Vec::new(),
             expired_secrets: Vec::new(),
             token_lifetime: Duration::from_secs(3600),
-            roles: vec!["Calendars.ReadWrite".to_owned()],
+            roles: Vec::new(),
+            application_role_assignment: true,
             mailboxes: Vec::new(),
             latency: Duration::ZERO,
             mailbox_concurrency: 4,
@@ -118,9 +126,8 @@ impl GraphSimConfig {
             secrets: parsed.secrets,
             expired_secrets: parsed.expired_secrets,
             token_lifetime: Duration::from_secs(parsed.token_lifetime_secs),
-            roles: parsed
-                .roles
-                .unwrap_or_else(|| vec!["Calendars.ReadWrite".to_owned()]),
+            roles: parsed.roles.unwrap_or_default(),
+            application_role_assignment: parsed.application_role_assignment,
             mailboxes: parsed.mailboxes,
             latency: Duration::from_millis(parsed.latency_ms),
             mailbox_concurrency: parsed.mailbox_concurrency,
@@ -280,6 +287,8 @@ struct Inner {
     faults: VecDeque<GraphFault>,
     per_mailbox: HashMap<String, GraphMailboxStats>,
     routes: BTreeMap<RouteKind, u64>,
+    /// The `Application Calendars.ReadWrite` role assignment is in place.
+    role_assignment: bool,
 }
 
 /// A running Graph simulator.
@@ -385,6 +394,12 @@ impl GraphSimHandle {
         self.with_mailbox(address, |m| m.exchange_online = online)
     }
 
+    /// Adds or removes the application's `Application Calendars.ReadWrite` management role
+    /// assignment (RBAC for Applications); later requests are authorized by the new state.
+    pub fn set_role_assignment(&self, assigned: bool) {
+        lock(&self.shared.inner).role_assignment = assigned;
+    }
+
     /// Puts a mailbox inside or outside the application's RBAC scope; whether it exists.
     pub fn set_in_scope(&self, address: &str, in_scope: bool) -> bool {
         self.with_mailbox(address, |m| m.in_scope = in_scope)
@@ -456,6 +471,7 @@ pub async fn start(config: GraphSimConfig) -> std::io::Result<GraphSimHandle> {
         inner: Mutex::new(Inner {
             mailboxes: Directory::new(mailboxes),
             latency: config.latency,
+            role_assignment: config.application_role_assignment,
             ..Inner::default()
         }),
         config,
