@@ -136,6 +136,8 @@ pub(crate) struct MailboxState {
     pub(crate) exchange_online: bool,
     pub(crate) calendar: GraphCalendar,
     pub(crate) permissions: Vec<GraphPermissionView>,
+    /// The primary calendar's events, in the order they were created.
+    pub(crate) events: Vec<super::events::GraphEvent>,
 }
 
 /// A GUID-shaped string derived from `seed` (stable across runs).
@@ -247,6 +249,7 @@ impl MailboxState {
             exchange_online: config.exchange_online,
             calendar: config.calendar.clone(),
             permissions,
+            events: Vec::new(),
             address,
         })
     }

@@ -23,6 +23,7 @@
 mod api;
 mod batch;
 mod directory;
+mod events;
 mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -44,6 +45,10 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use directory::{CALENDAR_ROLES, GraphCalendar, GraphGrant, GraphMailbox, GraphPermissionView};
+pub use events::{
+    GraphBody, GraphDateTime, GraphEvent, GraphExtendedProperty, PUBLIC_STRINGS_GUID,
+};
+pub(crate) use events::{canonical_property_id, resolve_zone};
 
 use directory::{Directory, MailboxState};
 
@@ -200,6 +205,18 @@ pub enum RouteKind {
     UpdatePermission,
     /// `DELETE .../calendarPermissions/{id}`.
     DeletePermission,
+    /// `GET .../calendar/events` or `.../events` (with `$filter`).
+    ListEvents,
+    /// `POST .../calendar/events` or `.../events`.
+    CreateEvent,
+    /// `GET .../events/{id}`.
+    GetEvent,
+    /// `PATCH .../events/{id}`.
+    UpdateEvent,
+    /// `DELETE .../events/{id}`.
+    DeleteEvent,
+    /// `GET .../calendar/calendarView` or `.../calendarView`.
+    CalendarView,
     /// `POST /$batch`.
     Batch,
     /// Anything else (answered 400 or 405).
@@ -219,6 +236,13 @@ pub struct GraphMailboxStats {
     pub max_in_flight: usize,
     /// Requests refused with 429 for its concurrency limit.
     pub concurrency_refusals: u64,
+    /// Events created (`POST .../events` answered 201).
+    pub event_creates: u64,
+    /// Events changed (`PATCH .../events/{id}` answered 200); the fields of each are in
+    /// [`GraphSimHandle::patched_fields`].
+    pub event_patches: u64,
+    /// Events deleted (`DELETE .../events/{id}` answered 204).
+    pub event_deletes: u64,
 }
 
 /// A scripted misbehaviour for the next `count` `/v1.0` requests (or `$batch` parts) for
@@ -249,6 +273,9 @@ pub enum GraphFaultKind {
     Drop,
     /// Waits this long more, then answers normally.
     LatencyMs { ms: u64 },
+    /// Processes the request in full (a created event IS stored), then closes the connection
+    /// without sending any byte of the answer: a lost answer.
+    DropAfterProcessing,
 }
 
 impl GraphFault {
@@ -289,6 +316,10 @@ struct Inner {
     routes: BTreeMap<RouteKind, u64>,
     /// The `Application Calendars.ReadWrite` role assignment is in place.
     role_assignment: bool,
+    /// Event ids and changeKeys are derived from it.
+    event_serial: u64,
+    /// Per mailbox address, the property names of each successful event PATCH, in order.
+    patch_log: HashMap<String, Vec<Vec<String>>>,
 }
 
 /// A running Graph simulator.
@@ -419,6 +450,100 @@ impl GraphSimHandle {
             }
             None => false,
         }
+    }
+
+    /// A mailbox's events (ours and the user's alike, with every field and extended property),
+    /// sorted by start, then id; `None` for an unknown mailbox.
+    pub fn events(&self, address: &str) -> Option<Vec<GraphEvent>> {
+        let inner = lock(&self.shared.inner);
+        let mailbox = inner.mailboxes.find(address)?;
+        let mut events = mailbox.events.clone();
+        events.sort_by(|a, b| {
+            a.start
+                .instant()
+                .cmp(&b.start.instant())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Some(events)
+    }
+
+    /// Acts like the user (Outlook): stores `event` in `address`'s calendar and returns it as
+    /// stored. An empty `id` gets a new id; the id of one of its events replaces that event (an
+    /// edit). Either way it gets a new changeKey. Extended property ids are stored in their
+    /// canonical form.
+    ///
+    /// # Errors
+    /// An unknown mailbox, a zone Graph does not accept, an all-day event that is not midnight
+    /// to midnight, an end before the start, an extended property id Graph cannot read.
+    pub fn insert_event(&self, address: &str, mut event: GraphEvent) -> Result<GraphEvent, String> {
+        for property in &mut event.extended_properties {
+            property.id = events::canonical_property_id(&property.id)
+                .ok_or_else(|| format!("extended property id {:?} is not valid", property.id))?;
+        }
+        events::validate(&event).map_err(|(_, code, message)| format!("{code}: {message}"))?;
+        let mut inner = lock(&self.shared.inner);
+        let Inner {
+            mailboxes,
+            event_serial,
+            ..
+        } = &mut *inner;
+        let mailbox = mailboxes
+            .find_mut(address)
+            .ok_or_else(|| format!("no mailbox {address}"))?;
+        if let Some(existing) = mailbox.events.iter_mut().find(|e| e.id == event.id) {
+            *event_serial += 1;
+            event.change_key = events::new_change_key(*event_serial);
+            event.created = existing.created;
+            event.last_modified = chrono::Utc::now();
+            *existing = event.clone();
+            return Ok(event);
+        }
+        Ok(events::store_new(mailbox, event_serial, event))
+    }
+
+    /// Acts like the user deleting an event; the event when it was there.
+    pub fn remove_event(&self, address: &str, id: &str) -> Option<GraphEvent> {
+        let mut inner = lock(&self.shared.inner);
+        let mailbox = inner.mailboxes.find_mut(address)?;
+        let index = mailbox.events.iter().position(|e| e.id == id)?;
+        Some(mailbox.events.remove(index))
+    }
+
+    /// The property names each successful event PATCH on `address` sent, oldest first.
+    pub fn patched_fields(&self, address: &str) -> Vec<Vec<String>> {
+        lock(&self.shared.inner)
+            .patch_log
+            .get(&address.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Receives a mailbox moved in from on-premises with its events (`crate::move_mailbox`):
+    /// the mailbox is added (or the existing entry updated) as held by Exchange Online and in
+    /// the application's scope, and each event is stored with a new id and changeKey.
+    ///
+    /// # Errors
+    /// As [`GraphSimHandle::add_mailbox`] and [`GraphSimHandle::insert_event`].
+    pub(crate) fn receive_moved(
+        &self,
+        mailbox: GraphMailbox,
+        moved: Vec<GraphEvent>,
+    ) -> Result<Vec<GraphEvent>, String> {
+        let address = mailbox.address.clone();
+        if self.object_id(&address).is_none() {
+            self.add_mailbox(mailbox)?;
+        }
+        self.with_mailbox(&address, |m| {
+            m.exchange_online = true;
+            m.in_scope = true;
+        });
+        moved
+            .into_iter()
+            .map(|mut event| {
+                event.id.clear();
+                self.insert_event(&address, event)
+            })
+            .collect()
     }
 
     /// Changes the latency of every later request.
@@ -577,6 +702,14 @@ async fn handle(
             authorization: header("authorization"),
             client_request_id: header("client-request-id"),
             content_type: header("content-type"),
+            prefer: parts
+                .headers
+                .get_all("prefer")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .collect(),
+            if_match: header("if-match"),
             body: body.to_vec(),
         };
         if parts.method == Method::POST
