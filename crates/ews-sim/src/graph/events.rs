@@ -1211,7 +1211,7 @@ pub(crate) fn render(
             ("ORIGINAL_END_TIME_ZONE", json_escape(&event.end.time_zone)),
             (
                 "ICAL_UID",
-                format!("040000008200E00074C5B7101A82E00800000000{}", &ical[..72]),
+                format!("040000008200E00074C5B7101A82E00800000000{}", &ical[..64]),
             ),
             (
                 "REMINDER_MINUTES",
