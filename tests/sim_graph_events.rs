@@ -1121,7 +1121,18 @@ async fn a_moved_mailbox_keeps_its_items_and_their_named_properties() {
             .iter()
             .any(|e| e.subject == "Dentist" && e.extended_properties.is_empty())
     );
-    assert_eq!(graph.object_id(MOVED).is_some(), true);
+    let calendar = call(
+        &graph,
+        "GET",
+        &format!("/v1.0/users/{MOVED}/calendar"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        calendar.status, 200,
+        "held by Exchange Online, in the scope"
+    );
     ews.shutdown().await;
     graph.shutdown().await;
 }

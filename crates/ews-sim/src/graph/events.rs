@@ -730,7 +730,7 @@ fn parse_expand(expand: &str) -> Result<Vec<String>, Refused> {
             Some([Token::Word(id), Token::Word(eq), Token::Text(value)])
                 if id.eq_ignore_ascii_case("id") && eq.eq_ignore_ascii_case("eq") =>
             {
-                ids.push(canonical_property_id(value).ok_or_else(|| invalid_filter())?);
+                ids.push(canonical_property_id(value).ok_or_else(invalid_filter)?);
             }
             _ => return Err(invalid_filter()),
         }
