@@ -1,7 +1,8 @@
 //! `sim::graph`: an offline Microsoft Graph side for tests and the demo: the Microsoft identity
 //! platform's token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials) and the
 //! Graph v1.0 calendar routes the connector uses (`/v1.0/users/{id}/calendar`,
-//! `.../calendar/calendarPermissions[/{id}]`, `POST /v1.0/$batch`).
+//! `.../calendar/calendarPermissions[/{id}]`, `.../calendar/events[/{id}]`, `.../calendarView`,
+//! `POST /v1.0/$batch`).
 //!
 //! The token endpoint verifies a client assertion as Entra ID does: the certificate named by
 //! `x5t#S256` (or `x5t`) must be registered, the RS256/PS256 signature must verify with its
@@ -10,8 +11,9 @@
 //! seen before. Or a client secret. It issues a JWT-shaped access token (`aud`, `tid`, `appid`,
 //! `roles`, `iat`/`nbf`/`exp`) that the `/v1.0` routes then require (`api`).
 //!
-//! Layout: `directory` (the tenant's mailboxes, calendars and permissions), `api` (bearer
-//! check, routes, limits, faults), `batch` (JSON batching), `render` (templates).
+//! Layout: `directory` (the tenant's mailboxes, calendars, permissions and events), `api`
+//! (bearer check, authorization, routes, limits, faults), `events` (the event routes' rules and
+//! JSON), `batch` (JSON batching), `render` (templates).
 //!
 //! Invariants: depends on no other module of the crate; binds loopback only; every answer is
 //! template bytes from `fixtures/sim/graph/` with JSON-escaped values. Each behaviour has a row
