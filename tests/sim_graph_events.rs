@@ -1136,3 +1136,36 @@ async fn a_moved_mailbox_keeps_its_items_and_their_named_properties() {
     ews.shutdown().await;
     graph.shutdown().await;
 }
+
+/// In a hybrid tenant the directory knows the mailbox before the move: Graph answers
+/// `MailboxNotEnabledForRESTAPI` until the move completes, then serves its events.
+#[tokio::test]
+async fn a_move_turns_an_on_premises_mailbox_into_an_exchange_online_one() {
+    const MOVED: &str = "plain@contoso.example";
+    let ews = common::sim::start_sim(&common::sim::sample_state()).await;
+    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    let mut item = SimItem::new(at("2025-03-04T08:00:00Z"), at("2025-03-04T09:00:00Z"));
+    item.extended_properties = vec![SimExtendedProperty {
+        property_set: "9448d9b9-3e57-4fb4-9449-f4a30737a76a".to_owned(),
+        name: "ExternalId".to_owned(),
+        property_type: "String".to_owned(),
+        value: "L-9".to_owned(),
+    }];
+    ews.insert_item(MOVED, item).unwrap();
+    let mut on_premises = GraphMailbox::new(MOVED);
+    on_premises.exchange_online = false;
+    let mut graph_config = config();
+    graph_config.mailboxes.push(on_premises);
+    let graph = start(graph_config).await.unwrap();
+    let token = get_token(&graph).await;
+    let path = format!("{}?$filter={}", events(MOVED), filter_ours(&["L-9"]));
+    let before = call(&graph, "GET", &path, &token, None).await;
+    assert_eq!(before.code(), "MailboxNotEnabledForRESTAPI");
+    move_mailbox(&ews, &graph, MOVED).unwrap();
+    let after = call(&graph, "GET", &path, &token, None).await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.json()["value"].as_array().unwrap().len(), 1);
+    assert!(move_mailbox(&ews, &graph, "nobody@contoso.example").is_err());
+    ews.shutdown().await;
+    graph.shutdown().await;
+}

@@ -761,7 +761,21 @@ enum Token {
     Colon,
 }
 
+/// The deepest nesting of parentheses a filter may have (the parser recurses once per level).
+const MAX_NESTING: usize = 16;
+
 fn tokenize(text: &str) -> Result<Vec<Token>, Refused> {
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            return Err(invalid_filter());
+        }
+    }
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -1522,6 +1536,15 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn deeply_nested_filters_are_refused_not_recursed() {
+        let deep = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(
+            parse_filter(&deep).unwrap_err().1,
+            "ErrorInvalidUrlQueryFilter"
+        );
     }
 
     #[test]
