@@ -263,6 +263,7 @@ async fn requests_without_a_valid_token_are_401_invalid_authentication_token() {
 async fn the_application_permission_in_roles_decides_reads_and_writes() {
     let sim = start(GraphSimConfig {
         roles: vec!["Calendars.Read".to_owned()],
+        application_role_assignment: false,
         ..config()
     })
     .await
@@ -286,6 +287,7 @@ async fn the_application_permission_in_roles_decides_reads_and_writes() {
 
     let sim = start(GraphSimConfig {
         roles: vec!["Mail.Read".to_owned()],
+        application_role_assignment: false,
         ..config()
     })
     .await
@@ -294,6 +296,79 @@ async fn the_application_permission_in_roles_decides_reads_and_writes() {
     let read = call(&sim, "GET", &calendar(ANA), &token, None).await;
     assert_eq!(read.status, 403);
     assert_eq!(read.code(), "ErrorAccessDenied");
+    sim.shutdown().await;
+}
+
+/// RBAC for Applications in Exchange Online: without any `roles` in the token, the role
+/// assignment authorizes the mailboxes of its scope only; a tenant-wide Entra ID grant adds to it.
+#[tokio::test]
+async fn rbac_for_applications_authorizes_the_scope_and_entra_roles_add_to_it() {
+    let body = json!({"emailAddress": {"address": TIMETABLE}, "role": "write"});
+    // The default: no roles consented, the role assignment on.
+    let sim = start(config()).await.unwrap();
+    let token = get_token(&sim).await;
+    assert_eq!(claims(&token)["roles"], json!([]));
+    assert_eq!(
+        call(&sim, "GET", &calendar(ANA), &token, None).await.status,
+        200
+    );
+    let write = call(&sim, "POST", &permissions(ANA), &token, Some(&body)).await;
+    assert_eq!(write.status, 201, "{}", write.body);
+    for (method, body) in [("GET", None), ("POST", Some(&body))] {
+        let outside = call(&sim, method, &permissions(BOARD), &token, body).await;
+        assert_eq!(outside.status, 403, "{method}");
+        assert_eq!(outside.code(), "ErrorAccessDenied");
+    }
+    // The assignment removed: nothing is authorized any more, in scope or not.
+    sim.set_role_assignment(false);
+    let removed = call(&sim, "GET", &calendar(ANA), &token, None).await;
+    assert_eq!(removed.status, 403);
+    assert_eq!(removed.code(), "ErrorAccessDenied");
+    sim.shutdown().await;
+
+    // Calendars.ReadWrite consented tenant-wide: every mailbox, the scope notwithstanding.
+    let sim = start(GraphSimConfig {
+        roles: vec!["Calendars.ReadWrite".to_owned()],
+        ..config()
+    })
+    .await
+    .unwrap();
+    let token = get_token(&sim).await;
+    assert_eq!(
+        call(&sim, "GET", &calendar(BOARD), &token, None)
+            .await
+            .status,
+        200
+    );
+    let write = call(&sim, "POST", &permissions(BOARD), &token, Some(&body)).await;
+    assert_eq!(write.status, 201, "{}", write.body);
+    sim.set_role_assignment(false);
+    assert_eq!(
+        call(&sim, "GET", &calendar(BOARD), &token, None)
+            .await
+            .status,
+        200
+    );
+    sim.shutdown().await;
+
+    // Calendars.Read tenant-wide and the assignment: reads everywhere, writes in the scope.
+    let sim = start(GraphSimConfig {
+        roles: vec!["Calendars.Read".to_owned()],
+        ..config()
+    })
+    .await
+    .unwrap();
+    let token = get_token(&sim).await;
+    assert_eq!(
+        call(&sim, "GET", &calendar(BOARD), &token, None)
+            .await
+            .status,
+        200
+    );
+    let outside = call(&sim, "POST", &permissions(BOARD), &token, Some(&body)).await;
+    assert_eq!(outside.code(), "ErrorAccessDenied");
+    let inside = call(&sim, "POST", &permissions(ANA), &token, Some(&body)).await;
+    assert_eq!(inside.status, 201, "{}", inside.body);
     sim.shutdown().await;
 }
 
@@ -839,6 +914,8 @@ fn the_sample_tenant_file_reads_and_bad_roles_are_refused() {
     assert_eq!(config.mailbox_concurrency, 4);
     assert!(config.mailboxes.iter().any(|m| !m.exchange_online));
     assert!(config.mailboxes.iter().any(|m| !m.in_scope));
+    assert!(config.roles.is_empty(), "the RBAC for Applications setup");
+    assert!(config.application_role_assignment);
     let bad = text.replace("role = \"read\"", "role = \"reviewer\"");
     assert!(
         GraphSimConfig::from_toml(&bad)

@@ -21,7 +21,7 @@
 //! [`ScriptedFault`], [`SimStats`], [`SimItem`].
 //! The state file format is documented in `fixtures/sim/README.md`.
 //! `graph` is the Graph side (the Microsoft identity platform's token endpoint), with its own
-//! listener: [`graph::start`].
+//! listener: [`graph::start`]; [`move_mailbox`] moves a mailbox from this simulator to it.
 
 mod autodiscover;
 mod faults;
@@ -29,6 +29,7 @@ pub mod graph;
 mod groups;
 mod item_ops;
 mod items;
+mod move_mailbox;
 mod ntlm;
 mod ops;
 mod render;
@@ -49,6 +50,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::faults::{FaultKind, ScriptedFault};
 pub use crate::items::{ItemBody, SimExtendedProperty, SimItem, same_property_set};
+pub use crate::move_mailbox::{MoveReport, move_mailbox};
 pub use crate::server::SimStats;
 pub use crate::state::{
     CalendarView, DelegatePermissions, ItemScope, PermissionFlags, PermissionLevel, PermissionView,

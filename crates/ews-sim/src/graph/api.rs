@@ -1,5 +1,6 @@
-//! The `/v1.0` calendar routes: the bearer token, the application permission in its `roles`,
-//! the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
+//! The `/v1.0` calendar routes: the bearer token, the application's authorization (the
+//! permission in the token's `roles`, tenant-wide, or Exchange Online's RBAC for Applications
+//! role assignment for the mailboxes in its scope), the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
 //! concurrency limit, the latency, then the calendar or its `calendarPermissions`.
 //!
 //! Invariant: a request holds its mailbox's concurrency slot from the check until its answer is
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 
 use super::directory::{self, GraphPermissionView};
+use super::events;
 use super::{Answer, Inner};
 use super::{GraphFaultKind, RouteKind, Shared, lock, render};
 
@@ -25,6 +27,9 @@ pub(crate) struct ApiRequest {
     pub(crate) authorization: Option<String>,
     pub(crate) client_request_id: Option<String>,
     pub(crate) content_type: Option<String>,
+    /// Every `Prefer` header value.
+    pub(crate) prefer: Vec<String>,
+    pub(crate) if_match: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -36,6 +41,9 @@ enum Route {
     Calendar,
     Permissions,
     Permission(String),
+    Events,
+    Event(String),
+    CalendarView,
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -63,11 +71,27 @@ fn parse_path(path: &str) -> Result<(String, Route), String> {
     let Some(user) = segments.get(1).filter(|u| !u.is_empty()) else {
         return Err("users".to_owned());
     };
+    let id = |i: usize| segments.get(i).filter(|s| !s.is_empty()).cloned();
+    if is(2, "events") {
+        return match (segments.len(), id(3)) {
+            (3, _) => Ok((user.clone(), Route::Events)),
+            (4, Some(event)) => Ok((user.clone(), Route::Event(event))),
+            _ => Err(segments.get(3).cloned().unwrap_or_default()),
+        };
+    }
+    if is(2, "calendarView") && segments.len() == 3 {
+        return Ok((user.clone(), Route::CalendarView));
+    }
     if !is(2, "calendar") {
         return Err(segments.get(2).cloned().unwrap_or_else(|| user.clone()));
     }
     match segments.len() {
         3 => Ok((user.clone(), Route::Calendar)),
+        4 if is(3, "events") => Ok((user.clone(), Route::Events)),
+        4 if is(3, "calendarView") => Ok((user.clone(), Route::CalendarView)),
+        5 if is(3, "events") && id(4).is_some() => {
+            Ok((user.clone(), Route::Event(segments[4].clone())))
+        }
         4 if is(3, "calendarPermissions") => Ok((user.clone(), Route::Permissions)),
         5 if is(3, "calendarPermissions") && !segments[4].is_empty() => {
             Ok((user.clone(), Route::Permission(segments[4].clone())))
@@ -84,6 +108,12 @@ fn route_kind(method: &str, route: &Route) -> Option<RouteKind> {
         (Route::Permission(_), "GET") => RouteKind::GetPermission,
         (Route::Permission(_), "PATCH") => RouteKind::UpdatePermission,
         (Route::Permission(_), "DELETE") => RouteKind::DeletePermission,
+        (Route::Events, "GET") => RouteKind::ListEvents,
+        (Route::Events, "POST") => RouteKind::CreateEvent,
+        (Route::Event(_), "GET") => RouteKind::GetEvent,
+        (Route::Event(_), "PATCH") => RouteKind::UpdateEvent,
+        (Route::Event(_), "DELETE") => RouteKind::DeleteEvent,
+        (Route::CalendarView, "GET") => RouteKind::CalendarView,
         _ => return None,
     })
 }
@@ -138,10 +168,17 @@ pub(crate) async fn serve(shared: &Arc<Shared>, request: ApiRequest) -> Answer {
             return answer;
         }
     };
-    let (slot, user, route, extra) = admitted;
+    let Admitted {
+        slot,
+        user,
+        route,
+        extra,
+        lose_answer,
+    } = admitted;
     sleep(latency + extra).await;
-    let answer = respond(shared, &request, &user, &slot.mailbox, route, &error);
+    let mut answer = respond(shared, &request, &user, &slot.mailbox, route, &error);
     drop(slot);
+    answer.drop |= lose_answer;
     answer
 }
 
@@ -151,7 +188,16 @@ async fn sleep(duration: Duration) {
     }
 }
 
-type Admitted = (Slot, String, Route, Duration);
+/// A request let through to its mailbox.
+struct Admitted {
+    slot: Slot,
+    user: String,
+    route: Route,
+    /// Scripted latency on top of the simulator's.
+    extra: Duration,
+    /// A scripted `DropAfterProcessing`: processed, then the answer is lost.
+    lose_answer: bool,
+}
 
 /// Every check before the mailbox's work: the latency to wait, and the slot or the refusal.
 fn admit(
@@ -207,10 +253,13 @@ fn admit(
     };
     *inner.routes.entry(kind).or_default() += 1;
     let write = request.method != "GET";
-    let permitted = roles
+    // RBAC for Applications: Entra ID's tenant-wide consent (the token's `roles`) and Exchange
+    // Online's role assignment (limited to its scope) are a union.
+    let tenant_wide = roles
         .iter()
         .any(|role| role == "Calendars.ReadWrite" || (!write && role == "Calendars.Read"));
-    if !permitted {
+    let assignment = inner.role_assignment;
+    if !tenant_wide && !assignment {
         return (
             latency,
             Err(error(
@@ -250,7 +299,7 @@ fn admit(
             )),
         );
     }
-    if !in_scope {
+    if !tenant_wide && !in_scope {
         return (
             latency,
             Err(error(
@@ -261,6 +310,7 @@ fn admit(
         );
     }
     let mut extra = Duration::ZERO;
+    let mut lose_answer = false;
     if let Some(position) = inner.faults.iter().position(|fault| {
         fault
             .mailbox
@@ -302,6 +352,7 @@ fn admit(
                 return (latency, Err(answer));
             }
             GraphFaultKind::LatencyMs { ms } => extra = Duration::from_millis(ms),
+            GraphFaultKind::DropAfterProcessing => lose_answer = true,
         }
     }
     let limit = shared.config.mailbox_concurrency;
@@ -326,7 +377,16 @@ fn admit(
         shared: Arc::clone(shared),
         mailbox: address,
     };
-    (latency, Ok((slot, user, route, extra)))
+    (
+        latency,
+        Ok(Admitted {
+            slot,
+            user,
+            route,
+            extra,
+            lose_answer,
+        }),
+    )
 }
 
 fn query_select(query: Option<&str>) -> Option<String> {
@@ -348,6 +408,9 @@ fn respond(
     let select = query_select(request.query.as_deref());
     let mut inner = lock(&shared.inner);
     let inner = &mut *inner;
+    if matches!(route, Route::Events | Route::Event(_) | Route::CalendarView) {
+        return respond_events(inner, base, request, user, address, route, error);
+    }
     let directory = &mut inner.mailboxes;
     // Whether a POST's grantee is inside the organization, decided before the mailbox is
     // borrowed for writing.
@@ -401,6 +464,11 @@ fn respond(
                 render::permission(base, Some(user), &created),
             )
         }
+        (Route::Events | Route::Event(_) | Route::CalendarView, _) => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BadRequest",
+            "The HTTP method is not allowed on this resource.",
+        ),
         (Route::Permission(id), method) => {
             let Some(index) = mailbox.permissions.iter().position(|p| p.id == id) else {
                 return not_found();
@@ -449,6 +517,138 @@ fn respond(
 }
 
 type Refused = (StatusCode, &'static str, String);
+
+/// The event routes, once admitted.
+fn respond_events(
+    inner: &mut Inner,
+    base: &str,
+    request: &ApiRequest,
+    user: &str,
+    address: &str,
+    route: Route,
+    error: &dyn Fn(StatusCode, &str, &str) -> Answer,
+) -> Answer {
+    let refused = |(status, code, message): events::Refused| error(status, code, &message);
+    let view = match events::view(request) {
+        Ok(view) => view,
+        Err(refusal) => return refused(refusal),
+    };
+    let Inner {
+        mailboxes,
+        per_mailbox,
+        event_serial,
+        patch_log,
+        ..
+    } = inner;
+    let Some(mailbox) = mailboxes.find_mut(address) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ErrorInvalidUser",
+            &format!("The requested user '{user}' is invalid."),
+        );
+    };
+    let stats = per_mailbox.entry(mailbox.address.clone()).or_default();
+    let entity = events::context(base, user, "calendar/events/$entity");
+    let method = request.method.as_str();
+    match (route, method) {
+        (route @ (Route::Events | Route::CalendarView), "GET") => {
+            let collection = if matches!(route, Route::CalendarView) {
+                events::Collection::View
+            } else {
+                events::Collection::Events
+            };
+            match events::list(base, user, request, mailbox, collection, &view) {
+                Ok((body, _)) => events::event_answer(StatusCode::OK, body, &view),
+                Err(refusal) => refused(refusal),
+            }
+        }
+        (Route::Events, _) => {
+            let body = match read_body(request, error) {
+                Ok(body) => body,
+                Err(answer) => return answer,
+            };
+            let template = events::GraphEvent::new(
+                "",
+                events::GraphDateTime::new(chrono::NaiveDateTime::MIN, "UTC"),
+                events::GraphDateTime::new(chrono::NaiveDateTime::MIN, "UTC"),
+            );
+            let mut event = template;
+            if let Err(refusal) = events::apply(&body, &mut event, true) {
+                return refused(refusal);
+            }
+            let stored = events::store_new(mailbox, event_serial, event);
+            events::count(stats, "POST");
+            events::event_answer(
+                StatusCode::CREATED,
+                events::render(&stored, mailbox, &view, Some(&entity)),
+                &view,
+            )
+        }
+        (Route::Event(id), _) => {
+            let Some(index) = mailbox.events.iter().position(|e| e.id == id) else {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "ErrorItemNotFound",
+                    "The specified object was not found in the store.",
+                );
+            };
+            if method != "GET" {
+                if let Some(tag) = request.if_match.as_deref() {
+                    if !events::if_match(tag, &mailbox.events[index].change_key) {
+                        return refused(events::precondition_failed());
+                    }
+                }
+            }
+            match method {
+                "GET" => events::event_answer(
+                    StatusCode::OK,
+                    events::render(&mailbox.events[index], mailbox, &view, Some(&entity)),
+                    &view,
+                ),
+                "PATCH" => {
+                    let body = match read_body(request, error) {
+                        Ok(body) => body,
+                        Err(answer) => return answer,
+                    };
+                    let mut changed = mailbox.events[index].clone();
+                    let named = match events::apply(&body, &mut changed, false) {
+                        Ok(named) => named,
+                        Err(refusal) => return refused(refusal),
+                    };
+                    *event_serial += 1;
+                    changed.change_key = events::new_change_key(*event_serial);
+                    changed.last_modified = chrono::Utc::now();
+                    mailbox.events[index] = changed;
+                    events::count(stats, "PATCH");
+                    patch_log
+                        .entry(mailbox.address.clone())
+                        .or_default()
+                        .push(named);
+                    events::event_answer(
+                        StatusCode::OK,
+                        events::render(&mailbox.events[index], mailbox, &view, Some(&entity)),
+                        &view,
+                    )
+                }
+                _ => {
+                    mailbox.events.remove(index);
+                    events::count(stats, "DELETE");
+                    Answer {
+                        status: StatusCode::NO_CONTENT,
+                        headers: Vec::new(),
+                        body: None,
+                        drop: false,
+                    }
+                }
+            }
+        }
+        _ => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BadRequest",
+            "The HTTP method is not allowed on this resource.",
+        ),
+    }
+}
 
 fn read_body(
     request: &ApiRequest,

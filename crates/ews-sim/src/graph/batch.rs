@@ -99,6 +99,8 @@ fn parse(request: &ApiRequest) -> Result<Vec<Part>, String> {
                     .cloned()
                     .or_else(|| request.client_request_id.clone()),
                 content_type: headers.get("content-type").cloned(),
+                prefer: headers.get("prefer").cloned().into_iter().collect(),
+                if_match: headers.get("if-match").cloned(),
                 body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
             },
         });
@@ -194,6 +196,7 @@ fn response(id: &str, answer: &Answer) -> String {
         let name = match *name {
             "retry-after" => "Retry-After",
             "www-authenticate" => "WWW-Authenticate",
+            "preference-applied" => "Preference-Applied",
             other => other,
         };
         headers.push(format!(

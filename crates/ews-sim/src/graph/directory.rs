@@ -136,6 +136,8 @@ pub(crate) struct MailboxState {
     pub(crate) exchange_online: bool,
     pub(crate) calendar: GraphCalendar,
     pub(crate) permissions: Vec<GraphPermissionView>,
+    /// The primary calendar's events, in the order they were created.
+    pub(crate) events: Vec<super::events::GraphEvent>,
 }
 
 /// A GUID-shaped string derived from `seed` (stable across runs).
@@ -247,6 +249,7 @@ impl MailboxState {
             exchange_online: config.exchange_online,
             calendar: config.calendar.clone(),
             permissions,
+            events: Vec::new(),
             address,
         })
     }
@@ -266,6 +269,8 @@ pub(crate) struct TomlConfig {
     pub(crate) token_lifetime_secs: u64,
     #[serde(default)]
     pub(crate) roles: Option<Vec<String>>,
+    #[serde(default = "assigned")]
+    pub(crate) application_role_assignment: bool,
     #[serde(default)]
     pub(crate) latency_ms: u64,
     #[serde(default = "four")]
@@ -274,6 +279,10 @@ pub(crate) struct TomlConfig {
     pub(crate) retry_after_secs: u64,
     #[serde(default)]
     pub(crate) mailboxes: Vec<GraphMailbox>,
+}
+
+fn assigned() -> bool {
+    true
 }
 
 fn hour() -> u64 {

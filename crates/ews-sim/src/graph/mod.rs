@@ -1,7 +1,8 @@
 //! `sim::graph`: an offline Microsoft Graph side for tests and the demo: the Microsoft identity
 //! platform's token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials) and the
 //! Graph v1.0 calendar routes the connector uses (`/v1.0/users/{id}/calendar`,
-//! `.../calendar/calendarPermissions[/{id}]`, `POST /v1.0/$batch`).
+//! `.../calendar/calendarPermissions[/{id}]`, `.../calendar/events[/{id}]`, `.../calendarView`,
+//! `POST /v1.0/$batch`).
 //!
 //! The token endpoint verifies a client assertion as Entra ID does: the certificate named by
 //! `x5t#S256` (or `x5t`) must be registered, the RS256/PS256 signature must verify with its
@@ -10,8 +11,9 @@
 //! seen before. Or a client secret. It issues a JWT-shaped access token (`aud`, `tid`, `appid`,
 //! `roles`, `iat`/`nbf`/`exp`) that the `/v1.0` routes then require (`api`).
 //!
-//! Layout: `directory` (the tenant's mailboxes, calendars and permissions), `api` (bearer
-//! check, routes, limits, faults), `batch` (JSON batching), `render` (templates).
+//! Layout: `directory` (the tenant's mailboxes, calendars, permissions and events), `api`
+//! (bearer check, authorization, routes, limits, faults), `events` (the event routes' rules and
+//! JSON), `batch` (JSON batching), `render` (templates).
 //!
 //! Invariants: depends on no other module of the crate; binds loopback only; every answer is
 //! template bytes from `fixtures/sim/graph/` with JSON-escaped values. Each behaviour has a row
@@ -23,6 +25,7 @@
 mod api;
 mod batch;
 mod directory;
+mod events;
 mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -44,6 +47,10 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use directory::{CALENDAR_ROLES, GraphCalendar, GraphGrant, GraphMailbox, GraphPermissionView};
+pub use events::{
+    GraphBody, GraphDateTime, GraphEvent, GraphExtendedProperty, PUBLIC_STRINGS_GUID,
+};
+pub(crate) use events::{canonical_property_id, resolve_zone};
 
 use directory::{Directory, MailboxState};
 
@@ -72,8 +79,15 @@ pub struct GraphSimConfig {
     pub expired_secrets: Vec<String>,
     /// `expires_in` of the tokens issued (and their `exp`).
     pub token_lifetime: Duration,
-    /// The application permissions consented (the access token's `roles`).
+    /// The application permissions consented tenant-wide in Entra ID (the access token's
+    /// `roles`): `Calendars.ReadWrite` there reaches every mailbox. Empty by default: the setup
+    /// the admin guide recommends consents nothing in Entra ID and lets Exchange Online's RBAC
+    /// for Applications decide.
     pub roles: Vec<String>,
+    /// Exchange Online's management role assignment `Application Calendars.ReadWrite` for the
+    /// application's service principal, limited to a management scope: the mailboxes whose
+    /// `in_scope` is true. On by default.
+    pub application_role_assignment: bool,
     /// The tenant's mailboxes.
     pub mailboxes: Vec<GraphMailbox>,
     /// Added to every `/v1.0` request (and every `$batch` part), inside its mailbox slot.
@@ -93,7 +107,8 @@ impl Default for GraphSimConfig {
             secrets: Vec::new(),
             expired_secrets: Vec::new(),
             token_lifetime: Duration::from_secs(3600),
-            roles: vec!["Calendars.ReadWrite".to_owned()],
+            roles: Vec::new(),
+            application_role_assignment: true,
             mailboxes: Vec::new(),
             latency: Duration::ZERO,
             mailbox_concurrency: 4,
@@ -118,9 +133,8 @@ impl GraphSimConfig {
             secrets: parsed.secrets,
             expired_secrets: parsed.expired_secrets,
             token_lifetime: Duration::from_secs(parsed.token_lifetime_secs),
-            roles: parsed
-                .roles
-                .unwrap_or_else(|| vec!["Calendars.ReadWrite".to_owned()]),
+            roles: parsed.roles.unwrap_or_default(),
+            application_role_assignment: parsed.application_role_assignment,
             mailboxes: parsed.mailboxes,
             latency: Duration::from_millis(parsed.latency_ms),
             mailbox_concurrency: parsed.mailbox_concurrency,
@@ -193,6 +207,18 @@ pub enum RouteKind {
     UpdatePermission,
     /// `DELETE .../calendarPermissions/{id}`.
     DeletePermission,
+    /// `GET .../calendar/events` or `.../events` (with `$filter`).
+    ListEvents,
+    /// `POST .../calendar/events` or `.../events`.
+    CreateEvent,
+    /// `GET .../events/{id}`.
+    GetEvent,
+    /// `PATCH .../events/{id}`.
+    UpdateEvent,
+    /// `DELETE .../events/{id}`.
+    DeleteEvent,
+    /// `GET .../calendar/calendarView` or `.../calendarView`.
+    CalendarView,
     /// `POST /$batch`.
     Batch,
     /// Anything else (answered 400 or 405).
@@ -212,6 +238,13 @@ pub struct GraphMailboxStats {
     pub max_in_flight: usize,
     /// Requests refused with 429 for its concurrency limit.
     pub concurrency_refusals: u64,
+    /// Events created (`POST .../events` answered 201).
+    pub event_creates: u64,
+    /// Events changed (`PATCH .../events/{id}` answered 200); the fields of each are in
+    /// [`GraphSimHandle::patched_fields`].
+    pub event_patches: u64,
+    /// Events deleted (`DELETE .../events/{id}` answered 204).
+    pub event_deletes: u64,
 }
 
 /// A scripted misbehaviour for the next `count` `/v1.0` requests (or `$batch` parts) for
@@ -242,6 +275,9 @@ pub enum GraphFaultKind {
     Drop,
     /// Waits this long more, then answers normally.
     LatencyMs { ms: u64 },
+    /// Processes the request in full (a created event IS stored), then closes the connection
+    /// without sending any byte of the answer: a lost answer.
+    DropAfterProcessing,
 }
 
 impl GraphFault {
@@ -280,6 +316,12 @@ struct Inner {
     faults: VecDeque<GraphFault>,
     per_mailbox: HashMap<String, GraphMailboxStats>,
     routes: BTreeMap<RouteKind, u64>,
+    /// The `Application Calendars.ReadWrite` role assignment is in place.
+    role_assignment: bool,
+    /// Event ids and changeKeys are derived from it.
+    event_serial: u64,
+    /// Per mailbox address, the property names of each successful event PATCH, in order.
+    patch_log: HashMap<String, Vec<Vec<String>>>,
 }
 
 /// A running Graph simulator.
@@ -385,6 +427,12 @@ impl GraphSimHandle {
         self.with_mailbox(address, |m| m.exchange_online = online)
     }
 
+    /// Adds or removes the application's `Application Calendars.ReadWrite` management role
+    /// assignment (RBAC for Applications); later requests are authorized by the new state.
+    pub fn set_role_assignment(&self, assigned: bool) {
+        lock(&self.shared.inner).role_assignment = assigned;
+    }
+
     /// Puts a mailbox inside or outside the application's RBAC scope; whether it exists.
     pub fn set_in_scope(&self, address: &str, in_scope: bool) -> bool {
         self.with_mailbox(address, |m| m.in_scope = in_scope)
@@ -404,6 +452,100 @@ impl GraphSimHandle {
             }
             None => false,
         }
+    }
+
+    /// A mailbox's events (ours and the user's alike, with every field and extended property),
+    /// sorted by start, then id; `None` for an unknown mailbox.
+    pub fn events(&self, address: &str) -> Option<Vec<GraphEvent>> {
+        let inner = lock(&self.shared.inner);
+        let mailbox = inner.mailboxes.find(address)?;
+        let mut events = mailbox.events.clone();
+        events.sort_by(|a, b| {
+            a.start
+                .instant()
+                .cmp(&b.start.instant())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Some(events)
+    }
+
+    /// Acts like the user (Outlook): stores `event` in `address`'s calendar and returns it as
+    /// stored. An empty `id` gets a new id; the id of one of its events replaces that event (an
+    /// edit). Either way it gets a new changeKey. Extended property ids are stored in their
+    /// canonical form.
+    ///
+    /// # Errors
+    /// An unknown mailbox, a zone Graph does not accept, an all-day event that is not midnight
+    /// to midnight, an end before the start, an extended property id Graph cannot read.
+    pub fn insert_event(&self, address: &str, mut event: GraphEvent) -> Result<GraphEvent, String> {
+        for property in &mut event.extended_properties {
+            property.id = events::canonical_property_id(&property.id)
+                .ok_or_else(|| format!("extended property id {:?} is not valid", property.id))?;
+        }
+        events::validate(&event).map_err(|(_, code, message)| format!("{code}: {message}"))?;
+        let mut inner = lock(&self.shared.inner);
+        let Inner {
+            mailboxes,
+            event_serial,
+            ..
+        } = &mut *inner;
+        let mailbox = mailboxes
+            .find_mut(address)
+            .ok_or_else(|| format!("no mailbox {address}"))?;
+        if let Some(existing) = mailbox.events.iter_mut().find(|e| e.id == event.id) {
+            *event_serial += 1;
+            event.change_key = events::new_change_key(*event_serial);
+            event.created = existing.created;
+            event.last_modified = chrono::Utc::now();
+            *existing = event.clone();
+            return Ok(event);
+        }
+        Ok(events::store_new(mailbox, event_serial, event))
+    }
+
+    /// Acts like the user deleting an event; the event when it was there.
+    pub fn remove_event(&self, address: &str, id: &str) -> Option<GraphEvent> {
+        let mut inner = lock(&self.shared.inner);
+        let mailbox = inner.mailboxes.find_mut(address)?;
+        let index = mailbox.events.iter().position(|e| e.id == id)?;
+        Some(mailbox.events.remove(index))
+    }
+
+    /// The property names each successful event PATCH on `address` sent, oldest first.
+    pub fn patched_fields(&self, address: &str) -> Vec<Vec<String>> {
+        lock(&self.shared.inner)
+            .patch_log
+            .get(&address.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Receives a mailbox moved in from on-premises with its events (`crate::move_mailbox`):
+    /// the mailbox is added (or the existing entry updated) as held by Exchange Online and in
+    /// the application's scope, and each event is stored with a new id and changeKey.
+    ///
+    /// # Errors
+    /// As [`GraphSimHandle::add_mailbox`] and [`GraphSimHandle::insert_event`].
+    pub(crate) fn receive_moved(
+        &self,
+        mailbox: GraphMailbox,
+        moved: Vec<GraphEvent>,
+    ) -> Result<Vec<GraphEvent>, String> {
+        let address = mailbox.address.clone();
+        if self.object_id(&address).is_none() {
+            self.add_mailbox(mailbox)?;
+        }
+        self.with_mailbox(&address, |m| {
+            m.exchange_online = true;
+            m.in_scope = true;
+        });
+        moved
+            .into_iter()
+            .map(|mut event| {
+                event.id.clear();
+                self.insert_event(&address, event)
+            })
+            .collect()
     }
 
     /// Changes the latency of every later request.
@@ -456,6 +598,7 @@ pub async fn start(config: GraphSimConfig) -> std::io::Result<GraphSimHandle> {
         inner: Mutex::new(Inner {
             mailboxes: Directory::new(mailboxes),
             latency: config.latency,
+            role_assignment: config.application_role_assignment,
             ..Inner::default()
         }),
         config,
@@ -561,6 +704,14 @@ async fn handle(
             authorization: header("authorization"),
             client_request_id: header("client-request-id"),
             content_type: header("content-type"),
+            prefer: parts
+                .headers
+                .get_all("prefer")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .collect(),
+            if_match: header("if-match"),
             body: body.to_vec(),
         };
         if parts.method == Method::POST
