@@ -174,6 +174,9 @@ pub enum Error {
     },
     #[error("exchange's answer lacks {0}")]
     Incomplete(&'static str),
+    /// Microsoft Graph failed or refused (`backend::Error::Graph`).
+    #[error(transparent)]
+    Graph(crate::graph::Error),
     /// The caller asked for something this service never does (a `Custom` level).
     #[error("{0}")]
     InvalidLevel(String),
@@ -287,6 +290,7 @@ impl From<backend::Error> for Error {
                 message,
             },
             backend::Error::Incomplete(what) => Error::Incomplete(what),
+            backend::Error::Graph(error) => Error::Graph(error),
         }
     }
 }

@@ -120,6 +120,9 @@ pub enum Error {
         code: String,
         message: Option<String>,
     },
+    /// Microsoft Graph failed or refused (`backend::Error::Graph`).
+    #[error(transparent)]
+    Graph(crate::graph::Error),
     /// The input breaks a rule; nothing was sent.
     #[error(transparent)]
     Invalid(#[from] InvalidEvent),
@@ -147,6 +150,7 @@ impl From<backend::Error> for Error {
                 message,
             },
             backend::Error::Incomplete(what) => Error::Incomplete(what),
+            backend::Error::Graph(error) => Error::Graph(error),
         }
     }
 }
