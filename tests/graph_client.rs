@@ -779,3 +779,84 @@ async fn author_is_not_writable_on_graph_and_push_is_refused_naming_issue_15() {
     assert!(server.seen().is_empty(), "nothing was sent");
     assert_eq!(server.tokens_issued.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_grant_of_author_on_graph_is_invalid_level_before_any_request() {
+    use ews_connector::api::problem::{Problem, ProblemCode};
+    use ews_connector::delegation::{Actor, Delegation, GrantRequest, Settings};
+
+    let server = server().await;
+    let client = client(&server, 8, Duration::from_secs(10));
+    let delegation = Delegation::new(
+        GraphBackend::shared(client.client.clone(), CLIENT_ID),
+        Settings {
+            access: ews_connector::domain::AccessMode::Impersonation,
+            impersonation: true,
+            principal: "mytimetable@uni.example".to_owned(),
+            required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Owner,
+        },
+        None,
+    );
+    let error = delegation
+        .grant(
+            &Actor {
+                request_id: "01TEST".to_owned(),
+                client: "test".to_owned(),
+            },
+            &mailbox("sam.student@uni.example"),
+            GrantRequest {
+                principal: None,
+                level: Some(PermissionLevel::Author),
+                dry_run: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    let problem = Problem::from(&error);
+    assert_eq!(problem.code, ProblemCode::InvalidLevel, "{error}");
+    assert!(problem.detail.contains("Author"), "{}", problem.detail);
+    assert!(server.seen().is_empty(), "no Graph request");
+    assert_eq!(
+        server.tokens_issued.load(Ordering::SeqCst),
+        0,
+        "no token request"
+    );
+}
+
+#[tokio::test]
+async fn a_graph_refusal_becomes_a_problem_with_graph_error_code_not_ews_response_code() {
+    use ews_connector::api::problem::{Problem, ProblemCode};
+
+    let server = server().await;
+    server.push(Scripted {
+        status: 429,
+        retry_after: Some(42),
+        body: fixture("error_throttled.json"),
+    });
+    server.push(answer(403, &fixture("error_access_denied.json")));
+    let client = client(&server, 8, Duration::ZERO);
+    let backend = backend(&client);
+    let throttled = backend
+        .read_permissions(&mailbox("sam.student@uni.example"))
+        .await
+        .unwrap_err();
+    let problem = Problem::from(&ews_connector::delegation::Error::from(throttled));
+    assert_eq!(problem.code, ProblemCode::Throttled);
+    assert_eq!(problem.retry_after, Some(Duration::from_secs(42)));
+    assert_eq!(
+        problem.graph_error_code.as_deref(),
+        Some("ApplicationThrottled")
+    );
+    let denied = backend
+        .read_permissions(&mailbox("sam.student@uni.example"))
+        .await
+        .unwrap_err();
+    let problem = Problem::from(&ews_connector::delegation::Error::from(denied));
+    assert_eq!(problem.code, ProblemCode::AccessDenied);
+    let json = serde_json::to_value(&problem).unwrap();
+    assert_eq!(json["graphErrorCode"], "ErrorAccessDenied");
+    assert!(json.get("ewsResponseCode").is_none(), "{json}");
+    assert_eq!(server.api_requests().len(), 2, "a zero budget sends once");
+}
