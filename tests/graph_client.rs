@@ -860,3 +860,36 @@ async fn a_graph_refusal_becomes_a_problem_with_graph_error_code_not_ews_respons
     assert!(json.get("ewsResponseCode").is_none(), "{json}");
     assert_eq!(server.api_requests().len(), 2, "a zero budget sends once");
 }
+
+#[tokio::test]
+async fn plain_http_is_refused_for_any_host_but_loopback() {
+    let tokens = Arc::new(
+        TokenSource::new(
+            AuthSettings {
+                token_url: "https://login.microsoftonline.com/uni.example/oauth2/v2.0/token"
+                    .parse()
+                    .unwrap(),
+                scope: "https://graph.microsoft.com/.default".to_owned(),
+                client_id: CLIENT_ID.to_owned(),
+                timeout: Duration::from_secs(10),
+                ca_file: None,
+                accept_invalid_certs: false,
+            },
+            Credential::Secret(Secret::new("not-the-real-secret")),
+        )
+        .unwrap(),
+    );
+    let settings = |endpoint: &str| Settings {
+        endpoint: endpoint.parse().unwrap(),
+        max_concurrency: 4,
+        timeout: Duration::from_secs(10),
+        retry_budget: Duration::from_secs(10),
+        ca_file: None,
+        accept_invalid_certs: false,
+    };
+    let error =
+        GraphClient::new(settings("http://graph.microsoft.com"), tokens.clone()).unwrap_err();
+    assert!(error.to_string().contains("https://"), "{error}");
+    GraphClient::new(settings("http://127.0.0.1:9"), tokens.clone()).unwrap();
+    GraphClient::new(settings("https://graph.microsoft.com"), tokens).unwrap();
+}

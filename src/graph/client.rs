@@ -217,6 +217,21 @@ impl GraphClient {
             url: settings.endpoint.to_string(),
             reason,
         };
+        let loopback = match settings.endpoint.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match settings.endpoint.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(unreachable(
+                    "graph.endpoint must be https:// (http:// only for a loopback host)".to_owned(),
+                ));
+            }
+        }
         let tls = if settings.endpoint.scheme() == "https" {
             let mut config = crate::transport::tls::client_config(
                 settings.ca_file.as_deref(),
