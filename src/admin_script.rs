@@ -27,8 +27,13 @@
 //! `users_group_and_impersonation`, `users_and_permissions`). Where this sits among the rooms:
 //! ARCHITECTURE.md.
 //!
-//! Entry points: [`render`], [`parse_users`], [`ps_quote`], [`policy_max_concurrency`],
-//! [`access_rights`], [`Error`].
+//! The cloud side (`admin-script --graph`, `docs/admin/exchange-online.md`) is [`graph`], with
+//! the same invariants.
+//!
+//! Entry points: [`render`], [`graph::render`], [`parse_users`], [`ps_quote`],
+//! [`policy_max_concurrency`], [`access_rights`], [`Error`].
+
+pub mod graph;
 
 use std::fmt::Write as _;
 
@@ -62,6 +67,16 @@ pub enum Error {
     /// A line of the users file names a mailbox outside `api.allowed_domains`.
     #[error("users file line {line}: `{mailbox}` is outside api.allowed_domains")]
     OutsideAllowedDomains { line: usize, mailbox: String },
+    /// `--graph` for a configuration without `[graph]`.
+    #[error(
+        "admin-script --graph needs a [graph] section in the configuration (graph.tenant_id, graph.client_id and graph.certificate_file or graph.client_secret_file): see docs/admin/exchange-online.md"
+    )]
+    GraphNotConfigured,
+    /// `--graph` without `--group` and without `routing.graph_domains`.
+    #[error(
+        "admin-script --graph needs the mailboxes to scope: give --group ADDRESS (a mail-enabled security group) or set routing.graph_domains"
+    )]
+    NoGraphScope,
 }
 
 /// The characters PowerShell's tokenizer accepts as a single quote: the ASCII apostrophe and

@@ -8,6 +8,7 @@
 //! - `domain`: what `delegation` and `push` share: mailbox addresses, access mode, per-mailbox
 //!   locks, permission levels and sets.
 //! - `backend`: the seam to a mailbox's calendar (`CalendarBackend`), EWS its first implementation.
+//! - `routing`: which side (EWS or Graph) a mailbox is looked for on, and where it was found.
 //! - `delegation`: check, grant and revoke calendar delegation, in our own words.
 //! - `push`: calendar events pushed by external id (upsert, delete, window sync), in our own words.
 //! - `audit`: the append-only JSON Lines trail of grants and revokes.
@@ -42,6 +43,7 @@ pub mod graph;
 pub mod ids;
 pub mod logging;
 pub mod push;
+pub mod routing;
 pub mod secret;
 /// The Exchange simulator: the `ews-sim` crate of this workspace.
 pub use ews_sim as sim;

@@ -93,7 +93,18 @@ async fn run(command: Command) -> ExitCode {
             json,
         } => discover::run(&config, &mailbox, json).await,
         Command::Demo { listen } => offline::demo(listen).await,
-        Command::AdminScript { config, users } => offline::admin_script(&config, users.as_deref()),
+        Command::AdminScript {
+            config,
+            users,
+            graph,
+            group,
+        } => {
+            if graph {
+                offline::admin_script_graph(&config, group.as_deref())
+            } else {
+                offline::admin_script(&config, users.as_deref())
+            }
+        }
         Command::Doctor {
             config,
             mailbox,

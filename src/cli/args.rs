@@ -155,14 +155,24 @@ pub enum Command {
     },
     /// Prints the PowerShell that prepares Exchange and Active Directory for this configuration
     /// (docs/admin/exchange-on-premises.md): accounts, group, throttling policy, scope, and the
-    /// calendar permission for each user of FILE (one SMTP address per line, `#` comments).
+    /// calendar permission for each user of FILE (one SMTP address per line, `#` comments);
+    /// with --graph, Microsoft Entra ID and Exchange Online (docs/admin/exchange-online.md).
     AdminScript {
         #[arg(long, help = CONFIG_HELP)]
         config: PathBuf,
         /// The users whose calendars get the permission: one SMTP address per line, `#`
         /// comments; without it the script prepares the accounts, group, policy and scope only.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "graph")]
         users: Option<PathBuf>,
+        /// Prints the PowerShell for Exchange Online instead (docs/admin/exchange-online.md):
+        /// the app registration of `[graph]` checked, the enterprise application, Exchange
+        /// Online's `Application Calendars.ReadWrite` within a management scope, and the test.
+        #[arg(long)]
+        graph: bool,
+        /// With --graph: the mail-enabled security group whose direct members the application
+        /// may reach; without it, the user mailboxes of `routing.graph_domains`.
+        #[arg(long, value_name = "ADDRESS", requires = "graph")]
+        group: Option<String>,
     },
 }
 

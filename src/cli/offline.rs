@@ -88,6 +88,25 @@ pub fn admin_script(config: &Path, users: Option<&Path>) -> ExitCode {
     }
 }
 
+/// `admin-script --graph`: exit 2 when the configuration has no `[graph]`, names no scope, or
+/// holds a value that cannot be quoted.
+pub fn admin_script_graph(config: &Path, group: Option<&str>) -> ExitCode {
+    let config = match load_config_offline(config) {
+        Ok(config) => config,
+        Err(exit) => return exit,
+    };
+    match crate::admin_script::graph::render(&config, group) {
+        Ok(script) => {
+            print!("{script}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ews-connector: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// `doctor`: the report on stdout (text or JSON); exit 0 when every step passed.
 pub async fn doctor(config: &Path, mailbox: Option<&str>, json: bool) -> ExitCode {
     // Only errors: the report itself is the output.
