@@ -56,6 +56,7 @@ async fn simulator(certificates: &[&CertificateCredential], lifetime: Duration) 
         secrets: vec![SECRET.to_owned()],
         expired_secrets: vec!["expired-secret".to_owned()],
         token_lifetime: lifetime,
+        ..GraphSimConfig::default()
     })
     .await
     .unwrap()

@@ -1,44 +1,63 @@
-//! `sim::graph`: an offline Microsoft Graph side for tests and the demo. Today it serves the
-//! Microsoft identity platform's token endpoint, `POST /{tenant}/oauth2/v2.0/token`, for the
-//! client credentials grant.
+//! `sim::graph`: an offline Microsoft Graph side for tests and the demo: the Microsoft identity
+//! platform's token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials) and the
+//! Graph v1.0 calendar routes the connector uses (`/v1.0/users/{id}/calendar`,
+//! `.../calendar/calendarPermissions[/{id}]`, `POST /v1.0/$batch`).
 //!
-//! It verifies a client assertion as Entra ID does: the certificate named by `x5t#S256` (or
-//! `x5t`) must be registered, the RS256/PS256 signature must verify with its public key
-//! (`ring`, not the connector's `jsonwebtoken`), `aud` must be this endpoint's own token URL,
-//! `iss` and `sub` the client id, `exp` in the future, `nbf` past and `jti` never seen before.
-//! Or a client secret. It answers `token.json` or Entra's error body (`error.json`, with AADSTS
-//! codes) from `fixtures/sim/graph/`, with a configurable token lifetime, and counts requests.
+//! The token endpoint verifies a client assertion as Entra ID does: the certificate named by
+//! `x5t#S256` (or `x5t`) must be registered, the RS256/PS256 signature must verify with its
+//! public key (`ring`, not the connector's `jsonwebtoken`), `aud` must be this endpoint's own
+//! token URL, `iss` and `sub` the client id, `exp` in the future, `nbf` past and `jti` never
+//! seen before. Or a client secret. It issues a JWT-shaped access token (`aud`, `tid`, `appid`,
+//! `roles`, `iat`/`nbf`/`exp`) that the `/v1.0` routes then require (`api`).
+//!
+//! Layout: `directory` (the tenant's mailboxes, calendars and permissions), `api` (bearer
+//! check, routes, limits, faults), `batch` (JSON batching), `render` (templates).
 //!
 //! Invariants: depends on no other module of the crate; binds loopback only; every answer is
-//! template bytes with JSON-escaped values. Each behaviour has a row in docs/FIDELITY.md.
+//! template bytes from `fixtures/sim/graph/` with JSON-escaped values. Each behaviour has a row
+//! in docs/FIDELITY.md.
 //!
-//! Entry points: [`start`], [`GraphSimConfig`], [`GraphSimHandle`], [`GraphSimStats`].
+//! Entry points: [`start`], [`GraphSimConfig`], [`GraphSimHandle`], [`GraphSimStats`],
+//! [`GraphMailbox`], [`GraphFault`].
 
-use std::collections::{HashMap, HashSet};
+mod api;
+mod batch;
+mod directory;
+mod render;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use directory::{CALENDAR_ROLES, GraphCalendar, GraphGrant, GraphMailbox, GraphPermissionView};
+
+use directory::{Directory, MailboxState};
 
 const TOKEN_TEMPLATE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fixtures/sim/graph/token.json"
 ));
-const ERROR_TEMPLATE: &str = include_str!(concat!(
+const TOKEN_ERROR_TEMPLATE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/sim/graph/error.json"
+    "/../../fixtures/sim/graph/token_error.json"
 ));
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The simulated tenant and its one application registration.
+/// The simulated tenant, its one application registration and its mailboxes.
 #[derive(Debug, Clone)]
 pub struct GraphSimConfig {
     /// The tenant id (GUID or domain) the token URL must name.
@@ -51,25 +70,203 @@ pub struct GraphSimConfig {
     pub secrets: Vec<String>,
     /// Client secret values registered but expired (AADSTS7000222).
     pub expired_secrets: Vec<String>,
-    /// `expires_in` of the tokens issued.
+    /// `expires_in` of the tokens issued (and their `exp`).
     pub token_lifetime: Duration,
+    /// The application permissions consented (the access token's `roles`).
+    pub roles: Vec<String>,
+    /// The tenant's mailboxes.
+    pub mailboxes: Vec<GraphMailbox>,
+    /// Added to every `/v1.0` request (and every `$batch` part), inside its mailbox slot.
+    pub latency: Duration,
+    /// Requests in flight per mailbox before 429 (Exchange Online's MailboxConcurrency: 4).
+    pub mailbox_concurrency: usize,
+    /// `Retry-After` of a concurrency 429.
+    pub retry_after: Duration,
 }
 
-/// Counters of the token endpoint.
+impl Default for GraphSimConfig {
+    fn default() -> Self {
+        GraphSimConfig {
+            tenant_id: "contoso.onmicrosoft.com".to_owned(),
+            client_id: "00000000-0000-0000-0000-000000000001".to_owned(),
+            certificates: Vec::new(),
+            secrets: Vec::new(),
+            expired_secrets: Vec::new(),
+            token_lifetime: Duration::from_secs(3600),
+            roles: vec!["Calendars.ReadWrite".to_owned()],
+            mailboxes: Vec::new(),
+            latency: Duration::ZERO,
+            mailbox_concurrency: 4,
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+impl GraphSimConfig {
+    /// Reads the TOML form (`fixtures/sim/graph/sample.toml`; keys in its README). Registered
+    /// certificates are not in the file: add their DER to [`GraphSimConfig::certificates`].
+    ///
+    /// # Errors
+    /// A TOML error, an unknown key, a role outside `calendarRoleType`, an address without `@`,
+    /// or two mailboxes with one address.
+    pub fn from_toml(text: &str) -> Result<GraphSimConfig, String> {
+        let parsed: directory::TomlConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let config = GraphSimConfig {
+            tenant_id: parsed.tenant_id,
+            client_id: parsed.client_id,
+            certificates: Vec::new(),
+            secrets: parsed.secrets,
+            expired_secrets: parsed.expired_secrets,
+            token_lifetime: Duration::from_secs(parsed.token_lifetime_secs),
+            roles: parsed
+                .roles
+                .unwrap_or_else(|| vec!["Calendars.ReadWrite".to_owned()]),
+            mailboxes: parsed.mailboxes,
+            latency: Duration::from_millis(parsed.latency_ms),
+            mailbox_concurrency: parsed.mailbox_concurrency,
+            retry_after: Duration::from_secs(parsed.retry_after_secs),
+        };
+        build_directory(&config.mailboxes)?;
+        Ok(config)
+    }
+}
+
+/// Whether `address` is in one of the directory's domains.
+fn inside_of(mailboxes: &[GraphMailbox]) -> impl Fn(&str) -> bool + '_ {
+    move |address: &str| {
+        let domain = address.rsplit('@').next().unwrap_or("");
+        mailboxes.iter().any(|m| {
+            m.address
+                .rsplit('@')
+                .next()
+                .is_some_and(|d| d.eq_ignore_ascii_case(domain))
+        })
+    }
+}
+
+fn build_directory(mailboxes: &[GraphMailbox]) -> Result<Vec<MailboxState>, String> {
+    let inside = inside_of(mailboxes);
+    let mut built: Vec<MailboxState> = Vec::new();
+    for mailbox in mailboxes {
+        let state = MailboxState::new(mailbox, &inside)?;
+        if built.iter().any(|m| m.address == state.address) {
+            return Err(format!("mailbox {} is listed twice", state.address));
+        }
+        built.push(state);
+    }
+    Ok(built)
+}
+
+/// Counters of the whole simulator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GraphSimStats {
     /// Every POST to a token URL.
     pub token_requests: u64,
     /// Tokens issued.
     pub tokens_issued: u64,
-    /// Requests answered with an error.
+    /// Token requests answered with an error.
     pub token_refusals: u64,
+    /// `/v1.0` requests, each `$batch` part counted as one (the batch itself is not).
+    pub api_requests: u64,
+    /// 401 answers (no, unknown or expired token).
+    pub unauthorized: u64,
+    /// `POST /v1.0/$batch` requests.
+    pub batches: u64,
+    /// 429 answers for more than `mailbox_concurrency` requests in flight on one mailbox.
+    pub concurrency_refusals: u64,
+    /// Scripted faults applied.
+    pub faults_applied: u64,
+}
+
+/// The kinds of `/v1.0` requests, for [`GraphSimHandle::route_requests`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteKind {
+    /// `GET /users/{id}/calendar`.
+    GetCalendar,
+    /// `GET .../calendarPermissions`.
+    ListPermissions,
+    /// `POST .../calendarPermissions`.
+    CreatePermission,
+    /// `GET .../calendarPermissions/{id}`.
+    GetPermission,
+    /// `PATCH .../calendarPermissions/{id}`.
+    UpdatePermission,
+    /// `DELETE .../calendarPermissions/{id}`.
+    DeletePermission,
+    /// `POST /$batch`.
+    Batch,
+    /// Anything else (answered 400 or 405).
+    Other,
+}
+
+/// Counters of one mailbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphMailboxStats {
+    /// Requests that named this mailbox (any route, any answer).
+    pub requests: u64,
+    /// POST, PATCH and DELETE requests that named it.
+    pub writes: u64,
+    /// Requests in flight now.
+    pub in_flight: usize,
+    /// The most requests ever in flight at once.
+    pub max_in_flight: usize,
+    /// Requests refused with 429 for its concurrency limit.
+    pub concurrency_refusals: u64,
+}
+
+/// A scripted misbehaviour for the next `count` `/v1.0` requests (or `$batch` parts) for
+/// `mailbox` (any mailbox when `None`), applied after the bearer and mailbox checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphFault {
+    #[serde(default)]
+    pub mailbox: Option<String>,
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(flatten)]
+    pub kind: GraphFaultKind,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What a [`GraphFault`] does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GraphFaultKind {
+    /// 429 `TooManyRequests` with `Retry-After`.
+    Throttle { retry_after_secs: u64 },
+    /// 503 `serviceNotAvailable` with `Retry-After`.
+    Unavailable { retry_after_secs: u64 },
+    /// Closes the connection without an answer (not processed).
+    Drop,
+    /// Waits this long more, then answers normally.
+    LatencyMs { ms: u64 },
+}
+
+impl GraphFault {
+    /// The next `count` requests for `mailbox`.
+    pub fn for_mailbox(mailbox: &str, count: u32, kind: GraphFaultKind) -> GraphFault {
+        GraphFault {
+            mailbox: Some(mailbox.to_owned()),
+            count,
+            kind,
+        }
+    }
+}
+
+/// An issued access token.
+struct Issued {
+    expiry: Instant,
+    roles: Vec<String>,
 }
 
 struct Shared {
     config: GraphSimConfig,
     /// Filled in once the listener is bound: `http://127.0.0.1:port`.
     base: String,
+    /// Signs the access tokens (HS256; Graph never shows its key, nor does this).
+    signing_key: [u8; 32],
     inner: Mutex<Inner>,
 }
 
@@ -77,8 +274,12 @@ struct Shared {
 struct Inner {
     stats: GraphSimStats,
     seen_jti: HashSet<String>,
-    /// Issued access tokens and when they expire.
-    issued: HashMap<String, Instant>,
+    issued: HashMap<String, Issued>,
+    mailboxes: Directory,
+    latency: Duration,
+    faults: VecDeque<GraphFault>,
+    per_mailbox: HashMap<String, GraphMailboxStats>,
+    routes: BTreeMap<RouteKind, u64>,
 }
 
 /// A running Graph simulator.
@@ -90,7 +291,7 @@ pub struct GraphSimHandle {
 }
 
 impl GraphSimHandle {
-    /// `http://127.0.0.1:port`: the `graph.authority` (and, later, `graph.endpoint`) of tests.
+    /// `http://127.0.0.1:port`: the `graph.authority` and `graph.endpoint` of tests.
     pub fn base_url(&self) -> String {
         self.shared.base.clone()
     }
@@ -112,12 +313,107 @@ impl GraphSimHandle {
         lock(&self.shared.inner).stats
     }
 
+    /// Requests per route kind.
+    pub fn route_requests(&self, kind: RouteKind) -> u64 {
+        lock(&self.shared.inner)
+            .routes
+            .get(&kind)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Counters of one mailbox (by address, case-insensitive); zero for one never named.
+    pub fn mailbox_stats(&self, address: &str) -> GraphMailboxStats {
+        lock(&self.shared.inner)
+            .per_mailbox
+            .get(&address.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Whether `token` was issued here and has not expired.
     pub fn token_is_valid(&self, token: &str) -> bool {
         lock(&self.shared.inner)
             .issued
             .get(token)
-            .is_some_and(|expiry| Instant::now() < *expiry)
+            .is_some_and(|issued| Instant::now() < issued.expiry)
+    }
+
+    /// A mailbox's Entra object id (`/users/{id}` names it as well as its address).
+    pub fn object_id(&self, address: &str) -> Option<String> {
+        lock(&self.shared.inner)
+            .mailboxes
+            .find(address)
+            .map(|m| m.object_id.clone())
+    }
+
+    /// The calendar permissions of a mailbox, "My Organization" first; `None` for an unknown one.
+    pub fn permissions(&self, address: &str) -> Option<Vec<GraphPermissionView>> {
+        lock(&self.shared.inner)
+            .mailboxes
+            .find(address)
+            .map(|m| m.permissions.clone())
+    }
+
+    /// Adds a mailbox (replacing one with the same address).
+    ///
+    /// # Errors
+    /// A role outside `calendarRoleType` or an address without `@`.
+    pub fn add_mailbox(&self, mailbox: GraphMailbox) -> Result<(), String> {
+        let mut inner = lock(&self.shared.inner);
+        let own_domain = |address: &str| {
+            let domain = |a: &str| a.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+            domain(address) == domain(&mailbox.address)
+        };
+        let state = {
+            let directory = &inner.mailboxes;
+            let inside = |address: &str| directory.is_inside(address) || own_domain(address);
+            MailboxState::new(&mailbox, &inside)?
+        };
+        inner.mailboxes.insert(state);
+        Ok(())
+    }
+
+    /// Removes a mailbox (its user is then unknown); whether it was there.
+    pub fn remove_mailbox(&self, address: &str) -> bool {
+        lock(&self.shared.inner).mailboxes.remove(address)
+    }
+
+    /// Moves a mailbox into Exchange Online (`true`: a move from on-premises completed) or out
+    /// of it (`MailboxNotEnabledForRESTAPI`); whether the mailbox exists.
+    pub fn set_exchange_online(&self, address: &str, online: bool) -> bool {
+        self.with_mailbox(address, |m| m.exchange_online = online)
+    }
+
+    /// Puts a mailbox inside or outside the application's RBAC scope; whether it exists.
+    pub fn set_in_scope(&self, address: &str, in_scope: bool) -> bool {
+        self.with_mailbox(address, |m| m.in_scope = in_scope)
+    }
+
+    /// Sets a mailbox calendar's `canEdit`; whether it exists.
+    pub fn set_can_edit(&self, address: &str, can_edit: bool) -> bool {
+        self.with_mailbox(address, |m| m.calendar.can_edit = can_edit)
+    }
+
+    fn with_mailbox(&self, address: &str, change: impl FnOnce(&mut MailboxState)) -> bool {
+        let mut inner = lock(&self.shared.inner);
+        match inner.mailboxes.find_mut(address) {
+            Some(mailbox) => {
+                change(mailbox);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Changes the latency of every later request.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.shared.inner).latency = latency;
+    }
+
+    /// Queues a scripted fault (applied in queue order).
+    pub fn push_fault(&self, fault: GraphFault) {
+        lock(&self.shared.inner).faults.push_back(fault);
     }
 
     /// Stops the simulator and waits for it.
@@ -148,26 +444,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Starts the Graph simulator on `127.0.0.1:0` in a background task.
 ///
 /// # Errors
-/// When the loopback socket cannot be bound.
+/// When the loopback socket cannot be bound, or the mailboxes are invalid (`InvalidInput`).
 pub async fn start(config: GraphSimConfig) -> std::io::Result<GraphSimHandle> {
+    let mailboxes = build_directory(&config.mailboxes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
-        config,
         base: format!("http://{addr}"),
-        inner: Mutex::new(Inner::default()),
+        signing_key: rand::random(),
+        inner: Mutex::new(Inner {
+            mailboxes: Directory::new(mailboxes),
+            latency: config.latency,
+            ..Inner::default()
+        }),
+        config,
     });
-    let router = axum::Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token))
-        .with_state(shared.clone());
     let (sender, receiver) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = receiver.await;
-            })
-            .await;
-    });
+    let task = tokio::spawn(accept_loop(listener, shared.clone(), receiver));
     Ok(GraphSimHandle {
         addr,
         shared,
@@ -176,46 +470,184 @@ pub async fn start(config: GraphSimConfig) -> std::io::Result<GraphSimHandle> {
     })
 }
 
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: oneshot::Receiver<()>) {
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let shared = shared.clone();
+                    connections.spawn(async move {
+                        let service = service_fn(move |request| {
+                            let shared = shared.clone();
+                            async move { handle(shared, request).await }
+                        });
+                        let _ = http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// An answer before it becomes an HTTP response. `body: None` is an empty body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Option<String>,
+    /// Close the connection without answering.
+    pub(crate) drop: bool,
+}
+
+impl Answer {
+    pub(crate) fn json(status: StatusCode, body: String) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+            drop: false,
+        }
+    }
+
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Answer {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// The connection is closed instead of answered (a scripted `Drop`).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("answer dropped by a scripted fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let path = parts.uri.path().to_owned();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let answer = if let Some(rest) = path.strip_prefix("/v1.0") {
+        let request = api::ApiRequest {
+            method: parts.method.as_str().to_owned(),
+            path: rest.to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            authorization: header("authorization"),
+            client_request_id: header("client-request-id"),
+            content_type: header("content-type"),
+            body: body.to_vec(),
+        };
+        if parts.method == Method::POST
+            && (rest.eq_ignore_ascii_case("/$batch") || rest.eq_ignore_ascii_case("/%24batch"))
+        {
+            batch::serve(&shared, request).await
+        } else {
+            api::serve(&shared, request).await
+        }
+    } else if let (&Method::POST, Some(tenant)) = (
+        &parts.method,
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_suffix("/oauth2/v2.0/token"))
+            .filter(|t| !t.contains('/')),
+    ) {
+        token(&shared, tenant, &body)
+    } else {
+        render::error(
+            StatusCode::NOT_FOUND,
+            "BadRequest",
+            &format!("Invalid version: {}", path.trim_start_matches('/')),
+            header("client-request-id").as_deref(),
+        )
+    };
+    if answer.drop {
+        return Err(Dropped);
+    }
+    let mut response = Response::builder()
+        .status(answer.status)
+        .header("cache-control", "no-store, no-cache");
+    if answer.body.is_some() {
+        response = response.header("content-type", "application/json; charset=utf-8");
+    }
+    for (name, value) in &answer.headers {
+        response = response.header(*name, value.as_str());
+    }
+    Ok(response
+        .body(Full::new(Bytes::from(answer.body.unwrap_or_default())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
 /// A refusal: HTTP status, OAuth `error`, AADSTS code, description.
 struct Refusal(StatusCode, &'static str, u32, String);
 
-async fn token(
-    State(shared): State<Arc<Shared>>,
-    Path(tenant): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let outcome = decide(&shared, &tenant, &body);
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn token(shared: &Shared, tenant: &str, body: &[u8]) -> Answer {
+    let outcome = decide(shared, tenant, body);
     let mut inner = lock(&shared.inner);
     inner.stats.token_requests += 1;
     match outcome {
-        Ok(()) => {
+        Ok(kind) => {
             inner.stats.tokens_issued += 1;
-            let token = format!("simtoken-{}", hex::encode(rand::random::<[u8; 24]>()));
+            let form: HashMap<String, String> =
+                url::form_urlencoded::parse(body).into_owned().collect();
+            let scope = form.get("scope").map(String::as_str).unwrap_or("");
+            let audience = scope.strip_suffix("/.default").unwrap_or(scope);
             let lifetime = shared.config.token_lifetime;
+            let token = access_token(shared, audience, kind);
+            let now = Instant::now();
+            // Expired tokens are kept an hour, so their 401 still says "expired".
             inner
                 .issued
-                .insert(token.clone(), Instant::now() + lifetime);
+                .retain(|_, issued| issued.expiry + Duration::from_secs(3600) > now);
+            inner.issued.insert(
+                token.clone(),
+                Issued {
+                    expiry: Instant::now() + lifetime,
+                    roles: shared.config.roles.clone(),
+                },
+            );
             let body = TOKEN_TEMPLATE
                 .trim_end()
                 .replace("{{EXPIRES_IN}}", &lifetime.as_secs().to_string())
                 .replace("{{ACCESS_TOKEN}}", &json_escape(&token));
-            json(StatusCode::OK, body)
+            Answer::json(StatusCode::OK, body)
         }
         Err(Refusal(status, error, code, description)) => {
             inner.stats.token_refusals += 1;
-            let trace = {
-                let hex = hex::encode(rand::random::<[u8; 16]>());
-                format!(
-                    "{}-{}-{}-{}-{}",
-                    &hex[0..8],
-                    &hex[8..12],
-                    &hex[12..16],
-                    &hex[16..20],
-                    &hex[20..32]
-                )
-            };
+            let trace = render::new_guid();
             let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
-            let body = ERROR_TEMPLATE
+            let body = TOKEN_ERROR_TEMPLATE
                 .trim_end()
                 .replace("{{ERROR}}", error)
                 .replace("{{CODE}}", &code.to_string())
@@ -223,24 +655,55 @@ async fn token(
                 .replace("{{TRACE_ID}}", &trace)
                 .replace("{{TIMESTAMP}}", &timestamp)
                 .replace("{{AUTHORITY}}", &json_escape(&shared.base));
-            json(status, body)
+            Answer::json(status, body)
         }
     }
 }
 
-fn json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store, no-cache"),
-        ],
-        body,
-    )
-        .into_response()
+/// How the application proved itself: `appidacr` 1 (secret) or 2 (certificate).
+#[derive(Clone, Copy)]
+enum Proof {
+    Secret,
+    Certificate,
 }
 
-fn json_escape(text: &str) -> String {
+/// A JWT-shaped app-only access token: header, claims as Entra ID's v1.0 app tokens carry them,
+/// and an HS256 signature with the simulator's own key.
+fn access_token(shared: &Shared, audience: &str, proof: Proof) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let config = &shared.config;
+    let tid = if config.tenant_id.len() == 36 && config.tenant_id.matches('-').count() == 4 {
+        config.tenant_id.to_ascii_lowercase()
+    } else {
+        directory::guid_from(&format!("tenant:{}", config.tenant_id.to_ascii_lowercase()))
+    };
+    let now = unix_now();
+    let exp = now + config.token_lifetime.as_secs() as i64;
+    let roles: Vec<String> = config
+        .roles
+        .iter()
+        .map(|r| format!("\"{}\"", json_escape(r)))
+        .collect();
+    let header = r#"{"typ":"JWT","alg":"HS256"}"#;
+    let claims = format!(
+        r#"{{"aud":"{aud}","iss":"https://sts.windows.net/{tid}/","iat":{now},"nbf":{now},"exp":{exp},"appid":"{appid}","appidacr":"{acr}","idtyp":"app","oid":"{oid}","roles":[{roles}],"sub":"{oid}","tid":"{tid}","uti":"{uti}","ver":"1.0"}}"#,
+        aud = json_escape(audience),
+        appid = json_escape(&config.client_id),
+        acr = match proof {
+            Proof::Secret => "1",
+            Proof::Certificate => "2",
+        },
+        oid = directory::guid_from(&format!("sp:{}", config.client_id)),
+        roles = roles.join(","),
+        uti = hex::encode(rand::random::<[u8; 12]>()),
+    );
+    let signed = format!("{}.{}", b64.encode(header), b64.encode(claims));
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &shared.signing_key);
+    let signature = ring::hmac::sign(&key, signed.as_bytes());
+    format!("{signed}.{}", b64.encode(signature.as_ref()))
+}
+
+pub(crate) fn json_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -254,7 +717,7 @@ fn json_escape(text: &str) -> String {
 }
 
 /// Judges one token request as Entra ID would.
-fn decide(shared: &Shared, tenant: &str, body: &[u8]) -> Result<(), Refusal> {
+fn decide(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Proof, Refusal> {
     let config = &shared.config;
     if !tenant.eq_ignore_ascii_case(&config.tenant_id) {
         return Err(Refusal(
@@ -297,7 +760,7 @@ fn decide(shared: &Shared, tenant: &str, body: &[u8]) -> Result<(), Refusal> {
     }
     if let Some(secret) = form.get("client_secret") {
         if config.secrets.iter().any(|known| known == secret) {
-            return Ok(());
+            return Ok(Proof::Secret);
         }
         if config.expired_secrets.iter().any(|known| known == secret) {
             return Err(Refusal(
@@ -336,7 +799,7 @@ fn decide(shared: &Shared, tenant: &str, body: &[u8]) -> Result<(), Refusal> {
             "Client assertion failed signature validation. [Reason - The jti claim was already used.]".to_owned(),
         ));
     }
-    Ok(())
+    Ok(Proof::Certificate)
 }
 
 /// Verifies a client assertion; returns its `jti`.
@@ -418,10 +881,7 @@ fn verify_assertion(
             "Client assertion application identifier doesn't match 'client_id' parameter.",
         ));
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or(0);
+    let now = unix_now();
     let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
     match (number("exp"), number("nbf")) {
         (Some(exp), nbf) if exp > now && nbf.is_none_or(|nbf| nbf <= now) => {}
