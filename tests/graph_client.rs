@@ -4,6 +4,14 @@
 //! `Retry-After` inside the retry budget and then failed as throttled, at most 4 requests in
 //! flight per mailbox and `graph.max_concurrency` in all, `$batch` split at 20 parts and 4 per
 //! mailbox, HTTP/2 by ALPN over TLS, and a grant that writes only the changed entry.
+//!
+//! Then against the Graph simulator (`sim::graph`, module `against_the_simulator`): readiness
+//! from `canEdit`, `ErrorAccessDenied` outside the RBAC scope, `MailboxNotEnabledForRESTAPI`
+//! for an on-premises mailbox, an unknown user, roles through the simulator's JSON, grant and
+//! revoke through `Delegation` writing only the principal's entry (a repeat writes nothing),
+//! a 429 retried after `Retry-After`, and no concurrency refusal with 40 requests and a
+//! 30-part batch. The 401 refresh stays on the scripted server: a client that refreshes at 80 %
+//! of the lifetime never sends the simulator an expired token.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -892,4 +900,347 @@ async fn plain_http_is_refused_for_any_host_but_loopback() {
     assert!(error.to_string().contains("https://"), "{error}");
     GraphClient::new(settings("http://127.0.0.1:9"), tokens.clone()).unwrap();
     GraphClient::new(settings("https://graph.microsoft.com"), tokens).unwrap();
+}
+
+// ---- against the Graph simulator (`sim::graph`) -------------------------------------------
+
+mod against_the_simulator {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use ews_connector::audit::AuditLog;
+    use ews_connector::backend::graph::GraphBackend;
+    use ews_connector::backend::{CalendarBackend, OpenAs};
+    use ews_connector::delegation::{
+        Actor, Delegation, GrantRequest, RevokeRequest, Settings as DelegationSettings,
+    };
+    use ews_connector::domain::{AccessMode, Mailbox, PermissionLevel};
+    use ews_connector::ews::ErrorKind;
+    use ews_connector::exchange::FailureKind;
+    use ews_connector::graph::auth::{Credential, Settings as AuthSettings, TokenSource};
+    use ews_connector::graph::client::{BatchRequest, GraphClient, MAILBOX_CONCURRENCY, Settings};
+    use ews_connector::secret::Secret;
+    use ews_connector::sim::graph::{
+        GraphFault, GraphFaultKind, GraphGrant, GraphMailbox, GraphSimConfig, GraphSimHandle,
+        RouteKind, start,
+    };
+
+    const TENANT: &str = "uni.onmicrosoft.com";
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    const SECRET: &str = "Gr4ph~S3cret.Value_0123456789";
+    const PRINCIPAL: &str = "timetable@uni.example";
+
+    async fn simulator() -> GraphSimHandle {
+        let mut student = GraphMailbox::new("student1@uni.example");
+        student.permissions = vec![
+            GraphGrant {
+                address: "mentor@uni.example".to_owned(),
+                name: Some("Mentor".to_owned()),
+                role: "read".to_owned(),
+            },
+            GraphGrant {
+                address: "secretary@uni.example".to_owned(),
+                name: None,
+                role: "delegateWithPrivateEventAccess".to_owned(),
+            },
+        ];
+        let mut on_premises = GraphMailbox::new("lecturer@uni.example");
+        on_premises.exchange_online = false;
+        let mut outside = GraphMailbox::new("board@uni.example");
+        outside.in_scope = false;
+        let mut read_only = GraphMailbox::new("readonly@uni.example");
+        read_only.calendar.can_edit = false;
+        start(GraphSimConfig {
+            tenant_id: TENANT.to_owned(),
+            client_id: CLIENT.to_owned(),
+            secrets: vec![SECRET.to_owned()],
+            mailboxes: vec![
+                student,
+                GraphMailbox::new("student2@uni.example"),
+                on_premises,
+                outside,
+                read_only,
+            ],
+            ..GraphSimConfig::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn client(sim: &GraphSimHandle, max_concurrency: usize) -> Arc<GraphClient> {
+        let tokens = Arc::new(
+            TokenSource::new(
+                AuthSettings {
+                    token_url: sim.token_url().parse().unwrap(),
+                    scope: format!("{}/.default", sim.base_url()),
+                    client_id: CLIENT.to_owned(),
+                    timeout: Duration::from_secs(10),
+                    ca_file: None,
+                    accept_invalid_certs: false,
+                },
+                Credential::Secret(Secret::new(SECRET)),
+            )
+            .unwrap(),
+        );
+        Arc::new(
+            GraphClient::new(
+                Settings {
+                    endpoint: sim.base_url().parse().unwrap(),
+                    max_concurrency,
+                    timeout: Duration::from_secs(10),
+                    retry_budget: Duration::from_secs(20),
+                    ca_file: None,
+                    accept_invalid_certs: false,
+                },
+                tokens,
+            )
+            .unwrap(),
+        )
+    }
+
+    fn mailbox(address: &str) -> Mailbox {
+        Mailbox::parse(address).unwrap()
+    }
+
+    fn kind(error: ews_connector::backend::Error) -> (FailureKind, Option<String>) {
+        match error {
+            ews_connector::backend::Error::Graph(error) => {
+                (error.kind(), error.graph_error_code().map(str::to_owned))
+            }
+            other => panic!("not a Graph error: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn readiness_and_refusals_as_the_simulator_answers_them() {
+        let sim = simulator().await;
+        let backend = GraphBackend::new(client(&sim, 8), CLIENT);
+        let ready = backend
+            .open_calendar(&mailbox("student1@uni.example"), OpenAs::Owner, false)
+            .await
+            .unwrap();
+        assert!(ready.effective_rights.unwrap().can_create_and_read());
+        let read_only = backend
+            .open_calendar(&mailbox("readonly@uni.example"), OpenAs::Owner, false)
+            .await
+            .unwrap();
+        assert!(!read_only.effective_rights.unwrap().create_contents);
+        assert_eq!(sim.route_requests(RouteKind::GetCalendar), 2);
+
+        let (outside, code) = kind(
+            backend
+                .open_calendar(&mailbox("board@uni.example"), OpenAs::Owner, false)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(outside, FailureKind::Code(ErrorKind::AccessDenied));
+        assert_eq!(code.as_deref(), Some("ErrorAccessDenied"));
+        let (on_premises, code) = kind(
+            backend
+                .open_calendar(&mailbox("lecturer@uni.example"), OpenAs::Owner, false)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(on_premises, FailureKind::Code(ErrorKind::MailboxNotFound));
+        assert_eq!(code.as_deref(), Some("MailboxNotEnabledForRESTAPI"));
+        let (unknown, code) = kind(
+            backend
+                .open_calendar(&mailbox("nobody@uni.example"), OpenAs::Owner, false)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            unknown,
+            FailureKind::Code(ErrorKind::MailboxNotFound),
+            "{code:?}"
+        );
+        assert_eq!(sim.stats().tokens_issued, 1);
+    }
+
+    #[tokio::test]
+    async fn roles_read_through_real_json_map_as_api_md_says() {
+        let sim = simulator().await;
+        let backend = GraphBackend::new(client(&sim, 8), CLIENT);
+        let set = backend
+            .read_permissions(&mailbox("student1@uni.example"))
+            .await
+            .unwrap()
+            .permissions
+            .unwrap();
+        let read: Vec<(Option<String>, PermissionLevel)> = set
+            .entries
+            .iter()
+            .map(|entry| (entry.grantee.primary_smtp_address.clone(), entry.level))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (None, PermissionLevel::FreeBusyTimeOnly),
+                (
+                    Some("mentor@uni.example".to_owned()),
+                    PermissionLevel::Reviewer
+                ),
+                (
+                    Some("secretary@uni.example".to_owned()),
+                    PermissionLevel::Editor
+                ),
+            ]
+        );
+        assert!(
+            set.entries
+                .iter()
+                .all(|entry| entry.grantee.backend_id.is_some())
+        );
+    }
+
+    #[tokio::test]
+    async fn grant_and_revoke_write_only_the_principals_entry_and_a_repeat_writes_nothing() {
+        let sim = simulator().await;
+        let dir = std::env::temp_dir().join(format!("graph-audit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let audit = Arc::new(AuditLog::open(&dir.join("audit.jsonl")).unwrap());
+        let delegation = Delegation::new(
+            GraphBackend::shared(client(&sim, 8), CLIENT),
+            DelegationSettings {
+                access: AccessMode::Impersonation,
+                impersonation: true,
+                principal: PRINCIPAL.to_owned(),
+                required: PermissionLevel::Editor,
+                allowed_principals: Vec::new(),
+                max_level: PermissionLevel::Editor,
+            },
+            Some(audit),
+        );
+        let actor = Actor {
+            request_id: "01GRAPHTEST".to_owned(),
+            client: "test".to_owned(),
+        };
+        let owner = mailbox("student1@uni.example");
+        let others_before = sim.permissions("student1@uni.example").unwrap();
+
+        let grant = || GrantRequest {
+            principal: None,
+            level: Some(PermissionLevel::Editor),
+            dry_run: false,
+        };
+        let outcome = delegation.grant(&actor, &owner, grant()).await.unwrap();
+        assert!(outcome.changed);
+        assert_eq!(outcome.backend, "graph");
+        assert_eq!(sim.mailbox_stats("student1@uni.example").writes, 1);
+        assert_eq!(sim.route_requests(RouteKind::CreatePermission), 1);
+        let after = sim.permissions("student1@uni.example").unwrap();
+        let principal = after
+            .iter()
+            .find(|p| p.address.as_deref() == Some(PRINCIPAL))
+            .unwrap();
+        assert_eq!(principal.role, "write");
+        let others_after: Vec<_> = after
+            .iter()
+            .filter(|p| p.address.as_deref() != Some(PRINCIPAL))
+            .cloned()
+            .collect();
+        assert_eq!(others_after, others_before, "other grantees untouched");
+
+        let repeat = delegation.grant(&actor, &owner, grant()).await.unwrap();
+        assert!(!repeat.changed);
+        assert_eq!(
+            sim.mailbox_stats("student1@uni.example").writes,
+            1,
+            "a repeat writes nothing"
+        );
+
+        let revoked = delegation
+            .revoke(
+                &actor,
+                &owner,
+                RevokeRequest {
+                    principal: None,
+                    dry_run: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(revoked.changed);
+        assert_eq!(sim.route_requests(RouteKind::DeletePermission), 1);
+        assert_eq!(sim.mailbox_stats("student1@uni.example").writes, 2);
+        assert_eq!(
+            sim.permissions("student1@uni.example").unwrap(),
+            others_before
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_request_is_sent_again_after_retry_after() {
+        let sim = simulator().await;
+        let client = client(&sim, 8);
+        let backend = GraphBackend::new(client.clone(), CLIENT);
+        sim.push_fault(GraphFault::for_mailbox(
+            "student2@uni.example",
+            1,
+            GraphFaultKind::Throttle {
+                retry_after_secs: 1,
+            },
+        ));
+        let started = std::time::Instant::now();
+        backend
+            .open_calendar(&mailbox("student2@uni.example"), OpenAs::Owner, false)
+            .await
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert_eq!(sim.stats().faults_applied, 1);
+        assert_eq!(client.retries(), 1);
+        assert_eq!(sim.mailbox_stats("student2@uni.example").requests, 2);
+    }
+
+    #[tokio::test]
+    async fn never_more_than_four_in_flight_per_mailbox_so_the_simulator_refuses_none() {
+        let sim = simulator().await;
+        sim.set_latency(Duration::from_millis(20));
+        let client = client(&sim, 32);
+        let backend = Arc::new(GraphBackend::new(client.clone(), CLIENT));
+        let mut tasks = Vec::new();
+        for index in 0..40 {
+            let backend = backend.clone();
+            let address = if index % 2 == 0 {
+                "student1@uni.example"
+            } else {
+                "student2@uni.example"
+            };
+            tasks.push(tokio::spawn(async move {
+                backend
+                    .open_calendar(&mailbox(address), OpenAs::Owner, false)
+                    .await
+                    .map(|_| ())
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        // A batch of 30 parts on one mailbox as well.
+        let parts: Vec<BatchRequest> = (0..30)
+            .map(|_| BatchRequest {
+                mailbox: "student1@uni.example".to_owned(),
+                method: hyper::Method::GET,
+                path: vec![
+                    "users".into(),
+                    "student1@uni.example".into(),
+                    "calendar".into(),
+                ],
+                body: None,
+            })
+            .collect();
+        let answers = client.batch(&parts).await.unwrap();
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(sim.stats().concurrency_refusals, 0);
+        for address in ["student1@uni.example", "student2@uni.example"] {
+            let stats = sim.mailbox_stats(address);
+            assert!(
+                stats.max_in_flight <= MAILBOX_CONCURRENCY,
+                "{address}: {}",
+                stats.max_in_flight
+            );
+        }
+        assert_eq!(client.retries(), 0);
+    }
 }
