@@ -343,7 +343,10 @@ mod tests {
             ask(&router, &format!("m{n}@uni.example"), &[Side::Graph]);
         }
         assert_eq!(router.remembered_count(), 3);
-        assert_eq!(router.remembered(&mailbox("m9@uni.example")), Some(Side::Graph));
+        assert_eq!(
+            router.remembered(&mailbox("m9@uni.example")),
+            Some(Side::Graph)
+        );
         assert_eq!(router.remembered(&mailbox("m0@uni.example")), None);
 
         let router = Router::with_limits(config(Side::Ews, true), Duration::ZERO, 100);
