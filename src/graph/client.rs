@@ -637,7 +637,8 @@ impl GraphClient {
             .map_err(|error| unreachable(error.to_string()))?;
         let _ = stream.set_nodelay(true);
         let Some(tls) = &self.tls else {
-            return Ok((Connection::H1(handshake_h1(stream).await?), false));
+            let sender = handshake_h1(stream).await.map_err(unreachable)?;
+            return Ok((Connection::H1(sender), false));
         };
         let name = rustls::pki_types::ServerName::try_from(host)
             .map_err(|error| unreachable(error.to_string()))?;
@@ -657,7 +658,8 @@ impl GraphClient {
             Ok((Connection::H2(sender), false))
         } else {
             self.connections.no_h2.store(true, Ordering::Relaxed);
-            Ok((Connection::H1(handshake_h1(stream).await?), false))
+            let sender = handshake_h1(stream).await.map_err(unreachable)?;
+            Ok((Connection::H1(sender), false))
         }
     }
 
@@ -757,16 +759,13 @@ impl GraphClient {
     }
 }
 
-async fn handshake_h1<T>(io: T) -> Result<H1, Error>
+async fn handshake_h1<T>(io: T) -> Result<H1, String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(|error| Error::Unreachable {
-            url: String::new(),
-            reason: error.to_string(),
-        })?;
+        .map_err(|error| error.to_string())?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
