@@ -47,26 +47,25 @@ async fn run(command: Command) -> ExitCode {
             mailbox,
             level,
             principal,
-            dry_run,
-            config,
-            json,
+            options,
         } => {
             let grant = change::Change::Grant {
                 level,
                 principal,
-                dry_run,
+                dry_run: options.dry_run,
             };
-            change::run(&config, &mailbox, grant, json).await
+            change::run(&options.config, &mailbox, grant, options.json).await
         }
         Command::Revoke {
             mailbox,
             principal,
-            dry_run,
-            config,
-            json,
+            options,
         } => {
-            let revoke = change::Change::Revoke { principal, dry_run };
-            change::run(&config, &mailbox, revoke, json).await
+            let revoke = change::Change::Revoke {
+                principal,
+                dry_run: options.dry_run,
+            };
+            change::run(&options.config, &mailbox, revoke, options.json).await
         }
         Command::Batch {
             action,

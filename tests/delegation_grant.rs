@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ews_connector::audit::AuditLog;
+use ews_connector::backend;
 use ews_connector::delegation::{
     Actor, ChangeOutcome, Delegation, Error, GrantRequest, PermissionLevel, RevokeRequest, Settings,
 };
@@ -500,7 +501,9 @@ async fn refusals_come_before_any_write_and_failures_are_audited() {
             .await
             .unwrap_err();
         match &error {
-            Error::Refused { kind, .. } => assert_eq!(*kind, expected_kind, "{mailbox}"),
+            Error::Backend(backend::Error::Refused { kind, .. }) => {
+                assert_eq!(*kind, expected_kind, "{mailbox}")
+            }
             other => panic!("{mailbox}: expected a refusal, got {other:?}"),
         }
         assert_eq!(
@@ -510,7 +513,10 @@ async fn refusals_come_before_any_write_and_failures_are_audited() {
             problem_code
         );
         let error = setup.revoke(mailbox, PRINCIPAL, false).await.unwrap_err();
-        assert!(matches!(error, Error::Refused { kind, .. } if kind == expected_kind));
+        assert!(matches!(
+            error,
+            Error::Backend(backend::Error::Refused { kind, .. }) if kind == expected_kind
+        ));
     }
 
     let error = setup
@@ -801,7 +807,10 @@ async fn an_exchange_failure_on_the_write_is_an_error_and_audited() {
         .revoke(ALICE, "bob@contoso.example", false)
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Exchange(_)), "{error:?}");
+    assert!(
+        matches!(error, Error::Backend(backend::Error::Exchange(_))),
+        "{error:?}"
+    );
     assert_eq!(
         setup.sim.calendar(ALICE).unwrap(),
         before,

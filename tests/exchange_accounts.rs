@@ -218,6 +218,11 @@ async fn a_refused_accounts_mailboxes_fail_over_to_the_next_account() {
         !of_a.is_empty() && !of_b.is_empty(),
         "both accounts have mailboxes"
     );
+    assert_eq!(
+        exchange.serving_account(&of_a[0]).smtp,
+        SMTP_A,
+        "before a refusal, the first of the ranking serves"
+    );
     for mailbox in &of_a {
         let answer = exchange
             .call(ActAs::Owner(mailbox), &get_calendar())
@@ -252,6 +257,13 @@ async fn a_refused_accounts_mailboxes_fail_over_to_the_next_account() {
         USER_B,
         "the ranking names the next account"
     );
+    for mailbox in of_a.iter().chain(&of_b) {
+        assert_eq!(
+            exchange.serving_account(mailbox).smtp,
+            SMTP_B,
+            "the account that served {mailbox} is the one named for it (check reports, batch lanes)"
+        );
+    }
 }
 
 fn offline(accounts: usize) -> Exchange {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ews_connector::audit::AuditLog;
+use ews_connector::backend;
 use ews_connector::delegation::{
     Actor, Delegation, Error, GrantRequest, PermissionLevel, RevokeRequest, Settings,
 };
@@ -125,7 +126,7 @@ fn actor() -> Actor {
 
 fn exchange_error(error: &Error) -> &exchange::Error {
     match error {
-        Error::Exchange(error) => error,
+        Error::Backend(backend::Error::Exchange(error)) => error,
         other => panic!("expected an exchange error, got {other}"),
     }
 }

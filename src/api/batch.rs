@@ -286,7 +286,8 @@ where
     Fut: Future<Output = Result<T, delegation::Error>> + Send + 'static,
 {
     let running = batch::start(
-        &state.inner.exchange,
+        &state.inner.delegation,
+        state.inner.exchange.ceiling_per_account(),
         list,
         &state.settings().allowed_domains,
         state.inner.metrics.batch.clone(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
+use crate::backend;
 use crate::delegation;
 use crate::ews::ErrorKind;
 use crate::exchange::FailureKind;
@@ -254,14 +255,8 @@ fn code_for_kind(kind: ErrorKind) -> ProblemCode {
 impl From<&delegation::Error> for Problem {
     fn from(error: &delegation::Error) -> Self {
         match error {
-            delegation::Error::Exchange(error) => from_exchange(error),
-            delegation::Error::Graph(error) => from_graph(error),
-            delegation::Error::Refused {
-                kind,
-                code,
-                message,
-            } => from_refusal(*kind, code, message.as_deref()),
-            delegation::Error::Incomplete(_) | delegation::Error::NotConfirmed => {
+            delegation::Error::Backend(error) => error.into(),
+            delegation::Error::NotConfirmed => {
                 Problem::new(ProblemCode::ExchangeError, error.to_string())
             }
             delegation::Error::InvalidLevel(detail) => {
@@ -289,6 +284,24 @@ impl From<&delegation::Error> for Problem {
             delegation::Error::Audit(_) => {
                 Problem::new(ProblemCode::AuditUnavailable, error_chain(error))
             }
+        }
+    }
+}
+
+/// The one mapping of backend failures to problems: each backend's failure kind is one arm.
+impl From<&backend::Error> for Problem {
+    fn from(error: &backend::Error) -> Self {
+        match error {
+            backend::Error::Exchange(error) => from_exchange(error),
+            backend::Error::Refused {
+                kind,
+                code,
+                message,
+            } => from_refusal(*kind, code, message.as_deref()),
+            backend::Error::Incomplete(_) => {
+                Problem::new(ProblemCode::ExchangeError, error.to_string())
+            }
+            backend::Error::Graph(error) => from_graph(error),
         }
     }
 }
@@ -355,10 +368,10 @@ fn from_refusal(kind: ErrorKind, code: &str, message: Option<&str>) -> Problem {
 impl From<&push::Error> for Problem {
     fn from(error: &push::Error) -> Self {
         match error {
-            push::Error::Exchange(error) => from_exchange(error),
-            push::Error::Graph(error) => from_graph(error),
             // Our item vanished between the read and the write (the user deleted it).
-            push::Error::Refused { code, .. } if code == "ErrorItemNotFound" => {
+            push::Error::Backend(backend::Error::Refused { code, .. })
+                if code == "ErrorItemNotFound" =>
+            {
                 let mut problem = Problem::new(
                     ProblemCode::EventNotFound,
                     "the event's item was deleted in the calendar meanwhile",
@@ -366,11 +379,7 @@ impl From<&push::Error> for Problem {
                 problem.ews_response_code = Some(code.clone());
                 problem
             }
-            push::Error::Refused {
-                kind,
-                code,
-                message,
-            } => from_refusal(*kind, code, message.as_deref()),
+            push::Error::Backend(error) => error.into(),
             push::Error::Invalid(invalid) => {
                 Problem::new(ProblemCode::InvalidRequest, invalid.to_string())
             }
@@ -381,9 +390,6 @@ impl From<&push::Error> for Problem {
                 let mut problem = Problem::new(ProblemCode::Conflict, error.to_string());
                 problem.ews_response_code = Some("ErrorIrresolvableConflict".to_owned());
                 problem
-            }
-            push::Error::Incomplete(_) => {
-                Problem::new(ProblemCode::ExchangeError, error.to_string())
             }
         }
     }

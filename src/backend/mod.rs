@@ -106,7 +106,9 @@ impl IdentityNotes {
     }
 }
 
-/// Why a backend call failed.
+/// Why a backend call failed: the one vocabulary of backend failures, which `delegation::Error`
+/// and `push::Error` hold whole (`Backend`) and `api::problem` maps to problems in one place. A
+/// second backend adds its own failure as one variant here (and one arm in `api::problem`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The backend as a whole failed (credentials, network, throttling, an unreadable answer).
@@ -135,6 +137,17 @@ impl Error {
             Error::Exchange(error) => error.outcome_unknown(),
             Error::Graph(error) => error.outcome_unknown(),
             _ => false,
+        }
+    }
+
+    /// The backend's own response code behind the failure, where it sent one (EWS
+    /// `ResponseCode`, Graph `error.code`): for audit records and problems.
+    pub fn response_code(&self) -> Option<String> {
+        match self {
+            Error::Exchange(error) => error.response_code().map(|code| code.as_str().to_owned()),
+            Error::Refused { code, .. } => Some(code.clone()),
+            Error::Incomplete(_) => None,
+            Error::Graph(error) => error.graph_error_code().map(str::to_owned),
         }
     }
 }

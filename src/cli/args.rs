@@ -50,14 +50,8 @@ pub enum Command {
         /// The user or group that gets the permission; defaults to `delegation.principal`.
         #[arg(long)]
         principal: Option<String>,
-        /// Write nothing; say what would change.
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, help = CONFIG_HELP)]
-        config: PathBuf,
-        /// Print the API's JSON body (or problem) instead of one line.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        options: ChangeOptions,
     },
     /// Removes the principal's entry from MAILBOX's calendar, as `DELETE .../calendar/delegation`.
     Revoke {
@@ -66,14 +60,8 @@ pub enum Command {
         /// The user or group whose entry is removed; defaults to `delegation.principal`.
         #[arg(long)]
         principal: Option<String>,
-        /// Write nothing; say what would change.
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, help = CONFIG_HELP)]
-        config: PathBuf,
-        /// Print the API's JSON body (or problem) instead of one line.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        options: ChangeOptions,
     },
     /// Checks or grants many mailboxes (one per line of FILE; blank lines and `#` comments
     /// skipped): NDJSON lines as the batch API writes them on stdout, the summary last, and a
@@ -226,6 +214,19 @@ pub enum ConfigCommand {
         #[arg(long, help = CONFIG_HELP)]
         config: PathBuf,
     },
+}
+
+/// The options `grant` and `revoke` share.
+#[derive(Debug, clap::Args)]
+pub struct ChangeOptions {
+    /// Write nothing; say what would change.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, help = CONFIG_HELP)]
+    pub config: PathBuf,
+    /// Print the API's JSON body (or problem) instead of one line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::api::problem::Problem;
 use crate::app::{open_audit, open_exchange};
 use crate::config::Config;
 use crate::delegation::batch::{self, Batch, MAX_MAILBOXES, Progress};
-use crate::delegation::{Actor, Delegation, GrantRequest, UnknownLevel};
+use crate::delegation::{self, Actor, Delegation, GrantRequest, UnknownLevel};
 use crate::domain::Mailbox;
 use crate::exchange::{AccountStatus, Exchange};
 
@@ -128,44 +128,49 @@ fn start(
     list: Vec<String>,
     grant: Option<GrantRequest>,
 ) -> Batch<Rendered> {
-    let progress = Arc::new(Progress::default());
-    let allowed = &config.api.allowed_domains;
-    match grant {
-        None => batch::start(
-            exchange,
-            list,
-            allowed,
-            progress,
-            move |mailbox: Mailbox| {
+    let work: Work = match grant {
+        None => {
+            let delegation = delegation.clone();
+            Box::new(move |mailbox: Mailbox| {
                 let delegation = delegation.clone();
-                async move {
+                Box::pin(async move {
                     let report = delegation.check(&mailbox).await?;
                     Ok(Rendered::access(&AccessBody::from(&report)))
-                }
-            },
-        ),
+                })
+            })
+        }
         Some(request) => {
             let actor = Arc::new(Actor {
                 request_id: crate::ids::next_ulid().to_string(),
                 client: "cli".to_owned(),
             });
-            batch::start(
-                exchange,
-                list,
-                allowed,
-                progress,
-                move |mailbox: Mailbox| {
-                    let (delegation, actor, request) =
-                        (delegation.clone(), actor.clone(), request.clone());
-                    async move {
-                        let outcome = delegation.grant(&actor, &mailbox, request).await?;
-                        Ok(Rendered::change(&ChangeBody::from(&outcome)))
-                    }
-                },
-            )
+            let delegation = delegation.clone();
+            Box::new(move |mailbox: Mailbox| {
+                let (delegation, actor, request) =
+                    (delegation.clone(), actor.clone(), request.clone());
+                Box::pin(async move {
+                    let outcome = delegation.grant(&actor, &mailbox, request).await?;
+                    Ok(Rendered::change(&ChangeBody::from(&outcome)))
+                })
+            })
         }
-    }
+    };
+    batch::start(
+        &delegation,
+        exchange.ceiling_per_account(),
+        list,
+        &config.api.allowed_domains,
+        Arc::new(Progress::default()),
+        work,
+    )
 }
+
+/// One batch line's work: a check or a grant of one mailbox.
+type Work = Box<
+    dyn Fn(Mailbox) -> crate::backend::BoxFuture<'static, Result<Rendered, delegation::Error>>
+        + Send
+        + Sync,
+>;
 
 /// Writes each line as it completes and the summary last; `Err` when stdout is closed.
 async fn print_lines(mut running: Batch<Rendered>) -> Result<(), ()> {

@@ -9,7 +9,7 @@ use crate::api::problem::{Problem, ProblemCode};
 use crate::app::{open_audit, open_exchange};
 use crate::delegation::{Actor, Delegation, GrantRequest, PermissionLevel, RevokeRequest};
 
-use super::{admit_mailbox, fail, load_config, pretty, report_problem};
+use super::{fail, load_for_mailbox, pretty, report_problem};
 
 /// The change asked for on the command line.
 pub enum Change {
@@ -27,13 +27,9 @@ pub enum Change {
 /// Exit 0 with the outcome (changed or not), 1 for a refusal about the mailbox (its address,
 /// the principal, the level), 2 otherwise.
 pub async fn run(config: &Path, mailbox: &str, change: Change, json: bool) -> ExitCode {
-    let config = match load_config(config).await {
-        Ok(config) => config,
+    let (config, mailbox) = match load_for_mailbox(config, mailbox, json).await {
+        Ok(loaded) => loaded,
         Err(exit) => return exit,
-    };
-    let mailbox = match admit_mailbox(&config, mailbox) {
-        Ok(mailbox) => mailbox,
-        Err(problem) => return report_problem(*problem, json),
     };
     let rooms = open_exchange(&config).and_then(|exchange| Ok((exchange, open_audit(&config)?)));
     let (exchange, audit) = match rooms {

@@ -7,18 +7,14 @@ use crate::api::dto::AccessBody;
 use crate::api::problem::Problem;
 use crate::delegation::Delegation;
 
-use super::{admit_mailbox, fail, load_config, pretty, report_problem};
+use super::{fail, load_for_mailbox, pretty, report_problem};
 
 /// Exit 0 with the report (whatever its status), 1 for a refused mailbox, 2 when the check
 /// itself failed.
 pub async fn run(config: &Path, mailbox: &str, json: bool) -> ExitCode {
-    let config = match load_config(config).await {
-        Ok(config) => config,
+    let (config, mailbox) = match load_for_mailbox(config, mailbox, json).await {
+        Ok(loaded) => loaded,
         Err(exit) => return exit,
-    };
-    let mailbox = match admit_mailbox(&config, mailbox) {
-        Ok(mailbox) => mailbox,
-        Err(problem) => return report_problem(*problem, json),
     };
     let exchange = match crate::app::open_exchange(&config) {
         Ok(exchange) => exchange,

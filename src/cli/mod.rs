@@ -77,6 +77,19 @@ pub fn init_logging(format: LogFormat, level: &str) {
 
 /// Validates the mailbox and `api.allowed_domains`, as the API does, before anything reaches
 /// Exchange.
+/// Loads the configuration and admits `mailbox` ([`admit_mailbox`]), or the exit status that
+/// says why not (a refused mailbox reported as `report_problem` does).
+async fn load_for_mailbox(
+    path: &Path,
+    mailbox: &str,
+    json: bool,
+) -> Result<(Config, Mailbox), ExitCode> {
+    let config = load_config(path).await?;
+    let mailbox =
+        admit_mailbox(&config, mailbox).map_err(|problem| report_problem(*problem, json))?;
+    Ok((config, mailbox))
+}
+
 fn admit_mailbox(config: &Config, text: &str) -> Result<Mailbox, Box<Problem>> {
     let mailbox = Mailbox::parse(text).map_err(|error| {
         Problem::new(ProblemCode::InvalidMailbox, error.to_string()).with_mailbox(text)

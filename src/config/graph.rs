@@ -355,49 +355,12 @@ pub(super) fn render(out: &mut String, graph: &GraphConfig, routing: Option<&Rou
     }
 }
 
-/// The largest credential file read (a PEM certificate chain with its key is a few KiB).
-const MAX_CREDENTIAL_FILE_BYTES: u64 = 64 * 1024;
-
 /// Reads a credential file whole into a buffer that is wiped when dropped, with the checks of a
-/// password file: refused when others can write it or when it is larger than 64 KiB.
+/// password file (`config::read_secret_file`): refused when others can write it or when it is
+/// larger than 64 KiB.
 ///
 /// # Errors
 /// The reason, in words naming the file.
 pub fn read_credential_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
-    use std::io::Read as _;
-
-    let cannot_read = |error: std::io::Error| format!("cannot read {}: {error}", path.display());
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
-    let metadata = file.metadata().map_err(cannot_read)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = metadata.permissions().mode() & 0o7777;
-        if mode & 0o002 != 0 {
-            return Err(format!(
-                "{} can be written by others (mode {mode:04o}): anyone on this host could replace the credential; chmod 600 {} and make the service user its owner",
-                path.display(),
-                path.display()
-            ));
-        }
-    }
-    let too_large = || {
-        format!(
-            "{} is larger than 64 KiB: not a certificate and key file",
-            path.display()
-        )
-    };
-    if metadata.len() > MAX_CREDENTIAL_FILE_BYTES {
-        return Err(too_large());
-    }
-    // Sized up front so the buffer never grows: a reallocation would leave a copy behind.
-    let capacity = usize::try_from(metadata.len()).unwrap_or(0) + 1;
-    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
-    file.take(MAX_CREDENTIAL_FILE_BYTES + 1)
-        .read_to_end(&mut buffer)
-        .map_err(cannot_read)?;
-    if buffer.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
-        return Err(too_large());
-    }
-    Ok(buffer)
+    super::read_secret_file(path, "credential", "not a certificate and key file")
 }

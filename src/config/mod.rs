@@ -1387,19 +1387,21 @@ impl Config {
     }
 }
 
-/// The largest password file read: a password is one short line, and a file named by mistake
-/// (a log, a device) must not be read whole.
-const MAX_PASSWORD_FILE_BYTES: u64 = 64 * 1024;
+/// The largest secret file read (a password is one short line, a PEM certificate chain with its
+/// key a few KiB): a file named by mistake (a log, a device) must not be read whole.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
 
-/// Reads the first line of a password file, without its line ending. The buffer the file is
-/// read into is wiped (zeroed) before it is freed; only the returned [`Secret`] holds the
-/// password afterwards.
+/// Reads a file that holds a secret (`holds`: "password", "credential") whole into a buffer that
+/// is wiped when dropped; refused when (on Unix) others can write it, or when it is larger than
+/// 64 KiB (`not_a` says what it then is not).
 ///
 /// # Errors
-/// The reason, in words, when the file cannot be read, holds no password, is larger than
-/// 64 KiB, or (on Unix) can be written by others: anyone on the host could then replace the
-/// password, so such a file is refused.
-pub fn read_password_file(path: &Path) -> Result<Secret, String> {
+/// The reason, in words naming the file.
+pub(crate) fn read_secret_file(
+    path: &Path,
+    holds: &str,
+    not_a: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     use std::io::Read as _;
 
     let cannot_read = |error: std::io::Error| format!("cannot read {}: {error}", path.display());
@@ -1411,30 +1413,42 @@ pub fn read_password_file(path: &Path) -> Result<Secret, String> {
         let mode = metadata.permissions().mode() & 0o7777;
         if mode & 0o002 != 0 {
             return Err(format!(
-                "{} can be written by others (mode {mode:04o}): anyone on this host could replace the password; chmod 600 {} and make the service user its owner",
+                "{} can be written by others (mode {mode:04o}): anyone on this host could replace the {holds}; chmod 600 {} and make the service user its owner",
                 path.display(),
                 path.display()
             ));
         }
     }
-    if metadata.len() > MAX_PASSWORD_FILE_BYTES {
-        return Err(format!(
-            "{} is larger than 64 KiB: not a password file (the password is its first line)",
-            path.display()
-        ));
+    let too_large = || format!("{} is larger than 64 KiB: {not_a}", path.display());
+    if metadata.len() > MAX_SECRET_FILE_BYTES {
+        return Err(too_large());
     }
     // Sized up front so the buffer never grows: a reallocation would leave a copy behind.
     let capacity = usize::try_from(metadata.len()).unwrap_or(0) + 1;
     let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
-    file.take(MAX_PASSWORD_FILE_BYTES + 1)
+    file.take(MAX_SECRET_FILE_BYTES + 1)
         .read_to_end(&mut buffer)
         .map_err(cannot_read)?;
-    if buffer.len() as u64 > MAX_PASSWORD_FILE_BYTES {
-        return Err(format!(
-            "{} is larger than 64 KiB: not a password file (the password is its first line)",
-            path.display()
-        ));
+    if buffer.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(too_large());
     }
+    Ok(buffer)
+}
+
+/// Reads the first line of a password file, without its line ending. The buffer the file is
+/// read into is wiped (zeroed) before it is freed; only the returned [`Secret`] holds the
+/// password afterwards.
+///
+/// # Errors
+/// The reason, in words, when the file cannot be read, holds no password, is larger than
+/// 64 KiB, or (on Unix) can be written by others: anyone on the host could then replace the
+/// password, so such a file is refused.
+pub fn read_password_file(path: &Path) -> Result<Secret, String> {
+    let buffer = read_secret_file(
+        path,
+        "password",
+        "not a password file (the password is its first line)",
+    )?;
     let text = std::str::from_utf8(&buffer)
         .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
     let first_line = text.lines().next().unwrap_or("");

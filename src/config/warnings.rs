@@ -98,37 +98,31 @@ impl Config {
             let PasswordSource::File(path) = &account.password_source else {
                 continue;
             };
-            if let Some(exposure) = password_file_exposure(path) {
-                let key = format!("exchange.accounts[{index}].password_file");
-                warnings.push(Warning {
-                    detail: format!("{key}: {exposure}"),
-                    key,
-                    concern: Concern::PasswordFile,
-                    fix: format!(
-                        "chmod 600 {} and make the service user its owner (or use systemd's LoadCredential=, see deploy/systemd)",
-                        path.display()
-                    ),
-                });
-            }
+            warnings.extend(secret_file_warning(
+                format!("exchange.accounts[{index}].password_file"),
+                path,
+            ));
         }
         if let Some(graph) = &self.graph {
             let source = &graph.credential_source;
-            let path = source.path();
-            if let Some(exposure) = password_file_exposure(path) {
-                let key = source.key().to_owned();
-                warnings.push(Warning {
-                    detail: format!("{key}: {exposure}"),
-                    key,
-                    concern: Concern::PasswordFile,
-                    fix: format!(
-                        "chmod 600 {} and make the service user its owner (or use systemd's LoadCredential=, see deploy/systemd)",
-                        path.display()
-                    ),
-                });
-            }
+            warnings.extend(secret_file_warning(source.key().to_owned(), source.path()));
         }
         warnings
     }
+}
+
+/// The warning for the secret file at `path` (configured as `key`) when others can read it.
+fn secret_file_warning(key: String, path: &Path) -> Option<Warning> {
+    let exposure = password_file_exposure(path)?;
+    Some(Warning {
+        detail: format!("{key}: {exposure}"),
+        key,
+        concern: Concern::PasswordFile,
+        fix: format!(
+            "chmod 600 {} and make the service user its owner (or use systemd's LoadCredential=, see deploy/systemd)",
+            path.display()
+        ),
+    })
 }
 
 /// Who besides the service can read the password file at `path`, in words, or `None` when

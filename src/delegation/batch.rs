@@ -7,7 +7,7 @@
 //! - a mailbox that is not an address, or outside the allowed domains, fails its own line and
 //!   never reaches Exchange; it does not fail the batch;
 //! - in-flight work is bounded per service account by the account's ceiling
-//!   ([`Exchange::ceiling_per_account`]): each account gets its own lane of that many workers,
+//!   (`exchange.ceiling_per_account`, given by the caller): each account gets its own lane of that many workers,
 //!   fed with the mailboxes that rank it first, so every account is kept at (and never above)
 //!   its ceiling while it has work; finished lines wait in a channel of [`CHANNEL_LINES`], so
 //!   memory does not grow with the list;
@@ -28,9 +28,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::delegation::Error;
+use crate::delegation::{Delegation, Error};
 use crate::domain::{InvalidMailbox, Mailbox};
-use crate::exchange::{AccountStatus, Exchange};
 
 /// The most mailboxes one batch may hold (API.md); more is refused before any work starts.
 pub const MAX_MAILBOXES: usize = 100_000;
@@ -135,11 +134,13 @@ pub fn parse_list(text: &str) -> Vec<String> {
 /// Starts `work` for each mailbox of `mailboxes` (already deduplicated, see [`dedupe`]) and
 /// returns the lines as they complete. Must be called inside a tokio runtime.
 ///
-/// Each mailbox goes to the lane of the first account of its ranking whose credentials are not
-/// refused (the account `exchange` will use); each lane runs at most
-/// [`Exchange::ceiling_per_account`] calls at a time.
+/// Each mailbox goes to the lane of the service account the backend serves it with
+/// ([`CalendarBackend::service_account`](crate::backend::CalendarBackend::service_account): for
+/// EWS the first of its ranking whose credentials are not refused); each lane runs at most
+/// `ceiling_per_account` calls at a time.
 pub fn start<T, F, Fut>(
-    exchange: &Exchange,
+    delegation: &Delegation,
+    ceiling_per_account: usize,
     mailboxes: Vec<String>,
     allowed_domains: &[String],
     progress: Arc<Progress>,
@@ -152,13 +153,8 @@ where
 {
     let total = mailboxes.len();
     Progress::add(&progress.queued, total as u64);
-    let accounts = exchange.accounts();
-    let refused: Vec<bool> = exchange
-        .account_states()
-        .iter()
-        .map(|state| matches!(state.status, AccountStatus::AuthFailed { .. }))
-        .collect();
-    let mut lanes: Vec<VecDeque<Mailbox>> = vec![VecDeque::new(); accounts.len()];
+    let accounts = delegation.backend.service_accounts();
+    let mut lanes: Vec<VecDeque<Mailbox>> = vec![VecDeque::new(); accounts.len().max(1)];
     let mut rejected: Vec<Line<T>> = Vec::new();
     for text in mailboxes {
         let mailbox = match Mailbox::parse(&text) {
@@ -180,21 +176,14 @@ where
             });
             continue;
         }
-        let ranked = exchange.accounts_for(mailbox.as_str());
-        let position = |account: &&crate::exchange::Account| {
-            accounts
-                .iter()
-                .position(|candidate| std::ptr::eq(candidate, *account))
-                .unwrap_or(0)
-        };
-        let lane = ranked
+        let account = delegation.backend.service_account(&mailbox);
+        let lane = accounts
             .iter()
-            .map(position)
-            .find(|index| !refused[*index])
-            .unwrap_or_else(|| position(&ranked[0]));
+            .position(|candidate| *candidate == account)
+            .unwrap_or(0);
         lanes[lane].push_back(mailbox);
     }
-    let ceiling = exchange.ceiling_per_account().max(1);
+    let ceiling = ceiling_per_account.max(1);
     let (sender, receiver) = mpsc::channel(CHANNEL_LINES);
     let work = Arc::new(work);
     let driver = tokio::spawn(in_caller_span(async move {

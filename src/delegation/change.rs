@@ -43,7 +43,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditRecord;
-use crate::backend::{Calendar, Written};
+use crate::backend::{self, Calendar, Written};
 use crate::delegation::merge::{Change, level_in, lost_by_writing, merge};
 use crate::delegation::{Delegation, Error, PermissionLevel, Settings};
 use crate::domain::Mailbox;
@@ -151,7 +151,9 @@ impl Delegation {
             );
         };
         self.backend.with_notes(Box::pin(change)).await;
-        outcome.unwrap_or(Err(Error::Incomplete("the grant's outcome")))
+        outcome.unwrap_or(Err(Error::from(backend::Error::Incomplete(
+            "the grant's outcome",
+        ))))
     }
 
     /// Removes `request.principal`'s entry (default: the configured principal) from `mailbox`'s
@@ -175,7 +177,9 @@ impl Delegation {
             );
         };
         self.backend.with_notes(Box::pin(change)).await;
-        outcome.unwrap_or(Err(Error::Incomplete("the revoke's outcome")))
+        outcome.unwrap_or(Err(Error::from(backend::Error::Incomplete(
+            "the revoke's outcome",
+        ))))
     }
 
     /// The read-merge-write shared by grant and revoke, run as the steps of [`Step`].
@@ -249,7 +253,7 @@ impl Delegation {
             Err(error) => return Step::Done(Err(self.failed(trail, trail.level_before, error))),
         };
         let Some(permission_set) = calendar.permissions else {
-            let error = Error::Incomplete("the calendar's permission set");
+            let error = Error::from(backend::Error::Incomplete("the calendar's permission set"));
             return Step::Done(Err(self.failed(trail, trail.level_before, error)));
         };
         let merged = merge(&permission_set, trail.principal, goal.change);
@@ -346,13 +350,13 @@ impl Delegation {
                 );
                 None
             }
-            Err(Error::Exchange(error)) if error.outcome_unknown() => {
+            Err(Error::Backend(error)) if error.outcome_unknown() => {
                 tracing::warn!(
                     attempt,
                     %error,
                     "the write's answer was lost; reading the calendar to learn its outcome"
                 );
-                Some(Error::Exchange(error))
+                Some(Error::Backend(error))
             }
             Err(error) => return Step::Done(Err(self.failed(trail, trail.level_before, error))),
         };
@@ -379,7 +383,8 @@ impl Delegation {
                 ..
             }) => level_in(&set, trail.principal),
             Ok(_) => {
-                let error = Error::Incomplete("the calendar's permission set");
+                let error =
+                    Error::from(backend::Error::Incomplete("the calendar's permission set"));
                 return Step::Done(Err(self.failed(trail, None, error)));
             }
             Err(error) => return Step::Done(Err(self.failed(trail, None, error))),
@@ -442,8 +447,7 @@ impl Delegation {
             return error;
         }
         let code = match &error {
-            Error::Refused { code, .. } => Some(code.clone()),
-            Error::Exchange(error) => error.response_code().map(|code| code.as_str().to_owned()),
+            Error::Backend(error) => error.response_code(),
             Error::Conflict { .. } => Some("ErrorIrresolvableConflict".to_owned()),
             _ => None,
         };

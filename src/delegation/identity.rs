@@ -8,7 +8,7 @@
 //! says where it probably went, so a router can send it to Exchange Online.
 //! Entry point: [`Delegation::check`].
 
-use crate::backend::IdentityNotes;
+use crate::backend::{self, IdentityNotes};
 use crate::delegation::{CheckReport, CheckStatus, Delegation, Error};
 use crate::domain::Mailbox;
 
@@ -24,7 +24,9 @@ impl Delegation {
             report = Some(self.check_calendar(mailbox).await);
         };
         let noted = self.backend.with_notes(Box::pin(check)).await;
-        let report = report.unwrap_or(Err(Error::Incomplete("the check's report")))?;
+        let report = report.unwrap_or(Err(Error::from(backend::Error::Incomplete(
+            "the check's report",
+        ))))?;
         Ok(with_identity(report, &noted))
     }
 }

@@ -45,13 +45,12 @@ pub use self::change::{Actor, ChangeOutcome, GrantRequest, RevokeRequest};
 pub(crate) use self::evaluate::level_of;
 pub use self::evaluate::{Allows, Applied, Evaluation, Identity};
 use crate::audit::AuditLog;
-use crate::backend::{self, Calendar, CalendarBackend, OpenAs};
+use crate::backend::{self, Calendar, CalendarBackend, ErrorKind, OpenAs};
 use crate::domain::lock::MailboxLocks;
 pub use crate::domain::permissions::EffectiveRights;
 use crate::domain::permissions::{DistinguishedUser, PermissionEntry};
 use crate::domain::{AccessMode, Mailbox};
 pub use crate::domain::{PermissionLevel, ReadScope, Rights, Scope, UnknownLevel};
-use crate::ews::ErrorKind;
 
 /// What `delegation` needs to run; filled by `config`.
 #[derive(Debug, Clone)]
@@ -163,20 +162,10 @@ pub struct CheckReport {
 /// The connector or Exchange as a whole failed; nothing definite is known about the mailbox.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The backend failed or refused ([`backend::Error`], the one vocabulary of backend
+    /// failures; a refusal about the mailbox is a report, not this).
     #[error(transparent)]
-    Exchange(#[from] crate::exchange::Error),
-    /// Exchange said something about this mailbox that the connector cannot act on.
-    #[error("exchange refused the operation with {code}")]
-    Refused {
-        kind: ErrorKind,
-        code: String,
-        message: Option<String>,
-    },
-    #[error("exchange's answer lacks {0}")]
-    Incomplete(&'static str),
-    /// Microsoft Graph failed or refused (`backend::Error::Graph`).
-    #[error(transparent)]
-    Graph(crate::graph::Error),
+    Backend(#[from] backend::Error),
     /// The caller asked for something this service never does (a `Custom` level).
     #[error("{0}")]
     InvalidLevel(String),
@@ -274,25 +263,6 @@ struct Refusal {
     kind: ErrorKind,
     code: String,
     message: Option<String>,
-}
-
-impl From<backend::Error> for Error {
-    fn from(error: backend::Error) -> Error {
-        match error {
-            backend::Error::Exchange(error) => Error::Exchange(error),
-            backend::Error::Refused {
-                kind,
-                code,
-                message,
-            } => Error::Refused {
-                kind,
-                code,
-                message,
-            },
-            backend::Error::Incomplete(what) => Error::Incomplete(what),
-            backend::Error::Graph(error) => Error::Graph(error),
-        }
-    }
 }
 
 impl Delegation {

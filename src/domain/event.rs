@@ -340,12 +340,18 @@ fn check_text(
 /// start from.
 #[cfg(test)]
 pub(crate) fn lecture(subject: &str) -> Event {
+    lecture_on("mytt:1", subject, 1)
+}
+
+/// [`lecture`] with external id `id`, on December `day` 2026.
+#[cfg(test)]
+pub(crate) fn lecture_on(id: &str, subject: &str, day: u32) -> Event {
     Event::new(
-        ExternalId::parse("mytt:1").unwrap(),
+        ExternalId::parse(id).unwrap(),
         EventInput {
             subject: subject.to_owned(),
-            start: "2026-12-01T09:00:00+01:00".parse().unwrap(),
-            end: "2026-12-01T10:45:00+01:00".parse().unwrap(),
+            start: format!("2026-12-{day:02}T09:00:00+01:00").parse().unwrap(),
+            end: format!("2026-12-{day:02}T10:45:00+01:00").parse().unwrap(),
             time_zone: "Europe/Amsterdam".to_owned(),
             location: Some("Room 1.14".to_owned()),
             body: Some("Lecturer: A. Turing".to_owned()),

@@ -161,6 +161,15 @@ impl Slot {
             .map(|failure| (failure.at.elapsed(), failure.detail.clone()))
     }
 
+    /// Whether the credentials are refused now (the mark holds and `cooldown` has not passed):
+    /// [`Slot::snapshot`]'s `AuthFailed`, without copying the state.
+    pub(crate) fn is_refused(&self, cooldown: Duration) -> bool {
+        self.state()
+            .failure
+            .as_ref()
+            .is_some_and(|failure| failure.at.elapsed() < cooldown)
+    }
+
     /// Replaces the password; a different one clears the failure mark and must be verified
     /// again. Returns whether it changed.
     pub(crate) fn set_password(&self, password: &Secret) -> bool {

@@ -544,6 +544,18 @@ impl Exchange {
         &self.accounts[ranking(&self.accounts, mailbox)[0]]
     }
 
+    /// The account that serves `mailbox` now: the first of its ranking ([`Exchange::accounts_for`])
+    /// whose credentials are not refused, or the first when all are.
+    pub fn serving_account(&self, mailbox: &str) -> &Account {
+        let ranked = ranking(&self.accounts, mailbox);
+        let refused = |index: &usize| self.slots[*index].is_refused(self.auth_failure_cooldown);
+        let serving = ranked
+            .iter()
+            .find(|index| !refused(index))
+            .unwrap_or(&ranked[0]);
+        &self.accounts[*serving]
+    }
+
     /// All accounts in `mailbox`'s order of preference; when the first one's credentials are
     /// refused, its mailboxes go to the next one in their own ranking.
     pub fn accounts_for(&self, mailbox: &str) -> Vec<&Account> {

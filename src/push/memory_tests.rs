@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::backend::memory::{MemoryBackend, MemoryCalendar, MemoryItem};
 use crate::domain::events::FieldChange;
 use crate::domain::{AccessMode, Mailbox};
-use crate::push::{
-    DeleteType, Error, Event, EventInput, ExternalId, Push, Settings, UpsertResult, Window,
-};
+use crate::push::{DeleteType, Error, Event, ExternalId, Push, Settings, UpsertResult, Window};
 
 const ALICE: &str = "alice@uni.example";
 
@@ -21,22 +19,7 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 fn event(id: &str, subject: &str, day: u32) -> Event {
-    Event::new(
-        ExternalId::parse(id).unwrap(),
-        EventInput {
-            subject: subject.to_owned(),
-            start: format!("2026-12-{day:02}T09:00:00+01:00").parse().unwrap(),
-            end: format!("2026-12-{day:02}T10:45:00+01:00").parse().unwrap(),
-            time_zone: "Europe/Amsterdam".to_owned(),
-            location: Some("Room 1.14".to_owned()),
-            body: Some("Lecturer: A. Turing".to_owned()),
-            categories: vec!["MyTimetable".to_owned()],
-            is_all_day: false,
-            show_as: None,
-            reminder_minutes_before_start: Some(15),
-        },
-    )
-    .unwrap()
+    crate::domain::event::lecture_on(id, subject, day)
 }
 
 /// December 2026.

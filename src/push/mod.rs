@@ -110,19 +110,10 @@ pub struct SyncReport {
 /// Why a push failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The backend as a whole failed (`backend::Error::Exchange`).
+    /// The backend failed or refused the operation on this mailbox or item ([`backend::Error`],
+    /// the one vocabulary of backend failures).
     #[error(transparent)]
-    Exchange(#[from] crate::exchange::Error),
-    /// Exchange refused the operation on this mailbox or item.
-    #[error("exchange refused the operation with {code}")]
-    Refused {
-        kind: ErrorKind,
-        code: String,
-        message: Option<String>,
-    },
-    /// Microsoft Graph failed or refused (`backend::Error::Graph`).
-    #[error(transparent)]
-    Graph(crate::graph::Error),
+    Backend(#[from] backend::Error),
     /// The input breaks a rule; nothing was sent.
     #[error(transparent)]
     Invalid(#[from] InvalidEvent),
@@ -132,33 +123,12 @@ pub enum Error {
     /// The item kept changing between our read and our write, or answers kept getting lost.
     #[error("the event kept changing under us ({attempts} attempts)")]
     Conflict { attempts: u32 },
-    #[error("exchange's answer lacks {0}")]
-    Incomplete(&'static str),
-}
-
-impl From<backend::Error> for Error {
-    fn from(error: backend::Error) -> Error {
-        match error {
-            backend::Error::Exchange(error) => Error::Exchange(error),
-            backend::Error::Refused {
-                kind,
-                code,
-                message,
-            } => Error::Refused {
-                kind,
-                code,
-                message,
-            },
-            backend::Error::Incomplete(what) => Error::Incomplete(what),
-            backend::Error::Graph(error) => Error::Graph(error),
-        }
-    }
 }
 
 impl Error {
     /// Whether the operation may or may not have taken effect (an answer lost in transit).
     fn outcome_unknown(&self) -> bool {
-        matches!(self, Error::Exchange(error) if error.outcome_unknown())
+        matches!(self, Error::Backend(error) if error.outcome_unknown())
     }
 }
 
@@ -253,17 +223,21 @@ impl Push {
             match self.update_items(mailbox, &[(event, kept.handle)]).await {
                 Ok(mut results) => match results.pop() {
                     Some(Ok(())) => return Ok(lost.unwrap_or(UpsertResult::Updated)),
-                    Some(Err(Error::Refused {
+                    Some(Err(Error::Backend(backend::Error::Refused {
                         kind: ErrorKind::Conflict | ErrorKind::NotFound,
                         code,
                         ..
-                    })) => {
+                    }))) => {
                         tracing::info!(attempt, %code, "the item changed or vanished under us; reading again");
                         lost.get_or_insert(UpsertResult::Updated);
                         continue;
                     }
                     Some(Err(error)) => return Err(error),
-                    None => return Err(Error::Incomplete("an answer for the update")),
+                    None => {
+                        return Err(Error::from(backend::Error::Incomplete(
+                            "an answer for the update",
+                        )));
+                    }
                 },
                 Err(error) if error.outcome_unknown() => {
                     tracing::info!(attempt, %error, "the update's answer was lost; reading again");
@@ -500,7 +474,9 @@ impl Push {
             .await?;
         match results.pop() {
             Some(result) => Ok(result?),
-            None => Err(Error::Incomplete("a response message")),
+            None => Err(Error::from(backend::Error::Incomplete(
+                "a response message",
+            ))),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Low-level XML helpers for `ews`: a string writer that escapes everything it writes, and a
-//! namespace-aware reader that turns a response into a small element tree.
+//! namespace-aware streaming reader over quick-xml's borrowed events (and a small element tree
+//! built on it for tests and Autodiscover).
 //!
 //! Invariants:
 //! - Every text and attribute value goes through [`escape`] after [`check_xml_chars`], so no input
@@ -12,10 +13,10 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
+use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, XmlVersion};
+use quick_xml::events::{BytesStart, BytesText, Event};
+use quick_xml::name::PrefixDeclaration;
 
 use crate::error::Error;
 
@@ -352,35 +353,45 @@ fn build(reader: &mut Reader<'_>, tag: &Tag<'_>) -> Result<Element, Error> {
                 let child = build(reader, &child)?;
                 element.children.push(child);
             }
-            Item::Text(text) => element.text.push_str(&text),
+            Item::Text(piece) => element.text.push_str(&piece.into_str()),
             Item::End | Item::Eof => return Ok(element),
         }
     }
 }
+/// The namespace the prefix `xml` is bound to without a declaration.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace the prefix `xmlns` is bound to (namespace declarations themselves).
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
-/// A known namespace, or another one by value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Ns {
+/// The most namespace declarations in scope at once (quick-xml's own default bound): a prefix is
+/// resolved by a scan of the declarations in scope, and a hostile document cannot grow the table.
+const MAX_BINDINGS: usize = 128;
+
+/// A known namespace, or another one borrowed from the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ns<'i> {
     None,
     Soap,
     Messages,
     Types,
     Errors,
-    Other(String),
+    Other(&'i str),
 }
 
-impl Ns {
-    fn of(uri: &str) -> Ns {
+impl<'i> Ns<'i> {
+    /// The namespace a declaration's value names (`""` undeclares).
+    fn of(uri: &'i str) -> Ns<'i> {
         match uri {
+            "" => Ns::None,
             SOAP_NS => Ns::Soap,
             MESSAGES_NS => Ns::Messages,
             TYPES_NS => Ns::Types,
             ERRORS_NS => Ns::Errors,
-            other => Ns::Other(other.to_owned()),
+            other => Ns::Other(other),
         }
     }
 
-    fn as_str(&self) -> Option<&str> {
+    fn as_str(&self) -> Option<&'i str> {
         match self {
             Ns::None => None,
             Ns::Soap => Some(SOAP_NS),
@@ -392,11 +403,20 @@ impl Ns {
     }
 }
 
+/// One namespace declaration in scope: `xmlns:prefix="..."` (`prefix` empty for `xmlns="..."`)
+/// on the element at `depth`.
+#[derive(Debug, Clone, Copy)]
+struct Binding<'i> {
+    prefix: &'i str,
+    namespace: Ns<'i>,
+    depth: usize,
+}
+
 /// A start tag read by [`Reader`]: its namespace URI and local name (borrowed from the input).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag<'i> {
-    namespace: Ns,
-    local: Cow<'i, str>,
+    namespace: Ns<'i>,
+    local: &'i str,
 }
 
 impl Tag<'_> {
@@ -422,14 +442,33 @@ impl Tag<'_> {
 
     /// The local name.
     pub fn local(&self) -> &str {
-        &self.local
+        self.local
     }
 
     /// A readable `{namespace}name` for error messages (as [`Element::qualified_name`]).
     pub fn qualified_name(&self) -> String {
         match self.namespace.as_str() {
             Some(namespace) => format!("{{{namespace}}}{}", self.local),
-            None => self.local.clone().into_owned(),
+            None => self.local.to_owned(),
+        }
+    }
+}
+
+/// A piece of an element's direct text, converted only when a decoder reads it: whitespace
+/// between tags and the text of skipped elements is passed over as quick-xml handed it up.
+pub(crate) enum Piece<'i> {
+    /// Character data as in the document (line ends not yet normalized).
+    Text(BytesText<'i>),
+    /// CDATA content or a resolved reference.
+    Ready(Cow<'i, str>),
+}
+
+impl<'i> Piece<'i> {
+    /// The text (XML 1.0 line ends normalized for character data).
+    fn into_str(self) -> Cow<'i, str> {
+        match self {
+            Piece::Text(text) => text.xml10_content(),
+            Piece::Ready(text) => text,
         }
     }
 }
@@ -439,7 +478,7 @@ impl Tag<'_> {
 pub(crate) enum Item<'i> {
     Start(Tag<'i>),
     End,
-    Text(Cow<'i, str>),
+    Text(Piece<'i>),
     Eof,
 }
 
@@ -452,15 +491,23 @@ pub(crate) type Slot<T> = Option<Result<T, Error>>;
 /// name), depth-limited, and validating every event exactly as [`parse`] does, so a document
 /// that `parse` refuses is refused with the same error whatever part a decoder looks at.
 ///
+/// It runs on quick-xml's plain `Reader` over the document's bytes (borrowed events, no copies),
+/// which checks the markup and that end tags match; this reader keeps the depth, resolves
+/// prefixes from a table of the namespace declarations in scope (a short scan), checks the
+/// attributes of every start tag that has any, and converts text only when a decoder reads it.
+///
 /// Decoders pull start tags with [`Reader::next_child`], read attributes of the start tag just
 /// read with [`Reader::attribute`], read text with [`Reader::text`] and skip what they do not know
 /// with [`Reader::skip`]: unknown elements are skipped, never an error.
 pub struct Reader<'i> {
     input: &'i str,
-    inner: NsReader<&'i [u8]>,
+    inner: quick_xml::Reader<&'i [u8]>,
     depth: usize,
     root_done: bool,
+    /// The element started last was empty (`<a/>`): its end is the next event.
+    empty_open: bool,
     current: Option<BytesStart<'i>>,
+    bindings: Vec<Binding<'i>>,
 }
 
 impl<'i> Reader<'i> {
@@ -473,15 +520,16 @@ impl<'i> Reader<'i> {
         let input = std::str::from_utf8(document).map_err(|error| Error::InvalidXml {
             reason: format!("the document is not valid utf-8: {error}"),
         })?;
-        let mut inner = NsReader::from_str(input);
+        let mut inner = quick_xml::Reader::from_str(input);
         inner.config_mut().check_end_names = true;
-        inner.config_mut().expand_empty_elements = true;
         Ok(Reader {
             input,
             inner,
             depth: 0,
             root_done: false,
+            empty_open: false,
             current: None,
+            bindings: Vec::new(),
         })
     }
 
@@ -492,60 +540,34 @@ impl<'i> Reader<'i> {
 
     /// The next event, validated; the depth is kept and limited here.
     pub(crate) fn next_event(&mut self) -> Result<Item<'i>, Error> {
+        if self.empty_open {
+            self.empty_open = false;
+            return Ok(self.close());
+        }
         loop {
             let position = self.inner.buffer_position();
-            let (resolved, event) = self
+            let event = self
                 .inner
-                .read_resolved_event()
+                .read_event()
                 .map_err(|error| invalid(&format!("after byte {position}: {error}")))?;
             match event {
-                Event::Start(start) | Event::Empty(start) => {
-                    if self.root_done {
-                        return Err(invalid("content after the root element"));
-                    }
-                    if self.depth >= MAX_DEPTH {
-                        return Err(Error::TooDeep { limit: MAX_DEPTH });
-                    }
-                    let namespace = match resolved {
-                        ResolveResult::Bound(namespace) => Ns::of(namespace.as_ref()),
-                        ResolveResult::Unbound => Ns::None,
-                        ResolveResult::Unknown(prefix) => {
-                            return Err(invalid(&format!("the prefix {prefix:?} is not declared")));
-                        }
-                    };
-                    for attribute in start.attributes() {
-                        let attribute = attribute.map_err(|error| invalid(&error.to_string()))?;
-                        let key = attribute.key;
-                        if key.as_namespace_binding().is_some() {
-                            continue;
-                        }
-                        let (attribute_namespace, _) = self.inner.resolver().resolve_attribute(key);
-                        namespace_of(attribute_namespace)?;
-                        attribute
-                            .normalized_value(XmlVersion::Implicit1_0)
-                            .map_err(|error| invalid(&error.to_string()))?;
-                    }
-                    let local = self.reborrow(start.local_name().as_ref());
-                    self.depth += 1;
-                    self.current = Some(start);
-                    return Ok(Item::Start(Tag { namespace, local }));
+                Event::Start(start) => return self.open(start),
+                Event::Empty(start) => {
+                    let item = self.open(start)?;
+                    self.empty_open = true;
+                    return Ok(item);
                 }
                 Event::End(_) => {
-                    self.depth = self
-                        .depth
-                        .checked_sub(1)
-                        .ok_or_else(|| invalid("end tag without a start tag"))?;
                     if self.depth == 0 {
-                        self.root_done = true;
+                        return Err(invalid("end tag without a start tag"));
                     }
-                    return Ok(Item::End);
+                    return Ok(self.close());
                 }
                 Event::Text(text) => {
-                    let content = text.xml10_content();
                     if self.depth > 0 {
-                        return Ok(Item::Text(content));
+                        return Ok(Item::Text(Piece::Text(text)));
                     }
-                    if !content.trim().is_empty() {
+                    if !text.xml10_content().trim().is_empty() {
                         return Err(invalid("text outside the root element"));
                     }
                 }
@@ -553,7 +575,7 @@ impl<'i> Reader<'i> {
                     if self.depth == 0 {
                         return Err(invalid("cdata outside the root element"));
                     }
-                    return Ok(Item::Text(cdata.into_inner()));
+                    return Ok(Item::Text(Piece::Ready(cdata.into_inner())));
                 }
                 Event::GeneralRef(reference) => {
                     let resolved_text: Cow<'i, str> = match reference.resolve_char_ref() {
@@ -577,7 +599,7 @@ impl<'i> Reader<'i> {
                     if self.depth == 0 {
                         return Err(invalid("reference outside the root element"));
                     }
-                    return Ok(Item::Text(resolved_text));
+                    return Ok(Item::Text(Piece::Ready(resolved_text)));
                 }
                 Event::DocType(_) => {
                     return Err(invalid("a document type declaration is not allowed"));
@@ -596,14 +618,152 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// Enters the element `start` opens: its declarations come into scope, its attributes are
+    /// checked, its name is resolved.
+    fn open(&mut self, start: BytesStart<'i>) -> Result<Item<'i>, Error> {
+        if self.root_done {
+            return Err(invalid("content after the root element"));
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::TooDeep { limit: MAX_DEPTH });
+        }
+        let depth = self.depth + 1;
+        if !start.attributes_raw().trim_ascii_start().is_empty() {
+            self.read_attributes(&start, depth)?;
+        }
+        let name = self.reborrow(start.name().as_ref())?;
+        let (namespace, local) = match name.split_once(':') {
+            Some((prefix, local)) => (self.resolve_prefix(prefix)?, local),
+            None => (self.default_namespace(), name),
+        };
+        self.depth = depth;
+        self.current = Some(start);
+        Ok(Item::Start(Tag { namespace, local }))
+    }
+
+    /// Leaves the innermost element: its declarations go out of scope.
+    fn close(&mut self) -> Item<'i> {
+        self.depth -= 1;
+        while self
+            .bindings
+            .last()
+            .is_some_and(|binding| binding.depth > self.depth)
+        {
+            self.bindings.pop();
+        }
+        if self.depth == 0 {
+            self.root_done = true;
+        }
+        Item::End
+    }
+
+    /// Checks the attributes of `start` (the element at `depth`) and brings its namespace
+    /// declarations into scope: well-formed, unique, references known, prefixes declared.
+    fn read_attributes(&mut self, start: &BytesStart<'i>, depth: usize) -> Result<(), Error> {
+        let mut prefixed = false;
+        for attribute in start.attributes() {
+            let attribute = attribute.map_err(|error| invalid(&error.to_string()))?;
+            let key = attribute.key;
+            if let Some(declaration) = key.as_namespace_binding() {
+                self.declare(declaration, &attribute.value, depth)?;
+                continue;
+            }
+            prefixed |= key.prefix().is_some();
+            attribute
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|error| invalid(&error.to_string()))?;
+        }
+        if prefixed {
+            // After every declaration of the tag: `a:x="1" xmlns:a="urn:a"` is well-formed.
+            for attribute in start.attributes().flatten() {
+                if attribute.key.as_namespace_binding().is_some() {
+                    continue;
+                }
+                if let Some(prefix) = attribute.key.prefix() {
+                    self.resolve_prefix(prefix.as_ref())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings one namespace declaration into scope, refusing what the Namespaces in XML
+    /// recommendation refuses (rebinding `xml` or `xmlns`, binding their namespaces elsewhere).
+    fn declare(
+        &mut self,
+        declaration: PrefixDeclaration<'_>,
+        value: &str,
+        depth: usize,
+    ) -> Result<(), Error> {
+        let value = self.reborrow(value)?;
+        let prefix = match declaration {
+            PrefixDeclaration::Default => "",
+            PrefixDeclaration::Named(prefix) => {
+                let prefix = self.reborrow(prefix)?;
+                match prefix {
+                    "xml" if value == XML_NS => return Ok(()),
+                    "xml" | "xmlns" => {
+                        return Err(invalid(&format!(
+                            "the prefix {prefix:?} cannot be declared"
+                        )));
+                    }
+                    _ if value == XML_NS || value == XMLNS_NS => {
+                        return Err(invalid(&format!(
+                            "the prefix {prefix:?} cannot be bound to {value:?}"
+                        )));
+                    }
+                    _ => prefix,
+                }
+            }
+        };
+        if self.bindings.len() >= MAX_BINDINGS {
+            return Err(invalid(&format!(
+                "more than {MAX_BINDINGS} namespace declarations in scope"
+            )));
+        }
+        self.bindings.push(Binding {
+            prefix,
+            namespace: Ns::of(value),
+            depth,
+        });
+        Ok(())
+    }
+
+    /// The namespace of an unprefixed element name: the innermost `xmlns="..."` in scope.
+    fn default_namespace(&self) -> Ns<'i> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|binding| binding.prefix.is_empty())
+            .map_or(Ns::None, |binding| binding.namespace)
+    }
+
+    /// The namespace `prefix` is bound to in scope.
+    fn resolve_prefix(&self, prefix: &str) -> Result<Ns<'i>, Error> {
+        match prefix {
+            "xml" => return Ok(Ns::Other(XML_NS)),
+            "xmlns" => return Ok(Ns::Other(XMLNS_NS)),
+            _ => {}
+        }
+        match self
+            .bindings
+            .iter()
+            .rev()
+            .find(|binding| binding.prefix == prefix)
+        {
+            Some(binding) if binding.namespace != Ns::None => Ok(binding.namespace),
+            _ => Err(invalid(&format!("the prefix {prefix:?} is not declared"))),
+        }
+    }
+
     /// `part` (a slice of a borrowed event) as a slice of the input, so it outlives the event.
-    fn reborrow(&self, part: &str) -> Cow<'i, str> {
+    fn reborrow(&self, part: &str) -> Result<&'i str, Error> {
         let base = self.input.as_ptr() as usize;
         let start = part.as_ptr() as usize;
         start
             .checked_sub(base)
             .and_then(|offset| self.input.get(offset..offset + part.len()))
-            .map_or_else(|| Cow::Owned(part.to_owned()), Cow::Borrowed)
+            .ok_or_else(|| invalid("the parser handed up text that is not part of the document"))
     }
 
     /// The root element's start tag.
@@ -662,6 +822,7 @@ impl<'i> Reader<'i> {
             match self.next_event()? {
                 Item::Start(_) => self.skip()?,
                 Item::Text(piece) => {
+                    let piece = piece.into_str();
                     if text.is_empty() {
                         text = piece;
                     } else {
@@ -718,10 +879,14 @@ impl<'i> Reader<'i> {
             .flatten()
             .filter(|attribute| attribute.key.as_namespace_binding().is_none())
             .filter_map(|attribute| {
-                let (namespace, local) = self.inner.resolver().resolve_attribute(attribute.key);
+                let key = attribute.key;
+                let namespace = match key.prefix() {
+                    Some(prefix) => self.resolve_prefix(prefix.as_ref()).ok()?.as_str(),
+                    None => None,
+                };
                 Some(Attribute {
-                    namespace: namespace_of(namespace).ok()?,
-                    name: local.as_ref().to_owned(),
+                    namespace: namespace.map(str::to_owned),
+                    name: key.local_name().as_ref().to_owned(),
                     value: attribute
                         .normalized_value(XmlVersion::Implicit1_0)
                         .ok()?
@@ -855,16 +1020,6 @@ pub(crate) fn required<T>(slot: Slot<T>, element: &str, parent: &str) -> Result<
     })?
 }
 
-fn namespace_of(resolved: ResolveResult<'_>) -> Result<Option<String>, Error> {
-    match resolved {
-        ResolveResult::Bound(namespace) => Ok(Some(namespace.as_ref().to_owned())),
-        ResolveResult::Unbound => Ok(None),
-        ResolveResult::Unknown(prefix) => {
-            Err(invalid(&format!("the prefix {prefix:?} is not declared")))
-        }
-    }
-}
-
 /// An `InvalidXml` error whose reason is cut to [`MAX_REASON_CHARS`]: the parser's messages quote
 /// the input (a mismatched end tag quotes everything up to the next `>`), and a damaged answer of
 /// megabytes must not become a log line of megabytes.
@@ -933,6 +1088,119 @@ mod tests {
                 String::from_utf8_lossy(document)
             );
         }
+    }
+
+    #[test]
+    fn declarations_hold_in_their_element_only() {
+        let root = parse(
+            b"<a xmlns='urn:d'><p:b xmlns:p='urn:one'><p:c xmlns:p='urn:two'/><p:d/></p:b>\
+              <e xmlns=''/><f/><g xmlns:q='urn:q' q:x='1'/></a>",
+        )
+        .unwrap();
+        assert!(root.is("urn:d", "a"));
+        let b = root.child("urn:one", "b").unwrap();
+        assert!(
+            b.child("urn:two", "c").is_some(),
+            "an inner declaration wins"
+        );
+        assert!(
+            b.child("urn:one", "d").is_some(),
+            "and ends with its element"
+        );
+        assert!(root.unqualified_child("e").is_some(), "xmlns='' undeclares");
+        assert!(root.child("urn:d", "f").is_some());
+        let g = root.child("urn:d", "g").unwrap();
+        assert_eq!(g.attributes[0].namespace.as_deref(), Some("urn:q"));
+        // A prefix declared on a sibling is not in scope.
+        assert!(matches!(
+            parse(b"<a><b xmlns:p='urn:p'/><p:c/></a>"),
+            Err(Error::InvalidXml { .. })
+        ));
+    }
+
+    #[test]
+    fn attribute_prefixes_resolve_after_every_declaration_of_the_tag() {
+        let root = parse(b"<a p:x='1' xmlns:p='urn:p'/>").unwrap();
+        assert_eq!(root.attributes[0].namespace.as_deref(), Some("urn:p"));
+        assert_eq!(root.attributes[0].name, "x");
+        for document in [
+            &b"<a q:x='1' xmlns:p='urn:p'/>"[..],
+            b"<a x='1' x='2'/>",
+            b"<a x=1/>",
+        ] {
+            assert!(
+                matches!(parse(document), Err(Error::InvalidXml { .. })),
+                "{:?}",
+                String::from_utf8_lossy(document)
+            );
+        }
+    }
+
+    #[test]
+    fn reserved_prefixes_cannot_be_rebound() {
+        assert!(
+            parse(b"<a xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'/>").is_ok()
+        );
+        for document in [
+            &b"<a xmlns:xml='urn:other'/>"[..],
+            b"<a xmlns:xmlns='urn:other'/>",
+            b"<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>",
+            b"<a xmlns:p='http://www.w3.org/2000/xmlns/'/>",
+            b"<a xmlns:p='urn:p'><p:b xmlns:p=''/></a>",
+        ] {
+            assert!(
+                matches!(parse(document), Err(Error::InvalidXml { .. })),
+                "{:?}",
+                String::from_utf8_lossy(document)
+            );
+        }
+    }
+
+    #[test]
+    fn declarations_in_scope_are_bounded() {
+        let declarations: String = (0..MAX_BINDINGS)
+            .map(|index| format!(" xmlns:p{index}='urn:{index}'"))
+            .collect();
+        let fits = format!("<a{declarations}/>");
+        assert!(parse(fits.as_bytes()).is_ok());
+        let over = format!("<a{declarations}><b xmlns:q='urn:q'/></a>");
+        assert!(matches!(
+            parse(over.as_bytes()),
+            Err(Error::InvalidXml { .. })
+        ));
+    }
+
+    #[test]
+    fn text_is_converted_when_read_and_empty_elements_end_at_once() {
+        let mut reader =
+            Reader::new(b"<a>\r\n<b/>x\r\ny<c>skipped &amp; checked</c>&lt;<d>t</d></a>").unwrap();
+        let root = reader.root().unwrap();
+        assert_eq!(root.local(), "a");
+        let b = reader.next_child().unwrap().unwrap();
+        assert_eq!(b.local(), "b");
+        assert_eq!(reader.text().unwrap(), "", "an empty element has no text");
+        assert_eq!(reader.depth(), 1);
+        let c = reader.next_child().unwrap().unwrap();
+        assert_eq!(c.local(), "c");
+        reader.skip().unwrap();
+        let d = reader.next_child().unwrap().unwrap();
+        assert_eq!(d.local(), "d");
+        assert_eq!(reader.text().unwrap(), "t");
+        assert_eq!(reader.next_child().unwrap(), None);
+        reader.finish().unwrap();
+
+        let mut reader = Reader::new(b"<a>x\r\ny<c/>&lt;</a>").unwrap();
+        reader.root().unwrap();
+        assert_eq!(
+            reader.text().unwrap(),
+            "x\ny<",
+            "line ends normalized, references resolved"
+        );
+        // A bad reference inside a skipped element is still refused.
+        let mut reader = Reader::new(b"<a><c>&bogus;</c></a>").unwrap();
+        reader.root().unwrap();
+        reader.next_child().unwrap();
+        assert!(matches!(reader.skip(), Err(Error::InvalidXml { .. })));
     }
 
     #[test]

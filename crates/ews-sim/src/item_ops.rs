@@ -523,6 +523,13 @@ pub(crate) fn first_item_mailbox(state: &SimState, operation: &Element) -> Optio
         .map(str::to_string)
 }
 
+/// Whether a batch's successes are writes that count as changed items.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Changes {
+    Counted,
+    NotCounted,
+}
+
 /// Collects per-input outcomes and applies the batch-stop rule.
 struct Batch {
     messages: Vec<ItemMessage>,
@@ -546,6 +553,28 @@ impl Batch {
                 .push(ItemMessage::Error("ErrorBatchProcessingStopped"));
         }
         self.stopped
+    }
+
+    /// Runs `each` on every input in order (an input after a batch-stopping error is skipped
+    /// with `ErrorBatchProcessingStopped`), each outcome recorded; with [`Changes::Counted`] a
+    /// success counts as a changed item (the simulator's write counters).
+    fn run<T>(
+        inputs: impl IntoIterator<Item = T>,
+        changes: Changes,
+        mut each: impl FnMut(T) -> Result<ItemMessage, &'static str>,
+    ) -> Batch {
+        let mut batch = Batch::new();
+        for input in inputs {
+            if batch.skip() {
+                continue;
+            }
+            let outcome = each(input);
+            if changes == Changes::Counted && outcome.is_ok() {
+                batch.changed += 1;
+            }
+            batch.push(outcome);
+        }
+        batch
     }
 
     fn push(&mut self, outcome: Result<ItemMessage, &'static str>) {
@@ -734,100 +763,100 @@ fn find_item_in(state: &SimState, actor: &Actor, operation: &Element) -> (Answer
         return (Answer::fault(SCHEMA), 0);
     }
     let has_sort = operation.child(MESSAGES_NS, "SortOrder").is_some();
-    let mut batch = Batch::new();
-    for folder_id in &folder_ids.children {
-        if batch.skip() {
-            continue;
+    let batch = Batch::run(&folder_ids.children, Changes::NotCounted, |folder_id| {
+        let mailbox = locate_folder(state, actor, folder_id)?;
+        if !allowed(state, actor, mailbox, Access::Read, None) {
+            return Err("ErrorAccessDenied");
         }
-        let outcome = (|| {
-            let mailbox = locate_folder(state, actor, folder_id)?;
-            if !allowed(state, actor, mailbox, Access::Read, None) {
-                return Err("ErrorAccessDenied");
-            }
-            let restriction = restriction.as_ref().map_err(|code| *code)?;
-            match &view {
-                View::Calendar { start, end, max } => {
-                    // "Restrictions and sort order may not be specified for a CalendarView."
-                    if restriction.is_some() || has_sort {
-                        return Err("ErrorInvalidRestriction");
-                    }
-                    let limit = start
-                        .checked_add_months(Months::new(24))
-                        .ok_or("ErrorCalendarViewRangeTooBig")?;
-                    if *end > limit {
-                        return Err("ErrorCalendarViewRangeTooBig");
-                    }
-                    let mut found: Vec<&SimItem> = mailbox
-                        .items
-                        .values()
-                        .filter(|item| overlaps(item, start, end))
-                        .collect();
-                    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
-                    let total = found.len();
-                    // Every item the view processes is charged, not only those it returns.
-                    charged += total;
-                    let shown = max.map_or(total, |max| max.min(total));
-                    let items: String = found[..shown]
-                        .iter()
-                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
-                        .collect();
-                    Ok(ItemMessage::FoundInView {
-                        items,
-                        total,
-                        includes_last: shown == total,
-                    })
+        let restriction = restriction.as_ref().map_err(|code| *code)?;
+        match &view {
+            View::Calendar { start, end, max } => {
+                // "Restrictions and sort order may not be specified for a CalendarView."
+                if restriction.is_some() || has_sort {
+                    return Err("ErrorInvalidRestriction");
                 }
-                View::Indexed { .. } | View::None => {
-                    let mut found: Vec<&SimItem> = mailbox
-                        .items
-                        .values()
-                        .filter(|item| {
-                            restriction
-                                .as_ref()
-                                .is_none_or(|restriction| restriction.matches(item))
-                        })
-                        .collect();
-                    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
-                    let total = found.len();
-                    let (offset, max, from_end) = match view {
-                        View::Indexed {
-                            offset,
-                            max,
-                            from_end,
-                        } => (offset, max, from_end),
-                        _ => (0, None, false),
-                    };
-                    let wanted = max.unwrap_or(total);
-                    let (first, last) = if from_end {
-                        let last = total.saturating_sub(offset);
-                        (last.saturating_sub(wanted), last)
-                    } else {
-                        let first = offset.min(total);
-                        (first, (first + wanted).min(total))
-                    };
-                    let items: String = found[first..last]
-                        .iter()
-                        .map(|item| shown_item(state, actor, mailbox, item, &shape))
-                        .collect();
-                    let next_offset = offset + (last - first);
-                    // A FindItem without paging returns (and is charged for) every item; an
-                    // indexed page is exempt ("the search results are truncated" to fit, which
-                    // pages of at most 100 never meet).
-                    if matches!(view, View::None) {
-                        charged += last - first;
-                    }
-                    Ok(ItemMessage::FoundIndexed {
-                        items,
-                        next_offset,
-                        total,
-                        includes_last: if from_end { first == 0 } else { last == total },
-                    })
+                let limit = start
+                    .checked_add_months(Months::new(24))
+                    .ok_or("ErrorCalendarViewRangeTooBig")?;
+                if *end > limit {
+                    return Err("ErrorCalendarViewRangeTooBig");
                 }
+                let mut found: Vec<&SimItem> = mailbox
+                    .items
+                    .values()
+                    .filter(|item| overlaps(item, start, end))
+                    .collect();
+                found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
+                let total = found.len();
+                // Every item the view processes is charged, not only those it returns.
+                charged += total;
+                let shown = max.map_or(total, |max| max.min(total));
+                let items: String = found[..shown]
+                    .iter()
+                    .map(|item| shown_item(state, actor, mailbox, item, &shape))
+                    .collect();
+                Ok(ItemMessage::FoundInView {
+                    items,
+                    total,
+                    includes_last: shown == total,
+                })
             }
-        })();
-        batch.push(outcome);
-    }
+            View::Indexed { .. } | View::None => {
+                let mut found: Vec<&SimItem> = mailbox
+                    .items
+                    .values()
+                    .filter(|item| {
+                        restriction
+                            .as_ref()
+                            .is_none_or(|restriction| restriction.matches(item))
+                    })
+                    .collect();
+                found.sort_by(|a, b| a.start.cmp(&b.start).then(a.item_id.cmp(&b.item_id)));
+                let total = found.len();
+                let (offset, max, from_end) = match view {
+                    View::Indexed {
+                        offset,
+                        max,
+                        from_end,
+                    } => (offset, max, from_end),
+                    _ => (0, None, false),
+                };
+                let wanted = max.unwrap_or(total);
+                let (first, last) = if from_end {
+                    let last = total.saturating_sub(offset);
+                    (last.saturating_sub(wanted), last)
+                } else {
+                    let first = offset.min(total);
+                    (first, (first + wanted).min(total))
+                };
+                let items: String = found[first..last]
+                    .iter()
+                    .map(|item| shown_item(state, actor, mailbox, item, &shape))
+                    .collect();
+                let next_offset = offset + (last - first);
+                // A FindItem without paging returns (and is charged for) every item; an
+                // indexed page is exempt ("the search results are truncated" to fit, which
+                // pages of at most 100 never meet).
+                if matches!(view, View::None) {
+                    charged += last - first;
+                }
+                Ok(ItemMessage::FoundIndexed {
+                    items,
+                    next_offset,
+                    total,
+                    includes_last: if from_end { first == 0 } else { last == total },
+                })
+            }
+        }
+    });
     (batch.answer("FindItem"), charged)
+}
+
+/// The `m:ItemIds` of a GetItem or DeleteItem, where it holds at least one id.
+fn item_ids(operation: &Element) -> Option<&Element> {
+    operation
+        .child(MESSAGES_NS, "ItemIds")
+        .filter(|ids| !ids.children.is_empty())
 }
 
 // ---- GetItem ----
@@ -838,27 +867,19 @@ pub(crate) fn get_item(state: &mut SimState, actor: &Actor, operation: &Element)
     let Ok(shape) = parse_shape(operation) else {
         return Answer::fault(SCHEMA);
     };
-    let Some(ids) = operation
-        .child(MESSAGES_NS, "ItemIds")
-        .filter(|ids| !ids.children.is_empty())
-    else {
+    let Some(ids) = item_ids(operation) else {
         return Answer::fault(SCHEMA);
     };
-    let mut batch = Batch::new();
-    for id in &ids.children {
-        if batch.skip() {
-            continue;
-        }
-        let outcome = locate_item(state, actor, id).and_then(|(mailbox, item)| {
+    let batch = Batch::run(&ids.children, Changes::NotCounted, |id| {
+        locate_item(state, actor, id).and_then(|(mailbox, item)| {
             if !allowed(state, actor, mailbox, Access::Read, Some(item)) {
                 return Err("ErrorAccessDenied");
             }
             Ok(ItemMessage::Items(shown_item(
                 state, actor, mailbox, item, &shape,
             )))
-        });
-        batch.push(outcome);
-    }
+        })
+    });
     batch.answer("GetItem")
 }
 
@@ -927,55 +948,45 @@ pub(crate) fn create_item(state: &mut SimState, actor: &Actor, operation: &Eleme
             mailbox.item_quota,
         )
     });
-    let mut batch = Batch::new();
-    for content in parsed {
-        if batch.skip() {
-            continue;
+    let batch = Batch::run(parsed, Changes::Counted, |content| {
+        let content = content?;
+        if send_invitations.is_none() {
+            return Err("ErrorSendMeetingInvitationsRequired");
         }
-        let outcome = (|| {
-            let content = content?;
-            if send_invitations.is_none() {
-                return Err("ErrorSendMeetingInvitationsRequired");
-            }
-            let (key, may_create, quota) = target.as_ref().map_err(|code| *code)?;
-            if !may_create {
-                return Err("ErrorAccessDenied");
-            }
-            if let Some(code) = content.refused {
-                return Err(code);
-            }
-            let mut item = SimItem::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH);
-            let (mut has_start, mut has_end) = (false, false);
-            for field in content.fields {
-                has_start |= matches!(field, FieldValue::Start(_));
-                has_end |= matches!(field, FieldValue::End(_));
-                field.apply(&mut item);
-            }
-            if !(has_start && has_end) {
-                return Err("ErrorInvalidRequest");
-            }
-            if item.end < item.start {
-                return Err("ErrorCalendarEndDateIsEarlierThanStartDate");
-            }
-            for property in content.extended {
-                set_extended(&mut item, property);
-            }
-            let count = state
-                .mailboxes
-                .get(key)
-                .map_or(0, |mailbox| mailbox.items.len());
-            if quota.is_some_and(|quota| count >= quota) {
-                return Err("ErrorQuotaExceeded");
-            }
-            item.created_by = actor.smtp.clone();
-            let stored = state.store_item(key, item).map_err(|_| "ErrorItemSave")?;
-            Ok(ItemMessage::Items(calendar_item_id_only(&stored)))
-        })();
-        if outcome.is_ok() {
-            batch.changed += 1;
+        let (key, may_create, quota) = target.as_ref().map_err(|code| *code)?;
+        if !may_create {
+            return Err("ErrorAccessDenied");
         }
-        batch.push(outcome);
-    }
+        if let Some(code) = content.refused {
+            return Err(code);
+        }
+        let mut item = SimItem::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH);
+        let (mut has_start, mut has_end) = (false, false);
+        for field in content.fields {
+            has_start |= matches!(field, FieldValue::Start(_));
+            has_end |= matches!(field, FieldValue::End(_));
+            field.apply(&mut item);
+        }
+        if !(has_start && has_end) {
+            return Err("ErrorInvalidRequest");
+        }
+        if item.end < item.start {
+            return Err("ErrorCalendarEndDateIsEarlierThanStartDate");
+        }
+        for property in content.extended {
+            set_extended(&mut item, property);
+        }
+        let count = state
+            .mailboxes
+            .get(key)
+            .map_or(0, |mailbox| mailbox.items.len());
+        if quota.is_some_and(|quota| count >= quota) {
+            return Err("ErrorQuotaExceeded");
+        }
+        item.created_by = actor.smtp.clone();
+        let stored = state.store_item(key, item).map_err(|_| "ErrorItemSave")?;
+        Ok(ItemMessage::Items(calendar_item_id_only(&stored)))
+    });
     batch.answer("CreateItem")
 }
 
@@ -1125,59 +1136,47 @@ pub(crate) fn update_item(state: &mut SimState, actor: &Actor, operation: &Eleme
     if changes.is_empty() {
         return Answer::fault(SCHEMA);
     }
-    let mut batch = Batch::new();
-    for change in changes {
-        if batch.skip() {
-            continue;
+    let batch = Batch::run(changes, Changes::Counted, |change| {
+        if send.is_none() {
+            return Err("ErrorSendMeetingInvitationsOrCancellationsRequired");
         }
-        let outcome = (|| {
-            if send.is_none() {
-                return Err("ErrorSendMeetingInvitationsOrCancellationsRequired");
-            }
-            let (mailbox, item) = locate_item(state, actor, &change.id)?;
-            if !allowed(state, actor, mailbox, Access::Edit, Some(item)) {
-                return Err("ErrorAccessDenied");
-            }
-            let Some(sent_key) = &change.change_key else {
-                return Err("ErrorChangeKeyRequiredForWriteOperations");
-            };
-            if *sent_key != item.change_key && resolution != "AlwaysOverwrite" {
-                return Err("ErrorIrresolvableConflict");
-            }
-            let key = mailbox.smtp.to_ascii_lowercase();
-            let mut updated = item.clone();
-            for update in change.updates {
-                match update {
-                    Update::Set(value) => value.apply(&mut updated),
-                    Update::SetExtended(property) => set_extended(&mut updated, property),
-                    Update::DeleteExtended(path) => {
-                        updated.extended_properties.retain(|property| {
-                            !property.same_address(&path.set, &path.name, &path.property_type)
-                        })
-                    }
-                    Update::Refused(code) => return Err(code),
-                }
-            }
-            if updated.end < updated.start {
-                return Err("ErrorCalendarEndDateIsEarlierThanStartDate");
-            }
-            let id = updated.item_id.clone();
-            if let Some(slot) = state
-                .mailboxes
-                .get_mut(&key)
-                .and_then(|mailbox| mailbox.items.get_mut(&id))
-            {
-                *slot = updated;
-            }
-            state.bump_item(&key, &id);
-            let stored = &state.mailboxes[&key].items[&id];
-            Ok(ItemMessage::Updated(calendar_item_id_only(stored), 0))
-        })();
-        if outcome.is_ok() {
-            batch.changed += 1;
+        let (mailbox, item) = locate_item(state, actor, &change.id)?;
+        if !allowed(state, actor, mailbox, Access::Edit, Some(item)) {
+            return Err("ErrorAccessDenied");
         }
-        batch.push(outcome);
-    }
+        let Some(sent_key) = &change.change_key else {
+            return Err("ErrorChangeKeyRequiredForWriteOperations");
+        };
+        if *sent_key != item.change_key && resolution != "AlwaysOverwrite" {
+            return Err("ErrorIrresolvableConflict");
+        }
+        let key = mailbox.smtp.to_ascii_lowercase();
+        let mut updated = item.clone();
+        for update in change.updates {
+            match update {
+                Update::Set(value) => value.apply(&mut updated),
+                Update::SetExtended(property) => set_extended(&mut updated, property),
+                Update::DeleteExtended(path) => updated.extended_properties.retain(|property| {
+                    !property.same_address(&path.set, &path.name, &path.property_type)
+                }),
+                Update::Refused(code) => return Err(code),
+            }
+        }
+        if updated.end < updated.start {
+            return Err("ErrorCalendarEndDateIsEarlierThanStartDate");
+        }
+        let id = updated.item_id.clone();
+        if let Some(slot) = state
+            .mailboxes
+            .get_mut(&key)
+            .and_then(|mailbox| mailbox.items.get_mut(&id))
+        {
+            *slot = updated;
+        }
+        state.bump_item(&key, &id);
+        let stored = &state.mailboxes[&key].items[&id];
+        Ok(ItemMessage::Updated(calendar_item_id_only(stored), 0))
+    });
     batch.answer("UpdateItem")
 }
 
@@ -1199,38 +1198,25 @@ pub(crate) fn delete_item(state: &mut SimState, actor: &Actor, operation: &Eleme
     }) {
         return Answer::fault(SCHEMA);
     }
-    let Some(ids) = operation
-        .child(MESSAGES_NS, "ItemIds")
-        .filter(|ids| !ids.children.is_empty())
-    else {
+    let Some(ids) = item_ids(operation) else {
         return Answer::fault(SCHEMA);
     };
-    let mut batch = Batch::new();
-    for id in &ids.children {
-        if batch.skip() {
-            continue;
+    let batch = Batch::run(&ids.children, Changes::Counted, |id| {
+        if send.is_none() {
+            return Err("ErrorSendMeetingCancellationsRequired");
         }
-        let outcome = (|| {
-            if send.is_none() {
-                return Err("ErrorSendMeetingCancellationsRequired");
-            }
-            let (mailbox, item) = locate_item(state, actor, id)?;
-            if !allowed(state, actor, mailbox, Access::Delete, Some(item)) {
-                return Err("ErrorAccessDenied");
-            }
-            let key = mailbox.smtp.to_ascii_lowercase();
-            // A delegate may delete, but not move the item into the owner's Deleted Items.
-            if move_to_deleted_items && !actor.owns(&key) {
-                return Err("ErrorCannotDeleteObject");
-            }
-            let item_id = item.item_id.clone();
-            state.delete_item(&key, &item_id);
-            Ok(ItemMessage::Deleted)
-        })();
-        if outcome.is_ok() {
-            batch.changed += 1;
+        let (mailbox, item) = locate_item(state, actor, id)?;
+        if !allowed(state, actor, mailbox, Access::Delete, Some(item)) {
+            return Err("ErrorAccessDenied");
         }
-        batch.push(outcome);
-    }
+        let key = mailbox.smtp.to_ascii_lowercase();
+        // A delegate may delete, but not move the item into the owner's Deleted Items.
+        if move_to_deleted_items && !actor.owns(&key) {
+            return Err("ErrorCannotDeleteObject");
+        }
+        let item_id = item.item_id.clone();
+        state.delete_item(&key, &item_id);
+        Ok(ItemMessage::Deleted)
+    });
     batch.answer("DeleteItem")
 }

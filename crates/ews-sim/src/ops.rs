@@ -456,18 +456,7 @@ fn rendered_user<'a>(state: &'a SimState, principal: &'a Principal) -> RenderedU
         Principal::Sid(sid) => RenderedUser::SidOnly(sid),
         Principal::External(identity) => RenderedUser::External(identity),
         Principal::Unidentified => RenderedUser::Empty,
-        Principal::Smtp(smtp) => match state.directory.get(smtp) {
-            Some(entry) => RenderedUser::User {
-                sid: &entry.sid,
-                smtp: &entry.smtp,
-                display_name: &entry.display_name,
-            },
-            None => RenderedUser::User {
-                sid: "",
-                smtp,
-                display_name: smtp,
-            },
-        },
+        Principal::Smtp(smtp) => rendered_user_for(state, smtp),
     }
 }
 
@@ -984,14 +973,9 @@ fn sync_calendar_entry(mailbox: &mut Mailbox, delegate_smtp: &str, calendar_leve
     }
 }
 
-fn read_deliver_meeting_requests(operation: &Element) -> Option<String> {
+/// The `m:DelegateUsers` of an AddDelegate or UpdateDelegate, read.
+fn read_delegate_users(state: &SimState, operation: &Element) -> Vec<DelegateRequest> {
     operation
-        .child(MESSAGES_NS, "DeliverMeetingRequests")
-        .map(|value| value.trimmed_text().to_string())
-}
-
-fn add_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answer {
-    let requests: Vec<DelegateRequest> = operation
         .child(MESSAGES_NS, "DelegateUsers")
         .map(|users| {
             users
@@ -999,7 +983,22 @@ fn add_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answer 
                 .map(|user| read_delegate_user(state, user))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Stores `m:DeliverMeetingRequests` where the operation sent it.
+fn set_deliver_meeting_requests(state: &mut SimState, key: &str, operation: &Element) {
+    if let Some(deliver) = operation.child(MESSAGES_NS, "DeliverMeetingRequests") {
+        state
+            .mailboxes
+            .get_mut(key)
+            .expect("checked by the caller")
+            .deliver_meeting_requests = deliver.trimmed_text().to_string();
+    }
+}
+
+fn add_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answer {
+    let requests = read_delegate_users(state, operation);
     if requests.is_empty() {
         return Answer::fault("ErrorSchemaValidation");
     }
@@ -1031,26 +1030,12 @@ fn add_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answer 
         })();
         results.push(result);
     }
-    if let Some(deliver) = read_deliver_meeting_requests(operation) {
-        state
-            .mailboxes
-            .get_mut(key)
-            .expect("checked by the caller")
-            .deliver_meeting_requests = deliver;
-    }
+    set_deliver_meeting_requests(state, key, operation);
     delegate_results(state, key, "AddDelegate", &results, false)
 }
 
 fn update_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answer {
-    let requests: Vec<DelegateRequest> = operation
-        .child(MESSAGES_NS, "DelegateUsers")
-        .map(|users| {
-            users
-                .children_named(TYPES_NS, "DelegateUser")
-                .map(|user| read_delegate_user(state, user))
-                .collect()
-        })
-        .unwrap_or_default();
+    let requests = read_delegate_users(state, operation);
     let mut results: Vec<Result<String, &'static str>> = Vec::new();
     for request in requests {
         let result = (|| {
@@ -1082,13 +1067,7 @@ fn update_delegate(state: &mut SimState, key: &str, operation: &Element) -> Answ
         })();
         results.push(result);
     }
-    if let Some(deliver) = read_deliver_meeting_requests(operation) {
-        state
-            .mailboxes
-            .get_mut(key)
-            .expect("checked by the caller")
-            .deliver_meeting_requests = deliver;
-    }
+    set_deliver_meeting_requests(state, key, operation);
     delegate_results(state, key, "UpdateDelegate", &results, true)
 }
 

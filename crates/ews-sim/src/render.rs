@@ -11,6 +11,7 @@
 
 use crate::state::{ItemScope, PermissionFlags, ReadScope};
 
+/// A template of `fixtures/sim/templates/`, embedded.
 macro_rules! template {
     ($name:literal) => {
         include_str!(concat!(
@@ -20,6 +21,7 @@ macro_rules! template {
         ))
     };
 }
+pub(crate) use template;
 
 const FOLDER_RESPONSE: &str = template!("folder_response.xml");
 macro_rules! ews_fixture {

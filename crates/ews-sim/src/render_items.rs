@@ -10,18 +10,8 @@
 
 use crate::items::{SimItem, format_instant};
 use crate::render::{
-    EffectiveRights, Fill, MESSAGE_ERROR_VALUE, effective_rights, fill, message_text,
+    EffectiveRights, Fill, MESSAGE_ERROR_VALUE, effective_rights, fill, message_text, template,
 };
-
-macro_rules! template {
-    ($name:literal) => {
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/sim/templates/",
-            $name
-        ))
-    };
-}
 
 const ITEM_RESPONSE: &str = template!("item_response.xml");
 const ITEM_MESSAGE_SUCCESS: &str = template!("item_message_success.xml");

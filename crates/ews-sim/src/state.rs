@@ -141,6 +141,7 @@ impl PermissionLevel {
     }
 
     /// The flags a named level implies (PROTOCOL §3.3 table); `None` for `Custom`.
+    #[rustfmt::skip]
     pub fn flags(self) -> Option<PermissionFlags> {
         use ItemScope as I;
         use ReadScope as R;
@@ -156,96 +157,20 @@ impl PermissionLevel {
                 read_items: read,
             })
         };
+        // One row per level: create items, create subfolders, folder owner, folder visible,
+        // folder contact, edit, delete, read.
         match self {
-            PermissionLevel::None => {
-                row(false, false, false, false, false, I::None, I::None, R::None)
-            }
-            PermissionLevel::FreeBusyTimeOnly => row(
-                false,
-                false,
-                false,
-                false,
-                false,
-                I::None,
-                I::None,
-                R::TimeOnly,
-            ),
-            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => row(
-                false,
-                false,
-                false,
-                false,
-                false,
-                I::None,
-                I::None,
-                R::TimeAndSubjectAndLocation,
-            ),
-            PermissionLevel::Contributor => {
-                row(true, false, false, true, false, I::None, I::None, R::None)
-            }
-            PermissionLevel::Reviewer => row(
-                false,
-                false,
-                false,
-                true,
-                false,
-                I::None,
-                I::None,
-                R::FullDetails,
-            ),
-            PermissionLevel::NoneditingAuthor => row(
-                true,
-                false,
-                false,
-                true,
-                false,
-                I::None,
-                I::Owned,
-                R::FullDetails,
-            ),
-            PermissionLevel::Author => row(
-                true,
-                false,
-                false,
-                true,
-                false,
-                I::Owned,
-                I::Owned,
-                R::FullDetails,
-            ),
-            PermissionLevel::PublishingAuthor => row(
-                true,
-                true,
-                false,
-                true,
-                false,
-                I::Owned,
-                I::Owned,
-                R::FullDetails,
-            ),
-            PermissionLevel::Editor => row(
-                true,
-                false,
-                false,
-                true,
-                false,
-                I::All,
-                I::All,
-                R::FullDetails,
-            ),
-            PermissionLevel::PublishingEditor => row(
-                true,
-                true,
-                false,
-                true,
-                false,
-                I::All,
-                I::All,
-                R::FullDetails,
-            ),
-            PermissionLevel::Owner => {
-                row(true, true, true, true, true, I::All, I::All, R::FullDetails)
-            }
+            PermissionLevel::None => row(false, false, false, false, false, I::None, I::None, R::None),
+            PermissionLevel::FreeBusyTimeOnly => row(false, false, false, false, false, I::None, I::None, R::TimeOnly),
+            PermissionLevel::FreeBusyTimeAndSubjectAndLocation => row(false, false, false, false, false, I::None, I::None, R::TimeAndSubjectAndLocation),
+            PermissionLevel::Contributor => row(true, false, false, true, false, I::None, I::None, R::None),
+            PermissionLevel::Reviewer => row(false, false, false, true, false, I::None, I::None, R::FullDetails),
+            PermissionLevel::NoneditingAuthor => row(true, false, false, true, false, I::None, I::Owned, R::FullDetails),
+            PermissionLevel::Author => row(true, false, false, true, false, I::Owned, I::Owned, R::FullDetails),
+            PermissionLevel::PublishingAuthor => row(true, true, false, true, false, I::Owned, I::Owned, R::FullDetails),
+            PermissionLevel::Editor => row(true, false, false, true, false, I::All, I::All, R::FullDetails),
+            PermissionLevel::PublishingEditor => row(true, true, false, true, false, I::All, I::All, R::FullDetails),
+            PermissionLevel::Owner => row(true, true, true, true, true, I::All, I::All, R::FullDetails),
             PermissionLevel::Custom => None,
         }
     }
@@ -974,32 +899,15 @@ fn build_state(file: StateFile) -> Result<SimState, Error> {
         };
         directory.entry(key).or_insert(entry);
     };
-    for mailbox in &file.mailboxes {
-        add(
-            &mailbox.smtp,
-            mailbox.display_name.clone(),
-            mailbox.sid.clone(),
-            false,
-            Vec::new(),
-        );
-    }
-    for account in &file.accounts {
-        add(
-            &account.smtp,
-            account.display_name.clone(),
-            account.sid.clone(),
-            false,
-            Vec::new(),
-        );
-    }
-    for user in &file.users {
-        add(
-            &user.smtp,
-            user.display_name.clone(),
-            user.sid.clone(),
-            false,
-            Vec::new(),
-        );
+    let people = (file.mailboxes.iter())
+        .map(|mailbox| (&mailbox.smtp, &mailbox.display_name, &mailbox.sid))
+        .chain(
+            (file.accounts.iter())
+                .map(|account| (&account.smtp, &account.display_name, &account.sid)),
+        )
+        .chain((file.users.iter()).map(|user| (&user.smtp, &user.display_name, &user.sid)));
+    for (smtp, display_name, sid) in people {
+        add(smtp, display_name.clone(), sid.clone(), false, Vec::new());
     }
     for group in &file.groups {
         add(

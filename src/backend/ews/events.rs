@@ -30,6 +30,7 @@ use crate::ews::items::{
     Body, BodyType, CalendarItem, ExtendedFieldUri, ExtendedProperty, ItemField, ItemId, ItemShape,
     LegacyFreeBusyStatus, MapiPropertyType, PropertyPath, PropertySet,
 };
+use crate::ews::ops::Operation;
 use crate::ews::ops::create_item::CreateItem;
 use crate::ews::ops::delete_item::{DeleteItem, DeleteType as EwsDeleteType};
 use crate::ews::ops::find_item::{FindItem, FindItemView, Restriction};
@@ -78,6 +79,26 @@ fn handle_of(item_id: &ItemId) -> ItemHandle {
         id: item_id.id.clone(),
         version: item_id.change_key.clone(),
     }
+}
+
+/// What a batched item operation's answer lacks when it holds another number of messages than
+/// the request held inputs.
+fn one_answer_per(operation: &str) -> &'static str {
+    match operation {
+        "CreateItem" => "one answer per created item",
+        "GetItem" => "one answer per item read",
+        "UpdateItem" => "one answer per updated item",
+        "DeleteItem" => "one answer per deleted item",
+        _ => "one answer per item",
+    }
+}
+
+/// The items' ids without their versions (a read or a delete needs none).
+fn unversioned_ids(items: &[ItemHandle]) -> Vec<ItemId> {
+    items
+        .iter()
+        .map(|handle| item_id_of(&handle.unversioned()))
+        .collect()
 }
 
 fn item_id_of(handle: &ItemHandle) -> ItemId {
@@ -498,15 +519,32 @@ impl EwsBackend {
             saved_item_folder: calendar(mailbox, who),
             items: events.iter().map(|event| wanted_item(event)).collect(),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != events.len() {
-            return Err(Error::Incomplete("one answer per created item"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(mailbox, who, &operation, events.len())
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| result.map(|_item_id| ()).map_err(refused))
             .collect())
+    }
+
+    /// Sends a batched operation and returns its answers, one per input (`count`); an answer
+    /// with another number of messages is `Incomplete` ([`one_answer_per`]).
+    async fn call_per_item<O, R>(
+        &self,
+        mailbox: &Mailbox,
+        who: OpenAs,
+        operation: &O,
+        count: usize,
+    ) -> Result<Vec<R>, Error>
+    where
+        O: Operation<Response = Vec<R>> + Sync,
+    {
+        let answer = self.exchange.call(act_as(mailbox, who), operation).await?;
+        if answer.response.len() != count {
+            return Err(Error::Incomplete(one_answer_per(O::NAME)));
+        }
+        Ok(answer.response)
     }
 
     pub(super) async fn read(
@@ -520,17 +558,12 @@ impl EwsBackend {
                 base_shape: BaseShape::IdOnly,
                 additional_properties: read_paths(true),
             },
-            item_ids: items
-                .iter()
-                .map(|handle| item_id_of(&handle.unversioned()))
-                .collect(),
+            item_ids: unversioned_ids(items),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != items.len() {
-            return Err(Error::Incomplete("one answer per item read"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(mailbox, who, &operation, items.len())
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| match result {
                 // Only our own items are ever updated: the id came from a read of our property.
@@ -559,12 +592,8 @@ impl EwsBackend {
                 })
                 .collect(),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != count {
-            return Err(Error::Incomplete("one answer per updated item"));
-        }
-        Ok(answer
-            .response
+        let answers = self.call_per_item(mailbox, who, &operation, count).await?;
+        Ok(answers
             .into_iter()
             .map(|result| result.map(|_item_id| ()).map_err(refused))
             .collect())
@@ -583,17 +612,12 @@ impl EwsBackend {
                 DeleteType::SoftDelete => EwsDeleteType::SoftDelete,
                 DeleteType::MoveToDeletedItems => EwsDeleteType::MoveToDeletedItems,
             },
-            item_ids: items
-                .iter()
-                .map(|handle| item_id_of(&handle.unversioned()))
-                .collect(),
+            item_ids: unversioned_ids(items),
         };
-        let answer = self.exchange.call(act_as(mailbox, who), &operation).await?;
-        if answer.response.len() != items.len() {
-            return Err(Error::Incomplete("one answer per deleted item"));
-        }
-        Ok(answer
-            .response
+        let answers = self
+            .call_per_item(mailbox, who, &operation, items.len())
+            .await?;
+        Ok(answers
             .into_iter()
             .map(|result| match result {
                 Ok(()) => Ok(()),

@@ -101,7 +101,7 @@ impl CalendarBackend for EwsBackend {
     }
 
     fn service_account(&self, mailbox: &Mailbox) -> String {
-        self.exchange.account_for(mailbox.as_str()).smtp.clone()
+        self.exchange.serving_account(mailbox.as_str()).smtp.clone()
     }
 
     fn service_accounts(&self) -> Vec<String> {

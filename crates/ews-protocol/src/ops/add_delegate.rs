@@ -6,12 +6,10 @@
 //! Entry types: [`AddDelegate`], [`AddDelegateResponse`].
 
 use crate::error::Error;
-use crate::ops::{
-    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed,
-    write_delegate_users_and_delivery, write_mailbox,
-};
+use crate::ops::{DelegateResponse, DelegateUserPayload, Operation, sealed};
+use crate::ops::{require_any, write_delegate_users_request};
 use crate::types::{DelegateUser, DeliverMeetingRequests};
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::xml::XmlWriter;
 
 /// Adds delegates to `mailbox`.
 ///
@@ -38,31 +36,21 @@ impl Operation for AddDelegate {
     type Response = AddDelegateResponse;
     const IDEMPOTENT: bool = false;
 
-    delegate_operation_members!();
+    delegate_operation_members!(DelegateUserPayload);
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.delegate_users.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "delegate_users".to_owned(),
-                reason: "must name at least one delegate".to_owned(),
-            });
-        }
-        writer.open("m:AddDelegate");
-        write_mailbox(writer, &self.mailbox)?;
-        write_delegate_users_and_delivery(
+        require_any(
+            "delegate_users",
+            &self.delegate_users,
+            "must name at least one delegate",
+        )?;
+        write_delegate_users_request(
             writer,
+            "m:AddDelegate",
+            &self.mailbox,
             &self.delegate_users,
             self.deliver_meeting_requests,
-        )?;
-        writer.close("m:AddDelegate");
-        Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_delegate_response::<DelegateUserPayload>(reader, response.local())
+        )
     }
 }
 

@@ -12,7 +12,8 @@
 use crate::error::Error;
 use crate::items::{CalendarItem, ItemId, read_item_id, write_calendar_item};
 use crate::ops::get_folder::{FolderIdRef, write_folder_id_ref};
-use crate::ops::{ContainedElement, FirstContained, Operation, read_response_messages, sealed};
+use crate::ops::{ContainedElement, FirstContained, Operation, sealed};
+use crate::ops::{require_any, write_list};
 use crate::response::ResponseMessage;
 use crate::xml::{Reader, Slot, TYPES_NS, Tag, XmlWriter, required};
 
@@ -40,39 +41,17 @@ impl Operation for CreateItem {
         self.saved_item_folder.retarget(from, to);
     }
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(FirstContained<NewItemId>, "CreateItemResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.items.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "items".to_owned(),
-                reason: "must hold at least one item".to_owned(),
-            });
-        }
+        require_any("items", &self.items, "must hold at least one item")?;
         writer.raw(r#"<m:CreateItem SendMeetingInvitations="SendToNone">"#);
         writer.open("m:SavedItemFolderId");
         write_folder_id_ref(writer, "saved_item_folder", &self.saved_item_folder)?;
         writer.close("m:SavedItemFolderId");
-        writer.open("m:Items");
-        for (index, item) in self.items.iter().enumerate() {
-            write_calendar_item(writer, &format!("items[{index}]"), item)?;
-        }
-        writer.close("m:Items");
+        write_list(writer, "m:Items", "items", &self.items, write_calendar_item)?;
         writer.close("m:CreateItem");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<FirstContained<NewItemId>>(
-            reader,
-            response.local(),
-            "CreateItemResponseMessage",
-        )
     }
 }
 

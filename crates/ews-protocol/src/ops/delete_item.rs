@@ -8,11 +8,12 @@
 //! Entry types: [`DeleteItem`], [`DeleteType`].
 
 use crate::error::Error;
-use crate::items::{ItemId, write_item_id};
-use crate::ops::{Operation, read_response_messages, sealed};
+use crate::items::ItemId;
+use crate::ops::{Operation, sealed};
+use crate::ops::{require_any, write_item_ids};
 use crate::response::{NoPayload, ResponseMessage};
 use crate::types::ews_enum;
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::xml::XmlWriter;
 
 /// Deletes one or more items.
 ///
@@ -46,35 +47,17 @@ impl Operation for DeleteItem {
     type Response = Vec<ResponseMessage<()>>;
     const IDEMPOTENT: bool = true;
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(NoPayload, "DeleteItemResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.item_ids.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "item_ids".to_owned(),
-                reason: "must name at least one item".to_owned(),
-            });
-        }
+        require_any("item_ids", &self.item_ids, "must name at least one item")?;
         writer.raw(&format!(
             r#"<m:DeleteItem DeleteType="{}" SendMeetingCancellations="SendToNone">"#,
             self.delete_type.as_str()
         ));
-        writer.open("m:ItemIds");
-        for (index, item_id) in self.item_ids.iter().enumerate() {
-            write_item_id(writer, &format!("item_ids[{index}]"), item_id)?;
-        }
-        writer.close("m:ItemIds");
+        write_item_ids(writer, &self.item_ids)?;
         writer.close("m:DeleteItem");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<NoPayload>(reader, response.local(), "DeleteItemResponseMessage")
     }
 }
 

@@ -13,7 +13,7 @@
 //! Entry types: [`ExpandDL`], [`DlExpansion`], [`DlMember`], [`MailboxType`].
 
 use crate::error::Error;
-use crate::ops::{Operation, read_response_messages, sealed, write_mailbox};
+use crate::ops::{Operation, sealed, write_mailbox};
 use crate::response::{Payload, ResponseMessage};
 use crate::xml::{MESSAGES_NS, Reader, Slot, TYPES_NS, Tag, XmlWriter, read_trimmed};
 
@@ -116,26 +116,13 @@ impl Operation for ExpandDL {
     type Response = Vec<ResponseMessage<DlExpansion>>;
     const IDEMPOTENT: bool = true;
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(ExpansionPayload, "ExpandDLResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         writer.open("m:ExpandDL");
         write_mailbox(writer, &self.mailbox)?;
         writer.close("m:ExpandDL");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<ExpansionPayload>(
-            reader,
-            response.local(),
-            "ExpandDLResponseMessage",
-        )
     }
 }
 

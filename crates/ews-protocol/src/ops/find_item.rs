@@ -23,7 +23,7 @@ use crate::items::{
     write_property_path,
 };
 use crate::ops::get_folder::{FolderIdRef, write_folder_id_ref};
-use crate::ops::{Operation, read_response_messages, sealed};
+use crate::ops::{Operation, sealed};
 use crate::response::{Payload, ResponseMessage};
 use crate::xml::{MESSAGES_NS, Reader, Slot, TYPES_NS, Tag, XmlWriter, parse_value, required};
 
@@ -149,9 +149,7 @@ impl Operation for FindItem {
         self.parent_folder.retarget(from, to);
     }
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(PagePayload, "FindItemResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if matches!(self.view, FindItemView::Calendar { .. }) && self.restriction.is_some() {
@@ -204,13 +202,6 @@ impl Operation for FindItem {
         writer.close("m:ParentFolderIds");
         writer.close("m:FindItem");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<PagePayload>(reader, response.local(), "FindItemResponseMessage")
     }
 }
 

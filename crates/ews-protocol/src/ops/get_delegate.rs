@@ -5,11 +5,10 @@
 //! Entry types: [`GetDelegate`], [`GetDelegateResponse`].
 
 use crate::error::Error;
-use crate::ops::{
-    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed, write_mailbox,
-};
-use crate::types::{DelegateUser, UserId, write_user_id};
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::ops::write_user_ids;
+use crate::ops::{DelegateResponse, DelegateUserPayload, Operation, sealed, write_mailbox};
+use crate::types::{DelegateUser, UserId};
+use crate::xml::XmlWriter;
 
 /// Reads the delegates of `mailbox`.
 ///
@@ -37,7 +36,7 @@ impl Operation for GetDelegate {
     type Response = GetDelegateResponse;
     const IDEMPOTENT: bool = true;
 
-    delegate_operation_members!();
+    delegate_operation_members!(DelegateUserPayload);
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         writer.raw(if self.include_permissions {
@@ -47,21 +46,10 @@ impl Operation for GetDelegate {
         });
         write_mailbox(writer, &self.mailbox)?;
         if !self.user_ids.is_empty() {
-            writer.open("m:UserIds");
-            for (index, user_id) in self.user_ids.iter().enumerate() {
-                write_user_id(writer, &format!("user_ids[{index}]"), user_id, false)?;
-            }
-            writer.close("m:UserIds");
+            write_user_ids(writer, &self.user_ids)?;
         }
         writer.close("m:GetDelegate");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_delegate_response::<DelegateUserPayload>(reader, response.local())
     }
 }
 

@@ -7,9 +7,8 @@
 //! Entry types: [`GetFolder`], [`FolderShape`], [`FolderIdRef`], [`Folder`].
 
 use crate::error::Error;
-use crate::ops::{
-    ContainedElement, FirstContained, Operation, is_folder, read_response_messages, sealed,
-};
+use crate::ops::{ContainedElement, FirstContained, Operation, is_folder, sealed};
+use crate::ops::{require_any, write_list};
 use crate::response::ResponseMessage;
 use crate::types::{
     CalendarPermissionSet, EffectiveRights, FolderId, ews_enum, read_calendar_permission_set,
@@ -149,17 +148,14 @@ impl Operation for GetFolder {
         }
     }
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(FirstContained<FolderElement>, "GetFolderResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.folder_ids.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "folder_ids".to_owned(),
-                reason: "must name at least one folder".to_owned(),
-            });
-        }
+        require_any(
+            "folder_ids",
+            &self.folder_ids,
+            "must name at least one folder",
+        )?;
         writer.open("m:GetFolder");
         writer.open("m:FolderShape");
         writer.leaf_static("t:BaseShape", self.folder_shape.base_shape.as_str());
@@ -171,24 +167,15 @@ impl Operation for GetFolder {
             writer.close("t:AdditionalProperties");
         }
         writer.close("m:FolderShape");
-        writer.open("m:FolderIds");
-        for (index, folder_id) in self.folder_ids.iter().enumerate() {
-            write_folder_id_ref(writer, &format!("folder_ids[{index}]"), folder_id)?;
-        }
-        writer.close("m:FolderIds");
+        write_list(
+            writer,
+            "m:FolderIds",
+            "folder_ids",
+            &self.folder_ids,
+            write_folder_id_ref,
+        )?;
         writer.close("m:GetFolder");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<FirstContained<FolderElement>>(
-            reader,
-            response.local(),
-            "GetFolderResponseMessage",
-        )
     }
 }
 

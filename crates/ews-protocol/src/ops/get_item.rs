@@ -8,10 +8,9 @@
 //! Entry type: [`GetItem`].
 
 use crate::error::Error;
-use crate::items::{
-    CalendarItem, ItemId, ItemShape, read_calendar_item, write_item_id, write_item_shape,
-};
-use crate::ops::{ContainedElement, FirstContained, Operation, read_response_messages, sealed};
+use crate::items::{CalendarItem, ItemId, ItemShape, read_calendar_item, write_item_shape};
+use crate::ops::{ContainedElement, FirstContained, Operation, sealed};
+use crate::ops::{require_any, write_item_ids};
 use crate::response::ResponseMessage;
 use crate::xml::{Reader, TYPES_NS, Tag, XmlWriter};
 
@@ -33,37 +32,15 @@ impl Operation for GetItem {
     type Response = Vec<ResponseMessage<CalendarItem>>;
     const IDEMPOTENT: bool = true;
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(FirstContained<FirstItem>, "GetItemResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.item_ids.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "item_ids".to_owned(),
-                reason: "must name at least one item".to_owned(),
-            });
-        }
+        require_any("item_ids", &self.item_ids, "must name at least one item")?;
         writer.open("m:GetItem");
         write_item_shape(writer, &self.item_shape)?;
-        writer.open("m:ItemIds");
-        for (index, item_id) in self.item_ids.iter().enumerate() {
-            write_item_id(writer, &format!("item_ids[{index}]"), item_id)?;
-        }
-        writer.close("m:ItemIds");
+        write_item_ids(writer, &self.item_ids)?;
         writer.close("m:GetItem");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<FirstContained<FirstItem>>(
-            reader,
-            response.local(),
-            "GetItemResponseMessage",
-        )
     }
 }
 

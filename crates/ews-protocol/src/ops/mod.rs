@@ -12,7 +12,14 @@
 /// field (re-targeted to the primary address Exchange names), and its errors are those of a
 /// [`DelegateResponse`].
 macro_rules! delegate_operation_members {
-    () => {
+    ($payload:ty) => {
+        fn decode_response(
+            reader: &mut crate::xml::Reader<'_>,
+            response: &crate::xml::Tag<'_>,
+        ) -> Result<Self::Response, crate::error::Error> {
+            crate::ops::read_delegate_response::<$payload>(reader, response.local())
+        }
+
         fn retarget(&mut self, from: &str, to: &str) {
             if self.mailbox.eq_ignore_ascii_case(from) {
                 self.mailbox = to.to_owned();
@@ -21,6 +28,23 @@ macro_rules! delegate_operation_members {
 
         fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
             response.errors()
+        }
+    };
+}
+
+/// The members of an operation whose answer is one response message per input: its errors are
+/// the messages' (`message_errors`) and its response decodes `m:{message}`s carrying `payload`.
+macro_rules! message_operation_members {
+    ($payload:ty, $message:literal) => {
+        fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
+            crate::ops::message_errors(response)
+        }
+
+        fn decode_response(
+            reader: &mut crate::xml::Reader<'_>,
+            response: &crate::xml::Tag<'_>,
+        ) -> Result<Self::Response, crate::error::Error> {
+            crate::ops::read_response_messages::<$payload>(reader, response.local(), $message)
         }
     };
 }
@@ -137,26 +161,86 @@ pub(crate) fn write_mailbox(writer: &mut XmlWriter, mailbox: &str) -> Result<(),
     Ok(())
 }
 
-/// Writes the part AddDelegate and UpdateDelegate share: `m:DelegateUsers` (left out when
-/// empty, which only UpdateDelegate allows) and `m:DeliverMeetingRequests`, in schema order.
-pub(crate) fn write_delegate_users_and_delivery(
+/// Writes the body AddDelegate and UpdateDelegate share: `m:{element}` holding the owner's
+/// `m:Mailbox`, `m:DelegateUsers` (left out when empty, which only UpdateDelegate allows) and
+/// `m:DeliverMeetingRequests`, in schema order.
+pub(crate) fn write_delegate_users_request(
     writer: &mut XmlWriter,
+    element: &str,
+    mailbox: &str,
     delegate_users: &[crate::types::DelegateUser],
     deliver_meeting_requests: Option<crate::types::DeliverMeetingRequests>,
 ) -> Result<(), Error> {
+    writer.open(element);
+    write_mailbox(writer, mailbox)?;
     if !delegate_users.is_empty() {
-        writer.open("m:DelegateUsers");
-        for (index, delegate_user) in delegate_users.iter().enumerate() {
-            crate::types::write_delegate_user(
-                writer,
-                &format!("delegate_users[{index}]"),
-                delegate_user,
-            )?;
-        }
-        writer.close("m:DelegateUsers");
+        write_list(
+            writer,
+            "m:DelegateUsers",
+            "delegate_users",
+            delegate_users,
+            crate::types::write_delegate_user,
+        )?;
     }
     if let Some(deliver) = deliver_meeting_requests {
         writer.leaf_static("m:DeliverMeetingRequests", deliver.as_str());
+    }
+    writer.close(element);
+    Ok(())
+}
+
+/// Writes `m:UserIds` (GetDelegate, RemoveDelegate), one `t:UserId` per user.
+pub(crate) fn write_user_ids(
+    writer: &mut XmlWriter,
+    user_ids: &[crate::types::UserId],
+) -> Result<(), Error> {
+    write_list(
+        writer,
+        "m:UserIds",
+        "user_ids",
+        user_ids,
+        |writer, field, user_id| crate::types::write_user_id(writer, field, user_id, false),
+    )
+}
+
+/// Writes `m:ItemIds` (GetItem, DeleteItem), one `t:ItemId` per item.
+pub(crate) fn write_item_ids(
+    writer: &mut XmlWriter,
+    item_ids: &[crate::items::ItemId],
+) -> Result<(), Error> {
+    write_list(
+        writer,
+        "m:ItemIds",
+        "item_ids",
+        item_ids,
+        crate::items::write_item_id,
+    )
+}
+
+/// Writes `element` holding `write` of each item, in order; an item's field in an error is
+/// `{field}[{index}]`.
+pub(crate) fn write_list<T>(
+    writer: &mut XmlWriter,
+    element: &str,
+    field: &str,
+    items: &[T],
+    mut write: impl FnMut(&mut XmlWriter, &str, &T) -> Result<(), Error>,
+) -> Result<(), Error> {
+    writer.open(element);
+    for (index, item) in items.iter().enumerate() {
+        write(writer, &format!("{field}[{index}]"), item)?;
+    }
+    writer.close(element);
+    Ok(())
+}
+
+/// Refuses an empty list where the schema needs at least one entry.
+pub(crate) fn require_any<T>(field: &str, items: &[T], reason: &str) -> Result<(), Error> {
+    if items.is_empty() {
+        return Err(Error::InvalidInput {
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        });
     }
     Ok(())
 }

@@ -6,10 +6,11 @@
 //! Entry types: [`RemoveDelegate`], [`RemoveDelegateResponse`].
 
 use crate::error::Error;
-use crate::ops::{DelegateResponse, Operation, read_delegate_response, sealed, write_mailbox};
+use crate::ops::{DelegateResponse, Operation, sealed, write_mailbox};
+use crate::ops::{require_any, write_user_ids};
 use crate::response::NoPayload;
-use crate::types::{UserId, write_user_id};
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::types::UserId;
+use crate::xml::XmlWriter;
 
 /// Removes delegates from `mailbox`.
 ///
@@ -34,31 +35,19 @@ impl Operation for RemoveDelegate {
     type Response = RemoveDelegateResponse;
     const IDEMPOTENT: bool = false;
 
-    delegate_operation_members!();
+    delegate_operation_members!(NoPayload);
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.user_ids.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "user_ids".to_owned(),
-                reason: "must name at least one delegate".to_owned(),
-            });
-        }
+        require_any(
+            "user_ids",
+            &self.user_ids,
+            "must name at least one delegate",
+        )?;
         writer.open("m:RemoveDelegate");
         write_mailbox(writer, &self.mailbox)?;
-        writer.open("m:UserIds");
-        for (index, user_id) in self.user_ids.iter().enumerate() {
-            write_user_id(writer, &format!("user_ids[{index}]"), user_id, false)?;
-        }
-        writer.close("m:UserIds");
+        write_user_ids(writer, &self.user_ids)?;
         writer.close("m:RemoveDelegate");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_delegate_response::<NoPayload>(reader, response.local())
     }
 }
 

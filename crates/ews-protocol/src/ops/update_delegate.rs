@@ -6,12 +6,10 @@
 //! Entry types: [`UpdateDelegate`], [`UpdateDelegateResponse`].
 
 use crate::error::Error;
-use crate::ops::{
-    DelegateResponse, DelegateUserPayload, Operation, read_delegate_response, sealed,
-    write_delegate_users_and_delivery, write_mailbox,
-};
+use crate::ops::write_delegate_users_request;
+use crate::ops::{DelegateResponse, DelegateUserPayload, Operation, sealed};
 use crate::types::{DelegateUser, DeliverMeetingRequests};
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::xml::XmlWriter;
 
 /// Updates existing delegates of `mailbox`; only the folder levels sent change.
 ///
@@ -38,7 +36,7 @@ impl Operation for UpdateDelegate {
     type Response = UpdateDelegateResponse;
     const IDEMPOTENT: bool = false;
 
-    delegate_operation_members!();
+    delegate_operation_members!(DelegateUserPayload);
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
         if self.delegate_users.is_empty() && self.deliver_meeting_requests.is_none() {
@@ -47,22 +45,13 @@ impl Operation for UpdateDelegate {
                 reason: "nothing to update: no delegate and no DeliverMeetingRequests".to_owned(),
             });
         }
-        writer.open("m:UpdateDelegate");
-        write_mailbox(writer, &self.mailbox)?;
-        write_delegate_users_and_delivery(
+        write_delegate_users_request(
             writer,
+            "m:UpdateDelegate",
+            &self.mailbox,
             &self.delegate_users,
             self.deliver_meeting_requests,
-        )?;
-        writer.close("m:UpdateDelegate");
-        Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_delegate_response::<DelegateUserPayload>(reader, response.local())
+        )
     }
 }
 

@@ -10,9 +10,8 @@
 //! Entry types: [`UpdateFolder`], [`FolderChange`].
 
 use crate::error::Error;
-use crate::ops::{
-    ContainedElement, FirstContained, Operation, is_folder, read_response_messages, sealed,
-};
+use crate::ops::require_any;
+use crate::ops::{ContainedElement, FirstContained, Operation, is_folder, sealed};
 use crate::response::ResponseMessage;
 use crate::types::{
     CalendarPermissionSet, FolderId, read_folder_id, write_calendar_permission_set, write_folder_id,
@@ -47,17 +46,17 @@ impl Operation for UpdateFolder {
     type Response = Vec<ResponseMessage<FolderId>>;
     const IDEMPOTENT: bool = false;
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(
+        FirstContained<FolderIdOfFolder>,
+        "UpdateFolderResponseMessage"
+    );
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.folder_changes.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "folder_changes".to_owned(),
-                reason: "must hold at least one change".to_owned(),
-            });
-        }
+        require_any(
+            "folder_changes",
+            &self.folder_changes,
+            "must hold at least one change",
+        )?;
         writer.open("m:UpdateFolder");
         writer.open("m:FolderChanges");
         for (index, change) in self.folder_changes.iter().enumerate() {
@@ -88,17 +87,6 @@ impl Operation for UpdateFolder {
         writer.close("m:FolderChanges");
         writer.close("m:UpdateFolder");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<FirstContained<FolderIdOfFolder>>(
-            reader,
-            response.local(),
-            "UpdateFolderResponseMessage",
-        )
     }
 }
 

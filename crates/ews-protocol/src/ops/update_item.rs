@@ -16,10 +16,11 @@ use crate::items::{
     CalendarItem, ItemId, PropertyPath, write_calendar_item, write_item_id, write_property_path,
 };
 use crate::ops::create_item::NewItemId;
-use crate::ops::{FirstContained, Operation, read_response_messages, sealed};
+use crate::ops::{FirstContained, Operation, sealed};
+use crate::ops::{require_any, write_list};
 use crate::response::ResponseMessage;
 use crate::types::ews_enum;
-use crate::xml::{Reader, Tag, XmlWriter};
+use crate::xml::XmlWriter;
 
 /// Changes one or more items.
 ///
@@ -77,39 +78,23 @@ impl Operation for UpdateItem {
     type Response = Vec<ResponseMessage<ItemId>>;
     const IDEMPOTENT: bool = false;
 
-    fn response_errors(response: &Self::Response) -> Vec<&crate::response::ResponseError> {
-        crate::ops::message_errors(response)
-    }
+    message_operation_members!(FirstContained<NewItemId>, "UpdateItemResponseMessage");
 
     fn write_body(&self, writer: &mut XmlWriter) -> Result<(), Error> {
-        if self.changes.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "changes".to_owned(),
-                reason: "must hold at least one change".to_owned(),
-            });
-        }
+        require_any("changes", &self.changes, "must hold at least one change")?;
         writer.raw(&format!(
             r#"<m:UpdateItem ConflictResolution="{}" SendMeetingInvitationsOrCancellations="SendToNone">"#,
             self.conflict_resolution.as_str()
         ));
-        writer.open("m:ItemChanges");
-        for (index, change) in self.changes.iter().enumerate() {
-            write_item_change(writer, &format!("changes[{index}]"), change)?;
-        }
-        writer.close("m:ItemChanges");
+        write_list(
+            writer,
+            "m:ItemChanges",
+            "changes",
+            &self.changes,
+            write_item_change,
+        )?;
         writer.close("m:UpdateItem");
         Ok(())
-    }
-
-    fn decode_response(
-        reader: &mut Reader<'_>,
-        response: &Tag<'_>,
-    ) -> Result<Self::Response, Error> {
-        read_response_messages::<FirstContained<NewItemId>>(
-            reader,
-            response.local(),
-            "UpdateItemResponseMessage",
-        )
     }
 }
 
