@@ -198,6 +198,9 @@ pub struct Problem {
     pub mailbox: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ews_response_code: Option<String>,
+    /// Graph's `error.code` for a mailbox served through Microsoft Graph (API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_error_code: Option<String>,
     /// Sent as the `Retry-After` header, not in the body.
     #[serde(skip)]
     #[schema(ignore)]
@@ -219,6 +222,7 @@ impl Problem {
             request_id: None,
             mailbox: None,
             ews_response_code: None,
+            graph_error_code: None,
             retry_after: None,
         }
     }
@@ -297,6 +301,7 @@ impl From<&backend::Error> for Problem {
             backend::Error::Incomplete(_) => {
                 Problem::new(ProblemCode::ExchangeError, error.to_string())
             }
+            backend::Error::Graph(error) => from_graph(error),
         }
     }
 }
@@ -321,6 +326,26 @@ fn from_exchange(error: &crate::exchange::Error) -> Problem {
     }
     if code.means_later() && problem.retry_after.is_none() {
         problem.retry_after = Some(Duration::from_secs(30));
+    }
+    problem
+}
+
+/// The problem for a Microsoft Graph failure: the codes and statuses of EWS's (API.md), Graph's
+/// `error.code` as `graphErrorCode`, `Retry-After` as Graph sent it (429 is `throttled`).
+fn from_graph(error: &crate::graph::Error) -> Problem {
+    let code = match error.kind() {
+        FailureKind::Code(kind) => code_for_kind(kind),
+        FailureKind::AuthFailed => ProblemCode::ExchangeAuthFailed,
+        FailureKind::Unreachable => ProblemCode::ExchangeUnreachable,
+        FailureKind::Timeout => ProblemCode::ExchangeTimeout,
+        FailureKind::Throttled => ProblemCode::Throttled,
+        FailureKind::Unusable => ProblemCode::ExchangeError,
+        FailureKind::InvalidInput => ProblemCode::InvalidRequest,
+    };
+    let mut problem = Problem::new(code, error_chain(error));
+    problem.graph_error_code = error.graph_error_code().map(str::to_owned);
+    if code.means_later() {
+        problem.retry_after = Some(error.retry_after().unwrap_or(Duration::from_secs(30)));
     }
     problem
 }

@@ -437,6 +437,7 @@ impl CalendarBackend for MemoryBackend {
         &'a self,
         mailbox: &'a Mailbox,
         version: Version,
+        _read: &'a PermissionSet,
         set: PermissionSet,
     ) -> BoxFuture<'a, Result<Written, Error>> {
         Box::pin(async move {

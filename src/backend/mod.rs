@@ -19,6 +19,7 @@
 //! See ARCHITECTURE.md (`src/backend/`) for the arrows.
 
 pub mod ews;
+pub mod graph;
 #[cfg(test)]
 pub mod memory;
 
@@ -31,6 +32,7 @@ use crate::domain::event::Event;
 use crate::domain::events::{
     CurrentEvent, DeleteType, EventChange, FoundEvent, ItemHandle, OurItem, Window,
 };
+use crate::domain::level::PermissionLevel;
 use crate::domain::permissions::{EffectiveRights, PermissionSet, Version};
 /// The kinds of refusal ([`Error::Refused`]): the backends share EWS's table.
 pub use crate::ews::ErrorKind;
@@ -122,22 +124,30 @@ pub enum Error {
     /// The answer lacks something it must hold.
     #[error("exchange's answer lacks {0}")]
     Incomplete(&'static str),
+    /// Microsoft Graph failed or refused (its `error.code` is API.md's `graphErrorCode`).
+    #[error(transparent)]
+    Graph(crate::graph::Error),
 }
 
 impl Error {
     /// Whether the call may or may not have taken effect (an answer lost after the request was
     /// sent): a write is then looked up before it is sent again.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, Error::Exchange(error) if error.outcome_unknown())
+        match self {
+            Error::Exchange(error) => error.outcome_unknown(),
+            Error::Graph(error) => error.outcome_unknown(),
+            _ => false,
+        }
     }
 
     /// The backend's own response code behind the failure, where it sent one (EWS
-    /// `ResponseCode`): for audit records and problems.
+    /// `ResponseCode`, Graph `error.code`): for audit records and problems.
     pub fn response_code(&self) -> Option<String> {
         match self {
             Error::Exchange(error) => error.response_code().map(|code| code.as_str().to_owned()),
             Error::Refused { code, .. } => Some(code.clone()),
             Error::Incomplete(_) => None,
+            Error::Graph(error) => error.graph_error_code().map(str::to_owned),
         }
     }
 }
@@ -182,13 +192,23 @@ pub trait CalendarBackend: Send + Sync {
         mailbox: &'a Mailbox,
     ) -> BoxFuture<'a, Result<Calendar, Error>>;
 
-    /// Writes the whole set with the version of the read it was computed from. One request.
+    /// Writes the whole set with the version of the read it was computed from; `read` is the
+    /// set as that read returned it (a backend that writes entry by entry writes only the
+    /// entries that differ). One request on EWS; on Graph one per changed entry, none when
+    /// `set` equals `read`.
     fn write_permissions<'a>(
         &'a self,
         mailbox: &'a Mailbox,
         version: Version,
+        read: &'a PermissionSet,
         set: PermissionSet,
     ) -> BoxFuture<'a, Result<Written, Error>>;
+
+    /// The levels a grant may write through this backend (Graph has no role for `Author` and
+    /// the like); the domain refuses the others with `invalid_level` before any request.
+    fn writable_levels(&self) -> &'static [PermissionLevel] {
+        &PermissionLevel::ALL
+    }
 
     /// The direct members of `address`, asked as the service account of `anchor` (a mailbox the
     /// call is routed by). One request.

@@ -106,7 +106,8 @@ impl Delegation {
     /// than the current one lowers it; a `Custom` entry is replaced by the named level.
     ///
     /// # Errors
-    /// [`Error::InvalidLevel`] for `Custom`; [`Error::InvalidPrincipal`];
+    /// [`Error::InvalidLevel`] for `Custom` and for a level the backend cannot write
+    /// ([`crate::backend::CalendarBackend::writable_levels`]); [`Error::InvalidPrincipal`];
     /// [`Error::PrincipalNotAllowed`] and [`Error::LevelNotAllowed`] (see
     /// [`Settings::admit_grant`]); these four before Exchange is asked; [`Error::Refused`]
     /// when Exchange refuses about this mailbox; [`Error::Conflict`] after [`MAX_ATTEMPTS`]
@@ -121,6 +122,19 @@ impl Delegation {
         request: GrantRequest,
     ) -> Result<ChangeOutcome, Error> {
         let (principal, level) = self.settings.admit_grant(&request)?;
+        if !self.backend.writable_levels().contains(&level) {
+            return Err(Error::InvalidLevel(format!(
+                "{} has no equivalent on this mailbox's backend ({}); writable levels: {}",
+                level.as_str(),
+                self.backend.name(),
+                self.backend
+                    .writable_levels()
+                    .iter()
+                    .map(|level| level.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         // One notes scope for the whole read-merge-write: an alias followed by the first read
         // goes straight to its primary address in every later call.
         let mut outcome = None;
@@ -212,9 +226,10 @@ impl Delegation {
                 Step::Write {
                     attempt,
                     version,
+                    read,
                     permission_set,
                 } => {
-                    self.write(&mut trail, goal, attempt, version, permission_set)
+                    self.write(&mut trail, goal, attempt, version, &read, permission_set)
                         .await
                 }
                 Step::Confirm => self.confirm(&trail, goal).await,
@@ -299,6 +314,7 @@ impl Delegation {
         Step::Write {
             attempt,
             version: calendar.version,
+            read: permission_set,
             permission_set: merged.permission_set,
         }
     }
@@ -311,6 +327,7 @@ impl Delegation {
         goal: Goal,
         attempt: u32,
         version: Version,
+        read: &PermissionSet,
         permission_set: PermissionSet,
     ) -> Step {
         if trail.intent_id.is_none() {
@@ -321,7 +338,7 @@ impl Delegation {
         }
         let lost_write = match self
             .backend
-            .write_permissions(trail.mailbox, version, permission_set)
+            .write_permissions(trail.mailbox, version, read, permission_set)
             .await
             .map_err(Error::from)
         {
@@ -591,6 +608,8 @@ enum Step {
     Write {
         attempt: u32,
         version: Version,
+        /// The set as read, which the merge started from.
+        read: PermissionSet,
         permission_set: PermissionSet,
     },
     /// Exchange acknowledged the write: read again to confirm it.

@@ -36,6 +36,9 @@ pub struct Grantee {
     pub distinguished_user: Option<DistinguishedUser>,
     /// A cross-organization identity; kept for an entry that has no other identifier.
     pub external_user_identity: Option<String>,
+    /// The backend's own id of the entry, where it addresses entries one by one (Graph's
+    /// `calendarPermission` id); never an identity, never written as part of the grantee.
+    pub backend_id: Option<String>,
 }
 
 impl Grantee {

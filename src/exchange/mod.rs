@@ -24,7 +24,7 @@ mod accounts;
 pub mod autodiscover;
 mod crowding;
 pub mod notes;
-mod retry;
+pub(crate) mod retry;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

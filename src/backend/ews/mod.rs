@@ -136,6 +136,7 @@ impl CalendarBackend for EwsBackend {
         &'a self,
         mailbox: &'a Mailbox,
         version: Version,
+        _read: &'a PermissionSet,
         set: PermissionSet,
     ) -> BoxFuture<'a, Result<Written, Error>> {
         Box::pin(async move {
@@ -368,6 +369,7 @@ fn domain_entry(entry: CalendarPermission) -> PermissionEntry {
                 EwsDistinguishedUser::Anonymous => DistinguishedUser::Anonymous,
             }),
             external_user_identity: user.external_user_identity,
+            backend_id: None,
         },
         can_create_items: entry.can_create_items,
         can_create_sub_folders: entry.can_create_sub_folders,
