@@ -207,3 +207,233 @@ impl Delegation {
             .unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditLog;
+    use crate::backend::memory::{MemoryBackend, MemoryCalendar, SERVICE_ACCOUNT};
+    use crate::delegation::{PermissionLevel, batch};
+    use crate::domain::permissions::EffectiveRights;
+    use crate::routing::RoutingConfig;
+
+    const MOVED: &str = "moved@uni.example";
+    const STUDENT: &str = "s1@students.uni.example";
+
+    fn settings() -> Settings {
+        Settings {
+            access: AccessMode::Delegate,
+            impersonation: true,
+            principal: SERVICE_ACCOUNT.to_owned(),
+            required: PermissionLevel::Editor,
+            allowed_principals: Vec::new(),
+            max_level: PermissionLevel::Editor,
+        }
+    }
+
+    fn routing(default: Side) -> RoutingConfig {
+        RoutingConfig {
+            default,
+            graph_domains: vec!["students.uni.example".to_owned()],
+            ews_domains: Vec::new(),
+            follow_moves: true,
+        }
+    }
+
+    fn writable(can_edit: bool) -> MemoryCalendar {
+        MemoryCalendar {
+            service_account_rights: Some(EffectiveRights {
+                read: true,
+                create_contents: can_edit,
+                modify: false,
+                delete: false,
+            }),
+            ..MemoryCalendar::default()
+        }
+    }
+
+    /// An EWS side and a Graph side (both in memory), with an audit file in `dir`.
+    fn hybrid(
+        default: Side,
+        dir: &tempfile::TempDir,
+    ) -> (Delegation, Arc<MemoryBackend>, Arc<MemoryBackend>) {
+        let ews = Arc::new(MemoryBackend::default());
+        let graph = Arc::new(MemoryBackend::default());
+        let audit = Arc::new(AuditLog::open(&dir.path().join("audit.jsonl")).unwrap());
+        let delegation = Delegation::new(ews.clone(), settings(), Some(audit)).with_graph(
+            graph.clone(),
+            Router::new(routing(default)),
+            3,
+        );
+        (delegation, ews, graph)
+    }
+
+    fn mailbox(address: &str) -> Mailbox {
+        Mailbox::parse(address).unwrap()
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            request_id: "req-1".to_owned(),
+            client: "test".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_moved_mailbox_is_checked_on_graph_as_the_application_then_there_directly() {
+        let dir = tempfile::tempdir().unwrap();
+        let (delegation, ews, graph) = hybrid(Side::Ews, &dir);
+        graph.insert(MOVED, writable(true));
+        let report = delegation.check(&mailbox(MOVED)).await.unwrap();
+        assert_eq!(report.status, CheckStatus::Ok);
+        assert!(report.ready);
+        assert_eq!(report.access_mode, AccessMode::Application);
+        assert_eq!(report.impersonation.as_str(), "not_configured");
+        assert_eq!(ews.count("open_calendar"), 1, "EWS asked first");
+        assert_eq!(graph.count("open_calendar"), 1);
+        assert_eq!(graph.calls().len(), 1, "one call on Graph");
+
+        let report = delegation.check(&mailbox(MOVED)).await.unwrap();
+        assert_eq!(report.status, CheckStatus::Ok);
+        assert_eq!(ews.calls().len(), 1, "remembered: EWS not asked again");
+        assert_eq!(graph.count("open_calendar"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_on_graph_is_an_answer_and_the_other_side_is_not_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (delegation, ews, graph) = hybrid(Side::Graph, &dir);
+        // The application may not open it (outside its scope): no_access, not "not here".
+        graph.insert(
+            MOVED,
+            MemoryCalendar {
+                service_account_rights: None,
+                ..MemoryCalendar::default()
+            },
+        );
+        ews.insert(MOVED, writable(true));
+        let report = delegation.check(&mailbox(MOVED)).await.unwrap();
+        assert_eq!(report.status, CheckStatus::NoAccess);
+        assert_eq!(
+            report.graph_error_code.as_deref(),
+            Some("ErrorAccessDenied")
+        );
+        assert_eq!(report.ews_response_code, None);
+        assert!(ews.calls().is_empty());
+
+        // canEdit false: opened, not ready.
+        graph.insert(MOVED, writable(false));
+        let report = delegation.check(&mailbox(MOVED)).await.unwrap();
+        assert_eq!(report.status, CheckStatus::NoAccess);
+        assert!(!report.ready);
+        assert!(ews.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn grant_and_revoke_follow_the_mailbox_and_a_fixed_domain_asks_one_side() {
+        let dir = tempfile::tempdir().unwrap();
+        let (delegation, ews, graph) = hybrid(Side::Ews, &dir);
+        graph.insert(MOVED, writable(true));
+        let request = GrantRequest {
+            principal: None,
+            level: Some(PermissionLevel::Editor),
+            dry_run: false,
+        };
+        let outcome = delegation
+            .grant(&actor(), &mailbox(MOVED), request.clone())
+            .await
+            .unwrap();
+        assert!(outcome.changed);
+        assert_eq!(ews.count("read_permissions"), 1);
+        assert_eq!(graph.count("write_permissions"), 1);
+        let revoked = delegation
+            .revoke(
+                &actor(),
+                &mailbox(MOVED),
+                RevokeRequest {
+                    principal: None,
+                    dry_run: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(revoked.changed);
+        assert_eq!(ews.count("read_permissions"), 1, "remembered");
+
+        // A Graph domain that Graph does not hold: Graph's answer, EWS never asked.
+        let error = delegation
+            .grant(&actor(), &mailbox(STUDENT), request)
+            .await
+            .unwrap_err();
+        assert_eq!(error.held(), Held::NotHere, "{error}");
+        assert_eq!(ews.count("read_permissions"), 1);
+    }
+
+    #[tokio::test]
+    async fn without_graph_nothing_is_routed() {
+        let ews = Arc::new(MemoryBackend::default());
+        let delegation = Delegation::new(ews.clone(), settings(), None);
+        assert!(delegation.router().is_none());
+        let report = delegation.check(&mailbox(MOVED)).await.unwrap();
+        assert_eq!(report.status, CheckStatus::MailboxNotFound);
+        assert_eq!(report.access_mode, AccessMode::Delegate);
+        assert_eq!(ews.calls().len(), 1);
+        let lanes = delegation.lanes(5);
+        assert_eq!(lanes.ceilings, [5]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_gives_graph_its_own_lane_beside_the_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (delegation, ews, graph) = hybrid(Side::Ews, &dir);
+        let lanes = delegation.lanes(2);
+        assert_eq!(
+            lanes.ceilings,
+            [2, 3],
+            "the account's ceiling, then graph's"
+        );
+        assert_eq!(delegation.lane_of(&lanes, &mailbox(STUDENT)), 1);
+        assert_eq!(delegation.lane_of(&lanes, &mailbox(MOVED)), 0);
+
+        for n in 0..6 {
+            graph.insert(&format!("s{n}@students.uni.example"), writable(true));
+            ews.insert(&format!("p{n}@uni.example"), writable(true));
+        }
+        let delegation = Arc::new(delegation);
+        let list: Vec<String> = (0..6)
+            .flat_map(|n| {
+                [
+                    format!("s{n}@students.uni.example"),
+                    format!("p{n}@uni.example"),
+                ]
+            })
+            .collect();
+        let worker = delegation.clone();
+        let mut running = batch::start(
+            &delegation,
+            2,
+            list,
+            &[],
+            Arc::new(batch::Progress::default()),
+            move |mailbox| {
+                let worker = worker.clone();
+                async move { worker.check(&mailbox).await }
+            },
+        );
+        let mut modes = Vec::new();
+        while let Some(line) = running.next().await {
+            let report = line.outcome.unwrap();
+            modes.push((line.mailbox, report.access_mode));
+        }
+        assert_eq!(modes.len(), 12);
+        for (mailbox, mode) in modes {
+            let expected = if mailbox.contains("students") {
+                AccessMode::Application
+            } else {
+                AccessMode::Delegate
+            };
+            assert_eq!(mode, expected, "{mailbox}");
+        }
+        assert_eq!(graph.count("open_calendar"), 6);
+    }
+}
