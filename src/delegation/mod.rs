@@ -12,7 +12,9 @@
 //!   other entry exactly as read (the pure rule is in `merge`); they write with the `ChangeKey`
 //!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
-//! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
+//! Layout: `routed` (check, grant and revoke routed per mailbox between EWS and Microsoft Graph
+//! with `[graph]`), `application` (the check on Graph, as the application), `batch` (one call
+//! per mailbox of a list, results as they complete), `change` (grant
 //! and revoke), `merge` (the pure permission-set rule), `evaluate` (which entry of a permission
 //! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`),
 //! `groups` (membership through EWS `ExpandDL`, nested, cached per group with single flight).
