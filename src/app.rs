@@ -130,45 +130,8 @@ impl App {
         let exchange = open_exchange(&config)?;
         let audit = open_audit(&config)?;
         let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
-        let mut delegation = Delegation::new(
-            backend.clone(),
-            config.delegation_settings(),
-            Some(audit.clone()),
-        )
-        .with_group_cache_ttl(config.group_cache_ttl());
-        let graph_tokens = match &config.graph {
-            Some(graph) => {
-                let tokens = Arc::new(TokenSource::new(
-                    crate::graph::auth::Settings::from_config(graph, &config.tls),
-                    graph.credential.clone(),
-                )?);
-                // With `[graph]`, check, grant and revoke are routed per mailbox (`[routing]`).
-                let client = Arc::new(GraphClient::new(
-                    crate::graph::client::Settings::from_config(
-                        graph,
-                        &config.exchange,
-                        &config.tls,
-                    ),
-                    tokens.clone(),
-                )?);
-                // `config` fills `[routing]` whenever `[graph]` is present; its defaults
-                // otherwise.
-                let routing = config.routing.clone().unwrap_or(RoutingConfig {
-                    default: crate::config::Backend::Ews,
-                    graph_domains: Vec::new(),
-                    ews_domains: Vec::new(),
-                    follow_moves: true,
-                });
-                let router = Router::new(routing);
-                delegation = delegation.with_graph(
-                    GraphBackend::shared(client, graph.client_id.clone()),
-                    router,
-                    graph.max_concurrency,
-                );
-                Some(tokens)
-            }
-            None => None,
-        };
+        let (delegation, graph_tokens) =
+            open_delegation_on(&config, backend.clone(), Some(audit.clone()))?;
         let push = Arc::new(Push::new(backend, config.push_settings()));
         let state = api::AppState::with_push(
             config.api_settings(),
@@ -314,6 +277,58 @@ impl App {
 /// [`Error::Config`] without an EWS URL, [`Error::Exchange`] when the client cannot be built.
 pub fn open_exchange(config: &Config) -> Result<Arc<Exchange>, Error> {
     Ok(Arc::new(Exchange::new(config.exchange_settings()?)?))
+}
+
+/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
+/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
+/// Graph backend acting as the application; the Graph token source is returned with it.
+///
+/// # Errors
+/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
+pub fn open_delegation(
+    config: &Config,
+    exchange: Arc<Exchange>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    open_delegation_on(
+        config,
+        crate::backend::ews::EwsBackend::shared(exchange),
+        audit,
+    )
+}
+
+fn open_delegation_on(
+    config: &Config,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    let mut delegation = Delegation::new(backend, config.delegation_settings(), audit)
+        .with_group_cache_ttl(config.group_cache_ttl());
+    let Some(graph) = &config.graph else {
+        return Ok((delegation, None));
+    };
+    let tokens = Arc::new(TokenSource::new(
+        crate::graph::auth::Settings::from_config(graph, &config.tls),
+        graph.credential.clone(),
+    )?);
+    // With `[graph]`, check, grant and revoke are routed per mailbox (`[routing]`).
+    let client = Arc::new(GraphClient::new(
+        crate::graph::client::Settings::from_config(graph, &config.exchange, &config.tls),
+        tokens.clone(),
+    )?);
+    // `config` fills `[routing]` whenever `[graph]` is present; its defaults otherwise.
+    let routing = config.routing.clone().unwrap_or(RoutingConfig {
+        default: crate::config::Backend::Ews,
+        graph_domains: Vec::new(),
+        ews_domains: Vec::new(),
+        follow_moves: true,
+    });
+    delegation = delegation.with_graph(
+        GraphBackend::shared(client, graph.client_id.clone()),
+        Router::new(routing),
+        graph.max_concurrency,
+    );
+    Ok((delegation, Some(tokens)))
 }
 
 /// The audit file of `config` (`audit.path`), opened for appending.
