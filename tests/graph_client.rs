@@ -763,22 +763,26 @@ fn read_version() -> ews_connector::domain::permissions::Version {
 }
 
 #[tokio::test]
-async fn author_is_not_writable_on_graph_and_push_is_refused_naming_issue_15() {
+async fn author_is_not_writable_on_graph_and_a_hard_delete_is_refused_before_any_request() {
     let server = server().await;
     let client = client(&server, 8, Duration::from_secs(10));
     let backend = backend(&client);
     assert!(!backend.writable_levels().contains(&PermissionLevel::Author));
     assert!(backend.writable_levels().contains(&PermissionLevel::Editor));
+    let item = ews_connector::domain::events::ItemHandle {
+        id: "AAMkA1".to_owned(),
+        version: None,
+    };
     let error = backend
-        .find_by_external_ids(&mailbox("sam.student@uni.example"), OpenAs::Owner, &["x"])
+        .delete_events(
+            &mailbox("sam.student@uni.example"),
+            OpenAs::Owner,
+            std::slice::from_ref(&item),
+            ews_connector::domain::events::DeleteType::HardDelete,
+        )
         .await
         .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("calendar push through Graph is not available yet"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("HardDelete"), "{error}");
     assert_eq!(backend.name(), "graph");
     assert_eq!(
         backend.service_account(&mailbox("sam.student@uni.example")),
