@@ -28,7 +28,7 @@ use ews_connector::push::{self, Event, EventInput, ExternalId, Push, UpsertResul
 use ews_connector::secret::Secret;
 use ews_connector::sim::graph::{
     GraphDateTime, GraphEvent, GraphExtendedProperty, GraphFault, GraphFaultKind, GraphMailbox,
-    GraphSimConfig, GraphSimHandle, start,
+    GraphSimConfig, GraphSimHandle, RouteKind, start,
 };
 
 const TENANT: &str = "uni.onmicrosoft.com";
@@ -282,8 +282,8 @@ async fn a_sync_of_500_creates_in_at_most_25_batches_then_writes_nothing_then_up
     let sim = simulator().await;
     add_users_own(&sim, ANA);
     let before = users_own(&sim, ANA);
-    // A multiple of Graph's 20 parts per batch: no batch request goes out part-full.
-    let push = graph_push(&sim, 100);
+    // The default 50, which push rounds up to 60 on Graph (20 parts per batch).
+    let push = graph_push(&sim, 50);
     let ana = mailbox(ANA);
     let mut events = lectures(500);
 
@@ -310,6 +310,7 @@ async fn a_sync_of_500_creates_in_at_most_25_batches_then_writes_nothing_then_up
         0,
         "never over 4 in flight"
     );
+    assert!(sim.mailbox_stats(ANA).max_in_flight <= 4);
     assert_eq!(users_own(&sim, ANA), before);
 
     let written = writes(&sim, ANA);
@@ -363,6 +364,41 @@ async fn a_sync_of_500_creates_in_at_most_25_batches_then_writes_nothing_then_up
         "the same event, moved"
     );
     assert_eq!(users_own(&sim, ANA), before);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_window_read_in_pages_of_7_sees_every_event_once_and_only_ours() {
+    let sim = simulator().await;
+    add_users_own(&sim, ANA);
+    let mut settings = settings(50);
+    settings.view_max_entries = 7;
+    let push = Push::new(GraphBackend::shared(client(&sim), CLIENT), settings);
+    let ana = mailbox(ANA);
+    let events = lectures(30);
+    let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+    assert_eq!(report.created, 30);
+    let calendar_views = sim.route_requests(RouteKind::CalendarView);
+    let listed = push.list(&ana, january()).await.unwrap();
+    assert_eq!(
+        sim.route_requests(RouteKind::CalendarView) - calendar_views,
+        50_u64.div_ceil(7),
+        "30 of ours and 20 of the user's, 7 a page"
+    );
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|event| event.external_id.as_str())
+        .collect();
+    let wanted: Vec<&str> = events
+        .iter()
+        .map(|event| event.external_id.as_str())
+        .collect();
+    assert_eq!(ids, wanted, "each once, in order of start");
+    let report = push.sync(&ana, january(), events).await.unwrap();
+    assert_eq!(
+        (report.unchanged, report.created, report.deleted),
+        (30, 0, 0)
+    );
     sim.shutdown().await;
 }
 

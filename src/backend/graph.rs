@@ -427,6 +427,10 @@ impl CalendarBackend for GraphBackend {
         &WRITABLE_LEVELS
     }
 
+    fn batch_parts(&self) -> usize {
+        crate::graph::client::MAX_BATCH
+    }
+
     fn expand_group<'a>(
         &'a self,
         _address: &'a str,

@@ -52,7 +52,8 @@ pub struct Settings {
     /// `delegate`: the service account opens the owner's calendar by delegate access (the mailbox
     /// in the folder id); `impersonation`: it acts as the owner.
     pub access: AccessMode,
-    /// Items per create, update, delete and read request, 1 to 100.
+    /// Items per create, update, delete and read request, 1 to 100 (rounded up to a multiple of
+    /// the backend's `batch_parts`: 20 on Graph).
     pub batch_size: usize,
     pub delete_type: DeleteType,
     /// At most this many items per view of a window (EWS `MaxEntriesReturned` of one
@@ -411,8 +412,11 @@ impl Push {
 
     // ---- the backend calls ------------------------------------------------------------------
 
+    /// `batch_size` (1 to 100), rounded up to a multiple of the backend's batch parts (Graph:
+    /// 20, so 50 is 60: 500 creates are 25 `$batch` requests, not 30).
     fn batch_size(&self) -> usize {
-        self.settings.batch_size.clamp(1, 100)
+        let parts = self.backend.batch_parts().clamp(1, 100);
+        self.settings.batch_size.clamp(1, 100).div_ceil(parts) * parts
     }
 
     /// Who opens the calendar: the owner when impersonating, else the service account by

@@ -18,9 +18,11 @@
 //!   limit Graph documents is 15 clauses, and a URL of 2048 characters), every page read;
 //!   Graph matches the value case-insensitively, so the answer is filtered to the exact ids;
 //! - `create_events`: `POST /users/{m}/calendar/events` per event inside `$batch`es of at most
-//!   20 parts run in sequence (`GraphClient::batch_in_sequence`: one mailbox permit, so never
-//!   over Exchange Online's 4 concurrent requests per mailbox); one result per event; no
-//!   `attendees`, so nobody is ever invited;
+//!   20 parts run in sequence (`GraphClient::batch_in_sequence`: one mailbox permit per batch
+//!   request, at most 4 batch requests at once, so never over Exchange Online's 4 concurrent
+//!   requests per mailbox, and never a mix of sequential and parallel parts, which Graph
+//!   refuses: "Batch should be either fully sequential or fully parallel"); one result per
+//!   event; no `attendees`, so nobody is ever invited;
 //! - `read_events`: `GET /users/{m}/events/{id}` with the fields, our properties and
 //!   `Prefer: outlook.body-content-type="text"`, in the same batches; the version is the
 //!   `changeKey` (with the start and end as stored, which a PATCH of one of them needs, since
@@ -64,7 +66,7 @@ use crate::domain::events::{
     CONTENT_HASH_PROPERTY, CurrentEvent, DeleteType, EXTERNAL_ID_PROPERTY, EventChange,
     FieldChange, FoundEvent, ItemHandle, OurItem, PROPERTY_SET_ID, StoredBody, StoredEvent, Window,
 };
-use crate::graph::client::BatchPart;
+use crate::graph::client::{BatchPart, MAX_BATCH};
 
 /// External ids per lookup request.
 pub const LOOKUP_IDS: usize = 15;
@@ -557,7 +559,56 @@ fn is_gone(error: &crate::graph::Error) -> bool {
     matches!(error, crate::graph::Error::Graph { status: 404, code, .. } if code == "ErrorItemNotFound" || code.is_empty())
 }
 
+/// Answers of batch parts, one per part, in order.
+type Answers = Vec<Result<Value, crate::graph::Error>>;
+
 impl GraphBackend {
+    /// Sends `parts` as sequential batches of 20 (`GraphClient::batch_in_sequence`), up to
+    /// [`MAILBOX_CONCURRENCY`](crate::graph::client::MAILBOX_CONCURRENCY) of them at once: each holds one permit of the mailbox, so the
+    /// mailbox never has more than 4 requests in flight. One answer per part, in order; when a
+    /// batch request as a whole failed, its error (one whose outcome is unknown first, so
+    /// `push` looks up what landed).
+    async fn send_parts(&self, parts: Vec<BatchPart>) -> Result<Answers, Error> {
+        if parts.len() <= MAX_BATCH {
+            return self
+                .client
+                .batch_in_sequence(&parts)
+                .await
+                .map_err(Error::Graph);
+        }
+        let chunks: Vec<Vec<BatchPart>> = parts.chunks(MAX_BATCH).map(<[_]>::to_vec).collect();
+        let count = chunks.len();
+        let mut running = tokio::task::JoinSet::new();
+        for (index, chunk) in chunks.into_iter().enumerate() {
+            let client = self.client.clone();
+            running.spawn(async move { (index, client.batch_in_sequence(&chunk).await) });
+        }
+        let mut answers: Vec<Option<Answers>> = (0..count).map(|_| None).collect();
+        let mut failure: Option<crate::graph::Error> = None;
+        while let Some(joined) = running.join_next().await {
+            match joined {
+                Ok((index, Ok(chunk))) => answers[index] = Some(chunk),
+                Ok((_, Err(error))) => {
+                    if failure
+                        .as_ref()
+                        .is_none_or(|kept| !kept.outcome_unknown() && error.outcome_unknown())
+                    {
+                        failure = Some(error);
+                    }
+                }
+                Err(join) => {
+                    failure.get_or_insert(crate::graph::Error::Unusable {
+                        reason: format!("a batch task failed: {join}"),
+                    });
+                }
+            }
+        }
+        if let Some(error) = failure {
+            return Err(Error::Graph(error));
+        }
+        Ok(answers.into_iter().flatten().flatten().collect())
+    }
+
     fn part(
         mailbox: &Mailbox,
         method: Method,
@@ -706,11 +757,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self
-            .client
-            .batch_in_sequence(&parts)
-            .await
-            .map_err(Error::Graph)?;
+        let answers = self.send_parts(parts).await?;
         Ok(answers
             .into_iter()
             .map(|answer| answer.map(|_| ()).map_err(part_error))
@@ -739,11 +786,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self
-            .client
-            .batch_in_sequence(&parts)
-            .await
-            .map_err(Error::Graph)?;
+        let answers = self.send_parts(parts).await?;
         Ok(answers
             .into_iter()
             .map(|answer| match answer {
@@ -784,11 +827,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self
-            .client
-            .batch_in_sequence(&parts)
-            .await
-            .map_err(Error::Graph)?;
+        let answers = self.send_parts(parts).await?;
         Ok(answers
             .into_iter()
             .map(|answer| answer.map(|_| ()).map_err(part_error))
@@ -819,11 +858,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self
-            .client
-            .batch_in_sequence(&parts)
-            .await
-            .map_err(Error::Graph)?;
+        let answers = self.send_parts(parts).await?;
         Ok(answers
             .into_iter()
             .map(|answer| match answer {
