@@ -306,9 +306,9 @@ impl From<&backend::Error> for Problem {
     }
 }
 
-/// The problem for a failure of Exchange as a whole.
-fn from_exchange(error: &crate::exchange::Error) -> Problem {
-    let code = match error.kind() {
+/// The problem code of a backend failure's kind (EWS and Graph alike).
+fn code_for_failure(kind: FailureKind) -> ProblemCode {
+    match kind {
         FailureKind::Code(kind) => code_for_kind(kind),
         FailureKind::AuthFailed => ProblemCode::ExchangeAuthFailed,
         FailureKind::Unreachable => ProblemCode::ExchangeUnreachable,
@@ -316,7 +316,12 @@ fn from_exchange(error: &crate::exchange::Error) -> Problem {
         FailureKind::Throttled => ProblemCode::Throttled,
         FailureKind::Unusable => ProblemCode::ExchangeError,
         FailureKind::InvalidInput => ProblemCode::InvalidRequest,
-    };
+    }
+}
+
+/// The problem for a failure of Exchange as a whole.
+fn from_exchange(error: &crate::exchange::Error) -> Problem {
+    let code = code_for_failure(error.kind());
     let mut problem = Problem::new(code, error_chain(error));
     problem.ews_response_code = error.response_code().map(|code| code.as_str().to_owned());
     // Retry-After goes with the answers that mean "later": throttling, a mailbox
@@ -333,15 +338,7 @@ fn from_exchange(error: &crate::exchange::Error) -> Problem {
 /// The problem for a Microsoft Graph failure: the codes and statuses of EWS's (API.md), Graph's
 /// `error.code` as `graphErrorCode`, `Retry-After` as Graph sent it (429 is `throttled`).
 fn from_graph(error: &crate::graph::Error) -> Problem {
-    let code = match error.kind() {
-        FailureKind::Code(kind) => code_for_kind(kind),
-        FailureKind::AuthFailed => ProblemCode::ExchangeAuthFailed,
-        FailureKind::Unreachable => ProblemCode::ExchangeUnreachable,
-        FailureKind::Timeout => ProblemCode::ExchangeTimeout,
-        FailureKind::Throttled => ProblemCode::Throttled,
-        FailureKind::Unusable => ProblemCode::ExchangeError,
-        FailureKind::InvalidInput => ProblemCode::InvalidRequest,
-    };
+    let code = code_for_failure(error.kind());
     let mut problem = Problem::new(code, error_chain(error));
     problem.graph_error_code = error.graph_error_code().map(str::to_owned);
     if code.means_later() {

@@ -76,16 +76,7 @@ pub fn admin_script(config: &Path, users: Option<&Path>) -> ExitCode {
             }
         }
     };
-    match crate::admin_script::render(&config, &users) {
-        Ok(script) => {
-            print!("{script}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("ews-connector: {error}");
-            ExitCode::from(2)
-        }
-    }
+    print_script(crate::admin_script::render(&config, &users))
 }
 
 /// `admin-script --graph`: exit 2 when the configuration has no `[graph]`, names no scope, or
@@ -95,7 +86,12 @@ pub fn admin_script_graph(config: &Path, group: Option<&str>) -> ExitCode {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    match crate::admin_script::graph::render(&config, group) {
+    print_script(crate::admin_script::graph::render(&config, group))
+}
+
+/// Prints a rendered script on stdout, or its error on stderr with exit status 2.
+fn print_script<E: std::fmt::Display>(rendered: Result<String, E>) -> ExitCode {
+    match rendered {
         Ok(script) => {
             print!("{script}");
             ExitCode::SUCCESS
