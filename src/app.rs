@@ -136,6 +136,7 @@ impl App {
             Some(audit.clone()),
         )
         .with_group_cache_ttl(config.group_cache_ttl());
+        let mut push = Push::new(backend.clone(), config.push_settings());
         let graph_tokens = match &config.graph {
             Some(graph) => {
                 let tokens = Arc::new(TokenSource::new(
@@ -159,17 +160,18 @@ impl App {
                     ews_domains: Vec::new(),
                     follow_moves: true,
                 });
-                let router = Router::new(routing);
-                delegation = delegation.with_graph(
-                    GraphBackend::shared(client, graph.client_id.clone()),
-                    router,
-                    graph.max_concurrency,
-                );
+                let router = Router::new(routing.clone());
+                let graph_backend = GraphBackend::shared(client, graph.client_id.clone());
+                delegation =
+                    delegation.with_graph(graph_backend.clone(), router, graph.max_concurrency);
+                // Calendar push is routed the same way, with a router of its own (each
+                // remembers where it found a mailbox).
+                push = push.with_graph(graph_backend, Router::new(routing));
                 Some(tokens)
             }
             None => None,
         };
-        let push = Arc::new(Push::new(backend, config.push_settings()));
+        let push = Arc::new(push);
         let state = api::AppState::with_push(
             config.api_settings(),
             Arc::new(delegation),

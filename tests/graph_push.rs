@@ -591,3 +591,53 @@ async fn a_lost_create_answer_makes_one_event_not_two() {
     assert_eq!(sim.mailbox_stats(ANA).event_creates, 1);
     assert_eq!(sim.stats().faults_applied, 1, "the answer was lost");
 }
+
+#[tokio::test]
+async fn the_first_sync_after_the_move_follows_it_to_graph_and_writes_nothing() {
+    use common::push::{PLAIN as MOVED, PushSetup};
+    use ews_connector::routing::{RoutingConfig, Side};
+    let ews = PushSetup::with(ews_connector::domain::AccessMode::Impersonation, 50).await;
+    let graph = simulator().await;
+    let routed = Push::new(
+        ews_connector::backend::ews::EwsBackend::shared(ews.exchange.clone()),
+        settings(50),
+    )
+    .with_graph(
+        GraphBackend::shared(client(&graph), CLIENT),
+        ews_connector::routing::Router::new(RoutingConfig {
+            default: Side::Ews,
+            graph_domains: Vec::new(),
+            ews_domains: Vec::new(),
+            follow_moves: true,
+        }),
+    );
+    let moved = mailbox(MOVED);
+    let events = lectures(50);
+    let report = routed
+        .sync(&moved, january(), events.clone())
+        .await
+        .unwrap();
+    assert_eq!(report.created, 50);
+    assert_eq!(routed.backend_for(&moved), "ews");
+
+    ews_connector::sim::move_mailbox(&ews.sim, &graph, MOVED).unwrap();
+    let report = routed
+        .sync(&moved, january(), events.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.unchanged,
+            report.created,
+            report.deleted,
+            report.updated
+        ),
+        (50, 0, 0, 0),
+        "followed to Exchange Online on the first call after the move"
+    );
+    assert_eq!(routed.backend_for(&moved), "graph");
+    assert_eq!(writes(&graph, MOVED), 0, "no Graph write");
+    let listed = routed.list(&moved, january()).await.unwrap();
+    assert_eq!(listed.len(), 50);
+    graph.shutdown().await;
+}

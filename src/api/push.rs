@@ -131,7 +131,7 @@ pub(crate) async fn put_event(
         mailbox: mailbox.to_string(),
         external_id: external_id.as_str().to_owned(),
         result: result.as_str(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     };
     Ok((status, Json(body)))
 }
@@ -200,7 +200,7 @@ pub(crate) async fn list_events(
         start: rfc3339(&window.start),
         end: rfc3339(&window.end),
         events: events.iter().map(StoredEventBody::from).collect(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     }))
 }
 
@@ -274,7 +274,7 @@ pub(crate) async fn sync_events(
                 }
             })
             .collect(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     }))
 }
 
