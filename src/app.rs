@@ -146,6 +146,9 @@ impl App {
             )?)),
             None => None,
         };
+        if let Some(tokens) = &graph_tokens {
+            state.observe_graph(tokens.stats().clone());
+        }
         Ok(App {
             config,
             exchange,
