@@ -417,8 +417,8 @@ mod tests {
 
     #[test]
     fn the_roles_of_a_jwt_are_read_and_an_opaque_token_has_none() {
-        let claims = claims(&token(r#"{"roles":["Calendars.ReadWrite"],"exp":1}"#)).unwrap();
-        assert_eq!(claims["roles"][0], "Calendars.ReadWrite");
+        let read = claims(&token(r#"{"roles":["Calendars.ReadWrite"],"exp":1}"#)).unwrap();
+        assert_eq!(read["roles"][0], "Calendars.ReadWrite");
         assert!(claims("opaque-token").is_none());
         assert!(claims("a.!!!.c").is_none());
     }
