@@ -1,7 +1,8 @@
 //! `app`: the running service, built from a [`Config`] in one place for `serve` and `demo`.
 //!
 //! [`App::open`] opens the rooms in order (the Exchange client, the audit file, `delegation`
-//! with its group cache, `push`, the API state with its token table and metrics),
+//! with its group cache and, with `[graph]`, the Graph token source, client and backend and the
+//! router of `[routing]`, `push`, the API state with its token table and metrics),
 //! [`App::serve`] runs the API with its readiness probe until shutdown, and [`App::reload`] is
 //! what SIGHUP does, callable (and tested, `tests/reload.rs`) in-process.
 //!
@@ -17,11 +18,14 @@ use std::sync::Arc;
 use crate::api;
 use crate::api::problem::error_chain;
 use crate::audit::AuditLog;
+use crate::backend::graph::GraphBackend;
 use crate::config::Config;
 use crate::delegation::Delegation;
 use crate::exchange::Exchange;
 use crate::graph::auth::TokenSource;
+use crate::graph::client::GraphClient;
 use crate::push::Push;
+use crate::routing::{Router, RoutingConfig};
 
 /// Why the service could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,9 @@ pub enum Error {
     /// The Graph token source cannot be built (an unusable `tls.ca_file`).
     #[error(transparent)]
     Graph(#[from] crate::graph::auth::AuthError),
+    /// The Graph client cannot be built (an unusable `tls.ca_file`, `graph.endpoint`).
+    #[error(transparent)]
+    GraphClient(#[from] crate::graph::Error),
     #[error("the API stopped")]
     Serve(#[source] std::io::Error),
 }
@@ -123,29 +130,54 @@ impl App {
         let exchange = open_exchange(&config)?;
         let audit = open_audit(&config)?;
         let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
-        let delegation = Arc::new(
-            Delegation::new(
-                backend.clone(),
-                config.delegation_settings(),
-                Some(audit.clone()),
-            )
-            .with_group_cache_ttl(config.group_cache_ttl()),
-        );
+        let mut delegation = Delegation::new(
+            backend.clone(),
+            config.delegation_settings(),
+            Some(audit.clone()),
+        )
+        .with_group_cache_ttl(config.group_cache_ttl());
+        let graph_tokens = match &config.graph {
+            Some(graph) => {
+                let tokens = Arc::new(TokenSource::new(
+                    crate::graph::auth::Settings::from_config(graph, &config.tls),
+                    graph.credential.clone(),
+                )?);
+                // With `[graph]`, check, grant and revoke are routed per mailbox (`[routing]`).
+                let client = Arc::new(GraphClient::new(
+                    crate::graph::client::Settings::from_config(
+                        graph,
+                        &config.exchange,
+                        &config.tls,
+                    ),
+                    tokens.clone(),
+                )?);
+                // `config` fills `[routing]` whenever `[graph]` is present; its defaults
+                // otherwise.
+                let routing = config.routing.clone().unwrap_or(RoutingConfig {
+                    default: crate::config::Backend::Ews,
+                    graph_domains: Vec::new(),
+                    ews_domains: Vec::new(),
+                    follow_moves: true,
+                });
+                let router = Router::new(routing);
+                delegation = delegation.with_graph(
+                    GraphBackend::shared(client, graph.client_id.clone()),
+                    router,
+                    graph.max_concurrency,
+                );
+                Some(tokens)
+            }
+            None => None,
+        };
         let push = Arc::new(Push::new(backend, config.push_settings()));
         let state = api::AppState::with_push(
             config.api_settings(),
-            delegation,
+            Arc::new(delegation),
             push,
             exchange.clone(),
             Some(audit.clone()),
         );
-        let graph_tokens = match &config.graph {
-            Some(graph) => Some(Arc::new(TokenSource::new(
-                crate::graph::auth::Settings::from_config(graph, &config.tls),
-                graph.credential.clone(),
-            )?)),
-            None => None,
-        };
+        // The application's Graph counters on `/metrics` (`graph::stats`).
         if let Some(tokens) = &graph_tokens {
             state.observe_graph(tokens.stats().clone());
         }

@@ -403,12 +403,13 @@ async fn a_writable_calendar_is_ready_for_the_application_in_one_request() {
     server.push(answer(200, &fixture("calendar.json")));
     let client = client(&server, 8, Duration::from_secs(10));
     let calendar = backend(&client)
-        .open_calendar(&mailbox("sam.student@uni.example"), OpenAs::Owner, true)
+        .open_calendar(&mailbox("sam.student@uni.example"), OpenAs::Owner, false)
         .await
         .unwrap();
     let rights = calendar.effective_rights.unwrap();
     assert!(rights.can_create_and_read(), "canEdit: true");
     assert_eq!(calendar.version.id, "AAMkADJmMVAAA=");
+    assert_eq!(calendar.permissions, None);
     let requests = server.api_requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].method, "GET");
@@ -417,6 +418,102 @@ async fn a_writable_calendar_is_ready_for_the_application_in_one_request() {
         "/v1.0/users/sam.student@uni.example/calendar"
     );
     assert_eq!(requests[0].authorization, "Bearer tok-1-secret");
+}
+
+/// A `$batch` answer with one part per `(status, body)`, ids "0", "1", ...
+fn batch_answer(parts: &[(u16, &str)]) -> Scripted {
+    let responses: Vec<serde_json::Value> = parts
+        .iter()
+        .enumerate()
+        .map(|(id, (status, body))| {
+            serde_json::json!({
+                "id": id.to_string(),
+                "status": status,
+                "headers": {"Content-Type": "application/json"},
+                "body": serde_json::from_str::<serde_json::Value>(body).unwrap(),
+            })
+        })
+        .collect();
+    answer(
+        200,
+        &serde_json::json!({ "responses": responses }).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_calendar_with_its_permissions_is_one_batch_of_two_gets() {
+    let server = server().await;
+    server.push(batch_answer(&[
+        (200, &fixture("calendar.json")),
+        (200, &fixture("calendar_permissions.json")),
+    ]));
+    // The calendar opens but its permissions are refused: the level is unknown, not an error.
+    server.push(batch_answer(&[
+        (200, &fixture("calendar.json")),
+        (403, &fixture("error_access_denied.json")),
+    ]));
+    // The calendar itself is refused: Graph's code, typed.
+    server.push(batch_answer(&[
+        (403, &fixture("error_access_denied.json")),
+        (403, &fixture("error_access_denied.json")),
+    ]));
+    let client = client(&server, 8, Duration::from_secs(10));
+    let backend = backend(&client);
+    let sam = mailbox("sam.student@uni.example");
+
+    let calendar = backend
+        .open_calendar(&sam, OpenAs::ServiceAccount, true)
+        .await
+        .unwrap();
+    assert!(calendar.effective_rights.unwrap().can_create_and_read());
+    let listed: serde_json::Value =
+        serde_json::from_str(&fixture("calendar_permissions.json")).unwrap();
+    assert_eq!(
+        calendar.permissions.unwrap().entries.len(),
+        listed["value"].as_array().unwrap().len()
+    );
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 1, "one round trip");
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].path, "/v1.0/$batch");
+    let envelope: serde_json::Value = serde_json::from_str(&requests[0].body).unwrap();
+    let urls: Vec<(&str, &str)> = envelope["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|part| {
+            (
+                part["method"].as_str().unwrap(),
+                part["url"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            ("GET", "/users/sam.student@uni.example/calendar"),
+            (
+                "GET",
+                "/users/sam.student@uni.example/calendar/calendarPermissions"
+            ),
+        ]
+    );
+
+    let calendar = backend
+        .open_calendar(&sam, OpenAs::ServiceAccount, true)
+        .await
+        .unwrap();
+    assert!(calendar.effective_rights.is_some());
+    assert_eq!(calendar.permissions, None);
+
+    let refused = graph_error(
+        backend
+            .open_calendar(&sam, OpenAs::ServiceAccount, true)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refused.graph_error_code(), Some("ErrorAccessDenied"));
+    assert_eq!(server.api_requests().len(), 3);
 }
 
 #[tokio::test]

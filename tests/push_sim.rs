@@ -372,9 +372,10 @@ async fn times_across_the_dst_change_and_all_day_events_keep_their_instants_and_
 #[tokio::test]
 async fn every_request_body_of_the_push_flows_validates_against_microsofts_schema() {
     for access in [AccessMode::Delegate, AccessMode::Impersonation] {
-        let mailbox = match access {
-            AccessMode::Delegate => GRANTED,
-            AccessMode::Impersonation => common::push::PLAIN,
+        let mailbox = if access == AccessMode::Delegate {
+            GRANTED
+        } else {
+            common::push::PLAIN
         };
         let setup = PushSetup::with(access, 3).await;
         let start = utc("2027-01-04T08:00:00Z");

@@ -27,14 +27,19 @@ pub struct AccessBody {
     pub mailbox: String,
     pub ready: bool,
     pub status: &'static str,
+    /// `delegate` or `impersonation` on EWS (as configured); `application` on Graph.
     pub access_mode: &'static str,
     pub delegation: DelegationBody,
     /// The backend that served the answer: `ews` (or `graph`, API.md).
     pub backend: &'static str,
     pub effective_rights: Option<EffectiveRightsBody>,
     pub impersonation: &'static str,
+    /// The service account that serves the mailbox; on Graph the application (client) id.
     pub service_account: String,
     pub ews_response_code: Option<String>,
+    /// Graph's `error.code` behind a status other than `ok` on a mailbox served by Microsoft
+    /// Graph (such as `ErrorAccessDenied`); `null` otherwise.
+    pub graph_error_code: Option<String>,
     pub detail: Option<String>,
     pub checked_at: String,
     /// The mailbox's primary SMTP address when `mailbox` is another of its addresses: Exchange
@@ -99,6 +104,7 @@ impl From<&CheckReport> for AccessBody {
             impersonation: report.impersonation.as_str(),
             service_account: report.service_account.clone(),
             ews_response_code: report.ews_response_code.clone(),
+            graph_error_code: report.graph_error_code.clone(),
             detail: report.detail.clone(),
             checked_at: rfc3339(&report.checked_at),
             primary_smtp_address: report.primary_smtp_address.clone(),

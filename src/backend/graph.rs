@@ -6,7 +6,8 @@
 //! What check, grant and revoke need:
 //! - `open_calendar`: `GET /users/{m}/calendar`; the application may create and change items
 //!   when the calendar's `canEdit` is true (`read` is true whenever Graph answered). One
-//!   request; the permission set is never sent with it (`permissions: None`), whoever asks.
+//!   request: with `with_permissions`, a `$batch` of that GET and the `calendarPermissions`
+//!   GET (a refused permissions part leaves `permissions: None`).
 //! - `read_permissions`: `GET /users/{m}/calendar/calendarPermissions` into the domain's set:
 //!   the "My Organization" entry (no address, not removable) is `Default`; roles map to levels
 //!   as API.md says ([`level_of`]); each entry keeps its Graph id in `Grantee::backend_id`.
@@ -44,7 +45,7 @@ use crate::domain::permissions::{
     DistinguishedUser, EffectiveRights, Grantee, PermissionEntry, PermissionSet, Version,
 };
 use crate::domain::{Mailbox, PermissionLevel};
-use crate::graph::client::GraphClient;
+use crate::graph::client::{BatchRequest, GraphClient};
 
 /// The refusal of the event half (issue 15).
 pub const PUSH_NOT_AVAILABLE: &str = "calendar push through Graph is not available yet (issue 15): this mailbox is served by Microsoft Graph";
@@ -262,6 +263,44 @@ pub fn diff(read: &PermissionSet, set: &PermissionSet) -> Result<Vec<PermissionW
     Ok(writes)
 }
 
+/// The domain's set of a `calendarPermissions` list.
+fn set_of(list: Collection<GraphPermission>) -> PermissionSet {
+    PermissionSet {
+        entries: list.value.into_iter().map(entry_of).collect(),
+        unknown_entries: Vec::new(),
+    }
+}
+
+/// The opened calendar: the application reads whenever Graph answered, and may create and
+/// change items when `canEdit`.
+fn calendar_of(calendar: GraphCalendar, permissions: Option<PermissionSet>) -> Calendar {
+    Calendar {
+        version: Version {
+            id: calendar.id,
+            tag: None,
+        },
+        effective_rights: Some(EffectiveRights {
+            read: true,
+            create_contents: calendar.can_edit,
+            modify: false,
+            delete: false,
+        }),
+        permissions,
+    }
+}
+
+/// A `$batch` part's body as `T`.
+fn decode<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|error| {
+        Error::Graph(crate::graph::Error::Unusable {
+            reason: format!("{what}: {error}"),
+        })
+    })
+}
+
 /// Exchange Online through Microsoft Graph, acting as the application.
 pub struct GraphBackend {
     client: Arc<GraphClient>,
@@ -318,27 +357,59 @@ impl CalendarBackend for GraphBackend {
         &'a self,
         mailbox: &'a Mailbox,
         _who: OpenAs,
-        _with_permissions: bool,
+        with_permissions: bool,
     ) -> BoxFuture<'a, Result<Calendar, Error>> {
         Box::pin(async move {
-            let calendar: GraphCalendar = self
+            let m = mailbox.as_str();
+            if !with_permissions {
+                let calendar: GraphCalendar = self
+                    .client
+                    .get(m, &["users", m, "calendar"])
+                    .await
+                    .map_err(Error::Graph)?;
+                return Ok(calendar_of(calendar, None));
+            }
+            // One round trip: the calendar and its permissions as two parts of one `$batch`.
+            let part = |path: &[&str]| BatchRequest {
+                mailbox: m.to_owned(),
+                method: Method::GET,
+                path: path.iter().map(|segment| (*segment).to_owned()).collect(),
+                body: None,
+            };
+            let requests = [
+                part(&["users", m, "calendar"]),
+                part(&["users", m, "calendar", "calendarPermissions"]),
+            ];
+            let mut answers = self
                 .client
-                .get(mailbox.as_str(), &["users", mailbox.as_str(), "calendar"])
+                .batch(&requests)
                 .await
-                .map_err(Error::Graph)?;
-            Ok(Calendar {
-                version: Version {
-                    id: calendar.id,
-                    tag: None,
-                },
-                effective_rights: Some(EffectiveRights {
-                    read: true,
-                    create_contents: calendar.can_edit,
-                    modify: false,
-                    delete: false,
-                }),
-                permissions: None,
-            })
+                .map_err(Error::Graph)?
+                .into_iter();
+            let calendar: GraphCalendar = decode(
+                answers
+                    .next()
+                    .ok_or(Error::Incomplete("the calendar"))?
+                    .map_err(Error::Graph)?,
+                "calendar",
+            )?;
+            let permissions = match answers
+                .next()
+                .ok_or(Error::Incomplete("the calendar's permissions"))?
+            {
+                Ok(value) => {
+                    let list: Collection<GraphPermission> = decode(value, "calendarPermissions")?;
+                    Some(set_of(list))
+                }
+                // The calendar opened but its permissions were refused: the check still
+                // answers from `canEdit`, with the level unknown.
+                Err(error) if matches!(error.kind(), crate::exchange::FailureKind::Code(_)) => {
+                    tracing::debug!(%error, "graph refused the calendar's permissions");
+                    None
+                }
+                Err(error) => return Err(Error::Graph(error)),
+            };
+            Ok(calendar_of(calendar, permissions))
         })
     }
 
@@ -361,10 +432,7 @@ impl CalendarBackend for GraphBackend {
                     tag: None,
                 },
                 effective_rights: None,
-                permissions: Some(PermissionSet {
-                    entries: list.value.into_iter().map(entry_of).collect(),
-                    unknown_entries: Vec::new(),
-                }),
+                permissions: Some(set_of(list)),
             })
         })
     }

@@ -140,6 +140,21 @@ impl Error {
         }
     }
 
+    /// The kind of refusal, where the backend refused about the mailbox or item rather than
+    /// failing as a whole: EWS's [`Error::Refused`], or a Graph error answer whose code maps to
+    /// one (`graph::error::kind_of`: `ErrorAccessDenied` is `AccessDenied`,
+    /// `MailboxNotEnabledForRESTAPI` and an unknown user are `MailboxNotFound`).
+    pub fn refusal_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Error::Refused { kind, .. } => Some(*kind),
+            Error::Graph(error) => match error.kind() {
+                crate::exchange::FailureKind::Code(kind) => Some(kind),
+                _ => None,
+            },
+            Error::Exchange(_) | Error::Incomplete(_) => None,
+        }
+    }
+
     /// The backend's own response code behind the failure, where it sent one (EWS
     /// `ResponseCode`, Graph `error.code`): for audit records and problems.
     pub fn response_code(&self) -> Option<String> {

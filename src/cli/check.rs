@@ -75,6 +75,7 @@ fn print_access_table(body: &AccessBody) {
             "exchange code",
             body.ews_response_code
                 .clone()
+                .or_else(|| body.graph_error_code.clone())
                 .unwrap_or_else(|| "-".to_owned()),
         ),
         (

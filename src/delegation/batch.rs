@@ -137,7 +137,8 @@ pub fn parse_list(text: &str) -> Vec<String> {
 /// Each mailbox goes to the lane of the service account the backend serves it with
 /// ([`CalendarBackend::service_account`](crate::backend::CalendarBackend::service_account): for
 /// EWS the first of its ranking whose credentials are not refused); each lane runs at most
-/// `ceiling_per_account` calls at a time.
+/// `ceiling_per_account` calls at a time. With `[graph]`, a mailbox asked on Graph first goes to
+/// the Graph lane instead, of `graph.max_concurrency` workers (`routed`).
 pub fn start<T, F, Fut>(
     delegation: &Delegation,
     ceiling_per_account: usize,
@@ -153,8 +154,8 @@ where
 {
     let total = mailboxes.len();
     Progress::add(&progress.queued, total as u64);
-    let accounts = delegation.backend.service_accounts();
-    let mut lanes: Vec<VecDeque<Mailbox>> = vec![VecDeque::new(); accounts.len().max(1)];
+    let plan = delegation.lanes(ceiling_per_account);
+    let mut lanes: Vec<VecDeque<Mailbox>> = vec![VecDeque::new(); plan.ceilings.len()];
     let mut rejected: Vec<Line<T>> = Vec::new();
     for text in mailboxes {
         let mailbox = match Mailbox::parse(&text) {
@@ -176,19 +177,15 @@ where
             });
             continue;
         }
-        let account = delegation.backend.service_account(&mailbox);
-        let lane = accounts
-            .iter()
-            .position(|candidate| *candidate == account)
-            .unwrap_or(0);
+        let lane = delegation.lane_of(&plan, &mailbox);
         lanes[lane].push_back(mailbox);
     }
-    let ceiling = ceiling_per_account.max(1);
+    let ceilings = plan.ceilings;
     let (sender, receiver) = mpsc::channel(CHANNEL_LINES);
     let work = Arc::new(work);
     let driver = tokio::spawn(in_caller_span(async move {
         let mut workers = JoinSet::new();
-        for lane in lanes {
+        for (lane, ceiling) in lanes.into_iter().zip(ceilings) {
             let workers_in_lane = ceiling.min(lane.len());
             let lane = Arc::new(Mutex::new(lane));
             for _ in 0..workers_in_lane {

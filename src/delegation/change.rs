@@ -115,7 +115,7 @@ impl Delegation {
     /// or it cannot be written (before the change, nothing was written to Exchange; after it,
     /// the change stands and is logged at error level); [`Error::Exchange`] otherwise.
     #[tracing::instrument(skip(self, actor, request), fields(mailbox = %mailbox, request_id = %actor.request_id))]
-    pub async fn grant(
+    pub(super) async fn grant_here(
         &self,
         actor: &Actor,
         mailbox: &Mailbox,
@@ -162,7 +162,7 @@ impl Delegation {
     /// # Errors
     /// As [`Delegation::grant`], without `InvalidLevel` and `LevelNotAllowed`.
     #[tracing::instrument(skip(self, actor, request), fields(mailbox = %mailbox, request_id = %actor.request_id))]
-    pub async fn revoke(
+    pub(super) async fn revoke_here(
         &self,
         actor: &Actor,
         mailbox: &Mailbox,

@@ -13,12 +13,13 @@ use crate::delegation::{CheckReport, CheckStatus, Delegation, Error};
 use crate::domain::Mailbox;
 
 impl Delegation {
-    /// Checks whether the service account can push to `mailbox`'s calendar.
+    /// Checks whether this side's backend can push to `mailbox`'s calendar (unrouted: see
+    /// [`Delegation::check`]).
     ///
     /// # Errors
     /// When the connector or Exchange as a whole failed (credentials, network, throttling,
     /// an unreadable answer); a refusal about this mailbox is a report instead.
-    pub async fn check(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
+    pub(super) async fn check_here(&self, mailbox: &Mailbox) -> Result<CheckReport, Error> {
         let mut report = None;
         let check = async {
             report = Some(self.check_calendar(mailbox).await);
@@ -72,6 +73,7 @@ mod tests {
             impersonation: Impersonation::Allowed,
             service_account: "svc@contoso.example".to_owned(),
             ews_response_code: Some("ErrorNonExistentMailbox".to_owned()),
+            graph_error_code: None,
             detail: Some("Exchange has no mailbox with this address".to_owned()),
             checked_at: Utc::now(),
             primary_smtp_address: None,

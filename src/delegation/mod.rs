@@ -12,7 +12,9 @@
 //!   other entry exactly as read (the pure rule is in `merge`); they write with the `ChangeKey`
 //!   of their read, one at a time per mailbox in this process, and never without an audit trail.
 //!
-//! Layout: `batch` (one call per mailbox of a list, results as they complete), `change` (grant
+//! Layout: `routed` (check, grant and revoke routed per mailbox between EWS and Microsoft Graph
+//! with `[graph]`), `application` (the check on Graph, as the application), `batch` (one call
+//! per mailbox of a list, results as they complete), `change` (grant
 //! and revoke), `merge` (the pure permission-set rule), `evaluate` (which entry of a permission
 //! set applies to an identity and what it allows, in Exchange's order: own, groups, `Default`),
 //! `groups` (membership through EWS `ExpandDL`, nested, cached per group with single flight).
@@ -27,6 +29,7 @@
 //! Entry types: [`Delegation`], [`Settings`], [`Mailbox`], [`CheckReport`], [`GrantRequest`],
 //! [`RevokeRequest`], [`ChangeOutcome`], [`Error`].
 
+mod application;
 pub mod batch;
 mod change;
 pub mod evaluate;
@@ -35,6 +38,7 @@ mod identity;
 #[cfg(test)]
 mod memory_tests;
 pub mod merge;
+mod routed;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -148,6 +152,9 @@ pub struct CheckReport {
     pub service_account: String,
     /// The Exchange response code behind a status other than `ok`.
     pub ews_response_code: Option<String>,
+    /// Graph's `error.code` behind a status other than `ok`, on a Graph mailbox (API.md
+    /// `graphErrorCode`).
+    pub graph_error_code: Option<String>,
     /// A sentence for people.
     pub detail: Option<String>,
     pub checked_at: DateTime<Utc>,
@@ -221,6 +228,8 @@ pub struct Delegation {
     /// Open the calendar as the service account even where the permission set decides (doctor:
     /// Exchange's own `EffectiveRights` next to the evaluation).
     confirm_with_exchange: bool,
+    /// With `[graph]`: the router and the Graph side (`routed`); `None`: EWS only, unrouted.
+    hybrid: Option<Arc<routed::Hybrid>>,
 }
 
 /// The groups among a calendar's entries that the principal belongs to.
@@ -278,6 +287,7 @@ impl Delegation {
             audit,
             write_locks: MailboxLocks::default(),
             confirm_with_exchange: false,
+            hybrid: None,
         }
     }
 
@@ -419,6 +429,7 @@ impl Delegation {
             },
             service_account,
             ews_response_code: None,
+            graph_error_code: None,
             detail: None,
             checked_at: Utc::now(),
             primary_smtp_address: None,
@@ -426,6 +437,13 @@ impl Delegation {
         };
 
         let opened = match (settings.access, settings.impersonation) {
+            // Graph: the application acts on its own permission; one request.
+            (AccessMode::Application, _) => {
+                let opened = self
+                    .get_calendar(mailbox, OpenAs::ServiceAccount, true)
+                    .await?;
+                return Ok(self.finish_application(report, opened));
+            }
             // The owner pushes: one GetFolder as the owner answers both questions.
             (AccessMode::Impersonation, _) => {
                 let opened = self.get_calendar(mailbox, OpenAs::Owner, true).await?;
@@ -555,8 +573,9 @@ impl Delegation {
                 let creates_and_reads = rights.is_some_and(|rights| rights.can_create_and_read());
                 match (settings.access, &evaluation) {
                     // The owner pushes: its own calendar, every right (Modify/Delete included on
-                    // real Exchange, but a push needs only create and read of the folder).
-                    (AccessMode::Impersonation, _) => {
+                    // real Exchange, but a push needs only create and read of the folder). (An
+                    // application-mode check is finished by `finish_application`.)
+                    (AccessMode::Impersonation | AccessMode::Application, _) => {
                         report.ready = creates_and_reads;
                         report.status = if report.ready {
                             CheckStatus::Ok
@@ -789,9 +808,31 @@ impl Delegation {
                 code,
                 message,
             })),
+            // Graph's refusals about the mailbox (`ErrorAccessDenied`, an unknown user,
+            // `MailboxNotEnabledForRESTAPI`): the code is `graphErrorCode`.
+            Err(error @ backend::Error::Graph(_)) => match graph_refusal(&error) {
+                Some(refusal) => Ok(Err(refusal)),
+                None => Err(error.into()),
+            },
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// A Graph error answer about the mailbox as a refusal: its `error.code` becomes the report's
+/// `graphErrorCode`.
+fn graph_refusal(error: &backend::Error) -> Option<Refusal> {
+    let backend::Error::Graph(crate::graph::Error::Graph { code, message, .. }) = error else {
+        return None;
+    };
+    let kind = error
+        .refusal_kind()
+        .filter(|kind| backend::is_about_the_mailbox(*kind))?;
+    Some(Refusal {
+        kind,
+        code: code.clone(),
+        message: Some(message.clone()).filter(|message| !message.is_empty()),
+    })
 }
 
 /// The status of a delegate-mode check from the evaluation: `not_delegated` where what applies

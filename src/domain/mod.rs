@@ -24,6 +24,10 @@ pub use self::mailbox::{InvalidMailbox, Mailbox};
 pub enum AccessMode {
     Delegate,
     Impersonation,
+    /// Microsoft Graph: the application acts with its own application permission
+    /// (`Calendars.ReadWrite`, limited by RBAC for Applications); never configured, it is the
+    /// mode of every check served by Graph (API.md `accessMode: "application"`).
+    Application,
 }
 
 impl AccessMode {
@@ -31,6 +35,7 @@ impl AccessMode {
         match self {
             AccessMode::Delegate => "delegate",
             AccessMode::Impersonation => "impersonation",
+            AccessMode::Application => "application",
         }
     }
 }

@@ -420,7 +420,7 @@ impl Push {
     fn who(&self) -> OpenAs {
         match self.settings.access {
             AccessMode::Impersonation => OpenAs::Owner,
-            AccessMode::Delegate => OpenAs::ServiceAccount,
+            AccessMode::Delegate | AccessMode::Application => OpenAs::ServiceAccount,
         }
     }
 
