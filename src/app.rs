@@ -179,6 +179,10 @@ impl App {
             exchange.clone(),
             Some(audit.clone()),
         );
+        // The application's Graph counters on `/metrics` (`graph::stats`).
+        if let Some(tokens) = &graph_tokens {
+            state.observe_graph(tokens.stats().clone());
+        }
         Ok(App {
             config,
             exchange,

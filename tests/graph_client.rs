@@ -644,6 +644,20 @@ async fn at_most_four_requests_per_mailbox_and_max_concurrency_in_all_are_in_fli
     }
     let client = client(&server, 6, Duration::from_secs(10));
     let backend = Arc::new(backend(&client));
+    // The `/metrics` gauge of requests in flight, sampled while they run.
+    let stats = client.tokens.stats().clone();
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let (stats, sampling) = (stats.clone(), sampling.clone());
+        async move {
+            let mut highest = 0;
+            while sampling.load(Ordering::SeqCst) {
+                highest = highest.max(stats.counts().in_flight);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            highest
+        }
+    });
     let mut tasks = Vec::new();
     for index in 0..40 {
         let backend = backend.clone();
@@ -662,6 +676,20 @@ async fn at_most_four_requests_per_mailbox_and_max_concurrency_in_all_are_in_fli
     for task in tasks {
         task.await.unwrap().unwrap();
     }
+    sampling.store(false, Ordering::SeqCst);
+    let highest = sampler.await.unwrap();
+    assert!(
+        (1..=6).contains(&highest),
+        "graph_requests_in_flight peaked at {highest}"
+    );
+    assert_eq!(stats.counts().in_flight, 0);
+    assert!(
+        stats
+            .requests()
+            .contains(&("calendar", "answered".to_owned(), 40)),
+        "{:?}",
+        stats.requests()
+    );
     let state = server.state.lock().unwrap();
     assert_eq!(state.seen.len(), 40);
     assert_eq!(

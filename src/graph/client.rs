@@ -224,6 +224,8 @@ pub struct GraphClient {
     timeout: Duration,
     retry_budget: Duration,
     counters: Counters,
+    /// The application's counters for `/metrics` (the token source's).
+    stats: Arc<crate::graph::stats::Stats>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -281,7 +283,6 @@ impl GraphClient {
         let max_concurrency = settings.max_concurrency.max(1);
         Ok(GraphClient {
             base,
-            tokens,
             tls,
             global: Arc::new(Semaphore::new(max_concurrency)),
             max_concurrency,
@@ -292,6 +293,8 @@ impl GraphClient {
             timeout: settings.timeout,
             retry_budget: settings.retry_budget,
             counters: Counters::default(),
+            stats: tokens.stats().clone(),
+            tokens,
         })
     }
 
@@ -436,6 +439,7 @@ impl GraphClient {
             let now = Instant::now();
             if let Some(earliest) = pending.iter().map(|(_, at)| *at).min() {
                 if earliest > now {
+                    self.stats.record_wait(earliest - now);
                     tokio::time::sleep_until(earliest).await;
                 }
             }
@@ -555,6 +559,7 @@ impl GraphClient {
                     );
                     if Instant::now() + wait <= deadline {
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        self.stats.record_resend();
                         pending.push((index, Instant::now() + wait));
                         continue;
                     }
@@ -598,15 +603,29 @@ impl GraphClient {
         loop {
             let token = self.tokens.token().await.map_err(Error::Auth)?;
             attempts += 1;
+            let operation = crate::graph::stats::operation_of(url);
             let answer = {
                 let _held = self.acquire(permits).await;
+                let _in_flight = self.stats.in_flight();
                 self.counters.requests.fetch_add(1, Ordering::Relaxed);
-                self.attempt(method, url, body.clone(), &token).await?
+                self.attempt(method, url, body.clone(), &token).await
+            };
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    self.stats.record(operation, "transport_error".to_owned());
+                    return Err(error);
+                }
             };
             if (200..300).contains(&answer.status) {
+                self.stats.record(operation, "answered".to_owned());
                 return Ok(answer);
             }
             let (code, message) = parse_error_body(&answer.body).unwrap_or_default();
+            self.stats.record(
+                operation,
+                crate::graph::stats::outcome_of(answer.status, &code),
+            );
             tracing::debug!(
                 method = %method,
                 path = url.path(),
@@ -642,6 +661,7 @@ impl GraphClient {
                 return Err(error);
             }
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            self.stats.record_retry(wait);
             tokio::time::sleep(wait).await;
         }
     }
