@@ -130,9 +130,16 @@ impl App {
         let exchange = open_exchange(&config)?;
         let audit = open_audit(&config)?;
         let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
-        let (delegation, graph_tokens) =
-            open_delegation_on(&config, backend.clone(), Some(audit.clone()))?;
-        let push = Arc::new(Push::new(backend, config.push_settings()));
+        let graph = open_graph(&config)?;
+        let delegation = delegation_on(&config, backend.clone(), Some(audit.clone()), &graph);
+        let mut push = Push::new(backend, config.push_settings());
+        if let Some(graph) = &graph {
+            // Calendar push is routed the same way, with a router of its own (each remembers
+            // where it found a mailbox).
+            push = push.with_graph(graph.backend.clone(), Router::new(graph.routing.clone()));
+        }
+        let graph_tokens = graph.map(|graph| graph.tokens);
+        let push = Arc::new(push);
         let state = api::AppState::with_push(
             config.api_settings(),
             Arc::new(delegation),
@@ -140,6 +147,10 @@ impl App {
             exchange.clone(),
             Some(audit.clone()),
         );
+        // The application's Graph counters on `/metrics` (`graph::stats`).
+        if let Some(tokens) = &graph_tokens {
+            state.observe_graph(tokens.stats().clone());
+        }
         Ok(App {
             config,
             exchange,
@@ -279,39 +290,24 @@ pub fn open_exchange(config: &Config) -> Result<Arc<Exchange>, Error> {
     Ok(Arc::new(Exchange::new(config.exchange_settings()?)?))
 }
 
-/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
-/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
-/// Graph backend acting as the application; the Graph token source is returned with it.
-///
-/// # Errors
-/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
-pub fn open_delegation(
-    config: &Config,
-    exchange: Arc<Exchange>,
-    audit: Option<Arc<AuditLog>>,
-) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
-    open_delegation_on(
-        config,
-        crate::backend::ews::EwsBackend::shared(exchange),
-        audit,
-    )
+/// The Graph side of `[graph]`: the application's token source, the backend acting as it, and
+/// the routing of `[routing]`.
+struct GraphSide {
+    tokens: Arc<TokenSource>,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    routing: RoutingConfig,
+    max_concurrency: usize,
 }
 
-fn open_delegation_on(
-    config: &Config,
-    backend: Arc<dyn crate::backend::CalendarBackend>,
-    audit: Option<Arc<AuditLog>>,
-) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
-    let mut delegation = Delegation::new(backend, config.delegation_settings(), audit)
-        .with_group_cache_ttl(config.group_cache_ttl());
+/// Builds the Graph side when `[graph]` is configured.
+fn open_graph(config: &Config) -> Result<Option<GraphSide>, Error> {
     let Some(graph) = &config.graph else {
-        return Ok((delegation, None));
+        return Ok(None);
     };
     let tokens = Arc::new(TokenSource::new(
         crate::graph::auth::Settings::from_config(graph, &config.tls),
         graph.credential.clone(),
     )?);
-    // With `[graph]`, check, grant and revoke are routed per mailbox (`[routing]`).
     let client = Arc::new(GraphClient::new(
         crate::graph::client::Settings::from_config(graph, &config.exchange, &config.tls),
         tokens.clone(),
@@ -323,12 +319,53 @@ fn open_delegation_on(
         ews_domains: Vec::new(),
         follow_moves: true,
     });
-    delegation = delegation.with_graph(
-        GraphBackend::shared(client, graph.client_id.clone()),
-        Router::new(routing),
-        graph.max_concurrency,
+    Ok(Some(GraphSide {
+        tokens,
+        backend: GraphBackend::shared(client, graph.client_id.clone()),
+        routing,
+        max_concurrency: graph.max_concurrency,
+    }))
+}
+
+/// The delegation room on `backend`; with a Graph side, check, grant and revoke are routed per
+/// mailbox (`[routing]`).
+fn delegation_on(
+    config: &Config,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    audit: Option<Arc<AuditLog>>,
+    graph: &Option<GraphSide>,
+) -> Delegation {
+    let delegation = Delegation::new(backend, config.delegation_settings(), audit)
+        .with_group_cache_ttl(config.group_cache_ttl());
+    match graph {
+        Some(graph) => delegation.with_graph(
+            graph.backend.clone(),
+            Router::new(graph.routing.clone()),
+            graph.max_concurrency,
+        ),
+        None => delegation,
+    }
+}
+
+/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
+/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
+/// Graph backend acting as the application; the Graph token source is returned with it.
+///
+/// # Errors
+/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
+pub fn open_delegation(
+    config: &Config,
+    exchange: Arc<Exchange>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    let graph = open_graph(config)?;
+    let delegation = delegation_on(
+        config,
+        crate::backend::ews::EwsBackend::shared(exchange),
+        audit,
+        &graph,
     );
-    Ok((delegation, Some(tokens)))
+    Ok((delegation, graph.map(|graph| graph.tokens)))
 }
 
 /// The audit file of `config` (`audit.path`), opened for appending.

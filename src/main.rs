@@ -33,6 +33,7 @@ async fn run(command: Command) -> ExitCode {
             listen,
             latency_ms,
             max_concurrency,
+            graph_tenant,
         } => {
             let options = ews_connector::sim::SimOptions {
                 state,
@@ -40,7 +41,7 @@ async fn run(command: Command) -> ExitCode {
                 latency_ms,
                 max_concurrency,
             };
-            offline::sim(options).await
+            offline::sim(options, graph_tenant.as_deref()).await
         }
         Command::Serve { config } => serve::run(&config).await,
         Command::Grant {

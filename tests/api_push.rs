@@ -388,7 +388,8 @@ async fn list_shows_only_our_events_and_metrics_count_pushes_by_result() {
         .unwrap();
     let text = String::from_utf8(bytes.to_vec()).unwrap();
     for (result, count) in [("created", 2), ("unchanged", 1), ("deleted", 1)] {
-        let line = format!("ews_connector_pushes_total{{result=\"{result}\"}} {count}");
+        let line =
+            format!("ews_connector_pushes_total{{backend=\"ews\",result=\"{result}\"}} {count}");
         assert!(text.contains(&line), "{line} in:\n{text}");
     }
 }

@@ -644,6 +644,20 @@ async fn at_most_four_requests_per_mailbox_and_max_concurrency_in_all_are_in_fli
     }
     let client = client(&server, 6, Duration::from_secs(10));
     let backend = Arc::new(backend(&client));
+    // The `/metrics` gauge of requests in flight, sampled while they run.
+    let stats = client.tokens.stats().clone();
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let (stats, sampling) = (stats.clone(), sampling.clone());
+        async move {
+            let mut highest = 0;
+            while sampling.load(Ordering::SeqCst) {
+                highest = highest.max(stats.counts().in_flight);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            highest
+        }
+    });
     let mut tasks = Vec::new();
     for index in 0..40 {
         let backend = backend.clone();
@@ -662,6 +676,20 @@ async fn at_most_four_requests_per_mailbox_and_max_concurrency_in_all_are_in_fli
     for task in tasks {
         task.await.unwrap().unwrap();
     }
+    sampling.store(false, Ordering::SeqCst);
+    let highest = sampler.await.unwrap();
+    assert!(
+        (1..=6).contains(&highest),
+        "graph_requests_in_flight peaked at {highest}"
+    );
+    assert_eq!(stats.counts().in_flight, 0);
+    assert!(
+        stats
+            .requests()
+            .contains(&("calendar", "answered".to_owned(), 40)),
+        "{:?}",
+        stats.requests()
+    );
     let state = server.state.lock().unwrap();
     assert_eq!(state.seen.len(), 40);
     assert_eq!(
@@ -860,22 +888,26 @@ fn read_version() -> ews_connector::domain::permissions::Version {
 }
 
 #[tokio::test]
-async fn author_is_not_writable_on_graph_and_push_is_refused_naming_issue_15() {
+async fn author_is_not_writable_on_graph_and_a_hard_delete_is_refused_before_any_request() {
     let server = server().await;
     let client = client(&server, 8, Duration::from_secs(10));
     let backend = backend(&client);
     assert!(!backend.writable_levels().contains(&PermissionLevel::Author));
     assert!(backend.writable_levels().contains(&PermissionLevel::Editor));
+    let item = ews_connector::domain::events::ItemHandle {
+        id: "AAMkA1".to_owned(),
+        version: None,
+    };
     let error = backend
-        .find_by_external_ids(&mailbox("sam.student@uni.example"), OpenAs::Owner, &["x"])
+        .delete_events(
+            &mailbox("sam.student@uni.example"),
+            OpenAs::Owner,
+            std::slice::from_ref(&item),
+            ews_connector::domain::events::DeleteType::HardDelete,
+        )
         .await
         .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("calendar push through Graph is not available yet"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("HardDelete"), "{error}");
     assert_eq!(backend.name(), "graph");
     assert_eq!(
         backend.service_account(&mailbox("sam.student@uni.example")),

@@ -4,7 +4,9 @@
 //! mailbox address never becomes a label), method and status. EWS calls, NTLM handshakes,
 //! connections and readiness are read at scrape time from `exchange` and the readiness loop,
 //! which keep their own counters, and so are each account's state (healthy, auth_failed,
-//! paused), the retry-loop counters and batch progress.
+//! paused), the retry-loop counters and batch progress. With `[graph]`, the application's Graph
+//! counters (`graph::stats::Stats`, shared by its token source and clients) are read the same
+//! way, and their families appear only then.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -33,26 +35,31 @@ pub(crate) struct Metrics {
     pub(crate) batch: Arc<Progress>,
     /// The server's connection counters (shared with `server::run`).
     pub(crate) server: Arc<crate::api::server::Stats>,
+    /// The backend pushes are counted under (`ews` or `graph`).
+    push_backend: &'static str,
+    /// The application's Graph counters, with `[graph]` (`AppState::observe_graph`).
+    pub(crate) graph: std::sync::OnceLock<Arc<crate::graph::stats::Stats>>,
 }
 
-impl Default for Metrics {
+impl Metrics {
+    /// The counters of an API whose pushes `push_backend` (a `CalendarBackend::name`) serves.
     /// Every push result starts at zero, so the series exist (and `rate()` works) before the
     /// first push.
-    fn default() -> Metrics {
+    pub(crate) fn new(push_backend: &str) -> Metrics {
         let metrics = Metrics {
             requests: Family::default(),
             pushes: Family::default(),
             batch: Arc::default(),
             server: Arc::default(),
+            push_backend: backend_label(push_backend),
+            graph: std::sync::OnceLock::new(),
         };
         for result in PUSH_RESULTS {
             metrics.record_push(result, 0);
         }
         metrics
     }
-}
 
-impl Metrics {
     /// Counts one answered request. `route` is a route template (or `unmatched`), never a raw
     /// path; a method outside HTTP's standard set is counted as `OTHER`, so no client can add
     /// series.
@@ -69,10 +76,25 @@ impl Metrics {
     /// Counts `count` pushes with `result` (`created`, `updated`, `unchanged`, `deleted`,
     /// `failed`).
     pub(crate) fn record_push(&self, result: &str, count: u64) {
+        self.record_push_on(self.push_backend, result, count);
+    }
+
+    /// [`Metrics::record_push`] for pushes that `backend` (a `CalendarBackend::name`) served:
+    /// with routing, the side that answered.
+    pub(crate) fn record_push_on(&self, backend: &str, result: &str, count: u64) {
         self.pushes
-            .get_or_create(&vec![("result".to_owned(), result.to_owned())])
+            .get_or_create(&vec![
+                ("backend".to_owned(), backend_label(backend).to_owned()),
+                ("result".to_owned(), result.to_owned()),
+            ])
             .inc_by(count);
     }
+}
+
+/// The `backend` label of a backend's name: `graph`, or `ews` (the in-memory test backend
+/// stands in for EWS), so the label has two values whatever the name.
+fn backend_label(name: &str) -> &'static str {
+    if name == "graph" { "graph" } else { "ews" }
 }
 
 /// The label of a method: the standard ones by name, any other as `OTHER`.
@@ -106,7 +128,7 @@ pub(crate) fn render(state: &AppState) -> String {
 
     registry.register(
         "pushes",
-        "calendar pushes by result (created, updated, unchanged, deleted, failed)",
+        "calendar pushes by backend (ews, graph) and result (created, updated, unchanged, deleted, failed)",
         state.inner.metrics.pushes.clone(),
     );
 
@@ -305,9 +327,71 @@ pub(crate) fn render(state: &AppState) -> String {
         refused,
     );
 
+    if let Some(graph) = state.inner.metrics.graph.get() {
+        register_graph(&mut registry, graph);
+    }
+
     let mut text = String::new();
     if encode(&mut text, &registry).is_err() {
         text.clear();
     }
     text
+}
+
+/// The Graph families (with `[graph]` only).
+fn register_graph(registry: &mut Registry, graph: &crate::graph::stats::Stats) {
+    let requests = Family::<Labels, Counter>::default();
+    for (operation, outcome, count) in graph.requests() {
+        requests
+            .get_or_create(&vec![
+                ("operation".to_owned(), operation.to_owned()),
+                ("outcome".to_owned(), outcome),
+            ])
+            .inc_by(count);
+    }
+    registry.register(
+        "graph_requests",
+        "Microsoft Graph and token requests by operation and outcome (answered, Graph error code, http_<status>, transport_error)",
+        requests,
+    );
+    let counts = graph.counts();
+    let counters = [
+        (
+            "graph_retries",
+            "Graph requests sent again after 429, 503 or 504",
+            counts.retries,
+        ),
+        (
+            "graph_throttle_waits",
+            "waits for Retry-After (or a back-off) before such a resend",
+            counts.throttle_waits,
+        ),
+        (
+            "graph_throttle_wait_milliseconds",
+            "time spent in those waits",
+            counts.throttle_wait_ms,
+        ),
+        (
+            "graph_token_requests",
+            "token requests sent to Microsoft Entra ID",
+            counts.token_requests,
+        ),
+        (
+            "graph_token_refusals",
+            "token requests Entra ID refused (an AADSTS error)",
+            counts.token_refusals,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value);
+        registry.register(name, help, counter);
+    }
+    let in_flight = Gauge::<i64>::default();
+    in_flight.set(counts.in_flight);
+    registry.register(
+        "graph_requests_in_flight",
+        "Graph HTTP requests in flight now (at most graph.max_concurrency)",
+        in_flight,
+    );
 }

@@ -134,6 +134,7 @@ impl AppState {
         audit: Option<Arc<AuditLog>>,
     ) -> AppState {
         let readiness = readiness::Readiness::new(exchange.accounts().len());
+        let metrics = metrics::Metrics::new(push.backend());
         AppState {
             inner: Arc::new(Inner {
                 settings,
@@ -141,7 +142,7 @@ impl AppState {
                 push,
                 exchange,
                 audit,
-                metrics: metrics::Metrics::default(),
+                metrics,
                 readiness,
             }),
         }
@@ -149,6 +150,12 @@ impl AppState {
 
     fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// Shows the application's Graph counters (the `TokenSource`'s, shared by the clients built
+    /// on it) on `/metrics`; with `[graph]` only. A second call changes nothing.
+    pub fn observe_graph(&self, stats: Arc<crate::graph::stats::Stats>) {
+        let _ = self.inner.metrics.graph.set(stats);
     }
 }
 

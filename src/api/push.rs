@@ -38,7 +38,10 @@ fn invalid(error: InvalidEvent) -> Problem {
 
 fn failed(state: &AppState, error: &push::Error, mailbox: &Mailbox) -> Problem {
     if counts_as_failed(error) {
-        state.inner.metrics.record_push("failed", 1);
+        state
+            .inner
+            .metrics
+            .record_push_on(state.inner.push.backend_for(mailbox), "failed", 1);
         tracing::warn!(error = %error_chain(error), "push failed");
     }
     Problem::from(error).with_mailbox(mailbox.as_str())
@@ -122,7 +125,10 @@ pub(crate) async fn put_event(
     let result = within_request(&state.inner.push, state.inner.push.upsert(&mailbox, &event))
         .await
         .map_err(|error| failed(&state, &error, &mailbox))?;
-    state.inner.metrics.record_push(result.as_str(), 1);
+    state
+        .inner
+        .metrics
+        .record_push_on(state.inner.push.backend_for(&mailbox), result.as_str(), 1);
     let status = match result {
         UpsertResult::Created => StatusCode::CREATED,
         UpsertResult::Updated | UpsertResult::Unchanged => StatusCode::OK,
@@ -131,7 +137,7 @@ pub(crate) async fn put_event(
         mailbox: mailbox.to_string(),
         external_id: external_id.as_str().to_owned(),
         result: result.as_str(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     };
     Ok((status, Json(body)))
 }
@@ -164,7 +170,10 @@ pub(crate) async fn delete_event(
     )
     .await
     .map_err(|error| failed(&state, &error, &mailbox))?;
-    state.inner.metrics.record_push("deleted", 1);
+    state
+        .inner
+        .metrics
+        .record_push_on(state.inner.push.backend_for(&mailbox), "deleted", 1);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,7 +209,7 @@ pub(crate) async fn list_events(
         start: rfc3339(&window.start),
         end: rfc3339(&window.end),
         events: events.iter().map(StoredEventBody::from).collect(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     }))
 }
 
@@ -252,11 +261,12 @@ pub(crate) async fn sync_events(
     .await
     .map_err(|error| failed(&state, &error, &mailbox))?;
     let metrics = &state.inner.metrics;
-    metrics.record_push("created", report.created as u64);
-    metrics.record_push("updated", report.updated as u64);
-    metrics.record_push("unchanged", report.unchanged as u64);
-    metrics.record_push("deleted", report.deleted as u64);
-    metrics.record_push("failed", report.failed.len() as u64);
+    let backend = state.inner.push.backend_for(&mailbox);
+    metrics.record_push_on(backend, "created", report.created as u64);
+    metrics.record_push_on(backend, "updated", report.updated as u64);
+    metrics.record_push_on(backend, "unchanged", report.unchanged as u64);
+    metrics.record_push_on(backend, "deleted", report.deleted as u64);
+    metrics.record_push_on(backend, "failed", report.failed.len() as u64);
     Ok(Json(SyncReportBody {
         created: report.created,
         updated: report.updated,
@@ -274,7 +284,7 @@ pub(crate) async fn sync_events(
                 }
             })
             .collect(),
-        backend: state.inner.push.backend(),
+        backend: state.inner.push.backend_for(&mailbox),
     }))
 }
 

@@ -23,8 +23,11 @@
 //!   `NotAGroup`, without a request.
 //! - `service_account`: the application (client) id, which acts for every mailbox.
 //!
-//! The event half (calendar push) is not built on Graph yet (issue 15): each of its methods
-//! refuses with "calendar push through Graph is not available yet" and sends nothing.
+//! The event half (calendar push, issue 15) is `events.rs`: events with our two
+//! `singleValueExtendedProperties` in the same property set and names as on EWS, windows read
+//! by `calendarView` page by page, lookups by `$filter` on our property, writes in sequential
+//! `$batch`es of 20, PATCH of the changed fields only with `If-Match`, DELETE (to Deleted
+//! Items). Graph acts as the application for every mailbox, so `OpenAs` makes no difference.
 //!
 //! Entry type: [`GraphBackend`].
 
@@ -47,8 +50,8 @@ use crate::domain::permissions::{
 use crate::domain::{Mailbox, PermissionLevel};
 use crate::graph::client::{BatchRequest, GraphClient};
 
-/// The refusal of the event half (issue 15).
-pub const PUSH_NOT_AVAILABLE: &str = "calendar push through Graph is not available yet (issue 15): this mailbox is served by Microsoft Graph";
+mod events;
+pub use events::{HARD_DELETE_NOT_AVAILABLE, LOOKUP_IDS};
 
 /// The levels with a Graph role (API.md: `none`, `freeBusyRead`, `limitedRead`, `read`,
 /// `write`).
@@ -329,17 +332,6 @@ impl GraphBackend {
     }
 }
 
-fn not_available<T>() -> BoxFuture<'static, Result<T, Error>>
-where
-    T: Send + 'static,
-{
-    Box::pin(async {
-        Err(Error::Graph(crate::graph::Error::NotAvailable(
-            PUSH_NOT_AVAILABLE,
-        )))
-    })
-}
-
 impl CalendarBackend for GraphBackend {
     fn name(&self) -> &'static str {
         "graph"
@@ -503,6 +495,10 @@ impl CalendarBackend for GraphBackend {
         &WRITABLE_LEVELS
     }
 
+    fn batch_parts(&self) -> usize {
+        crate::graph::client::MAX_BATCH
+    }
+
     fn expand_group<'a>(
         &'a self,
         _address: &'a str,
@@ -520,58 +516,58 @@ impl CalendarBackend for GraphBackend {
 
     fn find_events<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _window: Window,
-        _view_max_entries: u32,
+        window: Window,
+        view_max_entries: u32,
     ) -> BoxFuture<'a, Result<Vec<FoundEvent>, Error>> {
-        not_available()
+        Box::pin(self.read_window(mailbox, window, view_max_entries))
     }
 
     fn find_by_external_ids<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _ids: &'a [&'a str],
+        ids: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<OurItem>, Error>> {
-        not_available()
+        Box::pin(self.find_ours(mailbox, ids))
     }
 
     fn create_events<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _events: &'a [&'a Event],
+        events: &'a [&'a Event],
     ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
-        not_available()
+        Box::pin(self.create(mailbox, events))
     }
 
     fn read_events<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _items: &'a [ItemHandle],
+        items: &'a [ItemHandle],
     ) -> BoxFuture<'a, Result<PerItem<CurrentEvent>, Error>> {
-        not_available()
+        Box::pin(self.read(mailbox, items))
     }
 
     fn update_events<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _changes: Vec<EventChange>,
+        changes: Vec<EventChange>,
     ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
-        not_available()
+        Box::pin(self.update(mailbox, changes))
     }
 
     fn delete_events<'a>(
         &'a self,
-        _mailbox: &'a Mailbox,
+        mailbox: &'a Mailbox,
         _who: OpenAs,
-        _items: &'a [ItemHandle],
-        _delete_type: DeleteType,
+        items: &'a [ItemHandle],
+        delete_type: DeleteType,
     ) -> BoxFuture<'a, Result<PerItem<()>, Error>> {
-        not_available()
+        Box::pin(self.delete(mailbox, items, delete_type))
     }
 }
 

@@ -225,6 +225,13 @@ pub trait CalendarBackend: Send + Sync {
         &PermissionLevel::ALL
     }
 
+    /// The most items one request of the event half's batched writes carries (Graph: 20 parts
+    /// per `$batch`; EWS: no such limit, 1). `push` rounds `push.batch_size` up to a multiple
+    /// of it, so no request goes out part-full.
+    fn batch_parts(&self) -> usize {
+        1
+    }
+
     /// The direct members of `address`, asked as the service account of `anchor` (a mailbox the
     /// call is routed by). One request.
     fn expand_group<'a>(

@@ -97,7 +97,8 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
-    /// The EWS simulator alone (for MyTimetable's own tests and for benchmarks).
+    /// The EWS simulator alone, or with --graph-tenant beside the Graph simulator (a hybrid
+    /// organisation), for MyTimetable's own tests and for benchmarks.
     Sim {
         /// The simulator's state file (see fixtures/sim/README.md).
         #[arg(long)]
@@ -111,6 +112,11 @@ pub enum Command {
         /// Requests in flight per account before the simulator answers ErrorServerBusy.
         #[arg(long)]
         max_concurrency: Option<usize>,
+        /// Also start the Graph simulator with this tenant file (see
+        /// fixtures/sim/graph/README.md), on a loopback port of its own, printed as `graph
+        /// listening on URL`; --latency-ms applies to it too.
+        #[arg(long)]
+        graph_tenant: Option<PathBuf>,
     },
     /// Finds MAILBOX's EWS URL with Autodiscover (SOAP, then POX, following redirects) and
     /// prints every candidate tried with its outcome; exit 0 with the URL, 2 when none worked.

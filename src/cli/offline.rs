@@ -2,6 +2,7 @@
 //! `admin-script`, `doctor` (its own steps), and the two that start the simulator, `sim` and
 //! `demo`.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -122,16 +123,125 @@ pub async fn doctor(config: &Path, mailbox: Option<&str>, json: bool) -> ExitCod
     }
 }
 
-/// `sim`: the simulator alone until SIGINT or SIGTERM.
-pub async fn sim(options: crate::sim::SimOptions) -> ExitCode {
+/// `sim`: the simulator alone until SIGINT or SIGTERM; with `--graph-tenant`, the Graph
+/// simulator beside it ([`run_sim`]).
+pub async fn sim(options: crate::sim::SimOptions, graph_tenant: Option<&Path>) -> ExitCode {
     init_logging(LogFormat::Text, "info");
-    match crate::sim::run(options, shutdown_signal()).await {
+    match run_sim(options, graph_tenant, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ews-connector sim: {}", error_chain(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// Why `sim` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The EWS simulator (its state file, its address).
+    #[error(transparent)]
+    Ews(#[from] crate::sim::Error),
+    /// The Graph tenant file (`--graph-tenant`) cannot be used.
+    #[error("graph tenant {path}: {reason}")]
+    GraphTenant {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// The Graph simulator could not listen.
+    #[error("the Graph simulator cannot start: {0}")]
+    GraphStart(#[source] std::io::Error),
+}
+
+/// The EWS simulator of `options` until `shutdown` completes, and with `graph_tenant` the Graph
+/// simulator serving that tenant file on a loopback port of its own (printed on stdout as
+/// `graph listening on http://127.0.0.1:PORT`, before the EWS simulator's `listening on` line),
+/// `--latency-ms` applied to both.
+///
+/// # Errors
+/// [`SimError`]: an unusable state or tenant file, an address that is not loopback.
+pub async fn run_sim(
+    options: crate::sim::SimOptions,
+    graph_tenant: Option<&Path>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), SimError> {
+    let graph = match graph_tenant {
+        Some(path) => {
+            let config = load_graph_tenant(path, options.latency_ms)?;
+            let tenant = config.tenant_id.clone();
+            let handle = crate::sim::graph::start(config)
+                .await
+                .map_err(SimError::GraphStart)?;
+            let mut stdout = std::io::stdout();
+            let _ = writeln!(
+                stdout,
+                "graph listening on {} (token endpoint {}/{tenant}/oauth2/v2.0/token)",
+                handle.base_url(),
+                handle.base_url()
+            );
+            let _ = stdout.flush();
+            Some(handle)
+        }
+        None => None,
+    };
+    let result = crate::sim::run(options, shutdown).await;
+    if let Some(graph) = graph {
+        graph.shutdown().await;
+    }
+    Ok(result?)
+}
+
+/// Reads a Graph simulator tenant file (`fixtures/sim/graph/README.md`): the simulator's own
+/// keys, plus `certificates`, PEM files (relative to the tenant file) whose certificates the
+/// application registration holds; `latency_ms` overrides the file's.
+///
+/// # Errors
+/// [`SimError::GraphTenant`] naming the file and the reason.
+pub fn load_graph_tenant(
+    path: &Path,
+    latency_ms: Option<u64>,
+) -> Result<crate::sim::graph::GraphSimConfig, SimError> {
+    let refuse = |reason: String| SimError::GraphTenant {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| refuse(error.to_string()))?;
+    let mut table: toml::Table = text.parse().map_err(|error| refuse(format!("{error}")))?;
+    let files: Vec<String> = match table.remove("certificates") {
+        None => Vec::new(),
+        Some(toml::Value::Array(values)) => values
+            .into_iter()
+            .map(|value| match value {
+                toml::Value::String(file) => Ok(file),
+                _ => Err(refuse("certificates must list PEM file paths".to_owned())),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(refuse("certificates must list PEM file paths".to_owned())),
+    };
+    let rest = toml::to_string(&table).map_err(|error| refuse(error.to_string()))?;
+    let mut config = crate::sim::graph::GraphSimConfig::from_toml(&rest).map_err(refuse)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for file in files {
+        let pem_path = base.join(&file);
+        let bytes = std::fs::read(&pem_path)
+            .map_err(|error| refuse(format!("certificates: {}: {error}", pem_path.display())))?;
+        let blocks = pem::parse_many(&bytes)
+            .map_err(|error| refuse(format!("certificates: {}: {error}", pem_path.display())))?;
+        let certificate = blocks
+            .into_iter()
+            .find(|block| block.tag() == "CERTIFICATE")
+            .ok_or_else(|| {
+                refuse(format!(
+                    "certificates: {} holds no CERTIFICATE block",
+                    pem_path.display()
+                ))
+            })?;
+        config.certificates.push(certificate.into_contents());
+    }
+    if let Some(latency_ms) = latency_ms {
+        config.latency = std::time::Duration::from_millis(latency_ms);
+    }
+    Ok(config)
 }
 
 /// `demo`: the simulator and the API (`demo::run`) until SIGINT or SIGTERM.

@@ -2,6 +2,9 @@
 //! resolution, TCP, TLS, the offered authentication schemes, an NTLM logon per service account
 //! with and without channel binding, a GetFolder of each account's own calendar, and optionally
 //! the full access check of one mailbox), and says for each step what was found and what to fix.
+//! With `[graph]`, the Microsoft Graph steps follow (`graph.rs`: the token, the application
+//! permission in its `roles`, the calendar read of `--mailbox`); a mailbox that routing sends
+//! only to Graph is not checked on EWS.
 //!
 //! Invariants:
 //! - every step ends in exactly one [`Verdict`]; a step that cannot run because an earlier one
@@ -22,9 +25,14 @@
 //! Entry points: [`run`], [`Report::render_text`], [`Report::render_json`].
 //! Entry types: [`Report`], [`Step`], [`Verdict`], [`Logon`], [`NtlmFinding`].
 
+mod graph;
 mod steps;
 
 use std::path::Path;
+
+use crate::config::Config;
+use crate::domain::Mailbox;
+use crate::routing::Side;
 
 use crate::ews::ops::get_folder::Folder;
 use crate::ews::response::ResponseMessage;
@@ -68,7 +76,7 @@ impl Verdict {
 pub struct Step {
     /// A stable name: `config`, `http`, `lab flags`, `password file`, `dns`, `tcp`, `tls` (when skipped),
     /// `tls handshake`, `tls trust`, `tls name`, `tls expiry`, `channel binding`, `auth schemes`,
-    /// `logon`, `getfolder`, `mailbox`.
+    /// `logon`, `getfolder`, `mailbox`, `graph token`, `graph permission`, `graph mailbox`.
     pub step: &'static str,
     /// The service account's username for per-account steps, the mailbox for `mailbox`.
     pub subject: Option<String>,
@@ -319,25 +327,54 @@ fn ntlm_verdict(
 type FolderAnswer = Result<Answer<Vec<ResponseMessage<Folder>>>, exchange::Error>;
 
 /// Runs every step against the configuration at `config_path` (and its `EWSC__…` overrides),
-/// and, with `mailbox`, the full access check of that mailbox.
+/// and, with `mailbox`, the full access check of that mailbox; with `[graph]`, the Graph steps
+/// after the EWS ones (`graph.rs`).
 pub async fn run(config_path: &Path, mailbox: Option<&str>) -> Report {
     let mut report = Report::default();
     // Where a step stops the run, it has recorded its failure and skipped every later step.
-    let (Ok(()) | Err(Stopped)) = diagnose(&mut report, config_path, mailbox).await;
+    let Ok((config, https)) = steps::configuration(&mut report, config_path, mailbox).await else {
+        return report;
+    };
+    // A mailbox that routing sends only to Graph (`routing.graph_domains`) is not checked on
+    // EWS; one that EWS may not hold while Graph may is judged with that in mind.
+    let parsed = mailbox.and_then(|text| Mailbox::parse(text).ok());
+    let (ews_only_elsewhere, graph_next) = match (&parsed, &config.graph) {
+        (Some(parsed), Some(_)) => (
+            !graph::may_serve(&config, parsed, Side::Ews),
+            graph::may_serve(&config, parsed, Side::Graph),
+        ),
+        _ => (false, false),
+    };
+    let ews_mailbox = if ews_only_elsewhere { None } else { mailbox };
+    let (Ok(()) | Err(Stopped)) =
+        diagnose(&mut report, &config, https, ews_mailbox, graph_next).await;
+    if let (true, Some(parsed)) = (ews_only_elsewhere, &parsed) {
+        report.ok(
+            "mailbox",
+            mailbox,
+            format!(
+                "not checked on EWS: routing.graph_domains sends {} to Microsoft Graph, where the graph mailbox step checks it",
+                parsed.domain()
+            ),
+        );
+    }
+    graph::steps(&mut report, &config, mailbox).await;
     report
 }
 
 /// A step failed in a way that makes the later steps pointless; they are marked skipped.
 struct Stopped;
 
-/// The steps in their order: configuration (and Autodiscover), DNS, TCP, TLS, the offered
-/// schemes, each account's logon and GetFolder, and the mailbox's access check.
+/// The EWS steps in their order after the configuration: DNS, TCP, TLS, the offered schemes,
+/// each account's logon and GetFolder, and the mailbox's access check (`graph_next`: routing
+/// asks Graph when EWS does not hold the mailbox).
 async fn diagnose(
     report: &mut Report,
-    config_path: &Path,
+    config: &Config,
+    https: bool,
     mailbox: Option<&str>,
+    graph_next: bool,
 ) -> Result<(), Stopped> {
-    let (config, https) = steps::configuration(report, config_path, mailbox).await?;
     let transport = match config.exchange_settings() {
         Ok(settings) => settings.transport,
         Err(error) => {
@@ -345,17 +382,17 @@ async fn diagnose(
             return Err(Stopped);
         }
     };
-    let addresses = steps::dns(report, &config, &transport, mailbox).await?;
-    steps::tcp(report, &config, &transport, &addresses, mailbox).await?;
+    let addresses = steps::dns(report, config, &transport, mailbox).await?;
+    steps::tcp(report, config, &transport, &addresses, mailbox).await?;
 
-    if https && !steps::tls_steps(report, &config).await {
-        steps::skip_after_tls(report, &config, mailbox);
+    if https && !steps::tls_steps(report, config).await {
+        steps::skip_after_tls(report, config, mailbox);
         return Err(Stopped);
     }
 
-    if !steps::auth_schemes(report, &config).await {
+    if !steps::auth_schemes(report, config).await {
         let reason = "the server does not offer the configured scheme";
-        steps::skip_accounts(report, &config, reason);
+        steps::skip_accounts(report, config, reason);
         if mailbox.is_some() {
             report.skip("mailbox", mailbox, reason);
         }
@@ -365,14 +402,14 @@ async fn diagnose(
     // Each account: logon and a GetFolder of its own calendar.
     let mut working = Vec::new();
     for account in &config.exchange.accounts {
-        if steps::account_steps(report, &config, account, https).await {
+        if steps::account_steps(report, config, account, https).await {
             working.push(account.username.clone());
         }
     }
 
     if let Some(mailbox) = mailbox {
         if !working.is_empty() {
-            steps::mailbox_step(report, &config, mailbox, &working).await;
+            steps::mailbox_step(report, config, mailbox, &working, graph_next).await;
         } else {
             report.skip("mailbox", Some(mailbox), "no service account could log on");
         }

@@ -724,6 +724,7 @@ pub(super) async fn mailbox_step(
     config: &Config,
     text: &str,
     working: &[String],
+    graph_next: bool,
 ) {
     let subject = Some(text);
     let mailbox = match Mailbox::parse(text) {
@@ -890,6 +891,14 @@ pub(super) async fn mailbox_step(
         )),
     };
     match fix {
+        // The service would ask Graph next (routing.follow_moves): not a failure of EWS.
+        Some(_) if graph_next && report_.status == CheckStatus::MailboxNotFound => report.ok(
+            "mailbox",
+            subject,
+            format!(
+                "{detail}; not on EWS, so routing asks Microsoft Graph next (the graph mailbox step)"
+            ),
+        ),
         None => report.ok("mailbox", subject, detail),
         Some(fix) => report.fail("mailbox", subject, detail, fix),
     }

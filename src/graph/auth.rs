@@ -412,6 +412,8 @@ pub struct TokenSource {
     state: tokio::sync::Mutex<State>,
     completed: AtomicU64,
     requests: AtomicU64,
+    /// The application's Graph counters (token requests here, Graph requests in the clients).
+    stats: Arc<crate::graph::stats::Stats>,
 }
 
 impl fmt::Debug for TokenSource {
@@ -455,12 +457,19 @@ impl TokenSource {
             }),
             completed: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            stats: Arc::default(),
         })
     }
 
     /// Token requests sent so far (each one to Entra ID).
     pub fn token_requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The counters of this application's Graph traffic (`/metrics`), shared with every
+    /// `GraphClient` built on this token source.
+    pub fn stats(&self) -> &Arc<crate::graph::stats::Stats> {
+        &self.stats
     }
 
     /// Swaps in a credential read again (SIGHUP); the cached token stays valid. Returns whether
@@ -512,7 +521,11 @@ impl TokenSource {
                 return still_valid(&state, now).ok_or(error);
             }
         }
+        let sent = self.requests.load(Ordering::Relaxed);
         let result = self.fetch().await;
+        if self.requests.load(Ordering::Relaxed) != sent {
+            self.record(&result);
+        }
         state.completed += 1;
         self.completed.store(state.completed, Ordering::Release);
         match result {
@@ -536,6 +549,23 @@ impl TokenSource {
                 }
             }
         }
+    }
+
+    /// Counts a token request that was sent, by outcome.
+    fn record(&self, result: &Result<Cached, AuthError>) {
+        use crate::graph::stats::outcome_of;
+        let (outcome, refused) = match result {
+            Ok(_) => ("answered".to_owned(), false),
+            Err(AuthError::Refused { code, .. }) => (outcome_of(400, code), true),
+            Err(AuthError::Unavailable { status, .. }) => (format!("http_{status}"), false),
+            Err(AuthError::Unreachable { .. } | AuthError::Timeout { .. }) => {
+                ("transport_error".to_owned(), false)
+            }
+            Err(AuthError::Unusable { .. } | AuthError::Credential { .. }) => {
+                ("unusable".to_owned(), false)
+            }
+        };
+        self.stats.record_token(outcome, refused);
     }
 
     /// One token request.

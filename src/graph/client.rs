@@ -28,12 +28,16 @@
 //! as long as it is in flight, and takes at most 4 parts of one mailbox: the mailbox limit holds
 //! across single requests and batches alike, with no `dependsOn` chains that would serialize
 //! the parts. Parts answered 429/503 are sent again in a later batch after their `Retry-After`,
-//! within the same budget.
+//! within the same budget. [`GraphClient::batch_in_sequence`] (calendar push) sends up to 20
+//! parts per request as one `dependsOn` chain instead (JSON batching's "fully sequential" form):
+//! one permit of the mailbox per batch request, a part answered 424 sent again in the next one.
+//! [`GraphClient::get_url`] follows `@odata.nextLink`s, only within the endpoint's origin.
 //!
 //! Invariant: no token in a log, an error or `Debug`: the `Authorization` header is written in
 //! [`GraphClient::attempt`] only, errors hold Graph's code and message, never a header.
 //!
-//! Entry points: [`GraphClient::new`], [`GraphClient::get`], [`GraphClient::send`],
+//! Entry points: [`GraphClient::new`], [`GraphClient::get`], [`GraphClient::get_url`],
+//! [`GraphClient::send`], [`GraphClient::batch_in_sequence`],
 //! [`GraphClient::batch`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -111,6 +115,32 @@ pub struct BatchRequest {
     pub method: Method,
     pub path: Vec<String>,
     pub body: Option<serde_json::Value>,
+}
+
+/// One part of a `$batch` with its own query string and headers (`If-Match`, `Prefer`): what
+/// [`GraphClient::batch_in_sequence`] sends.
+#[derive(Debug, Clone)]
+pub struct BatchPart {
+    pub mailbox: String,
+    pub method: Method,
+    pub path: Vec<String>,
+    /// The query string, already encoded (without `?`).
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<serde_json::Value>,
+}
+
+impl From<&BatchRequest> for BatchPart {
+    fn from(request: &BatchRequest) -> BatchPart {
+        BatchPart {
+            mailbox: request.mailbox.clone(),
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: None,
+            headers: Vec::new(),
+            body: request.body.clone(),
+        }
+    }
 }
 
 /// Counters of the client, for tests and metrics.
@@ -194,6 +224,8 @@ pub struct GraphClient {
     timeout: Duration,
     retry_budget: Duration,
     counters: Counters,
+    /// The application's counters for `/metrics` (the token source's).
+    stats: Arc<crate::graph::stats::Stats>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -251,7 +283,6 @@ impl GraphClient {
         let max_concurrency = settings.max_concurrency.max(1);
         Ok(GraphClient {
             base,
-            tokens,
             tls,
             global: Arc::new(Semaphore::new(max_concurrency)),
             max_concurrency,
@@ -262,6 +293,8 @@ impl GraphClient {
             timeout: settings.timeout,
             retry_budget: settings.retry_budget,
             counters: Counters::default(),
+            stats: tokens.stats().clone(),
+            tokens,
         })
     }
 
@@ -310,6 +343,30 @@ impl GraphClient {
         })
     }
 
+    /// GETs `url` (a `path` with a query string, or an `@odata.nextLink`) about `mailbox` and
+    /// decodes the JSON answer. A URL outside the endpoint's origin and `/v1.0` is refused
+    /// before anything is sent, so a link in an answer never receives the token.
+    ///
+    /// # Errors
+    /// As [`GraphClient::get`]; [`Error::Unusable`] for a URL elsewhere.
+    pub async fn get_url<T: DeserializeOwned>(
+        &self,
+        mailbox: &str,
+        url: &url::Url,
+    ) -> Result<T, Error> {
+        if url.origin() != self.base.origin() || !url.path().starts_with(self.base.path()) {
+            return Err(Error::Unusable {
+                reason: "a link outside the Graph endpoint".to_owned(),
+            });
+        }
+        let answer = self
+            .send_retried(&[(mailbox.to_owned(), 1)], &Method::GET, url, None)
+            .await?;
+        serde_json::from_slice(&answer.body).map_err(|error| Error::Unusable {
+            reason: format!("{}: {error}", url.path()),
+        })
+    }
+
     /// Sends `method` to `path` about `mailbox` with a JSON `body`; the answer's bytes (empty
     /// for 204).
     ///
@@ -340,6 +397,30 @@ impl GraphClient {
         &self,
         requests: &[BatchRequest],
     ) -> Result<Vec<Result<serde_json::Value, Error>>, Error> {
+        let parts: Vec<BatchPart> = requests.iter().map(BatchPart::from).collect();
+        self.run_batch(&parts, false).await
+    }
+
+    /// Sends `parts` as JSON batches of up to 20 parts run one after another: each part of a
+    /// batch request `dependsOn` the one before it (JSON batching's "fully sequential" form),
+    /// so a batch holds one permit of its mailbox, whatever its size, and 20 writes to one
+    /// mailbox are one request. A part answered 424 (one before it failed) was not run and is
+    /// sent again in the next batch request; otherwise as [`GraphClient::batch`].
+    ///
+    /// # Errors
+    /// As [`GraphClient::batch`].
+    pub async fn batch_in_sequence(
+        &self,
+        parts: &[BatchPart],
+    ) -> Result<Vec<Result<serde_json::Value, Error>>, Error> {
+        self.run_batch(parts, true).await
+    }
+
+    async fn run_batch(
+        &self,
+        requests: &[BatchPart],
+        in_sequence: bool,
+    ) -> Result<Vec<Result<serde_json::Value, Error>>, Error> {
         let deadline = Instant::now() + self.retry_budget;
         let mut results: Vec<Option<Result<serde_json::Value, Error>>> =
             (0..requests.len()).map(|_| None).collect();
@@ -349,11 +430,16 @@ impl GraphClient {
             (0..requests.len()).map(|i| (i, Instant::now())).collect();
         let mut refreshed = false;
         let base_path = self.base.path().to_owned();
-        let chunk_size = MAX_BATCH.min(self.max_concurrency);
+        let chunk_size = if in_sequence {
+            MAX_BATCH
+        } else {
+            MAX_BATCH.min(self.max_concurrency)
+        };
         while !pending.is_empty() {
             let now = Instant::now();
             if let Some(earliest) = pending.iter().map(|(_, at)| *at).min() {
                 if earliest > now {
+                    self.stats.record_wait(earliest - now);
                     tokio::time::sleep_until(earliest).await;
                 }
             }
@@ -368,32 +454,53 @@ impl GraphClient {
                 let count = per_mailbox
                     .entry(requests[*index].mailbox.to_ascii_lowercase())
                     .or_insert(0);
-                if *count as usize >= MAILBOX_CONCURRENCY {
+                if in_sequence {
+                    *count = 1;
+                } else if *count as usize >= MAILBOX_CONCURRENCY {
                     return true;
+                } else {
+                    *count += 1;
                 }
-                *count += 1;
                 chunk.push(*index);
                 false
             });
             let parts: Vec<serde_json::Value> = chunk
                 .iter()
-                .map(|index| {
+                .enumerate()
+                .map(|(position, index)| {
                     let request = &requests[*index];
                     let segments: Vec<&str> = request.path.iter().map(String::as_str).collect();
                     let url = self.url(&segments);
-                    let relative = url
+                    let mut relative = url
                         .path()
                         .strip_prefix(base_path.as_str())
                         .unwrap_or(url.path())
                         .to_owned();
+                    if let Some(query) = &request.query {
+                        relative.push('?');
+                        relative.push_str(query);
+                    }
                     let mut part = serde_json::json!({
                         "id": index.to_string(),
                         "method": request.method.as_str(),
                         "url": relative,
                     });
+                    let mut headers = serde_json::Map::new();
+                    for (name, value) in &request.headers {
+                        headers.insert(name.clone(), serde_json::Value::String(value.clone()));
+                    }
                     if let Some(body) = &request.body {
                         part["body"] = body.clone();
-                        part["headers"] = serde_json::json!({"Content-Type": "application/json"});
+                        headers.insert(
+                            "Content-Type".to_owned(),
+                            serde_json::Value::String("application/json".to_owned()),
+                        );
+                    }
+                    if !headers.is_empty() {
+                        part["headers"] = serde_json::Value::Object(headers);
+                    }
+                    if in_sequence && position > 0 {
+                        part["dependsOn"] = serde_json::json!([chunk[position - 1].to_string()]);
                     }
                     part
                 })
@@ -423,6 +530,12 @@ impl GraphClient {
                     results[index] = Some(Ok(part.body.clone()));
                     continue;
                 }
+                if in_sequence && part.status == 424 {
+                    // Not run: a part before it in the sequence failed.
+                    attempts[index] -= 1;
+                    pending.push((index, Instant::now()));
+                    continue;
+                }
                 let (code, message) = part_error(&part.body);
                 if part.status == 401 && code == "InvalidAuthenticationToken" && !refreshed {
                     invalid_token = true;
@@ -446,6 +559,7 @@ impl GraphClient {
                     );
                     if Instant::now() + wait <= deadline {
                         self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        self.stats.record_resend();
                         pending.push((index, Instant::now() + wait));
                         continue;
                     }
@@ -489,15 +603,29 @@ impl GraphClient {
         loop {
             let token = self.tokens.token().await.map_err(Error::Auth)?;
             attempts += 1;
+            let operation = crate::graph::stats::operation_of(url);
             let answer = {
                 let _held = self.acquire(permits).await;
+                let _in_flight = self.stats.in_flight();
                 self.counters.requests.fetch_add(1, Ordering::Relaxed);
-                self.attempt(method, url, body.clone(), &token).await?
+                self.attempt(method, url, body.clone(), &token).await
+            };
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    self.stats.record(operation, "transport_error".to_owned());
+                    return Err(error);
+                }
             };
             if (200..300).contains(&answer.status) {
+                self.stats.record(operation, "answered".to_owned());
                 return Ok(answer);
             }
             let (code, message) = parse_error_body(&answer.body).unwrap_or_default();
+            self.stats.record(
+                operation,
+                crate::graph::stats::outcome_of(answer.status, &code),
+            );
             tracing::debug!(
                 method = %method,
                 path = url.path(),
@@ -533,6 +661,7 @@ impl GraphClient {
                 return Err(error);
             }
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            self.stats.record_retry(wait);
             tokio::time::sleep(wait).await;
         }
     }

@@ -15,10 +15,11 @@
 //!   hand-written cryptography.
 //!
 //! Entry points: [`auth::TokenSource`], [`auth::Credential`], [`client::GraphClient`],
-//! [`error::Error`].
+//! [`error::Error`], [`stats::Stats`].
 
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod stats;
 
 pub use error::Error;

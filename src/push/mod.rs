@@ -31,6 +31,7 @@ pub mod calendar;
 pub mod diff;
 #[cfg(test)]
 mod memory_tests;
+mod routed;
 pub use crate::domain::{event, tz};
 
 use std::collections::{HashMap, HashSet};
@@ -52,7 +53,8 @@ pub struct Settings {
     /// `delegate`: the service account opens the owner's calendar by delegate access (the mailbox
     /// in the folder id); `impersonation`: it acts as the owner.
     pub access: AccessMode,
-    /// Items per create, update, delete and read request, 1 to 100.
+    /// Items per create, update, delete and read request, 1 to 100 (rounded up to a multiple of
+    /// the backend's `batch_parts`: 20 on Graph).
     pub batch_size: usize,
     pub delete_type: DeleteType,
     /// At most this many items per view of a window (EWS `MaxEntriesReturned` of one
@@ -137,6 +139,8 @@ pub struct Push {
     backend: Arc<dyn CalendarBackend>,
     settings: Settings,
     locks: crate::domain::lock::MailboxLocks,
+    /// With `[graph]`: the router and the Graph side (`routed.rs`).
+    hybrid: Option<Box<routed::Hybrid>>,
 }
 
 impl Push {
@@ -145,6 +149,7 @@ impl Push {
             backend,
             settings,
             locks: crate::domain::lock::MailboxLocks::default(),
+            hybrid: None,
         }
     }
 
@@ -182,7 +187,11 @@ impl Push {
     /// [`Error::Refused`] when Exchange refuses about this mailbox or item; [`Error::Conflict`]
     /// after [`MAX_ATTEMPTS`]; [`Error::Exchange`] when Exchange as a whole failed.
     #[tracing::instrument(skip(self, event), fields(mailbox = %mailbox, external_id = %event.external_id))]
-    pub async fn upsert(&self, mailbox: &Mailbox, event: &Event) -> Result<UpsertResult, Error> {
+    pub(crate) async fn upsert_here(
+        &self,
+        mailbox: &Mailbox,
+        event: &Event,
+    ) -> Result<UpsertResult, Error> {
         let _write_lock = self.locks.lock(mailbox.as_str()).await;
         let hash = event.content_hash();
         // What the event's item was made by, when an answer was lost: the lookup decides.
@@ -257,7 +266,11 @@ impl Push {
     /// # Errors
     /// [`Error::EventNotFound`] when the calendar holds none; otherwise as [`Push::upsert`].
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
-    pub async fn delete(&self, mailbox: &Mailbox, external_id: &ExternalId) -> Result<(), Error> {
+    pub(crate) async fn delete_here(
+        &self,
+        mailbox: &Mailbox,
+        external_id: &ExternalId,
+    ) -> Result<(), Error> {
         let _write_lock = self.locks.lock(mailbox.as_str()).await;
         let found = self.lookup(mailbox, external_id).await?;
         if found.is_empty() {
@@ -275,7 +288,11 @@ impl Push {
     /// # Errors
     /// As [`Push::upsert`].
     #[tracing::instrument(skip(self), fields(mailbox = %mailbox))]
-    pub async fn list(&self, mailbox: &Mailbox, window: Window) -> Result<Vec<StoredEvent>, Error> {
+    pub(crate) async fn list_here(
+        &self,
+        mailbox: &Mailbox,
+        window: Window,
+    ) -> Result<Vec<StoredEvent>, Error> {
         let mut events: Vec<StoredEvent> = self
             .read_window(mailbox, window)
             .await?
@@ -295,7 +312,7 @@ impl Push {
     /// (nothing is sent); [`Error::Exchange`] when Exchange as a whole failed (what was applied
     /// before stays; a sync is idempotent, so the caller sends it again).
     #[tracing::instrument(skip(self, events), fields(mailbox = %mailbox, events = events.len()))]
-    pub async fn sync(
+    pub(crate) async fn sync_here(
         &self,
         mailbox: &Mailbox,
         window: Window,
@@ -411,8 +428,11 @@ impl Push {
 
     // ---- the backend calls ------------------------------------------------------------------
 
+    /// `batch_size` (1 to 100), rounded up to a multiple of the backend's batch parts (Graph:
+    /// 20, so 50 is 60: 500 creates are 25 `$batch` requests, not 30).
     fn batch_size(&self) -> usize {
-        self.settings.batch_size.clamp(1, 100)
+        let parts = self.backend.batch_parts().clamp(1, 100);
+        self.settings.batch_size.clamp(1, 100).div_ceil(parts) * parts
     }
 
     /// Who opens the calendar: the owner when impersonating, else the service account by

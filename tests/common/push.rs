@@ -36,6 +36,8 @@ pub struct PushSetup {
     pub state: AppState,
     pub push: Arc<Push>,
     pub capture: tempfile::TempDir,
+    /// The Exchange client the push uses (for a second `Push` on the same simulator).
+    pub exchange: Arc<Exchange>,
 }
 
 impl PushSetup {
@@ -91,12 +93,14 @@ impl PushSetup {
             ews_connector::backend::ews::EwsBackend::shared(exchange.clone()),
             push_settings,
         ));
-        let state = AppState::with_push(settings(), delegation, push.clone(), exchange, None);
+        let state =
+            AppState::with_push(settings(), delegation, push.clone(), exchange.clone(), None);
         PushSetup {
             sim,
             state,
             push,
             capture,
+            exchange,
         }
     }
 
