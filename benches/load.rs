@@ -4,6 +4,8 @@
 //! account busy at its ceiling all the time).
 //!
 //! Run: `cargo bench --bench load -- --mailboxes 10000 --latency-ms 20 --ceiling 27 --accounts 1`
+//! (`--backend graph`: the same on Exchange Online's side through the Graph simulator, and the
+//! token stream; see `load/graph.rs`.)
 //! Options besides those four:
 //! - `--access delegate|impersonation` (default `impersonation`, one GetFolder per mailbox):
 //!   `exchange.access`, always with `impersonation = true`;
@@ -28,6 +30,9 @@
 //! batch, and the time to the first line with how many mailboxes the simulator had served by
 //! then. It exits non-zero when the outcomes do not match the population (or, with
 //! `--via-group`, when a group was expanded more than once).
+
+#[path = "load/graph.rs"]
+mod graph;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -386,6 +391,40 @@ fn busiest_lane(options: &Options) -> f64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|arg| arg == name)
+            .and_then(|index| args.get(index + 1))
+    };
+    let number = |name: &str| {
+        value(name).map(|text| {
+            text.parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
+    };
+    match value("--backend").map(String::as_str) {
+        None | Some("ews") => {}
+        Some("graph") => {
+            let stream = number("--duration-secs").map(|duration| {
+                (
+                    Duration::from_secs(duration),
+                    Duration::from_secs(number("--token-lifetime-secs").unwrap_or(60)),
+                    number("--rate").unwrap_or(10).max(1),
+                )
+            });
+            let options = graph::GraphOptions {
+                mailboxes: number("--mailboxes").unwrap_or(10_000).max(1) as usize,
+                latency_ms: number("--latency-ms").unwrap_or(20),
+                max_concurrency: number("--max-concurrency").unwrap_or(32).max(1) as usize,
+                stream,
+            };
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(graph::run(options));
+            return;
+        }
+        Some(other) => panic!("--backend takes ews or graph, not {other}"),
+    }
     let options = Options::from_args();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(run(options));

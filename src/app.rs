@@ -130,48 +130,21 @@ impl App {
         let exchange = open_exchange(&config)?;
         let audit = open_audit(&config)?;
         let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
-        let mut delegation = Delegation::new(
+        let graph = open_graph(&config)?;
+        let delegation = delegation_on(
+            &config,
             backend.clone(),
-            config.delegation_settings(),
             Some(audit.clone()),
-        )
-        .with_group_cache_ttl(config.group_cache_ttl());
-        let mut push = Push::new(backend.clone(), config.push_settings());
-        let graph_tokens = match &config.graph {
-            Some(graph) => {
-                let tokens = Arc::new(TokenSource::new(
-                    crate::graph::auth::Settings::from_config(graph, &config.tls),
-                    graph.credential.clone(),
-                )?);
-                // With `[graph]`, check, grant and revoke are routed per mailbox (`[routing]`).
-                let client = Arc::new(GraphClient::new(
-                    crate::graph::client::Settings::from_config(
-                        graph,
-                        &config.exchange,
-                        &config.tls,
-                    ),
-                    tokens.clone(),
-                )?);
-                // `config` fills `[routing]` whenever `[graph]` is present; its defaults
-                // otherwise.
-                let routing = config.routing.clone().unwrap_or(RoutingConfig {
-                    default: crate::config::Backend::Ews,
-                    graph_domains: Vec::new(),
-                    ews_domains: Vec::new(),
-                    follow_moves: true,
-                });
-                let router = Router::new(routing.clone());
-                let graph_backend = GraphBackend::shared(client, graph.client_id.clone());
-                delegation =
-                    delegation.with_graph(graph_backend.clone(), router, graph.max_concurrency);
-                // Calendar push is routed the same way, with a router of its own (each
-                // remembers where it found a mailbox).
-                push = push.with_graph(graph_backend, Router::new(routing));
-                Some(tokens)
-            }
-            None => None,
-        };
+            graph.as_ref(),
+        );
+        let mut push = Push::new(backend, config.push_settings());
+        if let Some(side) = &graph {
+            // Calendar push is routed the same way, with a router of its own (each remembers
+            // where it found a mailbox).
+            push = push.with_graph(side.backend.clone(), Router::new(side.routing.clone()));
+        }
         let push = Arc::new(push);
+        let graph_tokens = graph.map(|side| side.tokens);
         let state = api::AppState::with_push(
             config.api_settings(),
             Arc::new(delegation),
@@ -320,6 +293,90 @@ impl App {
 /// [`Error::Config`] without an EWS URL, [`Error::Exchange`] when the client cannot be built.
 pub fn open_exchange(config: &Config) -> Result<Arc<Exchange>, Error> {
     Ok(Arc::new(Exchange::new(config.exchange_settings()?)?))
+}
+
+/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
+/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
+/// Graph backend acting as the application; the Graph token source is returned with it.
+///
+/// # Errors
+/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
+pub fn open_delegation(
+    config: &Config,
+    exchange: Arc<Exchange>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    open_delegation_on(
+        config,
+        crate::backend::ews::EwsBackend::shared(exchange),
+        audit,
+    )
+}
+
+fn open_delegation_on(
+    config: &Config,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    let graph = open_graph(config)?;
+    let delegation = delegation_on(config, backend, audit, graph.as_ref());
+    Ok((delegation, graph.map(|side| side.tokens)))
+}
+
+/// The Graph side of `config` (`[graph]` and `[routing]`), where configured.
+struct GraphSide {
+    tokens: Arc<TokenSource>,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    routing: RoutingConfig,
+    max_concurrency: usize,
+}
+
+/// Builds the Graph token source, client and backend of `config`, if it has `[graph]`.
+fn open_graph(config: &Config) -> Result<Option<GraphSide>, Error> {
+    let Some(graph) = &config.graph else {
+        return Ok(None);
+    };
+    let tokens = Arc::new(TokenSource::new(
+        crate::graph::auth::Settings::from_config(graph, &config.tls),
+        graph.credential.clone(),
+    )?);
+    let client = Arc::new(GraphClient::new(
+        crate::graph::client::Settings::from_config(graph, &config.exchange, &config.tls),
+        tokens.clone(),
+    )?);
+    // `config` fills `[routing]` whenever `[graph]` is present; its defaults otherwise.
+    let routing = config.routing.clone().unwrap_or(RoutingConfig {
+        default: crate::config::Backend::Ews,
+        graph_domains: Vec::new(),
+        ews_domains: Vec::new(),
+        follow_moves: true,
+    });
+    Ok(Some(GraphSide {
+        tokens,
+        backend: GraphBackend::shared(client, graph.client_id.clone()),
+        routing,
+        max_concurrency: graph.max_concurrency,
+    }))
+}
+
+/// The delegation room on `backend`; with a Graph side, check, grant and revoke are routed per
+/// mailbox (`[routing]`).
+fn delegation_on(
+    config: &Config,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    audit: Option<Arc<AuditLog>>,
+    graph: Option<&GraphSide>,
+) -> Delegation {
+    let delegation = Delegation::new(backend, config.delegation_settings(), audit)
+        .with_group_cache_ttl(config.group_cache_ttl());
+    match graph {
+        Some(side) => delegation.with_graph(
+            side.backend.clone(),
+            Router::new(side.routing.clone()),
+            side.max_concurrency,
+        ),
+        None => delegation,
+    }
 }
 
 /// The audit file of `config` (`audit.path`), opened for appending.

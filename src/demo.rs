@@ -1,10 +1,15 @@
 //! `demo`: the connector on its embedded Exchange simulator, for a first look without Exchange
 //! and without a configuration file.
 //!
-//! It starts the simulator with the sample state (`fixtures/sim/sample.toml`, compiled in),
-//! builds a configuration for it through `config` and opens the same [`App`] as `serve` (so the
-//! demo runs exactly the code a real deployment runs), starts the API on `listen`, and prints a
-//! token and the curl commands of MyTimetable's flow. Wiring only: no logic of its own.
+//! A hybrid organisation: it starts the EWS simulator with the sample state
+//! (`fixtures/sim/sample.toml`, compiled in) and the Graph simulator with the demo tenant
+//! (`fixtures/sim/graph/demo.toml`, compiled in: students in Exchange Online, a mailbox moved
+//! there from on-premises, one outside the application's scope) and an application secret made
+//! at start, builds a configuration for both through `config` (`[graph]` with
+//! `client_secret_file`, `[routing]` with `default = "ews"`, a `graph_domains` entry and
+//! `follow_moves = true`) and opens the same [`App`] as `serve` (so the demo runs exactly the
+//! code a real deployment runs), starts the API on `listen`, and prints a token and the curl
+//! commands of MyTimetable's flow. Wiring only: no logic of its own.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,10 +19,37 @@ use std::net::SocketAddr;
 use crate::api;
 use crate::app::{self, App};
 use crate::config::Config;
+use crate::sim::graph::GraphSimConfig;
 use crate::sim::{self, SimState};
 
 /// The sample state the demo serves.
 pub const SAMPLE_STATE: &str = include_str!("../fixtures/sim/sample.toml");
+
+/// The Exchange Online tenant the demo serves beside it.
+pub const GRAPH_TENANT: &str = include_str!("../fixtures/sim/graph/demo.toml");
+
+/// The domain the demo routes to Exchange Online (`routing.graph_domains`).
+pub const GRAPH_DOMAIN: &str = "students.contoso.example";
+
+/// The Exchange Online mailboxes, and what each one shows.
+pub const GRAPH_MAILBOXES: &[(&str, &str)] = &[
+    (
+        "student@students.contoso.example",
+        "Exchange Online (Graph), a mentor's permission that a grant keeps",
+    ),
+    (
+        "board@students.contoso.example",
+        "Exchange Online, outside the application's RBAC scope",
+    ),
+    (
+        "nobody@students.contoso.example",
+        "no such mailbox in Exchange Online",
+    ),
+    (
+        "moved@contoso.example",
+        "moved from on-premises to Exchange Online: found through follow_moves",
+    ),
+];
 
 /// The sample mailboxes, and what each one shows.
 pub const SAMPLE_MAILBOXES: &[(&str, &str)] = &[
@@ -46,6 +78,10 @@ pub enum Error {
     Sim(#[source] std::io::Error),
     #[error("the sample state is not valid")]
     State(#[source] sim::Error),
+    #[error("the demo tenant is not valid: {0}")]
+    Tenant(String),
+    #[error("cannot write the demo's application secret")]
+    Secret(#[source] std::io::Error),
     #[error("cannot create the demo's directory")]
     WorkDir(#[source] std::io::Error),
     #[error("the demo configuration is not valid")]
@@ -67,14 +103,30 @@ pub async fn run(
     let state = SimState::from_toml_str(SAMPLE_STATE).map_err(Error::State)?;
     let simulator = sim::start(state).await.map_err(Error::Sim)?;
     let work_dir = tempfile::tempdir().map_err(Error::WorkDir)?;
+    // The application's client secret, made now: registered with the Graph simulator and read
+    // by the connector from a file only its owner can read, as in production.
+    let (graph_secret, _) = api::token::new_token();
+    let secret_path = work_dir.path().join("graph.secret");
+    write_private(&secret_path, &graph_secret).map_err(Error::Secret)?;
+    let mut tenant = GraphSimConfig::from_toml(GRAPH_TENANT).map_err(Error::Tenant)?;
+    tenant.secrets = vec![graph_secret];
+    let client_id = tenant.client_id.clone();
+    let tenant_id = tenant.tenant_id.clone();
+    let graph = sim::graph::start(tenant).await.map_err(Error::Sim)?;
     let (token, token_sha256) = api::token::new_token();
     let audit_path = work_dir.path().join("audit.jsonl");
-    let config_text = config_toml(
+    let mut config_text = config_toml(
         &simulator.url,
         listen,
         &token_sha256,
         &audit_path.display().to_string(),
     );
+    config_text.push_str(&graph_toml(
+        &graph.base_url(),
+        &tenant_id,
+        &client_id,
+        &secret_path.display().to_string(),
+    ));
     // The simulator's sample password; it exists only in the simulator's sample state.
     let environment: HashMap<String, String> =
         [(DEMO_PASSWORD_ENV.to_owned(), "Sim-Passw0rd!".to_owned())].into();
@@ -93,6 +145,7 @@ pub async fn run(
         "{}",
         walkthrough(
             &simulator.url,
+            &graph.base_url(),
             addr,
             &token,
             &audit_path.display().to_string()
@@ -102,6 +155,7 @@ pub async fn run(
 
     let result = app.serve(listener, shutdown).await;
     simulator.shutdown().await;
+    graph.shutdown().await;
     Ok(result?)
 }
 
@@ -137,7 +191,7 @@ level = "Editor"
 
 [api]
 listen = "{listen}"
-allowed_domains = ["contoso.example"]
+allowed_domains = ["contoso.example", "{GRAPH_DOMAIN}"]
 
 [[api.clients]]
 name = "demo"
@@ -152,6 +206,39 @@ path = "{audit}"
     )
 }
 
+/// The demo's `[graph]` and `[routing]`: the application `client_id` of `tenant_id` proving
+/// itself with the secret in `secret_file`, against the Graph simulator at `graph_url` (its
+/// token endpoint and its API); [`GRAPH_DOMAIN`] on Graph, everything else on EWS, and a mailbox
+/// EWS does not hold (moved) tried on Graph.
+pub fn graph_toml(graph_url: &str, tenant_id: &str, client_id: &str, secret_file: &str) -> String {
+    format!(
+        r#"
+[graph]
+tenant_id = "{tenant_id}"
+client_id = "{client_id}"
+client_secret_file = "{secret_file}"
+authority = "{graph_url}"
+endpoint = "{graph_url}"
+
+[routing]
+default = "ews"
+graph_domains = ["{GRAPH_DOMAIN}"]
+follow_moves = true
+"#
+    )
+}
+
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}
+
 /// What the demo says about its audit trail: each grant or revoke that changes something
 /// writes two lines (`delegation::change`: the intent before Exchange is written, then the
 /// outcome that closes it); one that changes nothing writes none.
@@ -160,13 +247,23 @@ pub const AUDIT_LINES: &str =
 
 /// The text the demo prints: where things are, what the audit trail holds, the sample
 /// mailboxes, and MyTimetable's flow as curl commands against `addr`.
-pub fn walkthrough(sim_url: &str, addr: SocketAddr, token: &str, audit_path: &str) -> String {
+pub fn walkthrough(
+    sim_url: &str,
+    graph_url: &str,
+    addr: SocketAddr,
+    token: &str,
+    audit_path: &str,
+) -> String {
     let mut text = String::new();
     text.push_str(&format!(
-        "ews-connector demo\n  simulated Exchange: {sim_url} (service account CONTOSO\\svc-mytt, NTLMv2)\n  connector API:      http://{addr}\n  audit trail:        {audit_path}\n                      {AUDIT_LINES}\n\nSample mailboxes:\n"
+        "ews-connector demo\n  simulated Exchange: {sim_url} (service account CONTOSO\\svc-mytt, NTLMv2)\n  simulated Graph:    {graph_url} (Exchange Online; the application with a client secret)\n  routing:            {GRAPH_DOMAIN} on Graph, the rest on EWS, moved mailboxes followed\n  connector API:      http://{addr}\n  audit trail:        {audit_path}\n                      {AUDIT_LINES}\n\nSample mailboxes (on-premises, EWS):\n"
     ));
     for (mailbox, what) in SAMPLE_MAILBOXES {
-        text.push_str(&format!("  {mailbox:<26} {what}\n"));
+        text.push_str(&format!("  {mailbox:<34} {what}\n"));
+    }
+    text.push_str("\nSample mailboxes (Exchange Online, Graph):\n");
+    for (mailbox, what) in GRAPH_MAILBOXES {
+        text.push_str(&format!("  {mailbox:<34} {what}\n"));
     }
     text.push_str(
         "\nMyTimetable's flow; paste into another terminal (Ctrl-C here stops the demo):\n\n",
@@ -181,7 +278,9 @@ pub fn walkthrough(sim_url: &str, addr: SocketAddr, token: &str, audit_path: &st
 }
 
 /// The walkthrough's commands: check, grant, grant again, check, revoke, check, the statuses of
-/// the other sample mailboxes, then a pushed event (created, then unchanged) and the listing.
+/// the other sample mailboxes, then a pushed event (created, then unchanged) and the listing;
+/// then Exchange Online: a student's check, grant and check again (`backend: graph`), one
+/// outside the application's scope, one unknown, and the mailbox that moved.
 pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
     let base = format!("http://{addr}/v1/mailboxes");
     let auth = "-H \"Authorization: Bearer $TOKEN\"";
@@ -218,5 +317,11 @@ pub fn curl_commands(addr: SocketAddr) -> Vec<String> {
         push_event("granted@contoso.example"),
         push_event("granted@contoso.example"),
         list_events("granted@contoso.example"),
+        access("student@students.contoso.example"),
+        grant("student@students.contoso.example"),
+        access("student@students.contoso.example"),
+        access("board@students.contoso.example"),
+        access("nobody@students.contoso.example"),
+        access("moved@contoso.example"),
     ]
 }

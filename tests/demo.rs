@@ -45,7 +45,7 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         .await
         .expect("the demo prints its walkthrough");
     let export = export.expect("an export TOKEN= line");
-    assert_eq!(commands.len(), 14, "{commands:#?}");
+    assert_eq!(commands.len(), 20, "{commands:#?}");
     let audit_path = audit_path.expect("an audit trail: line");
     let audit_note = audit_note.expect("a line under the audit trail");
     assert_eq!(audit_note.trim(), ews_connector::demo::AUDIT_LINES);
@@ -106,19 +106,56 @@ async fn the_printed_walkthrough_works_when_pasted_into_a_shell() {
         answers[13]
     );
 
-    // The audit trail is as the demo says: the three changes (grant, revoke, grant on alice@)
-    // wrote two lines each, an intent and then the outcome that names it; the grant that
-    // changed nothing and the pushed events wrote none.
+    // The on-premises answers came from EWS.
+    for answer in &answers[..11] {
+        assert_eq!(answer["backend"], "ews", "{answer}");
+    }
+
+    // Exchange Online: a student checked, granted and checked again on Graph as the
+    // application; one outside the application's scope; one Graph does not know; and the
+    // mailbox that moved, which EWS no longer holds, found on Graph through follow_moves.
+    assert_eq!(answers[14]["backend"], "graph", "{}", answers[14]);
+    assert_eq!(answers[14]["accessMode"], "application", "{}", answers[14]);
+    assert_eq!(answers[14]["ready"], true, "{}", answers[14]);
+    assert_eq!(answers[14]["delegation"]["sufficient"], false);
+    assert_eq!(answers[15]["backend"], "graph", "{}", answers[15]);
+    assert_eq!(answers[15]["changed"], true, "{}", answers[15]);
+    assert_eq!(
+        answers[16]["delegation"]["level"], "Editor",
+        "{}",
+        answers[16]
+    );
+    assert_eq!(
+        answers[16]["delegation"]["sufficient"], true,
+        "{}",
+        answers[16]
+    );
+    assert_eq!(answers[17]["backend"], "graph", "{}", answers[17]);
+    assert_eq!(answers[17]["status"], "no_access", "{}", answers[17]);
+    assert_eq!(answers[17]["graphErrorCode"], "ErrorAccessDenied");
+    assert_eq!(
+        answers[18]["status"], "mailbox_not_found",
+        "{}",
+        answers[18]
+    );
+    assert_eq!(answers[19]["backend"], "graph", "{}", answers[19]);
+    assert_eq!(answers[19]["status"], "ok", "{}", answers[19]);
+    assert_eq!(answers[19]["ready"], true, "{}", answers[19]);
+
+    // The audit trail is as the demo says: the four changes (grant, revoke, grant on alice@,
+    // the grant on Graph) wrote two lines each, an intent and then the outcome that names it;
+    // the grant that changed nothing and the pushed events wrote none.
     let audit = std::fs::read_to_string(&audit_path).unwrap();
     let records: Vec<serde_json::Value> = audit
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(records.len(), 6, "{audit}");
+    assert_eq!(records.len(), 8, "{audit}");
     let changes = [
         ("plain@contoso.example", "grant"),
         ("plain@contoso.example", "revoke"),
         ("alice@contoso.example", "grant"),
+        ("student@students.contoso.example", "grant"),
     ];
     for (pair, (mailbox, action)) in records.chunks(2).zip(changes) {
         let (intent, outcome) = (&pair[0], &pair[1]);

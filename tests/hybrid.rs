@@ -30,6 +30,8 @@ const OUTSIDE: &str = "board@students.contoso.example";
 const UNKNOWN: &str = "nobody@students.contoso.example";
 const ON_PREMISES: &str = "granted@contoso.example";
 const MOVED: &str = "moved@contoso.example";
+/// The application's client secret, registered beside the certificate.
+const SECRET: &str = "Hybr1d~Secret.Value_0123456789abcdef";
 
 /// A self-signed RSA certificate with its key, as one PEM text (certificate first).
 fn certificate_pem(dir: &Path) -> String {
@@ -73,6 +75,7 @@ fn tenant(certificate: &CertificateCredential) -> GraphSimConfig {
         tenant_id: TENANT.to_owned(),
         client_id: CLIENT.to_owned(),
         certificates: vec![certificate.der().to_vec()],
+        secrets: vec![SECRET.to_owned()],
         mailboxes: vec![
             GraphMailbox {
                 permissions: vec![
@@ -95,6 +98,24 @@ fn tenant(certificate: &CertificateCredential) -> GraphSimConfig {
     }
 }
 
+/// How a [`Hybrid`] differs from the default: the tenant's token lifetime, serve's log level,
+/// and the application's proof (the certificate unless `secret`).
+struct Setup {
+    token_lifetime: Option<Duration>,
+    log_level: &'static str,
+    secret: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            token_lifetime: None,
+            log_level: "info",
+            secret: false,
+        }
+    }
+}
+
 struct Hybrid {
     ews: SimHandle,
     graph: GraphSimHandle,
@@ -107,13 +128,35 @@ struct Hybrid {
 
 impl Hybrid {
     async fn start() -> Hybrid {
+        Hybrid::start_with(Setup::default()).await
+    }
+
+    async fn start_with(setup: Setup) -> Hybrid {
         let dir = tempfile::tempdir().unwrap();
         let pem = certificate_pem(dir.path());
         let certificate = CertificateCredential::from_pem(pem.as_bytes()).unwrap();
         std::fs::write(dir.path().join("graph.pem"), &pem).unwrap();
+        std::fs::write(dir.path().join("graph.secret"), format!("{SECRET}\n")).unwrap();
+        for file in ["graph.pem", "graph.secret"] {
+            std::fs::set_permissions(
+                dir.path().join(file),
+                <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+            )
+            .unwrap();
+        }
         std::fs::write(dir.path().join("svc.password"), format!("{SVC_PASSWORD}\n")).unwrap();
         let ews = start_sim(&sample_state()).await;
-        let graph = start(tenant(&certificate)).await.unwrap();
+        let mut tenant = tenant(&certificate);
+        if let Some(lifetime) = setup.token_lifetime {
+            tenant.token_lifetime = lifetime;
+        }
+        let graph = start(tenant).await.unwrap();
+        let proof = if setup.secret {
+            "client_secret_file = \"graph.secret\""
+        } else {
+            "certificate_file = \"graph.pem\""
+        };
+        let log_level = setup.log_level;
         let (token, token_sha256) = ews_connector::api::token::new_token();
         let port = free_port();
         let graph_url = graph.base_url();
@@ -139,7 +182,7 @@ principal = "{PRINCIPAL}"
 [graph]
 tenant_id = "{TENANT}"
 client_id = "{CLIENT}"
-certificate_file = "graph.pem"
+{proof}
 authority = "{graph_url}"
 endpoint = "{graph_url}"
 max_concurrency = 8
@@ -160,6 +203,9 @@ scopes = ["calendar:check", "calendar:delegate", "calendar:push"]
 
 [audit]
 path = "audit.jsonl"
+
+[log]
+level = "{log_level}"
 "#,
                 ews_url = ews.url,
             ),
@@ -167,8 +213,8 @@ path = "audit.jsonl"
         .unwrap();
         let child = tokio::process::Command::new(BINARY)
             .args(["serve", "--config", config.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("serve.out")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("serve.err")).unwrap())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
@@ -277,7 +323,9 @@ path = "audit.jsonl"
             .collect()
     }
 
-    async fn stop(mut self) {
+    /// Stops serve (SIGTERM, a clean exit) and the Graph simulator; the directory, with serve's
+    /// output (`serve.out`, `serve.err`) and audit file, lives on in what it returns.
+    async fn stop(mut self) -> tempfile::TempDir {
         let pid = self.child.id().unwrap();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
@@ -290,6 +338,7 @@ path = "audit.jsonl"
             .unwrap();
         assert!(exit.success(), "{exit:?}");
         self.graph.shutdown().await;
+        self.dir
     }
 }
 
@@ -656,4 +705,229 @@ async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counte
         "no Graph write"
     );
     hybrid.stop().await;
+}
+
+/// Runs a one-shot command of the binary against the hybrid's configuration; its exit code and
+/// stdout.
+async fn one_shot(hybrid: &Hybrid, args: &[&str]) -> (i32, String) {
+    let config = hybrid.dir.path().join("config.toml");
+    let output = tokio::process::Command::new(BINARY)
+        .args(args)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_shot_commands_are_routed_as_serve_routes() {
+    let hybrid = Hybrid::start().await;
+
+    // `check`: a Graph mailbox on Graph, an on-premises one on EWS.
+    let (code, out) = one_shot(&hybrid, &["check", STUDENT, "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["backend"], "graph", "{body}");
+    assert_eq!(body["accessMode"], "application", "{body}");
+    assert_eq!(body["ready"], true, "{body}");
+    let (code, out) = one_shot(&hybrid, &["check", ON_PREMISES, "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["backend"], "ews", "{body}");
+    // The table names the backend's error code too.
+    let (code, out) = one_shot(&hybrid, &["check", OUTSIDE]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ErrorAccessDenied"), "{out}");
+
+    // `grant` and `revoke` write on Graph, other grantees untouched.
+    let before = others(&hybrid.graph.permissions(STUDENT).unwrap());
+    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
+    let (code, out) = one_shot(&hybrid, &["grant", STUDENT, "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["backend"], "graph", "{body}");
+    assert_eq!(body["changed"], true, "{body}");
+    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).writes, writes + 1);
+    let principal = hybrid.graph.permissions(STUDENT).unwrap();
+    assert!(
+        principal
+            .iter()
+            .any(|p| p.address.as_deref() == Some(PRINCIPAL)),
+        "{principal:?}"
+    );
+    let (code, out) = one_shot(&hybrid, &["revoke", STUDENT, "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["backend"], "graph", "{body}");
+    assert_eq!(body["changed"], true, "{body}");
+    assert_eq!(others(&hybrid.graph.permissions(STUDENT).unwrap()), before);
+
+    // `batch check`: each line on its side.
+    let list = hybrid.dir.path().join("list.txt");
+    std::fs::write(&list, format!("{STUDENT}\n{ON_PREMISES}\n")).unwrap();
+    let (code, out) = one_shot(
+        &hybrid,
+        &["batch", "check", "--file", list.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let backend_of = |mailbox: &str| {
+        lines
+            .iter()
+            .find(|line| line["mailbox"] == mailbox)
+            .map(|line| line["backend"].clone())
+    };
+    assert_eq!(backend_of(STUDENT), Some("graph".into()), "{out}");
+    assert_eq!(backend_of(ON_PREMISES), Some("ews".into()), "{out}");
+
+    hybrid.stop().await;
+}
+
+/// How many token requests a stream of checks lasting `stream` makes with tokens living
+/// `lifetime`: the connector asks for its first token at the first Graph request and for a new
+/// one at the first request after 80 % of the lifetime since it asked for the one it holds. So
+/// refreshes come every 0.8 x lifetime plus the gap to the next request (at most `slack`): at
+/// least 1 + floor(stream / (0.8 x lifetime + slack)), at most ceil(stream / (0.8 x lifetime)).
+fn expected_token_requests(stream: Duration, lifetime: Duration, slack: Duration) -> (u64, u64) {
+    let period = lifetime.mul_f64(0.8);
+    let low = 1 + (stream.as_secs_f64() / (period + slack).as_secs_f64()).floor() as u64;
+    let high = (stream.as_secs_f64() / period.as_secs_f64()).ceil() as u64;
+    (low, high)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_of_checks_outlives_its_tokens_without_a_failed_request() {
+    let lifetime = Duration::from_secs(2);
+    let hybrid = Hybrid::start_with(Setup {
+        token_lifetime: Some(lifetime),
+        ..Setup::default()
+    })
+    .await;
+    // serve asks Entra for nothing until a Graph mailbox is asked about.
+    assert_eq!(hybrid.graph.stats().token_requests, 0);
+
+    let stream = Duration::from_secs(10);
+    let interval = Duration::from_millis(50);
+    let started = Instant::now();
+    let mut checks = 0u64;
+    while started.elapsed() < stream {
+        let mailbox = [STUDENT, MOVED][checks as usize % 2];
+        let body = hybrid.check(mailbox).await;
+        assert_eq!(body["backend"], "graph", "{body}");
+        assert_eq!(body["ready"], true, "{body}");
+        checks += 1;
+        tokio::time::sleep(interval).await;
+    }
+    let stats = hybrid.graph.stats();
+    // Not one request went out with an expired token, and none was refused.
+    assert_eq!(stats.unauthorized, 0, "{stats:?}");
+    assert_eq!(stats.token_refusals, 0, "{stats:?}");
+    assert_eq!(stats.concurrency_refusals, 0, "{stats:?}");
+    // One token, then one refresh per 1.6 s (80 % of 2 s): 7 in 10 s when the gaps between
+    // checks are short; a gap of up to 400 ms per refresh (a loaded machine) leaves 6.
+    let (low, high) = expected_token_requests(stream, lifetime, Duration::from_millis(400));
+    assert_eq!((low, high), (6, 7));
+    assert!(
+        (low..=high).contains(&stats.token_requests),
+        "{} token requests for a {stream:?} stream of {checks} checks; expected {low} to {high}",
+        stats.token_requests
+    );
+    hybrid.stop().await;
+}
+
+/// The lines of a PEM block's body (base64), which must appear nowhere.
+fn pem_body_lines(pem: &str, label: &str) -> Vec<String> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let body = pem
+        .split_once(&begin)
+        .and_then(|(_, rest)| rest.split_once(&end))
+        .map(|(body, _)| body)
+        .unwrap();
+    body.lines()
+        .map(str::trim)
+        .filter(|line| line.len() >= 16)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_key_assertion_or_token_reaches_the_output_at_debug_level() {
+    for secret in [false, true] {
+        let hybrid = Hybrid::start_with(Setup {
+            token_lifetime: Some(Duration::from_secs(2)),
+            log_level: "debug",
+            secret,
+        })
+        .await;
+        let pem = std::fs::read_to_string(hybrid.dir.path().join("graph.pem")).unwrap();
+
+        // Checks on both sides, a grant and a revoke on Graph, a token refresh, more checks.
+        for mailbox in [STUDENT, OUTSIDE, UNKNOWN, ON_PREMISES, MOVED] {
+            hybrid.check(mailbox).await;
+        }
+        let (status, body) = hybrid.grant(STUDENT, serde_json::json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let (status, body) = hybrid.revoke(STUDENT).await;
+        assert_eq!(status, 200, "{body}");
+        hybrid.check(STUDENT).await;
+        let stats = hybrid.graph.stats();
+        assert!(stats.tokens_issued >= 2, "a refresh happened: {stats:?}");
+
+        let mut forbidden: Vec<(String, String)> = Vec::new();
+        for token in hybrid.graph.issued_tokens() {
+            forbidden.push(("an access token".to_owned(), token));
+        }
+        let assertions = hybrid.graph.client_assertions();
+        if secret {
+            assert!(assertions.is_empty());
+            forbidden.push(("the client secret".to_owned(), SECRET.to_owned()));
+        } else {
+            assert!(assertions.len() >= 2, "{}", assertions.len());
+            for assertion in assertions {
+                forbidden.push(("a client assertion".to_owned(), assertion.clone()));
+                // Its signature alone, too.
+                let signature = assertion.rsplit('.').next().unwrap().to_owned();
+                forbidden.push(("a client assertion's signature".to_owned(), signature));
+            }
+        }
+        for line in pem_body_lines(&pem, "PRIVATE KEY") {
+            forbidden.push(("the private key".to_owned(), line));
+        }
+        assert!(stats.tokens_issued as usize <= hybrid.graph.issued_tokens().len());
+
+        let audit_len = hybrid.audit().len();
+        assert!(audit_len >= 4, "grant and revoke audited: {audit_len}");
+        let dir = hybrid.stop().await;
+        let outputs: Vec<(&str, String)> = ["serve.out", "serve.err", "audit.jsonl"]
+            .into_iter()
+            .map(|name| {
+                (
+                    name,
+                    std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                )
+            })
+            .collect();
+        // The log really is at debug level, and talks about Graph.
+        let log = &outputs[1].1;
+        assert!(log.contains("DEBUG"), "{log}");
+        for (name, text) in &outputs {
+            for (what, value) in &forbidden {
+                assert!(
+                    !text.contains(value.as_str()),
+                    "{what} in {name} (secret: {secret})"
+                );
+            }
+        }
+    }
 }

@@ -64,14 +64,11 @@ pub async fn run(config: &Path, file: &Path, options: Options) -> ExitCode {
         Ok(audit) => audit,
         Err(error) => return fail(&error),
     };
-    let delegation = Arc::new(
-        Delegation::new(
-            crate::backend::ews::EwsBackend::shared(exchange.clone()),
-            config.delegation_settings(),
-            audit.clone(),
-        )
-        .with_group_cache_ttl(config.group_cache_ttl()),
-    );
+    // Routed as `serve` routes it (`[graph]`, `[routing]`).
+    let delegation = match crate::app::open_delegation(&config, exchange.clone(), audit.clone()) {
+        Ok((delegation, _tokens)) => Arc::new(delegation),
+        Err(error) => return fail(&error),
+    };
     let running = start(&config, &exchange, delegation, list, grant);
     if print_lines(running).await.is_err() {
         return ExitCode::from(2);

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::api::dto::ChangeBody;
 use crate::api::problem::{Problem, ProblemCode};
 use crate::app::{open_audit, open_exchange};
-use crate::delegation::{Actor, Delegation, GrantRequest, PermissionLevel, RevokeRequest};
+use crate::delegation::{Actor, GrantRequest, PermissionLevel, RevokeRequest};
 
 use super::{fail, load_for_mailbox, pretty, report_problem};
 
@@ -36,11 +36,11 @@ pub async fn run(config: &Path, mailbox: &str, change: Change, json: bool) -> Ex
         Ok(rooms) => rooms,
         Err(error) => return fail(&error),
     };
-    let delegation = Delegation::new(
-        crate::backend::ews::EwsBackend::shared(exchange),
-        config.delegation_settings(),
-        Some(audit),
-    );
+    // Routed as `serve` routes it (`[graph]`, `[routing]`).
+    let delegation = match crate::app::open_delegation(&config, exchange, Some(audit)) {
+        Ok((delegation, _tokens)) => delegation,
+        Err(error) => return fail(&error),
+    };
     let actor = Actor {
         request_id: crate::ids::next_ulid().to_string(),
         client: "cli".to_owned(),

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use crate::api::dto::AccessBody;
 use crate::api::problem::Problem;
-use crate::delegation::Delegation;
 
 use super::{fail, load_for_mailbox, pretty, report_problem};
 
@@ -20,11 +19,11 @@ pub async fn run(config: &Path, mailbox: &str, json: bool) -> ExitCode {
         Ok(exchange) => exchange,
         Err(error) => return fail(&error),
     };
-    let delegation = Delegation::new(
-        crate::backend::ews::EwsBackend::shared(exchange),
-        config.delegation_settings(),
-        None,
-    );
+    // Routed as `serve` routes it: a Graph mailbox is checked on Graph (`[graph]`, `[routing]`).
+    let delegation = match crate::app::open_delegation(&config, exchange, None) {
+        Ok((delegation, _tokens)) => delegation,
+        Err(error) => return fail(&error),
+    };
     match delegation.check(&mailbox).await {
         Ok(report) => {
             let body = AccessBody::from(&report);

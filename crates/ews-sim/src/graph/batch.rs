@@ -127,6 +127,7 @@ pub(crate) async fn serve(shared: &Arc<Shared>, request: ApiRequest) -> Answer {
         Ok(parts) => parts,
         Err(message) => return bad_request(&message, &request),
     };
+    lock(&shared.inner).stats.batch_parts += parts.len() as u64;
     let mut answers: HashMap<String, Answer> = HashMap::new();
     let mut pending: Vec<&Part> = parts.iter().collect();
     while !pending.is_empty() {

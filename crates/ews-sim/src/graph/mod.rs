@@ -186,6 +186,9 @@ pub struct GraphSimStats {
     pub unauthorized: u64,
     /// `POST /v1.0/$batch` requests.
     pub batches: u64,
+    /// The parts of the well-formed `$batch` requests (each also in `api_requests`), so the
+    /// HTTP requests are `batches + api_requests - batch_parts`.
+    pub batch_parts: u64,
     /// 429 answers for more than `mailbox_concurrency` requests in flight on one mailbox.
     pub concurrency_refusals: u64,
     /// Scripted faults applied.
@@ -291,6 +294,9 @@ impl GraphFault {
     }
 }
 
+/// How many received client assertions [`GraphSimHandle::client_assertions`] keeps.
+const MAX_ASSERTIONS_KEPT: usize = 1000;
+
 /// An issued access token.
 struct Issued {
     expiry: Instant,
@@ -311,6 +317,8 @@ struct Inner {
     stats: GraphSimStats,
     seen_jti: HashSet<String>,
     issued: HashMap<String, Issued>,
+    /// The client assertions received, in order (the last [`MAX_ASSERTIONS_KEPT`]).
+    assertions: VecDeque<String>,
     mailboxes: Directory,
     latency: Duration,
     faults: VecDeque<GraphFault>,
@@ -379,6 +387,21 @@ impl GraphSimHandle {
             .issued
             .get(token)
             .is_some_and(|issued| Instant::now() < issued.expiry)
+    }
+
+    /// Every access token issued in the last hour (and those still valid), so a test can look
+    /// for them where they must not be (logs, files).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.shared.inner).issued.keys().cloned().collect()
+    }
+
+    /// The client assertions received at the token endpoint (the last 1000), verified or not.
+    pub fn client_assertions(&self) -> Vec<String> {
+        lock(&self.shared.inner)
+            .assertions
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// A mailbox's Entra object id (`/users/{id}` names it as well as its address).
@@ -767,6 +790,14 @@ fn token(shared: &Shared, tenant: &str, body: &[u8]) -> Answer {
     let outcome = decide(shared, tenant, body);
     let mut inner = lock(&shared.inner);
     inner.stats.token_requests += 1;
+    if let Some((_, assertion)) =
+        url::form_urlencoded::parse(body).find(|(name, _)| name == "client_assertion")
+    {
+        if inner.assertions.len() == MAX_ASSERTIONS_KEPT {
+            inner.assertions.pop_front();
+        }
+        inner.assertions.push_back(assertion.into_owned());
+    }
     match outcome {
         Ok(kind) => {
             inner.stats.tokens_issued += 1;
