@@ -131,15 +131,20 @@ impl App {
         let audit = open_audit(&config)?;
         let backend = crate::backend::ews::EwsBackend::shared(exchange.clone());
         let graph = open_graph(&config)?;
-        let delegation = delegation_on(&config, backend.clone(), Some(audit.clone()), &graph);
+        let delegation = delegation_on(
+            &config,
+            backend.clone(),
+            Some(audit.clone()),
+            graph.as_ref(),
+        );
         let mut push = Push::new(backend, config.push_settings());
-        if let Some(graph) = &graph {
+        if let Some(side) = &graph {
             // Calendar push is routed the same way, with a router of its own (each remembers
             // where it found a mailbox).
-            push = push.with_graph(graph.backend.clone(), Router::new(graph.routing.clone()));
+            push = push.with_graph(side.backend.clone(), Router::new(side.routing.clone()));
         }
-        let graph_tokens = graph.map(|graph| graph.tokens);
         let push = Arc::new(push);
+        let graph_tokens = graph.map(|side| side.tokens);
         let state = api::AppState::with_push(
             config.api_settings(),
             Arc::new(delegation),
@@ -290,8 +295,35 @@ pub fn open_exchange(config: &Config) -> Result<Arc<Exchange>, Error> {
     Ok(Arc::new(Exchange::new(config.exchange_settings()?)?))
 }
 
-/// The Graph side of `[graph]`: the application's token source, the backend acting as it, and
-/// the routing of `[routing]`.
+/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
+/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
+/// Graph backend acting as the application; the Graph token source is returned with it.
+///
+/// # Errors
+/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
+pub fn open_delegation(
+    config: &Config,
+    exchange: Arc<Exchange>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    open_delegation_on(
+        config,
+        crate::backend::ews::EwsBackend::shared(exchange),
+        audit,
+    )
+}
+
+fn open_delegation_on(
+    config: &Config,
+    backend: Arc<dyn crate::backend::CalendarBackend>,
+    audit: Option<Arc<AuditLog>>,
+) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
+    let graph = open_graph(config)?;
+    let delegation = delegation_on(config, backend, audit, graph.as_ref());
+    Ok((delegation, graph.map(|side| side.tokens)))
+}
+
+/// The Graph side of `config` (`[graph]` and `[routing]`), where configured.
 struct GraphSide {
     tokens: Arc<TokenSource>,
     backend: Arc<dyn crate::backend::CalendarBackend>,
@@ -299,7 +331,7 @@ struct GraphSide {
     max_concurrency: usize,
 }
 
-/// Builds the Graph side when `[graph]` is configured.
+/// Builds the Graph token source, client and backend of `config`, if it has `[graph]`.
 fn open_graph(config: &Config) -> Result<Option<GraphSide>, Error> {
     let Some(graph) = &config.graph else {
         return Ok(None);
@@ -333,39 +365,18 @@ fn delegation_on(
     config: &Config,
     backend: Arc<dyn crate::backend::CalendarBackend>,
     audit: Option<Arc<AuditLog>>,
-    graph: &Option<GraphSide>,
+    graph: Option<&GraphSide>,
 ) -> Delegation {
     let delegation = Delegation::new(backend, config.delegation_settings(), audit)
         .with_group_cache_ttl(config.group_cache_ttl());
     match graph {
-        Some(graph) => delegation.with_graph(
-            graph.backend.clone(),
-            Router::new(graph.routing.clone()),
-            graph.max_concurrency,
+        Some(side) => delegation.with_graph(
+            side.backend.clone(),
+            Router::new(side.routing.clone()),
+            side.max_concurrency,
         ),
         None => delegation,
     }
-}
-
-/// The delegation room of `config` on `exchange`, as `serve` builds it (also for the CLI's
-/// one-shot commands): with `[graph]`, routed per mailbox (`[routing]`) between EWS and the
-/// Graph backend acting as the application; the Graph token source is returned with it.
-///
-/// # Errors
-/// [`Error::Graph`] or [`Error::GraphClient`] when the Graph side cannot be built.
-pub fn open_delegation(
-    config: &Config,
-    exchange: Arc<Exchange>,
-    audit: Option<Arc<AuditLog>>,
-) -> Result<(Delegation, Option<Arc<TokenSource>>), Error> {
-    let graph = open_graph(config)?;
-    let delegation = delegation_on(
-        config,
-        crate::backend::ews::EwsBackend::shared(exchange),
-        audit,
-        &graph,
-    );
-    Ok((delegation, graph.map(|graph| graph.tokens)))
 }
 
 /// The audit file of `config` (`audit.path`), opened for appending.

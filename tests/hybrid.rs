@@ -558,6 +558,155 @@ async fn grant_and_revoke_on_graph_touch_only_the_principal_and_batches_mix_both
     hybrid.stop().await;
 }
 
+impl Hybrid {
+    /// `method` to `path` with an optional JSON body: the status and the JSON answer (`null`
+    /// for an empty one).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, json)
+    }
+}
+
+/// A lecture in Amsterdam `index` slots of 45 minutes after 4 January 2027 08:00 UTC.
+fn lecture(subject: &str, index: i64) -> serde_json::Value {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-04T08:00:00Z").unwrap()
+        + chrono::TimeDelta::minutes(45 * index);
+    serde_json::json!({
+        "subject": subject,
+        "start": start.to_rfc3339(),
+        "end": (start + chrono::TimeDelta::hours(1)).to_rfc3339(),
+        "timeZone": "Europe/Amsterdam",
+        "location": "Room 1.14",
+        "reminderMinutesBeforeStart": 15
+    })
+}
+
+#[tokio::test]
+async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counted_writes() {
+    use reqwest::Method;
+    let hybrid = Hybrid::start().await;
+    let event = format!("/v1/mailboxes/{STUDENT}/calendar/events/mytt:1");
+    let window = "start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z";
+
+    let (status, body) = hybrid
+        .call(Method::PUT, &event, Some(lecture("Algebra", 0)))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["result"], "created", "{body}");
+    assert_eq!(body["backend"], "graph", "{body}");
+    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
+    let (status, body) = hybrid
+        .call(Method::PUT, &event, Some(lecture("Algebra", 0)))
+        .await;
+    assert_eq!(
+        (status, &body["result"]),
+        (200, &serde_json::json!("unchanged"))
+    );
+    assert_eq!(
+        hybrid.graph.mailbox_stats(STUDENT).writes,
+        writes,
+        "no Graph write"
+    );
+    let (status, body) = hybrid
+        .call(Method::PUT, &event, Some(lecture("Algebra (Aula)", 0)))
+        .await;
+    assert_eq!(
+        (status, &body["result"]),
+        (200, &serde_json::json!("updated"))
+    );
+    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_patches, 1);
+    assert_eq!(
+        hybrid.graph.patched_fields(STUDENT),
+        vec![vec![
+            "singleValueExtendedProperties".to_owned(),
+            "subject".to_owned()
+        ]]
+    );
+    let (status, body) = hybrid
+        .call(
+            Method::GET,
+            &format!("/v1/mailboxes/{STUDENT}/calendar/events?{window}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["events"][0]["subject"], "Algebra (Aula)", "{body}");
+    assert_eq!(body["backend"], "graph");
+    let (status, _) = hybrid.call(Method::DELETE, &event, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_deletes, 1);
+    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
+    let (status, body) = hybrid.call(Method::DELETE, &event, None).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (404, &serde_json::json!("event_not_found"))
+    );
+    assert_eq!(
+        hybrid.graph.mailbox_stats(STUDENT).writes,
+        writes,
+        "no DELETE sent"
+    );
+
+    // A window sync of 500 with the default batch size: 25 batched requests.
+    let events: Vec<serde_json::Value> = (0..500)
+        .map(|index| {
+            let mut body = lecture(&format!("Lecture {index}"), index);
+            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
+            body
+        })
+        .collect();
+    let sync = format!("/v1/mailboxes/{STUDENT}/calendar/events?{window}");
+    let batches = hybrid.graph.stats().batches;
+    let (status, body) = hybrid
+        .call(
+            Method::PUT,
+            &sync,
+            Some(serde_json::json!({ "events": events })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"], 500, "{body}");
+    assert!(hybrid.graph.stats().batches - batches <= 25);
+    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
+    let (status, body) = hybrid
+        .call(
+            Method::PUT,
+            &sync,
+            Some(serde_json::json!({ "events": events })),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["unchanged"]),
+        (200, &serde_json::json!(500)),
+        "{body}"
+    );
+    assert_eq!(
+        hybrid.graph.mailbox_stats(STUDENT).writes,
+        writes,
+        "no Graph write"
+    );
+    hybrid.stop().await;
+}
+
 /// Runs a one-shot command of the binary against the hybrid's configuration; its exit code and
 /// stdout.
 async fn one_shot(hybrid: &Hybrid, args: &[&str]) -> (i32, String) {
@@ -781,153 +930,4 @@ async fn no_secret_key_assertion_or_token_reaches_the_output_at_debug_level() {
             }
         }
     }
-}
-
-impl Hybrid {
-    /// `method` to `path` with an optional JSON body: the status and the JSON answer (`null`
-    /// for an empty one).
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> (u16, serde_json::Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let json = if text.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, json)
-    }
-}
-
-/// A lecture in Amsterdam `index` slots of 45 minutes after 4 January 2027 08:00 UTC.
-fn lecture(subject: &str, index: i64) -> serde_json::Value {
-    let start = chrono::DateTime::parse_from_rfc3339("2027-01-04T08:00:00Z").unwrap()
-        + chrono::TimeDelta::minutes(45 * index);
-    serde_json::json!({
-        "subject": subject,
-        "start": start.to_rfc3339(),
-        "end": (start + chrono::TimeDelta::hours(1)).to_rfc3339(),
-        "timeZone": "Europe/Amsterdam",
-        "location": "Room 1.14",
-        "reminderMinutesBeforeStart": 15
-    })
-}
-
-#[tokio::test]
-async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counted_writes() {
-    use reqwest::Method;
-    let hybrid = Hybrid::start().await;
-    let event = format!("/v1/mailboxes/{STUDENT}/calendar/events/mytt:1");
-    let window = "start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z";
-
-    let (status, body) = hybrid
-        .call(Method::PUT, &event, Some(lecture("Algebra", 0)))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(body["result"], "created", "{body}");
-    assert_eq!(body["backend"], "graph", "{body}");
-    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
-    let (status, body) = hybrid
-        .call(Method::PUT, &event, Some(lecture("Algebra", 0)))
-        .await;
-    assert_eq!(
-        (status, &body["result"]),
-        (200, &serde_json::json!("unchanged"))
-    );
-    assert_eq!(
-        hybrid.graph.mailbox_stats(STUDENT).writes,
-        writes,
-        "no Graph write"
-    );
-    let (status, body) = hybrid
-        .call(Method::PUT, &event, Some(lecture("Algebra (Aula)", 0)))
-        .await;
-    assert_eq!(
-        (status, &body["result"]),
-        (200, &serde_json::json!("updated"))
-    );
-    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_patches, 1);
-    assert_eq!(
-        hybrid.graph.patched_fields(STUDENT),
-        vec![vec![
-            "singleValueExtendedProperties".to_owned(),
-            "subject".to_owned()
-        ]]
-    );
-    let (status, body) = hybrid
-        .call(
-            Method::GET,
-            &format!("/v1/mailboxes/{STUDENT}/calendar/events?{window}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["events"][0]["subject"], "Algebra (Aula)", "{body}");
-    assert_eq!(body["backend"], "graph");
-    let (status, _) = hybrid.call(Method::DELETE, &event, None).await;
-    assert_eq!(status, 204);
-    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_deletes, 1);
-    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
-    let (status, body) = hybrid.call(Method::DELETE, &event, None).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (404, &serde_json::json!("event_not_found"))
-    );
-    assert_eq!(
-        hybrid.graph.mailbox_stats(STUDENT).writes,
-        writes,
-        "no DELETE sent"
-    );
-
-    // A window sync of 500 with the default batch size: 25 batched requests.
-    let events: Vec<serde_json::Value> = (0..500)
-        .map(|index| {
-            let mut body = lecture(&format!("Lecture {index}"), index);
-            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
-            body
-        })
-        .collect();
-    let sync = format!("/v1/mailboxes/{STUDENT}/calendar/events?{window}");
-    let batches = hybrid.graph.stats().batches;
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["created"], 500, "{body}");
-    assert!(hybrid.graph.stats().batches - batches <= 25);
-    let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
-    assert_eq!(
-        (status, &body["unchanged"]),
-        (200, &serde_json::json!(500)),
-        "{body}"
-    );
-    assert_eq!(
-        hybrid.graph.mailbox_stats(STUDENT).writes,
-        writes,
-        "no Graph write"
-    );
-    hybrid.stop().await;
 }
