@@ -241,31 +241,10 @@ async fn mailbox_step(
     text: &str,
 ) {
     let subject = Some(text);
-    let mailbox = match Mailbox::parse(text) {
-        Ok(mailbox) => mailbox,
-        Err(error) => {
-            report.fail(
-                "graph mailbox",
-                subject,
-                format!("not a mailbox address: {error}"),
-                "pass --mailbox as a primary SMTP address, user@domain",
-            );
-            return;
-        }
-    };
-    if !mailbox.is_allowed_in(&config.api.allowed_domains) {
-        report.fail(
-            "graph mailbox",
-            subject,
-            format!(
-                "{} is outside api.allowed_domains ({})",
-                mailbox.domain(),
-                config.api.allowed_domains.join(", ")
-            ),
-            "pass a mailbox of an allowed domain, or add its domain to api.allowed_domains",
-        );
+    let Some(mailbox) = super::steps::admitted_mailbox(report, config, "graph mailbox", text)
+    else {
         return;
-    }
+    };
     let client = match GraphClient::new(
         client::Settings::from_config(graph, &config.exchange, &config.tls),
         tokens,

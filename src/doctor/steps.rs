@@ -719,29 +719,30 @@ fn getfolder_step(report: &mut Report, account: &config::Account, answer: Folder
 /// The full access check of `text` as the service makes it, with the accounts whose logon
 /// worked (`working`, by username): a refused account is not tried again, so this step adds no
 /// failed logon.
-pub(super) async fn mailbox_step(
+/// `--mailbox` as the API admits it (a primary SMTP address within `api.allowed_domains`), or
+/// the failed step `step` that says why not.
+pub(super) fn admitted_mailbox(
     report: &mut Report,
     config: &Config,
+    step: &'static str,
     text: &str,
-    working: &[String],
-    graph_next: bool,
-) {
+) -> Option<Mailbox> {
     let subject = Some(text);
     let mailbox = match Mailbox::parse(text) {
         Ok(mailbox) => mailbox,
         Err(error) => {
             report.fail(
-                "mailbox",
+                step,
                 subject,
                 format!("not a mailbox address: {error}"),
                 "pass --mailbox as a primary SMTP address, user@domain",
             );
-            return;
+            return None;
         }
     };
     if !mailbox.is_allowed_in(&config.api.allowed_domains) {
         report.fail(
-            "mailbox",
+            step,
             subject,
             format!(
                 "{} is outside api.allowed_domains ({})",
@@ -750,8 +751,22 @@ pub(super) async fn mailbox_step(
             ),
             "pass a mailbox of an allowed domain, or add its domain to api.allowed_domains",
         );
-        return;
+        return None;
     }
+    Some(mailbox)
+}
+
+pub(super) async fn mailbox_step(
+    report: &mut Report,
+    config: &Config,
+    text: &str,
+    working: &[String],
+    graph_next: bool,
+) {
+    let subject = Some(text);
+    let Some(mailbox) = admitted_mailbox(report, config, "mailbox", text) else {
+        return;
+    };
     let mut settings = match config.exchange_settings() {
         Ok(settings) => settings,
         Err(error) => {
