@@ -26,16 +26,6 @@ use super::api::ApiRequest;
 use super::directory::MailboxState;
 use super::{Answer, GraphMailboxStats, json_escape};
 
-macro_rules! template {
-    ($name:literal) => {
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/sim/graph/",
-            $name
-        ))
-    };
-}
-
 const EVENT: &str = template!("event.json");
 const LOCATION: &str = template!("location.json");
 const EXTENDED_PROPERTY: &str = template!("extended_property.json");

@@ -22,6 +22,17 @@
 //! Entry points: [`start`], [`GraphSimConfig`], [`GraphSimHandle`], [`GraphSimStats`],
 //! [`GraphMailbox`], [`GraphFault`].
 
+/// A template of `fixtures/sim/graph/`, compiled in (for `render` and `events`).
+macro_rules! template {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/sim/graph/",
+            $name
+        ))
+    };
+}
+
 mod api;
 mod batch;
 mod directory;

@@ -5,16 +5,6 @@ use http::StatusCode;
 use super::directory::{GraphPermissionView, MailboxState};
 use super::{Answer, json_escape};
 
-macro_rules! template {
-    ($name:literal) => {
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/sim/graph/",
-            $name
-        ))
-    };
-}
-
 const ERROR: &str = template!("error.json");
 const CALENDAR: &str = template!("calendar.json");
 const PERMISSION: &str = template!("permission.json");
