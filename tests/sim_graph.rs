@@ -4,9 +4,12 @@
 //! `calendarPermissions` routes, `$batch`, the per-mailbox concurrency limit, scripted faults
 //! and the counters tests read.
 
+mod common;
+
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::graph_http::{Reply, send_with};
 use ews_connector::sim::graph::{
     GraphFault, GraphFaultKind, GraphMailbox, GraphSimConfig, GraphSimHandle, RouteKind, start,
 };
@@ -44,39 +47,6 @@ fn config() -> GraphSimConfig {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    }
-
-    fn message(&self) -> String {
-        self.json()["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
-    }
-}
-
 /// One request on its own connection; `None` when the server closed it without an answer.
 async fn send(
     sim: &GraphSimHandle,
@@ -85,47 +55,7 @@ async fn send(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> Option<Reply> {
-    let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        sim.addr(),
-        body.len()
-    );
-    if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    if !body.is_empty() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw).await;
-    if raw.is_empty() {
-        return None;
-    }
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    Some(Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    })
+    send_with(sim, method, path, token, &[], body).await
 }
 
 async fn call(

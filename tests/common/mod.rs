@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod graph_http;
 pub mod ntlm_peer;
 pub mod process;
 pub mod push;
