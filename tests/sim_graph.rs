@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::graph_http::{Reply, send_with};
+use common::graph_http::{Reply, secret_token, send_with};
 use ews_connector::sim::graph::{
     GraphFault, GraphFaultKind, GraphMailbox, GraphSimConfig, GraphSimHandle, RouteKind, start,
 };
@@ -71,23 +71,7 @@ async fn call(
 }
 
 async fn get_token(sim: &GraphSimHandle) -> String {
-    let form = format!(
-        "grant_type=client_credentials&client_id={CLIENT}&client_secret={}&scope={}",
-        url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect::<String>(),
-        url::form_urlencoded::byte_serialize(format!("{}/.default", sim.base_url()).as_bytes())
-            .collect::<String>()
-    );
-    let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
-    let request = format!(
-        "POST /{TENANT}/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let body = raw.split_once("\r\n\r\n").unwrap().1;
-    let value: Value = serde_json::from_str(body).unwrap();
-    value["access_token"].as_str().expect(body).to_owned()
+    secret_token(sim, TENANT, CLIENT, SECRET).await
 }
 
 fn claims(token: &str) -> Value {

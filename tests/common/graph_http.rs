@@ -93,3 +93,30 @@ pub async fn send_with(
         body: body.to_owned(),
     })
 }
+
+/// A token for the client credentials grant with a client secret, from the simulator's own
+/// token endpoint.
+pub async fn secret_token(
+    sim: &GraphSimHandle,
+    tenant: &str,
+    client: &str,
+    secret: &str,
+) -> String {
+    let form = format!(
+        "grant_type=client_credentials&client_id={client}&client_secret={}&scope={}",
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(format!("{}/.default", sim.base_url()).as_bytes())
+            .collect::<String>()
+    );
+    let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
+    let request = format!(
+        "POST /{tenant}/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let body = raw.split_once("\r\n\r\n").unwrap().1;
+    let value: Value = serde_json::from_str(body).unwrap();
+    value["access_token"].as_str().expect(body).to_owned()
+}
