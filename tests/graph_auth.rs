@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use ews_connector::config::{Backend, Config};
 use ews_connector::exchange::FailureKind;
 use ews_connector::graph::auth::{
-    AuthError, CertificateCredential, Credential, Settings, TokenSource,
+    AuthError, CertificateCredential, Credential, Settings, TokenSource, refresh_margin,
 };
 use ews_connector::secret::Secret;
 use ews_connector::sim::graph::{GraphSimConfig, GraphSimHandle, start};
@@ -307,8 +307,11 @@ async fn concurrent_callers_share_one_token_request_per_refresh() {
     }
     assert_eq!(sim.stats().token_requests, 1);
 
-    // Several lifetimes (1 s tokens, refreshed at 0.8 s) with 32 callers asking every 10 ms:
-    // no caller fails or gets an expired token, and requests are at least 0.8 s apart.
+    // Several lifetimes (1 s tokens, refreshed a quarter of their lifetime early, at 0.75 s)
+    // with 32 callers asking every 10 ms: no caller fails or gets an expired token, and requests
+    // are at least 0.75 s apart.
+    let period = Duration::from_secs(1) - refresh_margin(Duration::from_secs(1));
+    assert_eq!(period, Duration::from_millis(750));
     let started = Instant::now();
     let before = sim.stats().token_requests;
     let workers: Vec<_> = (0..32)
@@ -339,7 +342,7 @@ async fn concurrent_callers_share_one_token_request_per_refresh() {
     assert!(calls > 1000, "{calls}");
     assert!(requests >= 2, "{requests} token requests in {elapsed:.2} s");
     assert!(
-        requests as f64 <= elapsed / 0.8 + 1.0,
+        requests as f64 <= elapsed / period.as_secs_f64() + 1.0,
         "{requests} token requests in {elapsed:.2} s: more than one per refresh"
     );
     assert_eq!(sim.stats().token_refusals, 0);

@@ -10,8 +10,8 @@
 //! for an on-premises mailbox, an unknown user, roles through the simulator's JSON, grant and
 //! revoke through `Delegation` writing only the principal's entry (a repeat writes nothing),
 //! a 429 retried after `Retry-After`, and no concurrency refusal with 40 requests and a
-//! 30-part batch. The 401 refresh stays on the scripted server: a client that refreshes at 80 %
-//! of the lifetime never sends the simulator an expired token.
+//! 30-part batch. The 401 refresh stays on the scripted server: a client that refreshes before
+//! expiry never sends the simulator an expired token.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;

@@ -794,11 +794,11 @@ async fn the_one_shot_commands_are_routed_as_serve_routes() {
 
 /// How many token requests a stream of checks lasting `stream` makes with tokens living
 /// `lifetime`: the connector asks for its first token at the first Graph request and for a new
-/// one at the first request after 80 % of the lifetime since it asked for the one it holds. So
-/// refreshes come every 0.8 x lifetime plus the gap to the next request (at most `slack`): at
-/// least 1 + floor(stream / (0.8 x lifetime + slack)), at most ceil(stream / (0.8 x lifetime)).
+/// one at the first request after `lifetime - refresh_margin(lifetime)` since it asked for the
+/// one it holds. So refreshes come every such period plus the gap to the next request (at most
+/// `slack`): at least 1 + floor(stream / (period + slack)), at most ceil(stream / period).
 fn expected_token_requests(stream: Duration, lifetime: Duration, slack: Duration) -> (u64, u64) {
-    let period = lifetime.mul_f64(0.8);
+    let period = lifetime - ews_connector::graph::auth::refresh_margin(lifetime);
     let low = 1 + (stream.as_secs_f64() / (period + slack).as_secs_f64()).floor() as u64;
     let high = (stream.as_secs_f64() / period.as_secs_f64()).ceil() as u64;
     (low, high)
@@ -832,8 +832,9 @@ async fn a_stream_of_checks_outlives_its_tokens_without_a_failed_request() {
     assert_eq!(stats.unauthorized, 0, "{stats:?}");
     assert_eq!(stats.token_refusals, 0, "{stats:?}");
     assert_eq!(stats.concurrency_refusals, 0, "{stats:?}");
-    // One token, then one refresh per 1.6 s (80 % of 2 s): 7 in 10 s when the gaps between
-    // checks are short; a gap of up to 400 ms per refresh (a loaded machine) leaves 6.
+    // One token, then one refresh per 1.5 s (a 2 s token is replaced a quarter of its lifetime
+    // early): 7 in 10 s when the gaps between checks are short; a gap of up to 400 ms per
+    // refresh (a loaded machine) leaves 6.
     let (low, high) = expected_token_requests(stream, lifetime, Duration::from_millis(400));
     assert_eq!((low, high), (6, 7));
     assert!(

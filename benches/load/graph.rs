@@ -15,10 +15,11 @@
 //! - the token stream: `--duration-secs D --token-lifetime-secs T --rate R [--mailboxes N]`:
 //!   single checks at R per second for D seconds, cycling over N mailboxes, with tokens that
 //!   live T seconds. The connector asks for its first token at the first check and for a new one
-//!   at the first request after 80 % of the lifetime since it asked for the one it holds, so the
-//!   token requests are 1 + floor(D / (0.8 x T + gap)) at least and ceil(D / (0.8 x T)) at most,
-//!   the gap (to the next check, plus the token round trip) being at most 1/R + 1 s: for D =
-//!   300, T = 60, R = 10 exactly 7 (at 0, 48, 96, 144, 192, 240 and 288 s). Exits 1 on a failed
+//!   at the first request after P = T - `refresh_margin(T)` (a tenth of T for T from 20 s to 50
+//!   minutes) since it asked for the one it holds, so the token requests are 1 + floor(D / (P +
+//!   gap)) at least and ceil(D / P) at most, the gap (to the next check, plus the token round
+//!   trip) being at most 1/R + 1 s: for D = 300, T = 60, R = 10 exactly 6, one a minute (at 0,
+//!   54, 108, 162, 216 and 270 s). Exits 1 on a failed
 //!   check, a request the simulator refused (401 for an expired token, 429), or a token count
 //!   outside that range.
 
@@ -336,13 +337,13 @@ async fn run_batch(options: &GraphOptions) -> Vec<String> {
 }
 
 /// The token requests a stream of `duration` makes with tokens living `lifetime`, when each
-/// refresh comes at most `gap` after 80 % of the lifetime: (at least, at most).
+/// refresh comes at most `gap` after the lifetime less its refresh margin: (at least, at most).
 pub fn expected_token_requests(
     duration: Duration,
     lifetime: Duration,
     gap: Duration,
 ) -> (u64, u64) {
-    let period = lifetime.mul_f64(0.8).as_secs_f64();
+    let period = (lifetime - ews_connector::graph::auth::refresh_margin(lifetime)).as_secs_f64();
     let low = 1 + (duration.as_secs_f64() / (period + gap.as_secs_f64())).floor() as u64;
     let high = (duration.as_secs_f64() / period).ceil() as u64;
     (low, high)
@@ -427,8 +428,8 @@ async fn run_stream(
         wall.as_secs_f64()
     );
     println!(
-        "  token requests       {tokens} (expected {low} to {high}: the first, then one per 0.8 x {} s)",
-        lifetime.as_secs()
+        "  token requests       {tokens} (expected {low} to {high}: the first, then one per {:.1} s)",
+        (lifetime - ews_connector::graph::auth::refresh_margin(lifetime)).as_secs_f64()
     );
     println!(
         "  refused              {unauthorized} 401 (expired token), {refused} 429, {token_refusals} token refusals"

@@ -13,8 +13,11 @@
 //! - one token request in flight per [`TokenSource`], however many callers wait (single
 //!   flight); callers that waited for a request that failed share its error, and the failure is
 //!   not cached: the next caller asks again;
-//! - a token is refreshed at 80 % of its `expires_in`; a refresh that fails while the old token
-//!   is still valid hands out the old token (and logs why);
+//! - a token is refreshed shortly before it expires ([`refresh_margin`]: a tenth of its
+//!   `expires_in`, at least 2 s, at most 5 minutes, and never more than a quarter of it), so a
+//!   60 s token is asked for once a minute (every 54 s) and Entra ID's usual 60–90 minute tokens
+//!   5 minutes before they expire; a refresh that fails while the old token is still valid hands
+//!   out the old token (and logs why);
 //! - no secret, assertion or token in a log, an error or `Debug`; Entra ID's refusals become
 //!   [`AuthError::Refused`] (an `exchange_auth_failed` kind) with a detail that names the key to
 //!   fix and the portal step.
@@ -499,7 +502,7 @@ impl TokenSource {
         }
     }
 
-    /// A valid access token: the cached one until 80 % of its lifetime, else a new one. One
+    /// A valid access token: the cached one until [`refresh_margin`] before it expires, else a new one. One
     /// request is in flight at a time; callers that waited for it get its result.
     ///
     /// # Errors
@@ -635,7 +638,7 @@ impl TokenSource {
             tracing::info!(expires_in, "Graph token obtained");
             return Ok(Cached {
                 token: AccessToken(Secret::new(token)),
-                refresh_at: started + lifetime.mul_f64(0.8),
+                refresh_at: started + lifetime.saturating_sub(refresh_margin(lifetime)),
                 expires_at: started + lifetime,
             });
         }
@@ -706,6 +709,17 @@ impl TokenSource {
 }
 
 /// The cached token when it has not expired yet.
+/// How long before its expiry a token of `lifetime` is replaced: a tenth of the lifetime, so
+/// that a short-lived token is asked for about once per lifetime (a 60 s token every 54 s), but
+/// at least 2 s (a request in flight must arrive with a valid token on a slow network), never
+/// more than a quarter of the lifetime (a test's 1 s token is still reused), and at most 5
+/// minutes (the Azure SDKs' bearer-token policy refreshes 5 minutes before expiry).
+pub fn refresh_margin(lifetime: Duration) -> Duration {
+    const FLOOR: Duration = Duration::from_secs(2);
+    const CEILING: Duration = Duration::from_secs(300);
+    (lifetime / 10).max(FLOOR.min(lifetime / 4)).min(CEILING)
+}
+
 fn still_valid(state: &State, now: Instant) -> Option<AccessToken> {
     state
         .cached
@@ -746,6 +760,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_replaced_a_tenth_of_its_lifetime_before_expiry_within_bounds() {
+        let secs = Duration::from_secs;
+        // A 60 s token: once a minute, 6 s early.
+        assert_eq!(refresh_margin(secs(60)), secs(6));
+        // Entra ID's usual lifetimes: 5 minutes early.
+        assert_eq!(refresh_margin(secs(3599)), secs(300));
+        assert_eq!(refresh_margin(secs(5400)), secs(300));
+        // 2 s early at least, unless that is over a quarter of a very short lifetime.
+        assert_eq!(refresh_margin(secs(10)), secs(2));
+        assert_eq!(refresh_margin(secs(2)), Duration::from_millis(500));
+        assert_eq!(refresh_margin(secs(1)), Duration::from_millis(250));
+        for lifetime in (1..10_000).map(Duration::from_millis) {
+            let margin = refresh_margin(lifetime);
+            assert!(
+                margin <= lifetime / 4 + lifetime / 10 && margin < lifetime,
+                "{lifetime:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_aadsts_code_comes_from_error_codes_or_the_description() {
