@@ -1,4 +1,5 @@
-//! The `/v1.0` calendar routes: the bearer token, the application's authorization (the
+//! The `/v1.0` calendar routes (the calendar, `calendarPermissions`, `events` with
+//! `.../events/{id}/permanentDelete`, `calendarView`): the bearer token, the application's authorization (the
 //! permission in the token's `roles`, tenant-wide, or Exchange Online's RBAC for Applications
 //! role assignment for the mailboxes in its scope), the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
 //! concurrency limit, the latency, then the calendar or its `calendarPermissions`.

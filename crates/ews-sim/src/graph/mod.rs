@@ -267,7 +267,8 @@ pub struct GraphMailboxStats {
 }
 
 /// A scripted misbehaviour for the next `count` `/v1.0` requests (or `$batch` parts) for
-/// `mailbox` (any mailbox when `None`), applied after the bearer and mailbox checks.
+/// `mailbox` (any mailbox when `None`), applied after the bearer and mailbox checks
+/// ([`GraphFaultKind::PartError`] only to event writes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GraphFault {
     #[serde(default)]
