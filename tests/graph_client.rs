@@ -888,26 +888,12 @@ fn read_version() -> ews_connector::domain::permissions::Version {
 }
 
 #[tokio::test]
-async fn author_is_not_writable_on_graph_and_a_hard_delete_is_refused_before_any_request() {
+async fn author_is_not_writable_on_graph_and_the_backend_names_itself_without_a_request() {
     let server = server().await;
     let client = client(&server, 8, Duration::from_secs(10));
     let backend = backend(&client);
     assert!(!backend.writable_levels().contains(&PermissionLevel::Author));
     assert!(backend.writable_levels().contains(&PermissionLevel::Editor));
-    let item = ews_connector::domain::events::ItemHandle {
-        id: "AAMkA1".to_owned(),
-        version: None,
-    };
-    let error = backend
-        .delete_events(
-            &mailbox("sam.student@uni.example"),
-            OpenAs::Owner,
-            std::slice::from_ref(&item),
-            ews_connector::domain::events::DeleteType::HardDelete,
-        )
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("HardDelete"), "{error}");
     assert_eq!(backend.name(), "graph");
     assert_eq!(
         backend.service_account(&mailbox("sam.student@uni.example")),
@@ -915,6 +901,81 @@ async fn author_is_not_writable_on_graph_and_a_hard_delete_is_refused_before_any
     );
     assert!(server.seen().is_empty(), "nothing was sent");
     assert_eq!(server.tokens_issued.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_hard_delete_is_a_bodiless_permanent_delete_part_and_a_soft_delete_a_delete_part() {
+    use ews_connector::domain::events::{DeleteType, ItemHandle};
+    let server = server().await;
+    let not_found = r#"{"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}"#;
+    server.push(batch_answer(&[(204, "null"), (404, not_found)]));
+    server.push(batch_answer(&[(204, "null")]));
+    let client = client(&server, 8, Duration::from_secs(10));
+    let backend = backend(&client);
+    let sam = mailbox("sam.student@uni.example");
+    let item = |id: &str| ItemHandle {
+        id: id.to_owned(),
+        version: None,
+    };
+
+    let results = backend
+        .delete_events(
+            &sam,
+            OpenAs::Owner,
+            &[item("AAMkA1"), item("AAMkGone")],
+            DeleteType::HardDelete,
+        )
+        .await
+        .unwrap();
+    assert!(
+        results.iter().all(Result::is_ok),
+        "204, and 404 ErrorItemNotFound counts as deleted: {results:?}"
+    );
+    let results = backend
+        .delete_events(
+            &sam,
+            OpenAs::Owner,
+            &[item("AAMkA2")],
+            DeleteType::SoftDelete,
+        )
+        .await
+        .unwrap();
+    assert!(results[0].is_ok());
+
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 2, "one batch request per call");
+    let parts = |index: usize| -> Vec<serde_json::Value> {
+        assert_eq!(requests[index].path, "/v1.0/$batch");
+        let envelope: serde_json::Value = serde_json::from_str(&requests[index].body).unwrap();
+        envelope["requests"].as_array().unwrap().clone()
+    };
+    let hard = parts(0);
+    assert_eq!(hard.len(), 2);
+    assert_eq!(hard[0]["method"], "POST");
+    assert_eq!(
+        hard[0]["url"],
+        "/users/sam.student@uni.example/events/AAMkA1/permanentDelete"
+    );
+    assert!(
+        hard[0].get("body").is_none(),
+        "no request body: {}",
+        hard[0]
+    );
+    assert!(
+        hard[0].get("headers").is_none(),
+        "no Content-Type either: {}",
+        hard[0]
+    );
+    assert_eq!(
+        hard[1]["url"],
+        "/users/sam.student@uni.example/events/AAMkGone/permanentDelete"
+    );
+    let soft = parts(1);
+    assert_eq!(soft[0]["method"], "DELETE");
+    assert_eq!(
+        soft[0]["url"],
+        "/users/sam.student@uni.example/events/AAMkA2"
+    );
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 //! (created, unchanged with no write, one PATCH of the subject), delete and a second delete,
 //! the window listed, a window sync of 500 events in batches, continuity across a mailbox move
 //! from the EWS simulator, the user's own events identical after every write, and a lost
-//! create answer. (The same through the real `serve` comes when routing reaches the push
-//! routes.)
+//! create answer, `HardDelete` as `permanentDelete`, and a refused `$batch` part reported per
+//! event in `failed` (creates, PATCHes and deletes alike) with nothing lost. (The same through
+//! the real `serve`: `tests/hybrid.rs`.)
 
 mod common;
 
@@ -37,6 +38,8 @@ const SECRET: &str = "Gr4ph~S3cret.Value_0123456789";
 const ANA: &str = "ana@uni.example";
 const OURS: &str = "String {9448D9B9-3E57-4FB4-9449-F4A30737A76A} Name ExternalId";
 const OTHER_TOOL: &str = "String {11111111-2222-3333-4444-555555555555} Name ExternalId";
+/// Our ContentHash as the simulator records a property id (the GUID in lower case).
+const HASH_CANONICAL: &str = "String {9448d9b9-3e57-4fb4-9449-f4a30737a76a} Name ContentHash";
 
 async fn simulator() -> GraphSimHandle {
     start(GraphSimConfig {
@@ -89,10 +92,13 @@ fn settings(batch_size: usize) -> push::Settings {
 }
 
 fn graph_push(sim: &GraphSimHandle, batch_size: usize) -> Push {
-    Push::new(
-        GraphBackend::shared(client(sim), CLIENT),
-        settings(batch_size),
-    )
+    graph_push_deleting(sim, batch_size, DeleteType::MoveToDeletedItems)
+}
+
+fn graph_push_deleting(sim: &GraphSimHandle, batch_size: usize, delete_type: DeleteType) -> Push {
+    let mut settings = settings(batch_size);
+    settings.delete_type = delete_type;
+    Push::new(GraphBackend::shared(client(sim), CLIENT), settings)
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -245,6 +251,11 @@ async fn an_upsert_creates_then_writes_nothing_then_patches_only_the_subject_and
             "subject".to_owned()
         ]],
         "the subject and our ContentHash, nothing else"
+    );
+    assert_eq!(
+        sim.patched_extended_properties(ANA),
+        vec![vec![HASH_CANONICAL.to_owned()]],
+        "of the extended properties only our ContentHash: the ExternalId never changes"
     );
     let updated = ours(&sim, ANA, "mytt:2027:0000");
     assert_eq!(updated.len(), 1);
@@ -640,4 +651,229 @@ async fn the_first_sync_after_the_move_follows_it_to_graph_and_writes_nothing() 
     let listed = routed.list(&moved, january()).await.unwrap();
     assert_eq!(listed.len(), 50);
     graph.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_hard_delete_is_a_permanent_delete_and_a_second_one_sends_nothing() {
+    let sim = simulator().await;
+    add_users_own(&sim, ANA);
+    let before = users_own(&sim, ANA);
+    let push = graph_push_deleting(&sim, 50, DeleteType::HardDelete);
+    let ana = mailbox(ANA);
+    let event = lecture("mytt:hard", "Hard", utc("2027-01-04T08:00:00Z"), 60);
+    push.upsert(&ana, &event).await.unwrap();
+
+    push.delete(&ana, &event.external_id).await.unwrap();
+    let stats = sim.mailbox_stats(ANA);
+    assert_eq!(
+        (stats.event_permanent_deletes, stats.event_deletes),
+        (1, 0),
+        "permanentDelete, not DELETE"
+    );
+    assert_eq!(sim.route_requests(RouteKind::PermanentDeleteEvent), 1);
+    assert!(ours(&sim, ANA, "mytt:hard").is_empty());
+    assert!(
+        sim.deleted_items(ANA).unwrap().is_empty(),
+        "not in Deleted Items"
+    );
+    let written = writes(&sim, ANA);
+    let again = push.delete(&ana, &event.external_id).await.unwrap_err();
+    assert!(
+        matches!(again, push::Error::EventNotFound(ref id) if id == "mytt:hard"),
+        "{again:?}"
+    );
+    assert_eq!(writes(&sim, ANA), written, "nothing sent");
+    assert_eq!(users_own(&sim, ANA), before);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sync_removes_with_permanent_delete_under_hard_delete_and_with_delete_under_soft_delete()
+{
+    for (delete_type, permanent) in [
+        (DeleteType::HardDelete, true),
+        (DeleteType::SoftDelete, false),
+    ] {
+        let sim = simulator().await;
+        add_users_own(&sim, ANA);
+        let before = users_own(&sim, ANA);
+        let push = graph_push_deleting(&sim, 50, delete_type);
+        let ana = mailbox(ANA);
+        let mut events = lectures(30);
+        push.sync(&ana, january(), events.clone()).await.unwrap();
+        events.truncate(25);
+        let report = push.sync(&ana, january(), events).await.unwrap();
+        assert_eq!(
+            (report.deleted, report.unchanged),
+            (5, 25),
+            "{delete_type:?}"
+        );
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+        let stats = sim.mailbox_stats(ANA);
+        let binned = sim.deleted_items(ANA).unwrap().len();
+        if permanent {
+            assert_eq!(
+                (stats.event_permanent_deletes, stats.event_deletes, binned),
+                (5, 0, 0)
+            );
+        } else {
+            assert_eq!(
+                (stats.event_permanent_deletes, stats.event_deletes, binned),
+                (0, 5, 5)
+            );
+        }
+        for index in 25..30 {
+            assert!(ours(&sim, ANA, &format!("mytt:2027:{index:04}")).is_empty());
+        }
+        assert_eq!(users_own(&sim, ANA), before);
+        sim.shutdown().await;
+    }
+}
+
+fn refuse_next_write(sim: &GraphSimHandle, status: u16, code: &str) {
+    sim.push_fault(GraphFault::for_mailbox(
+        ANA,
+        1,
+        GraphFaultKind::PartError {
+            status,
+            code: code.to_owned(),
+            message: format!("scripted {code}"),
+        },
+    ));
+}
+
+/// The answer MyTimetable gets for a failed event (`api::problem`, as the sync route maps it).
+fn problem_of(failure: &push::ItemFailure) -> ews_connector::api::problem::Problem {
+    ews_connector::api::problem::Problem::from(&failure.error)
+}
+
+#[tokio::test]
+async fn a_refused_create_part_is_one_failed_event_and_the_next_sync_creates_only_it() {
+    let sim = simulator().await;
+    add_users_own(&sim, ANA);
+    let before = users_own(&sim, ANA);
+    let push = graph_push(&sim, 50);
+    let ana = mailbox(ANA);
+    let events = lectures(30);
+    refuse_next_write(&sim, 403, "ErrorAccessDenied");
+
+    let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+    assert_eq!(report.created, 29);
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    let failed = &report.failed[0];
+    let problem = problem_of(failed);
+    assert_eq!(problem.code.as_str(), "access_denied");
+    assert_eq!(problem.status, 422);
+    assert_eq!(
+        problem.graph_error_code.as_deref(),
+        Some("ErrorAccessDenied")
+    );
+    assert!(
+        problem.detail.contains("scripted ErrorAccessDenied"),
+        "{}",
+        problem.detail
+    );
+    assert!(
+        ours(&sim, ANA, &failed.external_id).is_empty(),
+        "not created"
+    );
+    for event in &events {
+        let id = event.external_id.as_str();
+        let expected = usize::from(id != failed.external_id);
+        assert_eq!(ours(&sim, ANA, id).len(), expected, "{id}");
+    }
+    assert_eq!(sim.mailbox_stats(ANA).event_creates, 29);
+
+    let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+    assert_eq!(
+        (
+            report.created,
+            report.unchanged,
+            report.updated,
+            report.deleted
+        ),
+        (1, 29, 0, 0)
+    );
+    assert!(report.failed.is_empty());
+    assert_eq!(ours(&sim, ANA, &failed.external_id).len(), 1);
+    assert_eq!(sim.mailbox_stats(ANA).event_creates, 30);
+    assert_eq!(users_own(&sim, ANA), before);
+    sim.shutdown().await;
+}
+
+/// A refused PATCH or DELETE part lands in `failed` with its external id, is never counted as
+/// done, and the next sync makes it; Graph's code maps as API.md says.
+#[tokio::test]
+async fn a_refused_patch_or_delete_part_is_a_failed_event_never_counted_as_done() {
+    // (status, Graph code, problem code, HTTP status of the problem)
+    let table = [
+        (403, "ErrorAccessDenied", "access_denied", 422),
+        (400, "ErrorInvalidRequest", "exchange_error", 502),
+        (404, "ErrorItemNotFound", "event_not_found", 404),
+    ];
+    for (status, code, problem_code, problem_status) in table {
+        let sim = simulator().await;
+        add_users_own(&sim, ANA);
+        let before = users_own(&sim, ANA);
+        let push = graph_push(&sim, 50);
+        let ana = mailbox(ANA);
+        let mut events = lectures(30);
+        push.sync(&ana, january(), events.clone()).await.unwrap();
+
+        // Three renamed: the first PATCH is refused, the two after it are made.
+        for index in [0, 10, 20] {
+            events[index].subject = format!("Renamed {index}");
+        }
+        refuse_next_write(&sim, status, code);
+        let patches = sim.mailbox_stats(ANA).event_patches;
+        let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+        assert_eq!((report.updated, report.unchanged), (2, 27), "{code}");
+        assert_eq!(report.failed.len(), 1, "{code}: {:?}", report.failed);
+        assert_eq!(report.failed[0].external_id, "mytt:2027:0000");
+        let problem = problem_of(&report.failed[0]);
+        assert_eq!(
+            (problem.code.as_str(), problem.status),
+            (problem_code, problem_status),
+            "{code}"
+        );
+        assert_eq!(problem.graph_error_code.as_deref(), Some(code));
+        assert_eq!(sim.mailbox_stats(ANA).event_patches - patches, 2);
+        assert_eq!(
+            ours(&sim, ANA, "mytt:2027:0000")[0].subject,
+            "Lecture mytt:2027:0000",
+            "the refused PATCH changed nothing"
+        );
+        let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+        assert_eq!((report.updated, report.unchanged), (1, 29), "{code}");
+        assert!(report.failed.is_empty());
+        assert_eq!(ours(&sim, ANA, "mytt:2027:0000")[0].subject, "Renamed 0");
+
+        // Three removed: the first DELETE is refused, the two after it are made. (A DELETE
+        // answered 404 `ErrorItemNotFound` is deleted, by design: not a refusal.)
+        if code == "ErrorItemNotFound" {
+            sim.shutdown().await;
+            continue;
+        }
+        let removed: Vec<String> = events
+            .drain(27..)
+            .map(|event| event.external_id.as_str().to_owned())
+            .collect();
+        refuse_next_write(&sim, status, code);
+        let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+        assert_eq!((report.deleted, report.unchanged), (2, 27), "{code}");
+        assert_eq!(report.failed.len(), 1, "{code}: {:?}", report.failed);
+        let failed_id = report.failed[0].external_id.clone();
+        assert!(removed.contains(&failed_id), "{failed_id}");
+        assert_eq!(ours(&sim, ANA, &failed_id).len(), 1, "still there");
+        let problem = problem_of(&report.failed[0]);
+        assert_eq!(problem.graph_error_code.as_deref(), Some(code));
+        let report = push.sync(&ana, january(), events.clone()).await.unwrap();
+        assert_eq!((report.deleted, report.unchanged), (1, 27), "{code}");
+        assert!(report.failed.is_empty());
+        for id in &removed {
+            assert!(ours(&sim, ANA, id).is_empty(), "{id}");
+        }
+        assert_eq!(users_own(&sim, ANA), before);
+        sim.shutdown().await;
+    }
 }

@@ -3,8 +3,9 @@
 //! application certificate made here), routed per mailbox by `[routing]`. Checks on both sides,
 //! a moved mailbox found through `follow_moves` and then served from the remembered side in one
 //! request, grant and revoke on Graph that leave other grantees alone and write nothing on a
-//! repeat, a level Graph cannot express refused before any Graph request, and batches that mix
-//! both sides.
+//! repeat, a level Graph cannot express refused before any Graph request, batches that mix
+//! both sides, push on Graph (its PATCH naming only the changed field and our ContentHash), and
+//! a refused `$batch` part answered as one event in the sync's `failed`.
 
 #![cfg(unix)]
 
@@ -641,6 +642,13 @@ async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counte
             "subject".to_owned()
         ]]
     );
+    assert_eq!(
+        hybrid.graph.patched_extended_properties(STUDENT),
+        vec![vec![
+            "String {9448d9b9-3e57-4fb4-9449-f4a30737a76a} Name ContentHash".to_owned()
+        ]],
+        "of our properties only the ContentHash: the ExternalId never changes"
+    );
     let (status, body) = hybrid
         .call(
             Method::GET,
@@ -704,6 +712,95 @@ async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counte
         writes,
         "no Graph write"
     );
+    hybrid.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_batch_part_through_serve_is_one_failed_event_and_the_next_sync_creates_it() {
+    use ews_connector::sim::graph::{GraphFault, GraphFaultKind};
+    use reqwest::Method;
+    let hybrid = Hybrid::start().await;
+    let sync = format!(
+        "/v1/mailboxes/{STUDENT}/calendar/events?start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z"
+    );
+    let events: Vec<serde_json::Value> = (0..30)
+        .map(|index| {
+            let mut body = lecture(&format!("Lecture {index}"), index);
+            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
+            body
+        })
+        .collect();
+    hybrid.graph.push_fault(GraphFault::for_mailbox(
+        STUDENT,
+        1,
+        GraphFaultKind::PartError {
+            status: 403,
+            code: "ErrorAccessDenied".to_owned(),
+            message: "Access is denied. Check credentials and try again.".to_owned(),
+        },
+    ));
+    let (status, body) = hybrid
+        .call(
+            Method::PUT,
+            &sync,
+            Some(serde_json::json!({ "events": events })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"], 29, "{body}");
+    assert_eq!(body["backend"], "graph");
+    let failed = body["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{body}");
+    let external_id = failed[0]["externalId"].as_str().unwrap().to_owned();
+    let error = &failed[0]["error"];
+    assert_eq!(error["code"], "access_denied", "{error}");
+    assert_eq!(error["status"], 422, "{error}");
+    assert_eq!(error["graphErrorCode"], "ErrorAccessDenied", "{error}");
+    assert_eq!(error["mailbox"], STUDENT, "{error}");
+    assert!(error["requestId"].as_str().is_some(), "{error}");
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Access is denied"),
+        "{error}"
+    );
+    let ours = |id: &str| {
+        hybrid
+            .graph
+            .events(STUDENT)
+            .unwrap()
+            .into_iter()
+            .filter(|event| {
+                event.extended_property(
+                    "String {9448D9B9-3E57-4FB4-9449-F4A30737A76A} Name ExternalId",
+                ) == Some(id)
+            })
+            .count()
+    };
+    assert_eq!(ours(&external_id), 0, "not created");
+    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_creates, 29);
+
+    let (status, body) = hybrid
+        .call(
+            Method::PUT,
+            &sync,
+            Some(serde_json::json!({ "events": events })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["created"], &body["unchanged"], &body["deleted"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(29),
+            &serde_json::json!(0)
+        ),
+        "{body}"
+    );
+    assert_eq!(body["failed"], serde_json::json!([]));
+    assert_eq!(ours(&external_id), 1, "created by the second sync");
+    assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_creates, 30);
     hybrid.stop().await;
 }
 

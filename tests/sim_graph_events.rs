@@ -1086,3 +1086,196 @@ async fn a_move_turns_an_on_premises_mailbox_into_an_exchange_online_one() {
     ews.shutdown().await;
     graph.shutdown().await;
 }
+
+/// `DELETE` moves an event to Deleted Items; `permanentDelete` (POST only, no body, 204) puts
+/// it in no folder; both are counted apart and an unknown id is 404 `ErrorItemNotFound`.
+#[tokio::test]
+async fn a_permanent_delete_leaves_no_event_in_deleted_items_and_is_counted_apart() {
+    let sim = start(config()).await.unwrap();
+    let token = get_token(&sim).await;
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let body = lecture(
+            &format!("P-{n}"),
+            "2025-03-04T09:00:00",
+            "2025-03-04T10:00:00",
+        );
+        let created = call(&sim, "POST", &events(ANA), &token, Some(&body)).await;
+        ids.push(created.json()["id"].as_str().unwrap().to_owned());
+    }
+
+    let deleted = call(&sim, "DELETE", &event(ANA, &ids[0]), &token, None).await;
+    assert_eq!(deleted.status, 204);
+    let purge = format!("/v1.0/users/{ANA}/events/{}/permanentDelete", ids[1]);
+    for method in ["GET", "DELETE", "PATCH"] {
+        let refused = call(&sim, method, &purge, &token, None).await;
+        assert_eq!(refused.status, 405, "{method}: {}", refused.body);
+    }
+    assert_eq!(
+        sim.events(ANA).unwrap().len(),
+        1,
+        "a refused method removes nothing"
+    );
+    let purged = call(&sim, "POST", &purge, &token, None).await;
+    assert_eq!(purged.status, 204, "{}", purged.body);
+    assert!(purged.body.is_empty());
+
+    assert!(sim.events(ANA).unwrap().is_empty());
+    let bin = sim.deleted_items(ANA).unwrap();
+    assert_eq!(bin.len(), 1, "only the DELETEd event is in Deleted Items");
+    assert_eq!(bin[0].id, ids[0]);
+    let stats = sim.mailbox_stats(ANA);
+    assert_eq!((stats.event_deletes, stats.event_permanent_deletes), (1, 1));
+    assert_eq!(sim.route_requests(RouteKind::PermanentDeleteEvent), 1);
+    assert_eq!(
+        sim.route_requests(RouteKind::Other),
+        3,
+        "the refused methods are no permanentDelete"
+    );
+
+    // Gone: 404 on both routes, by both paths, and nothing more is counted.
+    for path in [
+        purge.clone(),
+        format!(
+            "/v1.0/users/{ANA}/calendar/events/{}/permanentDelete",
+            ids[0]
+        ),
+    ] {
+        let again = call(&sim, "POST", &path, &token, None).await;
+        assert_eq!(again.status, 404, "{}", again.body);
+        assert_eq!(again.json()["error"]["code"], json!("ErrorItemNotFound"));
+    }
+    assert_eq!(sim.mailbox_stats(ANA).event_permanent_deletes, 1);
+    sim.shutdown().await;
+}
+
+/// A scripted `PartError` refuses exactly its `count` event writes, alone or as batch parts,
+/// with Graph's error body; reads pass it by; a part after a refused one in a `dependsOn`
+/// sequence answers 424 and is not run.
+#[tokio::test]
+async fn a_part_error_refuses_only_event_writes_each_part_with_its_own_answer() {
+    let sim = start(config()).await.unwrap();
+    let token = get_token(&sim).await;
+    let refuse_one = || {
+        GraphFault::for_mailbox(
+            ANA,
+            1,
+            GraphFaultKind::PartError {
+                status: 403,
+                code: "ErrorAccessDenied".to_owned(),
+                message: "Access is denied. Check credentials and try again.".to_owned(),
+            },
+        )
+    };
+    sim.push_fault(refuse_one());
+    // A read passes the fault by.
+    let listed = call(&sim, "GET", &events(ANA), &token, None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+
+    // A parallel batch of three creates: one refused, the others stored.
+    let create = |n: usize| {
+        json!({"id": n.to_string(), "method": "POST", "url": format!("/users/{ANA}/events"),
+            "headers": {"Content-Type": "application/json"},
+            "body": lecture(&format!("E-{n}"), "2025-03-04T09:00:00", "2025-03-04T10:00:00")})
+    };
+    let batch = json!({"requests": [create(0), create(1), create(2)]});
+    let reply = call(&sim, "POST", "/v1.0/$batch", &token, Some(&batch)).await;
+    assert_eq!(reply.status, 200);
+    let json = reply.json();
+    let responses = json["responses"].as_array().unwrap();
+    let refused: Vec<&Value> = responses
+        .iter()
+        .filter(|r| r["status"] == json!(403))
+        .collect();
+    assert_eq!(refused.len(), 1, "{}", reply.body);
+    assert_eq!(
+        refused[0]["body"]["error"]["code"],
+        json!("ErrorAccessDenied")
+    );
+    assert_eq!(
+        responses
+            .iter()
+            .filter(|r| r["status"] == json!(201))
+            .count(),
+        2
+    );
+    assert_eq!(
+        sim.events(ANA).unwrap().len(),
+        2,
+        "the refused create stored nothing"
+    );
+
+    // A sequence: the first part is refused, the next is not run.
+    sim.push_fault(refuse_one());
+    let mut second = create(4);
+    second["dependsOn"] = json!(["3"]);
+    let batch = json!({"requests": [create(3), second]});
+    let json = call(&sim, "POST", "/v1.0/$batch", &token, Some(&batch))
+        .await
+        .json();
+    let status = |id: &str| {
+        json["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == json!(id))
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!((status("3"), status("4")), (json!(403), json!(424)));
+    assert_eq!(sim.events(ANA).unwrap().len(), 2);
+
+    // Used up: the next write is made.
+    let body = lecture("E-5", "2025-03-04T09:00:00", "2025-03-04T10:00:00");
+    assert_eq!(
+        call(&sim, "POST", &events(ANA), &token, Some(&body))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(sim.stats().faults_applied, 2);
+    sim.shutdown().await;
+}
+
+/// The simulator records which extended properties each PATCH set, in their canonical form.
+#[tokio::test]
+async fn a_patch_records_the_extended_properties_it_named() {
+    let sim = start(config()).await.unwrap();
+    let token = get_token(&sim).await;
+    let body = lecture("X-1", "2025-03-04T09:00:00", "2025-03-04T10:00:00");
+    let created = call(&sim, "POST", &events(ANA), &token, Some(&body)).await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let patch = json!({"subject": "renamed",
+        "singleValueExtendedProperties": [{"id": HASH, "value": "v1:abc"}]});
+    assert_eq!(
+        call(&sim, "PATCH", &event(ANA, &id), &token, Some(&patch))
+            .await
+            .status,
+        200
+    );
+    let patch = json!({"location": {"displayName": "Aula 2"}});
+    assert_eq!(
+        call(&sim, "PATCH", &event(ANA, &id), &token, Some(&patch))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        sim.patched_fields(ANA),
+        vec![
+            vec![
+                "singleValueExtendedProperties".to_owned(),
+                "subject".to_owned()
+            ],
+            vec!["location".to_owned()]
+        ]
+    );
+    assert_eq!(
+        sim.patched_extended_properties(ANA),
+        vec![
+            vec!["String {9448d9b9-3e57-4fb4-9449-f4a30737a76a} Name ContentHash".to_owned()],
+            Vec::new()
+        ]
+    );
+    sim.shutdown().await;
+}

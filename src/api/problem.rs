@@ -376,6 +376,17 @@ impl From<&push::Error> for Problem {
                 problem.ews_response_code = Some(code.clone());
                 problem
             }
+            // The same through Graph (a part of a `$batch` answered 404 `ErrorItemNotFound`).
+            push::Error::Backend(backend::Error::Graph(graph))
+                if graph.graph_error_code() == Some("ErrorItemNotFound") =>
+            {
+                let mut problem = Problem::new(
+                    ProblemCode::EventNotFound,
+                    "the event's item was deleted in the calendar meanwhile",
+                );
+                problem.graph_error_code = Some("ErrorItemNotFound".to_owned());
+                problem
+            }
             push::Error::Backend(error) => error.into(),
             push::Error::Invalid(invalid) => {
                 Problem::new(ProblemCode::InvalidRequest, invalid.to_string())

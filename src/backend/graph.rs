@@ -51,7 +51,7 @@ use crate::domain::{Mailbox, PermissionLevel};
 use crate::graph::client::{BatchRequest, GraphClient};
 
 mod events;
-pub use events::{HARD_DELETE_NOT_AVAILABLE, LOOKUP_IDS};
+pub use events::LOOKUP_IDS;
 
 /// The levels with a Graph role (API.md: `none`, `freeBusyRead`, `limitedRead`, `read`,
 /// `write`).

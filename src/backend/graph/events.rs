@@ -30,12 +30,15 @@
 //! - `update_events`: one `PATCH /users/{m}/events/{id}` per item naming only the changed
 //!   fields (and our `ContentHash`), `If-Match: W/"{changeKey}"`: a stale version is 412
 //!   `ErrorIrresolvableConflict`, returned as `ErrorKind::Conflict`, never overwritten;
-//! - `delete_events`: `DELETE /users/{m}/events/{id}` in the same batches; 404
-//!   `ErrorItemNotFound` is deleted. Graph's DELETE moves the event to Deleted Items: that is
-//!   `MoveToDeletedItems` exactly, and what `SoftDelete` (the default) becomes on Graph (Graph
-//!   v1.0 has no delete straight into Recoverable Items for an event); `HardDelete` would be
-//!   `POST .../permanentDelete` (to Purges), which this backend does not send: it is refused
-//!   before any request ([`HARD_DELETE_NOT_AVAILABLE`]).
+//! - `delete_events`: per `push.delete_type`, in the same batches; 404 `ErrorItemNotFound` is
+//!   deleted. `MoveToDeletedItems` and `SoftDelete` (the default) are
+//!   `DELETE /users/{m}/events/{id}`, which moves the event to Deleted Items: `MoveToDeletedItems`
+//!   exactly, and the nearest Graph has to `SoftDelete` (Graph v1.0 has no delete straight into
+//!   Recoverable Items\Deletions for an event). `HardDelete` is
+//!   `POST /users/{m}/events/{id}/permanentDelete` with no body (204): "Permanently delete an
+//!   event and place it in the Purges folder in the dumpster in the user's mailbox"
+//!   (learn.microsoft.com/graph/api/event-permanentdelete), which is where EWS's `HardDelete`
+//!   puts an item on Exchange 2013 and later with single item recovery.
 //!
 //! Time zones: `dateTimeTimeZone` with the Windows zone name the EWS side derives from the
 //! event's IANA zone (`domain::tz`; Graph accepts "any of the time zones currently supported
@@ -76,9 +79,6 @@ pub const LOOKUP_CHARS: usize = 600;
 const LOOKUP_PAGE: u32 = 100;
 /// Graph's largest page of events.
 const MAX_PAGE: u32 = 1000;
-
-/// The refusal of `push.delete_type = "HardDelete"` on Graph.
-pub const HARD_DELETE_NOT_AVAILABLE: &str = "push.delete_type = \"HardDelete\" is not available through Graph: its DELETE moves an event to Deleted Items (use MoveToDeletedItems or SoftDelete)";
 
 /// The fields a window lists.
 const LIST_FIELDS: &str = "subject,start,end,isAllDay,showAs,location,categories,isReminderOn,reminderMinutesBeforeStart,originalStartTimeZone,originalEndTimeZone";
@@ -840,22 +840,25 @@ impl GraphBackend {
         items: &[ItemHandle],
         delete_type: DeleteType,
     ) -> Result<PerItem<()>, Error> {
-        if delete_type == DeleteType::HardDelete {
-            return Err(Error::Graph(crate::graph::Error::NotAvailable(
-                HARD_DELETE_NOT_AVAILABLE,
-            )));
-        }
         let parts: Vec<BatchPart> = items
             .iter()
-            .map(|item| {
-                GraphBackend::part(
+            .map(|item| match delete_type {
+                DeleteType::HardDelete => GraphBackend::part(
+                    mailbox,
+                    Method::POST,
+                    &["events", &item.id, "permanentDelete"],
+                    None,
+                    Vec::new(),
+                    None,
+                ),
+                DeleteType::SoftDelete | DeleteType::MoveToDeletedItems => GraphBackend::part(
                     mailbox,
                     Method::DELETE,
                     &["events", &item.id],
                     None,
                     Vec::new(),
                     None,
-                )
+                ),
             })
             .collect();
         let answers = self.send_parts(parts).await?;

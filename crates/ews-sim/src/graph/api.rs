@@ -1,4 +1,5 @@
-//! The `/v1.0` calendar routes: the bearer token, the application's authorization (the
+//! The `/v1.0` calendar routes (the calendar, `calendarPermissions`, `events` with
+//! `.../events/{id}/permanentDelete`, `calendarView`): the bearer token, the application's authorization (the
 //! permission in the token's `roles`, tenant-wide, or Exchange Online's RBAC for Applications
 //! role assignment for the mailboxes in its scope), the mailbox (unknown, on-premises, outside the RBAC scope), scripted faults, the per-mailbox
 //! concurrency limit, the latency, then the calendar or its `calendarPermissions`.
@@ -43,6 +44,8 @@ enum Route {
     Permission(String),
     Events,
     Event(String),
+    /// `.../events/{id}/permanentDelete`.
+    PermanentDelete(String),
     CalendarView,
 }
 
@@ -76,6 +79,9 @@ fn parse_path(path: &str) -> Result<(String, Route), String> {
         return match (segments.len(), id(3)) {
             (3, _) => Ok((user.clone(), Route::Events)),
             (4, Some(event)) => Ok((user.clone(), Route::Event(event))),
+            (5, Some(event)) if is(4, "permanentDelete") => {
+                Ok((user.clone(), Route::PermanentDelete(event)))
+            }
             _ => Err(segments.get(3).cloned().unwrap_or_default()),
         };
     }
@@ -91,6 +97,9 @@ fn parse_path(path: &str) -> Result<(String, Route), String> {
         4 if is(3, "calendarView") => Ok((user.clone(), Route::CalendarView)),
         5 if is(3, "events") && id(4).is_some() => {
             Ok((user.clone(), Route::Event(segments[4].clone())))
+        }
+        6 if is(3, "events") && id(4).is_some() && is(5, "permanentDelete") => {
+            Ok((user.clone(), Route::PermanentDelete(segments[4].clone())))
         }
         4 if is(3, "calendarPermissions") => Ok((user.clone(), Route::Permissions)),
         5 if is(3, "calendarPermissions") && !segments[4].is_empty() => {
@@ -113,6 +122,7 @@ fn route_kind(method: &str, route: &Route) -> Option<RouteKind> {
         (Route::Event(_), "GET") => RouteKind::GetEvent,
         (Route::Event(_), "PATCH") => RouteKind::UpdateEvent,
         (Route::Event(_), "DELETE") => RouteKind::DeleteEvent,
+        (Route::PermanentDelete(_), "POST") => RouteKind::PermanentDeleteEvent,
         (Route::CalendarView, "GET") => RouteKind::CalendarView,
         _ => return None,
     })
@@ -311,11 +321,19 @@ fn admit(
     }
     let mut extra = Duration::ZERO;
     let mut lose_answer = false;
+    let event_write = matches!(
+        kind,
+        RouteKind::CreateEvent
+            | RouteKind::UpdateEvent
+            | RouteKind::DeleteEvent
+            | RouteKind::PermanentDeleteEvent
+    );
     if let Some(position) = inner.faults.iter().position(|fault| {
         fault
             .mailbox
             .as_deref()
             .is_none_or(|wanted| wanted.eq_ignore_ascii_case(&address))
+            && (event_write || !matches!(fault.kind, GraphFaultKind::PartError { .. }))
     }) {
         let kind = inner.faults[position].kind.clone();
         inner.faults[position].count = inner.faults[position].count.saturating_sub(1);
@@ -353,6 +371,15 @@ fn admit(
             }
             GraphFaultKind::LatencyMs { ms } => extra = Duration::from_millis(ms),
             GraphFaultKind::DropAfterProcessing => lose_answer = true,
+            GraphFaultKind::PartError {
+                status,
+                code,
+                message,
+            } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return (latency, Err(error(status, &code, &message)));
+            }
         }
     }
     let limit = shared.config.mailbox_concurrency;
@@ -408,7 +435,10 @@ fn respond(
     let select = query_select(request.query.as_deref());
     let mut inner = lock(&shared.inner);
     let inner = &mut *inner;
-    if matches!(route, Route::Events | Route::Event(_) | Route::CalendarView) {
+    if matches!(
+        route,
+        Route::Events | Route::Event(_) | Route::PermanentDelete(_) | Route::CalendarView
+    ) {
         return respond_events(inner, base, request, user, address, route, error);
     }
     let directory = &mut inner.mailboxes;
@@ -464,11 +494,13 @@ fn respond(
                 render::permission(base, Some(user), &created),
             )
         }
-        (Route::Events | Route::Event(_) | Route::CalendarView, _) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "BadRequest",
-            "The HTTP method is not allowed on this resource.",
-        ),
+        (Route::Events | Route::Event(_) | Route::PermanentDelete(_) | Route::CalendarView, _) => {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BadRequest",
+                "The HTTP method is not allowed on this resource.",
+            )
+        }
         (Route::Permission(id), method) => {
             let Some(index) = mailbox.permissions.iter().position(|p| p.id == id) else {
                 return not_found();
@@ -631,22 +663,42 @@ fn respond_events(
                     )
                 }
                 _ => {
-                    mailbox.events.remove(index);
+                    // Graph's DELETE moves the event to Deleted Items.
+                    let deleted = mailbox.events.remove(index);
+                    mailbox.deleted_items.push(deleted);
                     events::count(stats, "DELETE");
-                    Answer {
-                        status: StatusCode::NO_CONTENT,
-                        headers: Vec::new(),
-                        body: None,
-                        drop: false,
-                    }
+                    no_content()
                 }
             }
+        }
+        (Route::PermanentDelete(id), _) => {
+            // Into Recoverable Items\Purges: out of the calendar and in no folder a view shows.
+            let Some(index) = mailbox.events.iter().position(|e| e.id == id) else {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "ErrorItemNotFound",
+                    "The specified object was not found in the store.",
+                );
+            };
+            mailbox.events.remove(index);
+            stats.event_permanent_deletes += 1;
+            no_content()
         }
         _ => error(
             StatusCode::METHOD_NOT_ALLOWED,
             "BadRequest",
             "The HTTP method is not allowed on this resource.",
         ),
+    }
+}
+
+/// 204 No Content.
+fn no_content() -> Answer {
+    Answer {
+        status: StatusCode::NO_CONTENT,
+        headers: Vec::new(),
+        body: None,
+        drop: false,
     }
 }
 

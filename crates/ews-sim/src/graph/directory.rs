@@ -138,6 +138,9 @@ pub(crate) struct MailboxState {
     pub(crate) permissions: Vec<GraphPermissionView>,
     /// The primary calendar's events, in the order they were created.
     pub(crate) events: Vec<super::events::GraphEvent>,
+    /// Events a `DELETE` moved to Deleted Items (a `permanentDelete` puts nothing here: its
+    /// event goes to Recoverable Items\Purges, which no folder view shows).
+    pub(crate) deleted_items: Vec<super::events::GraphEvent>,
 }
 
 /// A GUID-shaped string derived from `seed` (stable across runs).
@@ -250,6 +253,7 @@ impl MailboxState {
             calendar: config.calendar.clone(),
             permissions,
             events: Vec::new(),
+            deleted_items: Vec::new(),
             address,
         })
     }

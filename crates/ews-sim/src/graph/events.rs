@@ -1,5 +1,7 @@
 //! The events of a mailbox's primary calendar as Graph v1.0 serves them: `POST .../events`,
-//! `GET`/`PATCH`/`DELETE .../events/{id}`, `GET .../events` (with `$filter` on
+//! `GET`/`PATCH`/`DELETE .../events/{id}` (a DELETE moves the event to Deleted Items),
+//! `POST .../events/{id}/permanentDelete` (the event goes to Recoverable Items\Purges: no
+//! folder shows it; `api.rs` serves both), `GET .../events` (with `$filter` on
 //! `singleValueExtendedProperties`) and `GET .../calendarView`, with `$select`, `$expand` of
 //! extended properties, `$top`, paging by `@odata.nextLink`, the `Prefer` headers
 //! (`outlook.timezone`, `outlook.body-content-type`, `odata.maxpagesize`) and `If-Match`.
@@ -354,12 +356,20 @@ fn read_date_time(property: &str, value: &Value) -> Result<GraphDateTime, Refuse
     Ok(GraphDateTime::new(date_time, zone_name))
 }
 
-/// Applies a POST or PATCH body to `event`; the properties it named (sorted).
+/// What a create or PATCH body named: its modelled properties (sorted) and, of
+/// `singleValueExtendedProperties`, each property id in its canonical form (sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Named {
+    pub(crate) fields: Vec<String>,
+    pub(crate) extended_properties: Vec<String>,
+}
+
+/// Applies a POST or PATCH body to `event`; what it named.
 pub(crate) fn apply(
     body: &Map<String, Value>,
     event: &mut GraphEvent,
     creating: bool,
-) -> Result<Vec<String>, Refused> {
+) -> Result<Named, Refused> {
     if let Some(key) = body.keys().find(|key| {
         !key.starts_with("@odata.")
             && !MODELLED.contains(&key.as_str())
@@ -370,6 +380,7 @@ pub(crate) fn apply(
         )));
     }
     let mut named: Vec<String> = Vec::new();
+    let mut extended: Vec<String> = Vec::new();
     for (key, value) in body {
         if !MODELLED.contains(&key.as_str()) {
             continue;
@@ -479,6 +490,7 @@ pub(crate) fn apply(
                         Some(Value::String(text)) => text.clone(),
                         _ => return Err(wrong_type("value", "Edm.String")),
                     };
+                    extended.push(canonical.clone());
                     match event
                         .extended_properties
                         .iter_mut()
@@ -503,7 +515,11 @@ pub(crate) fn apply(
     }
     validate(event)?;
     named.sort();
-    Ok(named)
+    extended.sort();
+    Ok(Named {
+        fields: named,
+        extended_properties: extended,
+    })
 }
 
 /// The rules a stored event keeps: known zones, an all-day event from midnight to midnight in

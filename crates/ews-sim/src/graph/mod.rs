@@ -231,6 +231,8 @@ pub enum RouteKind {
     UpdateEvent,
     /// `DELETE .../events/{id}`.
     DeleteEvent,
+    /// `POST .../events/{id}/permanentDelete`.
+    PermanentDeleteEvent,
     /// `GET .../calendar/calendarView` or `.../calendarView`.
     CalendarView,
     /// `POST /$batch`.
@@ -257,12 +259,16 @@ pub struct GraphMailboxStats {
     /// Events changed (`PATCH .../events/{id}` answered 200); the fields of each are in
     /// [`GraphSimHandle::patched_fields`].
     pub event_patches: u64,
-    /// Events deleted (`DELETE .../events/{id}` answered 204).
+    /// Events deleted (`DELETE .../events/{id}` answered 204: moved to Deleted Items).
     pub event_deletes: u64,
+    /// Events permanently deleted (`POST .../events/{id}/permanentDelete` answered 204: to
+    /// Recoverable Items\Purges, in no folder).
+    pub event_permanent_deletes: u64,
 }
 
 /// A scripted misbehaviour for the next `count` `/v1.0` requests (or `$batch` parts) for
-/// `mailbox` (any mailbox when `None`), applied after the bearer and mailbox checks.
+/// `mailbox` (any mailbox when `None`), applied after the bearer and mailbox checks
+/// ([`GraphFaultKind::PartError`] only to event writes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GraphFault {
     #[serde(default)]
@@ -292,6 +298,19 @@ pub enum GraphFaultKind {
     /// Processes the request in full (a created event IS stored), then closes the connection
     /// without sending any byte of the answer: a lost answer.
     DropAfterProcessing,
+    /// Answers `status` with Graph's error body `{"error": {"code", "message"}}` instead of
+    /// doing the write, as Graph answers one event it refuses (a `$batch` part carries its own
+    /// status and body; the other parts are served as usual). Applies only to event writes:
+    /// `POST .../events`, `PATCH`/`DELETE .../events/{id}` and `POST .../permanentDelete`,
+    /// sent alone or as a batch part; each such request counts one of `count`, and every
+    /// other request (reads, the batch envelope, permissions) passes this fault by, so the
+    /// `count` refusals land on exactly `count` event writes. A status that is no HTTP status
+    /// is answered 500.
+    PartError {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 impl GraphFault {
@@ -339,8 +358,8 @@ struct Inner {
     role_assignment: bool,
     /// Event ids and changeKeys are derived from it.
     event_serial: u64,
-    /// Per mailbox address, the property names of each successful event PATCH, in order.
-    patch_log: HashMap<String, Vec<Vec<String>>>,
+    /// Per mailbox address, what each successful event PATCH named, in order.
+    patch_log: HashMap<String, Vec<events::Named>>,
 }
 
 /// A running Graph simulator.
@@ -545,13 +564,37 @@ impl GraphSimHandle {
         Some(mailbox.events.remove(index))
     }
 
-    /// The property names each successful event PATCH on `address` sent, oldest first.
+    /// The property names each successful event PATCH on `address` sent, oldest first
+    /// (sorted; `singleValueExtendedProperties` for any extended property, which
+    /// [`GraphSimHandle::patched_extended_properties`] names).
     pub fn patched_fields(&self, address: &str) -> Vec<Vec<String>> {
         lock(&self.shared.inner)
             .patch_log
             .get(&address.to_ascii_lowercase())
-            .cloned()
+            .map(|log| log.iter().map(|named| named.fields.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// The extended property ids each successful event PATCH on `address` set, oldest first
+    /// (in their canonical form, `String {guid} Name X` with the GUID in lower case, sorted;
+    /// empty for a PATCH that named none).
+    pub fn patched_extended_properties(&self, address: &str) -> Vec<Vec<String>> {
+        lock(&self.shared.inner)
+            .patch_log
+            .get(&address.to_ascii_lowercase())
+            .map(|log| {
+                log.iter()
+                    .map(|named| named.extended_properties.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The events a `DELETE` moved to `address`'s Deleted Items, oldest first (`None` for a
+    /// mailbox it does not hold). An event removed by `permanentDelete` is never here.
+    pub fn deleted_items(&self, address: &str) -> Option<Vec<GraphEvent>> {
+        let inner = lock(&self.shared.inner);
+        Some(inner.mailboxes.find(address)?.deleted_items.clone())
     }
 
     /// Receives a mailbox moved in from on-premises with its events (`crate::move_mailbox`):
