@@ -585,6 +585,12 @@ impl Hybrid {
         };
         (status, json)
     }
+
+    /// A window sync (`PUT path`) of `events`.
+    async fn sync(&self, path: &str, events: &[serde_json::Value]) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({ "events": events });
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
 }
 
 /// A lecture in Amsterdam `index` slots of 45 minutes after 4 January 2027 08:00 UTC.
@@ -599,6 +605,17 @@ fn lecture(subject: &str, index: i64) -> serde_json::Value {
         "location": "Room 1.14",
         "reminderMinutesBeforeStart": 15
     })
+}
+
+/// `count` lectures 45 minutes apart, `mytt:2027:0000` onwards, as a window sync sends them.
+fn numbered_lectures(count: i64) -> Vec<serde_json::Value> {
+    (0..count)
+        .map(|index| {
+            let mut body = lecture(&format!("Lecture {index}"), index);
+            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
+            body
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -675,33 +692,15 @@ async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counte
     );
 
     // A window sync of 500 with the default batch size: 25 batched requests.
-    let events: Vec<serde_json::Value> = (0..500)
-        .map(|index| {
-            let mut body = lecture(&format!("Lecture {index}"), index);
-            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
-            body
-        })
-        .collect();
+    let events = numbered_lectures(500);
     let sync = format!("/v1/mailboxes/{STUDENT}/calendar/events?{window}");
     let batches = hybrid.graph.stats().batches;
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
+    let (status, body) = hybrid.sync(&sync, &events).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 500, "{body}");
     assert!(hybrid.graph.stats().batches - batches <= 25);
     let writes = hybrid.graph.mailbox_stats(STUDENT).writes;
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
+    let (status, body) = hybrid.sync(&sync, &events).await;
     assert_eq!(
         (status, &body["unchanged"]),
         (200, &serde_json::json!(500)),
@@ -718,18 +717,11 @@ async fn push_on_graph_through_serve_upserts_lists_syncs_and_deletes_with_counte
 #[tokio::test]
 async fn a_refused_batch_part_through_serve_is_one_failed_event_and_the_next_sync_creates_it() {
     use ews_connector::sim::graph::{GraphFault, GraphFaultKind};
-    use reqwest::Method;
     let hybrid = Hybrid::start().await;
     let sync = format!(
         "/v1/mailboxes/{STUDENT}/calendar/events?start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z"
     );
-    let events: Vec<serde_json::Value> = (0..30)
-        .map(|index| {
-            let mut body = lecture(&format!("Lecture {index}"), index);
-            body["externalId"] = serde_json::json!(format!("mytt:2027:{index:04}"));
-            body
-        })
-        .collect();
+    let events = numbered_lectures(30);
     hybrid.graph.push_fault(GraphFault::for_mailbox(
         STUDENT,
         1,
@@ -739,13 +731,7 @@ async fn a_refused_batch_part_through_serve_is_one_failed_event_and_the_next_syn
             message: "Access is denied. Check credentials and try again.".to_owned(),
         },
     ));
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
+    let (status, body) = hybrid.sync(&sync, &events).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 29, "{body}");
     assert_eq!(body["backend"], "graph");
@@ -781,13 +767,7 @@ async fn a_refused_batch_part_through_serve_is_one_failed_event_and_the_next_syn
     assert_eq!(ours(&external_id), 0, "not created");
     assert_eq!(hybrid.graph.mailbox_stats(STUDENT).event_creates, 29);
 
-    let (status, body) = hybrid
-        .call(
-            Method::PUT,
-            &sync,
-            Some(serde_json::json!({ "events": events })),
-        )
-        .await;
+    let (status, body) = hybrid.sync(&sync, &events).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (&body["created"], &body["unchanged"], &body["deleted"]),
