@@ -136,9 +136,13 @@ pub fn encode<O: Operation>(header: &RequestHeader, operation: &O) -> Result<Vec
     }
     let mut writer = XmlWriter::default();
     writer.raw(r#"<?xml version="1.0" encoding="utf-8"?>"#);
-    writer.raw(&format!(
-        r#"<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:t="{TYPES_NS}" xmlns:m="{MESSAGES_NS}">"#
-    ));
+    writer.raw(r#"<soap:Envelope xmlns:soap=""#);
+    writer.raw(SOAP_NS);
+    writer.raw(r#"" xmlns:t=""#);
+    writer.raw(TYPES_NS);
+    writer.raw(r#"" xmlns:m=""#);
+    writer.raw(MESSAGES_NS);
+    writer.raw(r#"">"#);
     writer.open("soap:Header");
     writer.open_with(
         "t:RequestServerVersion",

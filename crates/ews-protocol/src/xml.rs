@@ -61,25 +61,52 @@ pub fn check_xml_chars(field: &str, value: &str) -> Result<(), Error> {
 /// Escapes `& < > " '` (and CR, which a parser would otherwise normalize away).
 pub fn escape(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len());
-    for character in value.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            '\r' => escaped.push_str("&#13;"),
-            other => escaped.push(other),
-        }
-    }
+    escape_into(&mut escaped, value, false);
     escaped
+}
+
+/// Appends `value` escaped as [`escape`] does to `out`; with `attribute`, tab and LF are written
+/// as references too (a parser normalizes them to spaces in an attribute value otherwise).
+/// Runs of characters that need nothing are copied whole.
+fn escape_into(out: &mut String, value: &str, attribute: bool) {
+    let mut plain = 0;
+    for (index, byte) in value.bytes().enumerate() {
+        let reference = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            b'\r' => "&#13;",
+            b'\t' if attribute => "&#9;",
+            b'\n' if attribute => "&#10;",
+            _ => continue,
+        };
+        // Every byte matched above is ASCII, so `index` is a character boundary.
+        out.push_str(&value[plain..index]);
+        out.push_str(reference);
+        plain = index + 1;
+    }
+    out.push_str(&value[plain..]);
 }
 
 /// Builds a minified XML document. Element names are trusted constants chosen by `ews`; every
 /// value is checked and escaped.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct XmlWriter {
     buffer: String,
+}
+
+/// What an [`XmlWriter`] reserves up front: a whole GetFolder or delegate request fits, so
+/// writing one does not grow the buffer step by step.
+const WRITER_CAPACITY: usize = 2048;
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        XmlWriter {
+            buffer: String::with_capacity(WRITER_CAPACITY),
+        }
+    }
 }
 
 impl XmlWriter {
@@ -119,8 +146,7 @@ impl XmlWriter {
             self.buffer.push_str("=\"");
             // Tab and LF are written as references in attributes: a parser normalizes them to
             // spaces otherwise, and the server would see another value.
-            self.buffer
-                .push_str(&escape(value).replace('\t', "&#9;").replace('\n', "&#10;"));
+            escape_into(&mut self.buffer, value, true);
             self.buffer.push('"');
         }
         self.buffer.push_str(if empty { "/>" } else { ">" });
@@ -141,7 +167,7 @@ impl XmlWriter {
     pub fn leaf(&mut self, name: &str, field: &str, value: &str) -> Result<(), Error> {
         check_xml_chars(field, value)?;
         self.open(name);
-        self.buffer.push_str(&escape(value));
+        escape_into(&mut self.buffer, value, false);
         self.close(name);
         Ok(())
     }
@@ -367,6 +393,14 @@ const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 /// resolved by a scan of the declarations in scope, and a hostile document cannot grow the table.
 const MAX_BINDINGS: usize = 128;
 
+/// The keys of one start tag whose uniqueness [`Reader::read_attributes`] checks on the stack; EWS
+/// tags have far fewer (a tag with more is checked by quick-xml).
+const TRACKED_KEYS: usize = 16;
+
+/// The namespace declarations room reserved per document: an EWS answer has fewer in scope at once,
+/// so the table is allocated once.
+const BINDINGS_CAPACITY: usize = 16;
+
 /// A known namespace, or another one borrowed from the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ns<'i> {
@@ -529,7 +563,7 @@ impl<'i> Reader<'i> {
             root_done: false,
             empty_open: false,
             current: None,
-            bindings: Vec::new(),
+            bindings: Vec::with_capacity(BINDINGS_CAPACITY),
         })
     }
 
@@ -659,11 +693,44 @@ impl<'i> Reader<'i> {
 
     /// Checks the attributes of `start` (the element at `depth`) and brings its namespace
     /// declarations into scope: well-formed, unique, references known, prefixes declared.
+    ///
+    /// Uniqueness is checked against the few keys of the tag kept on the stack; a tag with a
+    /// repeated key or more keys than that is read again with quick-xml's own check (which keeps
+    /// a list per tag), so the error and its order are quick-xml's either way.
     fn read_attributes(&mut self, start: &BytesStart<'i>, depth: usize) -> Result<(), Error> {
+        let mark = self.bindings.len();
+        if self.scan_attributes(start, depth, false)? {
+            return Ok(());
+        }
+        self.bindings.truncate(mark);
+        self.scan_attributes(start, depth, true).map(|_| ())
+    }
+
+    /// One pass of [`Reader::read_attributes`]: with `checked`, quick-xml checks uniqueness;
+    /// without, this pass does and answers `false` at a repeated key or past
+    /// [`TRACKED_KEYS`] keys (the caller then runs the checked pass).
+    fn scan_attributes(
+        &mut self,
+        start: &BytesStart<'i>,
+        depth: usize,
+        checked: bool,
+    ) -> Result<bool, Error> {
+        let mut seen: [&str; TRACKED_KEYS] = [""; TRACKED_KEYS];
+        let mut count = 0;
         let mut prefixed = false;
-        for attribute in start.attributes() {
+        let mut attributes = start.attributes();
+        attributes.with_checks(checked);
+        for attribute in attributes {
             let attribute = attribute.map_err(|error| invalid(&error.to_string()))?;
             let key = attribute.key;
+            if !checked {
+                let name = key.into_inner();
+                if count == TRACKED_KEYS || seen[..count].contains(&name) {
+                    return Ok(false);
+                }
+                seen[count] = name;
+                count += 1;
+            }
             if let Some(declaration) = key.as_namespace_binding() {
                 self.declare(declaration, &attribute.value, depth)?;
                 continue;
@@ -675,7 +742,7 @@ impl<'i> Reader<'i> {
         }
         if prefixed {
             // After every declaration of the tag: `a:x="1" xmlns:a="urn:a"` is well-formed.
-            for attribute in start.attributes().flatten() {
+            for attribute in checked_already(start).flatten() {
                 if attribute.key.as_namespace_binding().is_some() {
                     continue;
                 }
@@ -684,7 +751,7 @@ impl<'i> Reader<'i> {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Brings one namespace declaration into scope, refusing what the Namespaces in XML
@@ -845,7 +912,7 @@ impl<'i> Reader<'i> {
     /// An unqualified attribute of the start tag read last (as [`Element::attribute`]).
     pub fn attribute(&self, name: &str) -> Option<Cow<'_, str>> {
         let start = self.current.as_ref()?;
-        start.attributes().flatten().find_map(|attribute| {
+        checked_already(start).flatten().find_map(|attribute| {
             let key = attribute.key;
             if key.as_namespace_binding().is_some()
                 || key.prefix().is_some()
@@ -874,8 +941,7 @@ impl<'i> Reader<'i> {
         let Some(start) = self.current.as_ref() else {
             return Vec::new();
         };
-        start
-            .attributes()
+        checked_already(start)
             .flatten()
             .filter(|attribute| attribute.key.as_namespace_binding().is_none())
             .filter_map(|attribute| {
@@ -961,6 +1027,14 @@ impl<'i> Reader<'i> {
         self.finish()?;
         outcome
     }
+}
+
+/// The attributes of a start tag that [`Reader::open`] has checked whole (its keys are unique), so
+/// reading them again needs no list of the keys seen.
+fn checked_already<'a>(start: &'a BytesStart<'_>) -> quick_xml::events::attributes::Attributes<'a> {
+    let mut attributes = start.attributes();
+    attributes.with_checks(false);
+    attributes
 }
 
 /// Whether an error says the document itself is malformed (as opposed to a decoder's verdict).
@@ -1068,6 +1142,79 @@ mod tests {
         let child = root.child("urn:two", "b").unwrap();
         assert_eq!(child.attribute("y"), Some("&1"));
         assert_eq!(child.text, "t<é<c>");
+    }
+
+    /// quick-xml's own verdict on a start tag's attributes (its duplicate check included).
+    fn quick_xml_verdict(tag: &str) -> Result<(), String> {
+        let mut reader = quick_xml::Reader::from_str(tag);
+        let Ok(Event::Start(start) | Event::Empty(start)) = reader.read_event() else {
+            panic!("not a start tag: {tag}");
+        };
+        for attribute in start.attributes() {
+            attribute.map_err(|error| error.to_string())?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn repeated_attributes_are_refused_with_quick_xmls_own_error() {
+        let many: String = (0..20).map(|index| format!(" k{index}='{index}'")).collect();
+        for (tag, repeated) in [
+            ("<a x='1' y='2' x='3'/>".to_owned(), true),
+            ("<a xmlns:p='urn:p' p:x='1' p:x='2'/>".to_owned(), true),
+            ("<a xmlns='urn:a' xmlns='urn:b'/>".to_owned(), true),
+            // Past the keys checked on the stack, quick-xml's check takes over.
+            (format!("<a{many}/>"), false),
+            (format!("<a{many} k3='again'/>"), true),
+            (format!("<a{many} k19='again'/>"), true),
+            (format!("<a k0='x'{many}/>"), true),
+            // Not repeated: another prefix is another name.
+            ("<a xmlns:p='urn:p' xmlns:q='urn:q' p:x='1' q:x='2' x='3'/>".to_owned(), false),
+        ] {
+            let expected = quick_xml_verdict(&tag);
+            assert_eq!(expected.is_err(), repeated, "{tag}");
+            match (parse(tag.as_bytes()), expected) {
+                (Ok(element), Ok(())) => {
+                    let declared = tag.matches("xmlns").count();
+                    assert_eq!(element.attributes.len(), tag.matches('=').count() - declared);
+                }
+                (Err(Error::InvalidXml { reason }), Err(expected)) => {
+                    assert_eq!(reason, expected, "{tag}")
+                }
+                (got, expected) => panic!("{tag}: {got:?}, quick-xml says {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_tag_read_twice_declares_its_namespaces_once() {
+        // Past the keys checked on the stack the tag is read again by quick-xml: the declarations
+        // of the first pass are taken back, so 120 of them (under the bound of 128) still fit,
+        // and they end with their element.
+        let declarations: String = (0..120)
+            .map(|index| format!(" xmlns:p{index}='urn:{index}'"))
+            .collect();
+        let document = format!(
+            "<r xmlns:p0='urn:r'><a{declarations}><p0:b p119:x='1'/></a><p0:c/></r>"
+        );
+        let root = parse(document.as_bytes()).unwrap();
+        let a = root.unqualified_child("a").unwrap();
+        let b = a.child("urn:0", "b").unwrap();
+        assert_eq!(b.attributes[0].namespace.as_deref(), Some("urn:119"));
+        assert!(root.child("urn:r", "c").is_some());
+    }
+
+    #[test]
+    fn attribute_values_escape_tab_and_line_feed_too() {
+        let mut writer = XmlWriter::default();
+        writer
+            .open_with("a", &[("v", "v", "x\t\n\r&<>\"'y ü")], true)
+            .unwrap();
+        writer.leaf("b", "b", "x\t\n\r&y ü").unwrap();
+        assert_eq!(
+            writer.into_string(),
+            "<a v=\"x&#9;&#10;&#13;&amp;&lt;&gt;&quot;&apos;y ü\"/><b>x\t\n&#13;&amp;y ü</b>"
+        );
     }
 
     #[test]

@@ -162,7 +162,9 @@ impl Operation for GetFolder {
         if !self.folder_shape.additional_properties.is_empty() {
             writer.open("t:AdditionalProperties");
             for field in &self.folder_shape.additional_properties {
-                writer.raw(&format!(r#"<t:FieldURI FieldURI="{}"/>"#, field.as_str()));
+                writer.raw(r#"<t:FieldURI FieldURI=""#);
+                writer.raw(field.as_str());
+                writer.raw(r#""/>"#);
             }
             writer.close("t:AdditionalProperties");
         }
@@ -205,17 +207,17 @@ pub(crate) fn write_folder_id_ref(
 ) -> Result<(), Error> {
     match folder_id {
         FolderIdRef::Distinguished { id, mailbox } => match mailbox {
-            None => writer.raw(&format!(
-                r#"<t:DistinguishedFolderId Id="{}"/>"#,
-                id.as_str()
-            )),
+            None => {
+                writer.raw(r#"<t:DistinguishedFolderId Id=""#);
+                writer.raw(id.as_str());
+                writer.raw(r#""/>"#);
+            }
             Some(mailbox) => {
                 let mailbox_field = format!("{field}.mailbox");
                 require_non_empty(&mailbox_field, mailbox)?;
-                writer.raw(&format!(
-                    r#"<t:DistinguishedFolderId Id="{}">"#,
-                    id.as_str()
-                ));
+                writer.raw(r#"<t:DistinguishedFolderId Id=""#);
+                writer.raw(id.as_str());
+                writer.raw(r#"">"#);
                 writer.open("t:Mailbox");
                 writer.leaf("t:EmailAddress", &mailbox_field, mailbox)?;
                 writer.close("t:Mailbox");
