@@ -65,11 +65,25 @@ pub struct Rendered {
     changed: bool,
 }
 
+/// What a line's buffer reserves up front: a check's or grant's line fits, so serializing it
+/// does not grow the buffer step by step.
+const LINE_CAPACITY: usize = 1024;
+
+/// `body` as JSON in a buffer sized for a line (empty when it cannot be serialized, as
+/// `serde_json::to_vec(...).unwrap_or_default()` was).
+fn line_json(body: &impl Serialize) -> Vec<u8> {
+    let mut json = Vec::with_capacity(LINE_CAPACITY);
+    if serde_json::to_writer(&mut json, body).is_err() {
+        json.clear();
+    }
+    json
+}
+
 impl Rendered {
     /// The check's line: the single call's [`AccessBody`].
     pub fn access(body: &AccessBody) -> Rendered {
         Rendered {
-            json: serde_json::to_vec(body).unwrap_or_default(),
+            json: line_json(body),
             changed: false,
         }
     }
@@ -77,7 +91,7 @@ impl Rendered {
     /// The grant's line: the single call's [`ChangeBody`].
     pub fn change(body: &ChangeBody) -> Rendered {
         Rendered {
-            json: serde_json::to_vec(body).unwrap_or_default(),
+            json: line_json(body),
             changed: body.changed,
         }
     }
@@ -176,7 +190,9 @@ impl NdjsonBody {
     fn take_chunk(&mut self) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.flush = None;
         self.pending_lines = 0;
-        let chunk = std::mem::take(&mut self.pending);
+        // The next chunk gets a buffer of this one's size, so it is not grown line by line.
+        let capacity = self.pending.len();
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(capacity));
         Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
     }
 }

@@ -26,6 +26,7 @@ mod crowding;
 pub mod notes;
 pub(crate) mod retry;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -345,7 +346,8 @@ pub struct Exchange {
     endpoint: String,
     /// Calls by (operation, outcome): the response code of the answer, or the transport failure.
     /// A std `Mutex`: it is held for one map update, never across an `.await`.
-    call_counts: Mutex<BTreeMap<(&'static str, String), u64>>,
+    /// The outcome is borrowed when it is a fixed word, so counting an answer allocates nothing.
+    call_counts: Mutex<BTreeMap<(&'static str, Cow<'static, str>), u64>>,
     counters: Counters,
 }
 
@@ -485,7 +487,7 @@ impl Exchange {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         counts
             .iter()
-            .map(|((operation, outcome), count)| (*operation, outcome.clone(), *count))
+            .map(|((operation, outcome), count)| (*operation, outcome.to_string(), *count))
             .collect()
     }
 
@@ -823,13 +825,13 @@ impl Exchange {
         if busy {
             self.counters.busy_answers.fetch_add(1, Ordering::Relaxed);
         }
-        let outcome = match &result {
-            Ok(_) => "answered".to_owned(),
-            Err(Error::Fault(fault)) => fault.response_code.as_str().to_owned(),
-            Err(Error::Transport(_)) => "transport_error".to_owned(),
-            Err(Error::HttpStatus { status, .. }) => format!("http_{status}"),
-            Err(Error::Malformed(_)) => "malformed".to_owned(),
-            Err(_) => "not_sent".to_owned(),
+        let outcome: Cow<'static, str> = match &result {
+            Ok(_) => Cow::Borrowed("answered"),
+            Err(Error::Fault(fault)) => Cow::Owned(fault.response_code.as_str().to_owned()),
+            Err(Error::Transport(_)) => Cow::Borrowed("transport_error"),
+            Err(Error::HttpStatus { status, .. }) => Cow::Owned(format!("http_{status}")),
+            Err(Error::Malformed(_)) => Cow::Borrowed("malformed"),
+            Err(_) => Cow::Borrowed("not_sent"),
         };
         let mut counts = self
             .call_counts
