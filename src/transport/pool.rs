@@ -64,6 +64,10 @@ impl Pool {
     /// of one principal get separate pools (never a shared connection across spellings).
     pub(crate) fn account(&self, username: &str) -> Arc<AccountPool> {
         let mut accounts = self.accounts.lock().expect("pool lock poisoned");
+        // Looked up by reference first: the name is copied only for an account's first request.
+        if let Some(account) = accounts.get(username) {
+            return account.clone();
+        }
         accounts
             .entry(username.to_owned())
             .or_insert_with(|| {

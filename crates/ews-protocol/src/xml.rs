@@ -1158,7 +1158,9 @@ mod tests {
 
     #[test]
     fn repeated_attributes_are_refused_with_quick_xmls_own_error() {
-        let many: String = (0..20).map(|index| format!(" k{index}='{index}'")).collect();
+        let many: String = (0..20)
+            .map(|index| format!(" k{index}='{index}'"))
+            .collect();
         for (tag, repeated) in [
             ("<a x='1' y='2' x='3'/>".to_owned(), true),
             ("<a xmlns:p='urn:p' p:x='1' p:x='2'/>".to_owned(), true),
@@ -1169,14 +1171,20 @@ mod tests {
             (format!("<a{many} k19='again'/>"), true),
             (format!("<a k0='x'{many}/>"), true),
             // Not repeated: another prefix is another name.
-            ("<a xmlns:p='urn:p' xmlns:q='urn:q' p:x='1' q:x='2' x='3'/>".to_owned(), false),
+            (
+                "<a xmlns:p='urn:p' xmlns:q='urn:q' p:x='1' q:x='2' x='3'/>".to_owned(),
+                false,
+            ),
         ] {
             let expected = quick_xml_verdict(&tag);
             assert_eq!(expected.is_err(), repeated, "{tag}");
             match (parse(tag.as_bytes()), expected) {
                 (Ok(element), Ok(())) => {
                     let declared = tag.matches("xmlns").count();
-                    assert_eq!(element.attributes.len(), tag.matches('=').count() - declared);
+                    assert_eq!(
+                        element.attributes.len(),
+                        tag.matches('=').count() - declared
+                    );
                 }
                 (Err(Error::InvalidXml { reason }), Err(expected)) => {
                     assert_eq!(reason, expected, "{tag}")
@@ -1194,9 +1202,8 @@ mod tests {
         let declarations: String = (0..120)
             .map(|index| format!(" xmlns:p{index}='urn:{index}'"))
             .collect();
-        let document = format!(
-            "<r xmlns:p0='urn:r'><a{declarations}><p0:b p119:x='1'/></a><p0:c/></r>"
-        );
+        let document =
+            format!("<r xmlns:p0='urn:r'><a{declarations}><p0:b p119:x='1'/></a><p0:c/></r>");
         let root = parse(document.as_bytes()).unwrap();
         let a = root.unqualified_child("a").unwrap();
         let b = a.child("urn:0", "b").unwrap();
