@@ -840,25 +840,16 @@ impl GraphBackend {
         items: &[ItemHandle],
         delete_type: DeleteType,
     ) -> Result<PerItem<()>, Error> {
+        let (method, action) = match delete_type {
+            DeleteType::HardDelete => (Method::POST, Some("permanentDelete")),
+            DeleteType::SoftDelete | DeleteType::MoveToDeletedItems => (Method::DELETE, None),
+        };
         let parts: Vec<BatchPart> = items
             .iter()
-            .map(|item| match delete_type {
-                DeleteType::HardDelete => GraphBackend::part(
-                    mailbox,
-                    Method::POST,
-                    &["events", &item.id, "permanentDelete"],
-                    None,
-                    Vec::new(),
-                    None,
-                ),
-                DeleteType::SoftDelete | DeleteType::MoveToDeletedItems => GraphBackend::part(
-                    mailbox,
-                    Method::DELETE,
-                    &["events", &item.id],
-                    None,
-                    Vec::new(),
-                    None,
-                ),
+            .map(|item| {
+                let mut path = vec!["events", item.id.as_str()];
+                path.extend(action);
+                GraphBackend::part(mailbox, method.clone(), &path, None, Vec::new(), None)
             })
             .collect();
         let answers = self.send_parts(parts).await?;
