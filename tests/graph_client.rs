@@ -13,6 +13,8 @@
 //! 30-part batch. The 401 refresh stays on the scripted server: a client that refreshes before
 //! expiry never sends the simulator an expired token.
 
+mod common;
+
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -313,6 +315,26 @@ struct Client {
 }
 
 /// A temporary directory without a crate: removed when dropped.
+/// Opens the calendars of `mailboxes` 40 times at once, alternating, as the owner; every open
+/// succeeds.
+async fn open_forty_calendars(backend: &Arc<GraphBackend>, mailboxes: [&'static str; 2]) {
+    let tasks: Vec<_> = (0..40)
+        .map(|index| {
+            let backend = backend.clone();
+            let address = mailboxes[index % 2];
+            tokio::spawn(async move {
+                backend
+                    .open_calendar(&Mailbox::parse(address).unwrap(), OpenAs::Owner, false)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
 mod tempfile_dir {
     pub struct Dir(pub std::path::PathBuf);
     impl Dir {
@@ -658,24 +680,7 @@ async fn at_most_four_requests_per_mailbox_and_max_concurrency_in_all_are_in_fli
             highest
         }
     });
-    let mut tasks = Vec::new();
-    for index in 0..40 {
-        let backend = backend.clone();
-        let address = if index % 2 == 0 {
-            "one@uni.example"
-        } else {
-            "two@uni.example"
-        };
-        tasks.push(tokio::spawn(async move {
-            backend
-                .open_calendar(&mailbox(address), OpenAs::Owner, false)
-                .await
-                .map(|_| ())
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+    open_forty_calendars(&backend, ["one@uni.example", "two@uni.example"]).await;
     sampling.store(false, Ordering::SeqCst);
     let highest = sampler.await.unwrap();
     assert!(
@@ -1107,9 +1112,7 @@ mod against_the_simulator {
     use ews_connector::domain::{AccessMode, Mailbox, PermissionLevel};
     use ews_connector::ews::ErrorKind;
     use ews_connector::exchange::FailureKind;
-    use ews_connector::graph::auth::{Credential, Settings as AuthSettings, TokenSource};
-    use ews_connector::graph::client::{BatchRequest, GraphClient, MAILBOX_CONCURRENCY, Settings};
-    use ews_connector::secret::Secret;
+    use ews_connector::graph::client::{BatchRequest, GraphClient, MAILBOX_CONCURRENCY};
     use ews_connector::sim::graph::{
         GraphFault, GraphFaultKind, GraphGrant, GraphMailbox, GraphSimConfig, GraphSimHandle,
         RouteKind, start,
@@ -1158,34 +1161,7 @@ mod against_the_simulator {
     }
 
     fn client(sim: &GraphSimHandle, max_concurrency: usize) -> Arc<GraphClient> {
-        let tokens = Arc::new(
-            TokenSource::new(
-                AuthSettings {
-                    token_url: sim.token_url().parse().unwrap(),
-                    scope: format!("{}/.default", sim.base_url()),
-                    client_id: CLIENT.to_owned(),
-                    timeout: Duration::from_secs(10),
-                    ca_file: None,
-                    accept_invalid_certs: false,
-                },
-                Credential::Secret(Secret::new(SECRET)),
-            )
-            .unwrap(),
-        );
-        Arc::new(
-            GraphClient::new(
-                Settings {
-                    endpoint: sim.base_url().parse().unwrap(),
-                    max_concurrency,
-                    timeout: Duration::from_secs(10),
-                    retry_budget: Duration::from_secs(20),
-                    ca_file: None,
-                    accept_invalid_certs: false,
-                },
-                tokens,
-            )
-            .unwrap(),
-        )
+        crate::common::graph_http::sim_client(sim, CLIENT, SECRET, max_concurrency)
     }
 
     fn mailbox(address: &str) -> Mailbox {
@@ -1389,24 +1365,8 @@ mod against_the_simulator {
         sim.set_latency(Duration::from_millis(20));
         let client = client(&sim, 32);
         let backend = Arc::new(GraphBackend::new(client.clone(), CLIENT));
-        let mut tasks = Vec::new();
-        for index in 0..40 {
-            let backend = backend.clone();
-            let address = if index % 2 == 0 {
-                "student1@uni.example"
-            } else {
-                "student2@uni.example"
-            };
-            tasks.push(tokio::spawn(async move {
-                backend
-                    .open_calendar(&mailbox(address), OpenAs::Owner, false)
-                    .await
-                    .map(|_| ())
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
+        super::open_forty_calendars(&backend, ["student1@uni.example", "student2@uni.example"])
+            .await;
         // A batch of 30 parts on one mailbox as well.
         let parts: Vec<BatchRequest> = (0..30)
             .map(|_| BatchRequest {

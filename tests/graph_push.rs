@@ -9,7 +9,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -23,10 +22,8 @@ use ews_connector::domain::events::{
     CurrentEvent, DeleteType, EventChange, FoundEvent, ItemHandle, OurItem,
 };
 use ews_connector::domain::permissions::{PermissionSet, Version};
-use ews_connector::graph::auth::{Credential, Settings as AuthSettings, TokenSource};
-use ews_connector::graph::client::{GraphClient, Settings};
+use ews_connector::graph::client::GraphClient;
 use ews_connector::push::{self, Event, EventInput, ExternalId, Push, UpsertResult, Window};
-use ews_connector::secret::Secret;
 use ews_connector::sim::graph::{
     GraphDateTime, GraphEvent, GraphExtendedProperty, GraphFault, GraphFaultKind, GraphMailbox,
     GraphSimConfig, GraphSimHandle, RouteKind, start,
@@ -54,34 +51,7 @@ async fn simulator() -> GraphSimHandle {
 }
 
 fn client(sim: &GraphSimHandle) -> Arc<GraphClient> {
-    let tokens = Arc::new(
-        TokenSource::new(
-            AuthSettings {
-                token_url: sim.token_url().parse().unwrap(),
-                scope: format!("{}/.default", sim.base_url()),
-                client_id: CLIENT.to_owned(),
-                timeout: Duration::from_secs(10),
-                ca_file: None,
-                accept_invalid_certs: false,
-            },
-            Credential::Secret(Secret::new(SECRET)),
-        )
-        .unwrap(),
-    );
-    Arc::new(
-        GraphClient::new(
-            Settings {
-                endpoint: sim.base_url().parse().unwrap(),
-                max_concurrency: 16,
-                timeout: Duration::from_secs(10),
-                retry_budget: Duration::from_secs(20),
-                ca_file: None,
-                accept_invalid_certs: false,
-            },
-            tokens,
-        )
-        .unwrap(),
-    )
+    common::graph_http::sim_client(sim, CLIENT, SECRET, 16)
 }
 
 fn settings(batch_size: usize) -> push::Settings {

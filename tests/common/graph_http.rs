@@ -1,5 +1,5 @@
 //! Plain HTTP/1.1 to the Graph simulator, one connection per request, for the simulator's own
-//! tests (`sim_graph`, `sim_graph_events`).
+//! tests (`sim_graph`, `sim_graph_events`), and the connector's Graph client against it.
 
 use ews_connector::sim::graph::GraphSimHandle;
 use serde_json::Value;
@@ -119,4 +119,46 @@ pub async fn secret_token(
     let body = raw.split_once("\r\n\r\n").unwrap().1;
     let value: Value = serde_json::from_str(body).unwrap();
     value["access_token"].as_str().expect(body).to_owned()
+}
+
+/// The connector's Graph client against the simulator, authenticating as `client` with
+/// `secret` (10 s per request, 20 s of retry budget, at most `max_concurrency` in flight).
+pub fn sim_client(
+    sim: &GraphSimHandle,
+    client: &str,
+    secret: &str,
+    max_concurrency: usize,
+) -> std::sync::Arc<ews_connector::graph::client::GraphClient> {
+    use ews_connector::graph::auth::{Credential, Settings as AuthSettings, TokenSource};
+    use ews_connector::graph::client::{GraphClient, Settings};
+    use ews_connector::secret::Secret;
+    use std::time::Duration;
+    let tokens = std::sync::Arc::new(
+        TokenSource::new(
+            AuthSettings {
+                token_url: sim.token_url().parse().unwrap(),
+                scope: format!("{}/.default", sim.base_url()),
+                client_id: client.to_owned(),
+                timeout: Duration::from_secs(10),
+                ca_file: None,
+                accept_invalid_certs: false,
+            },
+            Credential::Secret(Secret::new(secret)),
+        )
+        .unwrap(),
+    );
+    std::sync::Arc::new(
+        GraphClient::new(
+            Settings {
+                endpoint: sim.base_url().parse().unwrap(),
+                max_concurrency,
+                timeout: Duration::from_secs(10),
+                retry_budget: Duration::from_secs(20),
+                ca_file: None,
+                accept_invalid_certs: false,
+            },
+            tokens,
+        )
+        .unwrap(),
+    )
 }
