@@ -23,7 +23,7 @@
 
 use std::sync::Arc;
 
-use crate::backend::{CalendarBackend, ErrorKind};
+use crate::backend::CalendarBackend;
 use crate::delegation::{
     Actor, ChangeOutcome, CheckReport, CheckStatus, Delegation, Error, GrantRequest, RevokeRequest,
     Settings,
@@ -58,9 +58,7 @@ impl Routed for ChangeOutcome {
 impl Routed for Error {
     fn held(&self) -> Held {
         match self {
-            Error::Backend(error) if error.refusal_kind() == Some(ErrorKind::MailboxNotFound) => {
-                Held::NotHere
-            }
+            Error::Backend(error) => error.held(),
             _ => Held::Answered,
         }
     }

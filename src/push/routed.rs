@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use super::{Error, Event, ExternalId, Push, StoredEvent, SyncReport, UpsertResult, Window};
-use crate::backend::{CalendarBackend, ErrorKind};
+use crate::backend::CalendarBackend;
 use crate::domain::Mailbox;
 use crate::routing::{Held, Routed, Router, Side};
 
@@ -34,9 +34,7 @@ pub(super) struct Hybrid {
 impl Routed for Error {
     fn held(&self) -> Held {
         match self {
-            Error::Backend(error) if error.refusal_kind() == Some(ErrorKind::MailboxNotFound) => {
-                Held::NotHere
-            }
+            Error::Backend(error) => error.held(),
             _ => Held::Answered,
         }
     }

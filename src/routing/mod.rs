@@ -43,6 +43,18 @@ pub trait Routed {
     fn held(&self) -> Held;
 }
 
+/// A backend's failure: "not here" when the side answered that it holds no such mailbox
+/// (EWS `mailbox_not_found`; Graph `MailboxNotEnabledForRESTAPI` or an unknown user).
+impl Routed for crate::backend::Error {
+    fn held(&self) -> Held {
+        if self.refusal_kind() == Some(crate::backend::ErrorKind::MailboxNotFound) {
+            Held::NotHere
+        } else {
+            Held::Answered
+        }
+    }
+}
+
 impl<T: Routed, E: Routed> Routed for Result<T, E> {
     fn held(&self) -> Held {
         match self {

@@ -563,6 +563,16 @@ fn is_gone(error: &crate::graph::Error) -> bool {
 type Answers = Vec<Result<Value, crate::graph::Error>>;
 
 impl GraphBackend {
+    /// [`GraphBackend::send_parts`] for writes whose answer body is not needed: per part,
+    /// done or the Graph error that refused it.
+    async fn send_writes(&self, parts: Vec<BatchPart>) -> Result<PerItem<()>, Error> {
+        let answers = self.send_parts(parts).await?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.map(|_| ()).map_err(part_error))
+            .collect())
+    }
+
     /// Sends `parts` as sequential batches of 20 (`GraphClient::batch_in_sequence`), up to
     /// [`MAILBOX_CONCURRENCY`](crate::graph::client::MAILBOX_CONCURRENCY) of them at once: each holds one permit of the mailbox, so the
     /// mailbox never has more than 4 requests in flight. One answer per part, in order; when a
@@ -757,11 +767,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self.send_parts(parts).await?;
-        Ok(answers
-            .into_iter()
-            .map(|answer| answer.map(|_| ()).map_err(part_error))
-            .collect())
+        self.send_writes(parts).await
     }
 
     pub(super) async fn read(
@@ -827,11 +833,7 @@ impl GraphBackend {
                 )
             })
             .collect();
-        let answers = self.send_parts(parts).await?;
-        Ok(answers
-            .into_iter()
-            .map(|answer| answer.map(|_| ()).map_err(part_error))
-            .collect())
+        self.send_writes(parts).await
     }
 
     pub(super) async fn delete(
